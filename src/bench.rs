@@ -1,0 +1,288 @@
+//! The benchmark loop: `warmup` runs, then `runs` timed runs, one latency each.
+//!
+//! The loop is generic over what it runs ([`Inference`]) and what it reads the
+//! time from ([`Clock`]), so the same code times tract natively, tract in a Web
+//! Worker, and a scripted fake in tests. Nothing is allocated inside the timed
+//! region, and the progress callback runs outside it.
+
+use crate::clock::Clock;
+use serde::{Deserialize, Serialize};
+
+/// One inference on a prepared input; the engine calls it in a tight loop.
+pub trait Inference {
+    type Error;
+    fn run_once(&mut self) -> Result<(), Self::Error>;
+}
+
+/// What to run. Validated by [`BenchConfig::validate`] before anything runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchConfig {
+    pub warmup: usize,
+    pub runs: usize,
+    /// Inferences per timed sample. With a coarse timer (a browser without
+    /// cross-origin isolation) a single inference can be shorter than a few
+    /// ticks; timing a batch and dividing gives a usable number. 1 natively.
+    pub inferences_per_sample: usize,
+}
+
+impl Default for BenchConfig {
+    /// The old lesson's command-line defaults.
+    fn default() -> Self {
+        BenchConfig { warmup: 1, runs: 3, inferences_per_sample: 1 }
+    }
+}
+
+/// Limits on a configuration; the shells may impose lower ones.
+pub const MAX_WARMUP: usize = 10_000_000;
+pub const MAX_RUNS: usize = 10_000_000;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("runs must be at least 1: with 0 timed runs there is nothing to measure")]
+    NoRuns,
+    #[error("runs is {0}; the most this tool accepts is {MAX_RUNS}")]
+    TooManyRuns(usize),
+    #[error("warmup is {0}; the most this tool accepts is {MAX_WARMUP}")]
+    TooMuchWarmup(usize),
+    #[error("inferences per sample must be at least 1")]
+    NoInferencesPerSample,
+}
+
+impl BenchConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.runs == 0 {
+            return Err(ConfigError::NoRuns);
+        }
+        if self.runs > MAX_RUNS {
+            return Err(ConfigError::TooManyRuns(self.runs));
+        }
+        if self.warmup > MAX_WARMUP {
+            return Err(ConfigError::TooMuchWarmup(self.warmup));
+        }
+        if self.inferences_per_sample == 0 {
+            return Err(ConfigError::NoInferencesPerSample);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Warmup,
+    Timed,
+}
+
+/// Reported to the progress callback after every run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub phase: Phase,
+    /// Runs finished in this phase.
+    pub done: usize,
+    /// Runs this phase will do.
+    pub total: usize,
+    /// The run's latency in milliseconds.
+    pub latency_ms: f64,
+}
+
+/// The callback's answer: go on, or stop before the next run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Cancel,
+}
+
+/// Everything one benchmark measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measurements {
+    /// Latencies of the warmup runs, kept to show why warmup exists.
+    pub warmup_ms: Vec<f64>,
+    /// One latency per timed run.
+    pub latencies_ms: Vec<f64>,
+    /// True when the callback stopped the loop early; the vectors then hold
+    /// the runs that finished.
+    pub cancelled: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError<E> {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("inference failed during {phase:?} run {run}: {source}")]
+    Inference { phase: Phase, run: usize, source: E },
+}
+
+/// Runs the benchmark. `on_progress` is called after each run, outside the
+/// timed region, and may cancel.
+pub fn run_benchmark<I, C, F>(
+    model: &mut I,
+    clock: &C,
+    config: &BenchConfig,
+    mut on_progress: F,
+) -> Result<Measurements, BenchError<I::Error>>
+where
+    I: Inference,
+    C: Clock + ?Sized,
+    F: FnMut(&Progress) -> Control,
+{
+    config.validate()?;
+    let mut out = Measurements {
+        warmup_ms: Vec::with_capacity(config.warmup),
+        latencies_ms: Vec::with_capacity(config.runs),
+        cancelled: false,
+    };
+    for (phase, total) in [(Phase::Warmup, config.warmup), (Phase::Timed, config.runs)] {
+        for run in 0..total {
+            let latency_ms = time_sample(model, clock, config.inferences_per_sample)
+                .map_err(|source| BenchError::Inference { phase, run, source })?;
+            match phase {
+                Phase::Warmup => out.warmup_ms.push(latency_ms),
+                Phase::Timed => out.latencies_ms.push(latency_ms),
+            }
+            let progress = Progress { phase, done: run + 1, total, latency_ms };
+            if on_progress(&progress) == Control::Cancel {
+                out.cancelled = true;
+                return Ok(out);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Times `k` back-to-back inferences and returns the mean per inference.
+#[inline]
+fn time_sample<I: Inference, C: Clock + ?Sized>(
+    model: &mut I,
+    clock: &C,
+    k: usize,
+) -> Result<f64, I::Error> {
+    let start = clock.now_ms();
+    for _ in 0..k {
+        model.run_once()?;
+    }
+    let end = clock.now_ms();
+    Ok((end - start) / k as f64)
+}
+
+/// An [`Inference`] that advances a fake clock by scripted latencies, cycling
+/// through them. Tests (and the CLI's hidden `--debug-fake-latencies`) use it
+/// to make every statistic exact. When it wraps a real model, the model still
+/// runs, so the rest of the pipeline is exercised for real.
+pub struct Scripted<I> {
+    pub inner: Option<I>,
+    clock: crate::clock::FakeClock,
+    script: Vec<f64>,
+    next: usize,
+}
+
+impl<I> Scripted<I> {
+    pub fn new(inner: Option<I>, clock: crate::clock::FakeClock, script: Vec<f64>) -> Self {
+        assert!(!script.is_empty(), "a scripted model needs at least one latency");
+        Scripted { inner, clock, script, next: 0 }
+    }
+}
+
+impl<I: Inference> Inference for Scripted<I> {
+    type Error = I::Error;
+    fn run_once(&mut self) -> Result<(), I::Error> {
+        if let Some(inner) = self.inner.as_mut() {
+            inner.run_once()?;
+        }
+        self.clock.advance(self.script[self.next % self.script.len()]);
+        self.next += 1;
+        Ok(())
+    }
+}
+
+/// A model that does nothing; the peer for measuring the loop's own overhead.
+pub struct NoOp;
+
+impl Inference for NoOp {
+    type Error = std::convert::Infallible;
+    fn run_once(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+
+    fn scripted(script: &[f64]) -> (Scripted<NoOp>, FakeClock) {
+        let clock = FakeClock::new();
+        (Scripted::new(Some(NoOp), clock.clone(), script.to_vec()), clock)
+    }
+
+    #[test]
+    fn warmup_and_runs_are_separate_and_exact() {
+        let (mut m, clock) = scripted(&[5.0, 4.0, 1.0, 2.0, 3.0]);
+        let cfg = BenchConfig { warmup: 2, runs: 3, inferences_per_sample: 1 };
+        let mut seen = Vec::new();
+        let r = run_benchmark(&mut m, &clock, &cfg, |p| {
+            seen.push((p.phase, p.done, p.total));
+            Control::Continue
+        })
+        .unwrap();
+        assert_eq!(r.warmup_ms, vec![5.0, 4.0]);
+        assert_eq!(r.latencies_ms, vec![1.0, 2.0, 3.0]);
+        assert!(!r.cancelled);
+        assert_eq!(
+            seen,
+            vec![
+                (Phase::Warmup, 1, 2),
+                (Phase::Warmup, 2, 2),
+                (Phase::Timed, 1, 3),
+                (Phase::Timed, 2, 3),
+                (Phase::Timed, 3, 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn batches_report_the_mean_per_inference() {
+        let (mut m, clock) = scripted(&[1.0, 3.0]);
+        let cfg = BenchConfig { warmup: 0, runs: 2, inferences_per_sample: 2 };
+        let r = run_benchmark(&mut m, &clock, &cfg, |_| Control::Continue).unwrap();
+        assert_eq!(r.latencies_ms, vec![2.0, 2.0]);
+    }
+
+    #[test]
+    fn cancel_stops_between_runs() {
+        let (mut m, clock) = scripted(&[1.0]);
+        let cfg = BenchConfig { warmup: 1, runs: 100, inferences_per_sample: 1 };
+        let r = run_benchmark(&mut m, &clock, &cfg, |p| {
+            if p.phase == Phase::Timed && p.done == 10 { Control::Cancel } else { Control::Continue }
+        })
+        .unwrap();
+        assert!(r.cancelled);
+        assert_eq!(r.latencies_ms.len(), 10);
+        assert_eq!(r.warmup_ms.len(), 1);
+    }
+
+    #[test]
+    fn zero_runs_is_refused_before_running() {
+        let (mut m, clock) = scripted(&[1.0]);
+        let cfg = BenchConfig { warmup: 1, runs: 0, inferences_per_sample: 1 };
+        let e = run_benchmark(&mut m, &clock, &cfg, |_| Control::Continue).unwrap_err();
+        assert!(matches!(e, BenchError::Config(ConfigError::NoRuns)));
+        assert_eq!(clock.now_ms(), 0.0, "nothing ran");
+    }
+
+    struct Failing(usize);
+    impl Inference for Failing {
+        type Error = String;
+        fn run_once(&mut self) -> Result<(), String> {
+            self.0 += 1;
+            if self.0 == 3 { Err("boom".into()) } else { Ok(()) }
+        }
+    }
+
+    #[test]
+    fn an_inference_error_names_the_run() {
+        let clock = FakeClock::new();
+        let cfg = BenchConfig { warmup: 1, runs: 5, inferences_per_sample: 1 };
+        let e = run_benchmark(&mut Failing(0), &clock, &cfg, |_| Control::Continue).unwrap_err();
+        assert_eq!(e.to_string(), "inference failed during Timed run 1: boom");
+    }
+}

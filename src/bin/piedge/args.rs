@@ -1,0 +1,194 @@
+//! Command-line syntax. Arguments are parsed and checked here, into plain
+//! option values; `commands` turns them into work.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "piedge",
+    version,
+    about = "Measure how fast a neural network runs on this machine (PiEdge Lab)",
+    long_about = "Measure how fast an ONNX model runs on this machine's CPU, the way the PiEdge \
+EduKit latency lesson does, and write the same report files (latency.csv, latency_summary.txt, \
+latency_results.json, latency_plot.png).\n\nThe old lesson's command works unchanged: \
+`piedge --fakedata --model-path model.onnx --warmup 3 --runs 10` is `piedge bench ...`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Benchmark a model's latency and write the four report files.
+    Bench(BenchArgs),
+    /// Print a model's card: inputs, outputs, operators, parameters, MACs.
+    Info(InfoArgs),
+    /// Run one inference and print (or save) the output.
+    Predict(PredictArgs),
+    /// Write the bundled lesson models (tinycnn, mobilenetv2).
+    Models(ModelsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// The ONNX model to benchmark.
+    #[arg(long, value_name = "FILE")]
+    pub model_path: PathBuf,
+    /// Feed seeded random inputs (values uniform in [-1, 1)).
+    #[arg(long, conflicts_with = "data_path", required_unless_present = "data_path")]
+    pub fakedata: bool,
+    /// Feed real images: DIR/<class>/*.png|jpg|jpeg|bmp, or DIR/val/<class>/*.
+    #[arg(long, value_name = "DIR")]
+    pub data_path: Option<PathBuf>,
+    /// Untimed runs before measuring.
+    #[arg(long, default_value = "1", value_parser = count, allow_hyphen_values = true)]
+    pub warmup: usize,
+    /// Timed runs.
+    #[arg(long, default_value = "3", value_parser = count, allow_hyphen_values = true)]
+    pub runs: usize,
+    /// Where to write the reports.
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// Execution providers, as onnxruntime names them; CPUExecutionProvider is tract on the CPU.
+    #[arg(long, num_args = 1.., value_delimiter = ',', default_value = "CPUExecutionProvider")]
+    pub providers: Vec<String>,
+    /// Also write the summary to this file.
+    #[arg(long, value_name = "PATH")]
+    pub save_summary_as: Option<PathBuf>,
+    /// Seed for the fake input and the bootstrap.
+    #[arg(long, default_value = "0", value_parser = seed, allow_hyphen_values = true)]
+    pub seed: u64,
+    /// Run the analysed graph without tract's optimisation.
+    #[arg(long)]
+    pub unoptimized: bool,
+    /// Batch size (fixes a symbolic batch dimension).
+    #[arg(long, default_value = "1", value_parser = count, allow_hyphen_values = true)]
+    pub batch_size: usize,
+    /// How percentiles are computed.
+    #[arg(long, value_enum, default_value_t = PercentileArg::Linear)]
+    pub percentiles: PercentileArg,
+    /// Histogram bins in latency_plot.png: a number, or "auto".
+    #[arg(long, default_value = "auto", value_parser = bins)]
+    pub bins: piedge::histogram::BinRule,
+    /// Print only the summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Testing aid: the clock advances by these latencies (ms, cycled)
+    /// instead of measuring; the model still runs.
+    #[arg(long, hide = true, value_delimiter = ',', value_name = "MS")]
+    pub debug_fake_latencies: Option<Vec<f64>>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PercentileArg {
+    /// numpy's default (linear interpolation)
+    Linear,
+    /// nearest rank, as onnxruntime's perf tool reports
+    NearestRank,
+}
+
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    #[arg(long, value_name = "FILE")]
+    pub model_path: PathBuf,
+    /// Print the card as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    #[arg(long, value_name = "FILE")]
+    pub model_path: PathBuf,
+    /// Use a seeded random input.
+    #[arg(long, group = "source")]
+    pub fakedata: bool,
+    /// Use this float32/float64 array as the input.
+    #[arg(long, value_name = "FILE.npy", group = "source")]
+    pub input: Option<PathBuf>,
+    /// Use this image, preprocessed as in the lesson.
+    #[arg(long, value_name = "FILE", group = "source")]
+    pub image: Option<PathBuf>,
+    #[arg(long, default_value = "0", value_parser = seed, allow_hyphen_values = true)]
+    pub seed: u64,
+    /// Save the (first) output as float32 .npy.
+    #[arg(long, value_name = "FILE.npy")]
+    pub save_output: Option<PathBuf>,
+    /// Save the input that was fed as float32 .npy.
+    #[arg(long, value_name = "FILE.npy")]
+    pub save_input: Option<PathBuf>,
+    #[arg(long)]
+    pub unoptimized: bool,
+    #[arg(long, default_value = "1", value_parser = count, allow_hyphen_values = true)]
+    pub batch_size: usize,
+    /// Print the output as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ModelsArgs {
+    /// Directory to write tinycnn.onnx and mobilenetv2.onnx into.
+    #[arg(long, default_value = "static/models", value_name = "DIR")]
+    pub out_dir: PathBuf,
+}
+
+/// The old lesson ran `python -m piedge_edukit.benchmark --fakedata ...`;
+/// `piedge --fakedata ...` does the same by assuming `bench` when the first
+/// argument is an option other than help or version.
+pub fn with_default_subcommand(mut argv: Vec<OsString>) -> Vec<OsString> {
+    let first = argv.get(1).and_then(|a| a.to_str()).unwrap_or("");
+    let is_global = matches!(first, "-h" | "--help" | "-V" | "--version");
+    if first.starts_with("--") && !is_global {
+        argv.insert(1, "bench".into());
+    }
+    argv
+}
+
+/// A count: a whole number, zero or more, with a message a student can act on.
+fn count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n < 0 => Err(format!("{n} is negative; give a whole number of 0 or more")),
+        Ok(n) => usize::try_from(n).map_err(|_| format!("{n} is too large")),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
+}
+
+fn seed(s: &str) -> Result<u64, String> {
+    s.trim().parse::<u64>().map_err(|_| format!("'{s}' is not a seed; give a whole number of 0 or more"))
+}
+
+fn bins(s: &str) -> Result<piedge::histogram::BinRule, String> {
+    use piedge::histogram::BinRule;
+    if s == "auto" {
+        return Ok(BinRule::Auto);
+    }
+    match count(s)? {
+        0 => Err("the number of bins must be at least 1".into()),
+        n if n > 1000 => Err(format!("{n} bins is more than a chart can show; use at most 1000")),
+        n => Ok(BinRule::Count(n)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts() {
+        assert_eq!(count("3"), Ok(3));
+        assert!(count("-1").unwrap_err().contains("negative"));
+        assert!(count("ten").unwrap_err().contains("not a whole number"));
+    }
+
+    #[test]
+    fn default_subcommand() {
+        let v = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(with_default_subcommand(v(&["piedge", "--fakedata"])), v(&["piedge", "bench", "--fakedata"]));
+        assert_eq!(with_default_subcommand(v(&["piedge", "info"])), v(&["piedge", "info"]));
+        assert_eq!(with_default_subcommand(v(&["piedge", "--help"])), v(&["piedge", "--help"]));
+    }
+}

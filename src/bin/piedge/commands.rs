@@ -1,0 +1,336 @@
+//! What each subcommand does, start to finish. Engine calls in the middle,
+//! file reads first and file writes last.
+
+use crate::args::{BenchArgs, Cli, Command, InfoArgs, ModelsArgs, PercentileArg, PredictArgs};
+use crate::{files, host};
+use anyhow::{bail, Context, Result};
+use piedge::bench::{run_benchmark, BenchConfig, Control, Phase, Scripted};
+use piedge::charts::{dashboard_png, ChartText};
+use piedge::clock::{Clock, FakeClock, SystemClock};
+use piedge::histogram::Histogram;
+use piedge::model::{self, LoadOptions, Plan, Runnable};
+use piedge::npy::NpyArray;
+use piedge::report::{self, BenchmarkReport, EngineInfo, ModelSummary, ReportConfig, ReportContext};
+use piedge::stats::{PercentileMethod, StatsOptions};
+use std::path::{Path, PathBuf};
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Bench(a) => bench(a),
+        Command::Info(a) => info(a),
+        Command::Predict(a) => predict(a),
+        Command::Models(a) => models(a),
+    }
+}
+
+/// Execution providers `--providers` accepts. The old lesson passed
+/// onnxruntime's names; on this tool every one of them means tract on the CPU.
+const PROVIDERS: [&str; 1] = ["CPUExecutionProvider"];
+
+/// Size of latency_plot.png in pixels.
+const PLOT_SIZE: (u32, u32) = (1600, 1100);
+
+fn bench(a: BenchArgs) -> Result<()> {
+    for p in &a.providers {
+        if !PROVIDERS.contains(&p.as_str()) {
+            bail!(
+                "execution provider '{p}' is not available; piedge runs models with tract on the CPU. \
+                 Available: {}",
+                PROVIDERS.join(", ")
+            );
+        }
+    }
+    let config = BenchConfig { warmup: a.warmup, runs: a.runs, inferences_per_sample: 1 };
+    config.validate()?;
+    if let Some(script) = &a.debug_fake_latencies {
+        if script.is_empty() || script.iter().any(|x| !x.is_finite() || *x < 0.0) {
+            bail!("--debug-fake-latencies needs finite, non-negative milliseconds");
+        }
+    }
+    let bytes = files::read_model(&a.model_path)?;
+    let name = file_name(&a.model_path);
+    let clock = SystemClock::new();
+    let plan = if a.unoptimized { Plan::Unoptimized } else { Plan::Optimized };
+    let opts = LoadOptions { batch_size: a.batch_size, ..Default::default() };
+    let (mut runnable, pipeline) = model::prepare(&name, &bytes, &opts, plan, a.seed, &clock)?;
+    let input_desc = match &a.data_path {
+        Some(dir) => {
+            let (inputs, n_images) = image_inputs(dir, &runnable)?;
+            runnable.set_inputs(inputs)?;
+            format!("images from {} ({n_images})", dir.display())
+        }
+        None => "fakedata".to_string(),
+    };
+    files::ensure_dir(&a.output_dir)?;
+    if !a.quiet {
+        println!("Model: {} ({}), input {:?}, {} plan", a.model_path.display(), runnable.input_spec.name,
+            runnable.input_spec.shape, plan.name());
+        println!(
+            "Loaded in {:.1} ms, optimised in {:.1} ms, planned in {:.1} ms",
+            pipeline.load_ms, pipeline.optimise_ms, pipeline.make_runnable_ms
+        );
+        println!("Running {} warmup and {} timed runs on {input_desc}...", a.warmup, a.runs);
+    }
+
+    let bar = progress_bar(a.warmup + a.runs, a.quiet);
+    let on_progress = |p: &piedge::bench::Progress| {
+        bar.inc(1);
+        if p.phase == Phase::Timed && p.done == 1 {
+            bar.set_message("timed");
+        }
+        Control::Continue
+    };
+    let (measurements, timer) = match &a.debug_fake_latencies {
+        Some(script) => {
+            let fake = FakeClock::new();
+            let mut scripted = Scripted::new(Some(runnable), fake.clone(), script.clone());
+            let m = run_benchmark(&mut scripted, &fake, &config, on_progress)?;
+            (m, fake.resolution())
+        }
+        None => {
+            let timer = clock.resolution();
+            (run_benchmark(&mut runnable, &clock, &config, on_progress)?, timer)
+        }
+    };
+    bar.finish_and_clear();
+
+    let card = runnable_card(&a, &bytes, &name)?;
+    let report = BenchmarkReport::assemble(
+        measurements,
+        ReportConfig {
+            model_path: a.model_path.display().to_string(),
+            warmup_runs: a.warmup,
+            benchmark_runs: a.runs,
+            batch_size: card.input_shape.first().copied().unwrap_or(1),
+            input: if a.data_path.is_some() { "images".into() } else { "fakedata".into() },
+            seed: a.data_path.is_none().then_some(a.seed),
+            plan: plan.name().into(),
+            providers: a.providers.clone(),
+            inferences_per_sample: 1,
+        },
+        &StatsOptions {
+            method: match a.percentiles {
+                PercentileArg::Linear => PercentileMethod::Linear,
+                PercentileArg::NearestRank => PercentileMethod::NearestRank,
+            },
+            bootstrap_resamples: None,
+            bootstrap_seed: a.seed,
+        },
+        ReportContext {
+            system_info: host::system_info(),
+            engine: EngineInfo::tract("piedge"),
+            timer: Some(timer),
+            generated: host::timestamp(),
+            model: Some(card),
+            pipeline_ms: Some(pipeline),
+        },
+    )?;
+
+    let summary = report::summary_txt(&report);
+    let hist = Histogram::new(&report.raw_latencies, a.bins);
+    let png = dashboard_png(&report, &hist, &ChartText::english(), PLOT_SIZE)?;
+    let mut outputs = vec![
+        (a.output_dir.join("latency.csv"), report::latency_csv(&report.raw_latencies)),
+        (a.output_dir.join("latency_summary.txt"), summary.clone()),
+        (a.output_dir.join("latency_results.json"), report::results_json(&report)),
+        (a.output_dir.join("latency_plot.png"), png),
+    ];
+    if let Some(path) = &a.save_summary_as {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            files::ensure_dir(parent)?;
+        }
+        outputs.push((path.clone(), summary));
+    }
+    files::write_all_atomically(&outputs)?;
+
+    let s = &report.statistics;
+    if a.quiet {
+        println!("median_ms: {:.3}", s.p50);
+    } else {
+        let rule = "=".repeat(50);
+        println!("{rule}\nBENCHMARK RESULTS\n{rule}");
+        println!("Mean latency:  {:.3} ms", s.mean);
+        println!("P50 latency:   {:.3} ms  (95% CI {:.3} .. {:.3})", s.p50, s.p50_ci95.low, s.p50_ci95.high);
+        println!("P95 latency:   {:.3} ms  (95% CI {:.3} .. {:.3})", s.p95, s.p95_ci95.low, s.p95_ci95.high);
+        println!("Std deviation: {:.3} ms  (CV {:.1} %, {} outliers)", s.std, s.cv * 100.0, s.outliers);
+        println!("{rule}");
+        println!(
+            "Reports written to {}: latency.csv, latency_summary.txt, latency_results.json, latency_plot.png",
+            a.output_dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// The model summary for the report, from the card `prepare` already built.
+fn runnable_card(a: &BenchArgs, bytes: &[u8], name: &str) -> Result<ModelSummary> {
+    // Loading again is cheap next to a benchmark and keeps `prepare`'s
+    // result free to be consumed by the benchmark loop.
+    let opts = LoadOptions { batch_size: a.batch_size, ..Default::default() };
+    let card = model::load(name, bytes, &opts)?.card;
+    Ok(ModelSummary {
+        name: card.name,
+        size_bytes: card.size_bytes,
+        parameters: card.parameters,
+        macs: card.macs,
+        input_shape: card.fixed_input_shape,
+    })
+}
+
+fn progress_bar(total: usize, quiet: bool) -> indicatif::ProgressBar {
+    // Short runs finish before a bar could be read; and a bar is drawn only
+    // when stderr is a terminal, so notebooks and logs stay clean.
+    if quiet || total < 100 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs ({msg}) eta {eta}")
+            .expect("a valid template"),
+    );
+    bar.set_message("warmup");
+    bar
+}
+
+/// Preprocessed images as input tensors, `batch` images each, cycling
+/// through the folder.
+fn image_inputs(dir: &Path, runnable: &Runnable) -> Result<(Vec<piedge::model::tract_tensor::Tensor>, usize)> {
+    let spec = &runnable.input_spec;
+    let &[batch, 3, height, width] = spec.shape.as_slice() else {
+        bail!(
+            "--data-path needs a model with an image input shaped [batch, 3, height, width]; \
+             {} takes {:?}. Use --fakedata instead",
+            spec.name,
+            spec.shape
+        );
+    };
+    let paths = files::find_images(dir)?;
+    let mut images = Vec::with_capacity(paths.len());
+    for p in &paths {
+        let (w, h, rgb) = files::read_rgb(p)?;
+        let img = piedge::preprocess::RgbImage { width: w, height: h, pixels: &rgb };
+        images.push(piedge::preprocess::to_normalised_chw(&img, width, height));
+    }
+    let n_tensors = images.len().div_ceil(batch);
+    let mut tensors = Vec::with_capacity(n_tensors);
+    for t in 0..n_tensors {
+        let mut data = Vec::with_capacity(batch * 3 * height * width);
+        for b in 0..batch {
+            data.extend_from_slice(&images[(t * batch + b) % images.len()]);
+        }
+        tensors.push(spec.tensor_from_f32(&spec.shape, &data)?);
+    }
+    Ok((tensors, paths.len()))
+}
+
+fn info(a: InfoArgs) -> Result<()> {
+    let bytes = files::read_model(&a.model_path)?;
+    let loaded = model::load(&file_name(&a.model_path), &bytes, &LoadOptions::default())?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&loaded.card)?);
+        return Ok(());
+    }
+    let typed_nodes = loaded.typed_node_count();
+    let text = loaded.card.to_text();
+    let optimised = loaded.optimise(Plan::Optimized)?;
+    print!("{text}");
+    println!("tract: {typed_nodes} nodes analysed, {} after optimisation", optimised.node_count());
+    Ok(())
+}
+
+fn predict(a: PredictArgs) -> Result<()> {
+    let bytes = files::read_model(&a.model_path)?;
+    let name = file_name(&a.model_path);
+    let opts = LoadOptions { batch_size: a.batch_size, ..Default::default() };
+    let plan = if a.unoptimized { Plan::Unoptimized } else { Plan::Optimized };
+    let optimised = model::load(&name, &bytes, &opts)?.optimise(plan)?;
+    let spec = optimised.input.clone();
+    let (input, fed) = if let Some(path) = &a.input {
+        let arr = NpyArray::from_bytes(&files::read_file(path, "input array")?)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        // Accept an array without the batch axis when the model's batch is 1.
+        let shape = if arr.shape.len() + 1 == spec.shape.len() && spec.shape[0] == 1 {
+            std::iter::once(1).chain(arr.shape.iter().copied()).collect()
+        } else {
+            arr.shape.clone()
+        };
+        (spec.tensor_from_f32(&shape, &arr.data)?, NpyArray::new(shape, arr.data))
+    } else if let Some(path) = &a.image {
+        let &[1, 3, height, width] = spec.shape.as_slice() else {
+            bail!("--image needs a model with an input shaped [1, 3, height, width]; {} takes {:?}", spec.name, spec.shape);
+        };
+        let (w, h, rgb) = files::read_rgb(path)?;
+        let data = piedge::preprocess::to_normalised_chw(
+            &piedge::preprocess::RgbImage { width: w, height: h, pixels: &rgb },
+            width,
+            height,
+        );
+        (spec.tensor_from_f32(&spec.shape, &data)?, NpyArray::new(spec.shape.clone(), data))
+    } else if a.fakedata {
+        let t = spec.fake_tensor(a.seed)?;
+        let data = t.cast_to::<f32>()?.to_plain_array_view::<f32>()?.iter().copied().collect();
+        (t, NpyArray::new(spec.shape.clone(), data))
+    } else {
+        bail!("choose an input: --fakedata, --input FILE.npy or --image FILE");
+    };
+    let mut runnable = optimised.into_runnable(input)?;
+    let outputs = runnable.predict()?;
+    let first = outputs.first().context("the model produced no output")?;
+    let mut writes: Vec<(PathBuf, Vec<u8>)> = vec![];
+    if let Some(path) = &a.save_output {
+        writes.push((path.clone(), NpyArray::new(first.shape.clone(), first.data.clone()).to_bytes()));
+    }
+    if let Some(path) = &a.save_input {
+        writes.push((path.clone(), fed.to_bytes()));
+    }
+    files::write_all_atomically(&writes)?;
+
+    let top = top_class(first);
+    if a.json {
+        let json = serde_json::json!({
+            "outputs": outputs.iter().map(|o| serde_json::json!({"name": o.name, "shape": o.shape, "data": o.data})).collect::<Vec<_>>(),
+            "top_class": top.map(|(c, p)| serde_json::json!({"index": c, "probability": p})),
+        });
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    for o in &outputs {
+        let shown: Vec<String> = o.data.iter().take(10).map(|v| format!("{v:.6}")).collect();
+        let more = if o.data.len() > 10 { format!(", ... ({} values)", o.data.len()) } else { String::new() };
+        println!("output '{}' {:?}: [{}{more}]", o.name, o.shape, shown.join(", "));
+    }
+    if let Some((class, p)) = top {
+        println!("top class: {class} (softmax probability {p:.4})");
+    }
+    Ok(())
+}
+
+/// The arg-max of a classifier's `[1, classes]` output and its softmax
+/// probability; `None` for other shapes.
+fn top_class(o: &piedge::model::Output) -> Option<(usize, f32)> {
+    if o.shape.len() != 2 || o.shape[0] != 1 || o.data.is_empty() {
+        return None;
+    }
+    let max = o.data.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = o.data.iter().map(|v| (v - max).exp()).sum();
+    let (i, v) = o.data.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+    Some((i, (v - max).exp() / sum))
+}
+
+fn models(a: ModelsArgs) -> Result<()> {
+    files::ensure_dir(&a.out_dir)?;
+    let mut writes = vec![];
+    for name in piedge::zoo::MODEL_NAMES {
+        let bytes = piedge::zoo::model_bytes(name).expect("a bundled name");
+        writes.push((a.out_dir.join(format!("{name}.onnx")), bytes));
+    }
+    files::write_all_atomically(&writes)?;
+    for (path, bytes) in &writes {
+        println!("wrote {} ({} bytes)", path.display(), bytes.len());
+    }
+    Ok(())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}

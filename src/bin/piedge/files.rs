@@ -1,0 +1,117 @@
+//! The only module of `piedge` that touches the file system.
+//!
+//! Reports are written whole or not at all: each file goes to a temporary
+//! name in the same directory and is renamed over the target only when
+//! complete, so an interrupted run never leaves half a CSV behind.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+
+/// The largest model file `piedge` reads, in bytes.
+pub const MAX_MODEL_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads a model file, with messages for the ways that goes wrong.
+pub fn read_model(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!(
+            "model file {} does not exist; check the path (bundled models are in static/models/)",
+            path.display()
+        ),
+        _ => anyhow::anyhow!("cannot read model file {}: {e}", path.display()),
+    })?;
+    if meta.is_dir() {
+        bail!("{} is a directory; --model-path needs an .onnx file", path.display());
+    }
+    if meta.len() > MAX_MODEL_BYTES {
+        bail!(
+            "{} is {} MB, over the {} MB limit for a model file",
+            path.display(),
+            meta.len() / (1024 * 1024),
+            MAX_MODEL_BYTES / (1024 * 1024)
+        );
+    }
+    std::fs::read(path).with_context(|| format!("cannot read model file {}", path.display()))
+}
+
+pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!("{what} {} does not exist", path.display()),
+        _ => anyhow::anyhow!("cannot read {what} {}: {e}", path.display()),
+    })
+}
+
+/// Creates `dir` (and its parents), or says why it cannot.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| {
+        format!("cannot create output directory {}; choose another with --output-dir", dir.display())
+    })
+}
+
+/// Writes all `files` (path, bytes): every one to a temporary file first,
+/// then all renamed into place, so a failure leaves the old reports intact.
+pub fn write_all_atomically(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
+    let mut staged = Vec::with_capacity(files.len());
+    let cleanup = |staged: &[(PathBuf, &PathBuf)]| {
+        for (tmp, _) in staged {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for (path, bytes) in files {
+        let tmp = temp_path(path);
+        if let Err(e) = std::fs::write(&tmp, bytes) {
+            cleanup(&staged);
+            return Err(e).with_context(|| format!("cannot write {}", path.display()));
+        }
+        staged.push((tmp, path));
+    }
+    for (i, (tmp, path)) in staged.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            cleanup(&staged[i..]);
+            return Err(e).with_context(|| format!("cannot write {}", path.display()));
+        }
+    }
+    Ok(())
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Image files for `--data-path`: `DIR/val/<class>/*` when `DIR/val` exists,
+/// else `DIR/<class>/*`; sorted, so runs are repeatable.
+pub fn find_images(dir: &Path) -> Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        bail!("--data-path {} is not a directory of class folders", dir.display());
+    }
+    let root = if dir.join("val").is_dir() { dir.join("val") } else { dir.to_path_buf() };
+    let mut images = Vec::new();
+    let classes = std::fs::read_dir(&root).with_context(|| format!("cannot list {}", root.display()))?;
+    for class in classes.flatten() {
+        if !class.path().is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(class.path())?.flatten() {
+            let p = entry.path();
+            let ext = p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            if matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg" | "bmp")) {
+                images.push(p);
+            }
+        }
+    }
+    images.sort();
+    if images.is_empty() {
+        bail!(
+            "no images found under {}; expected <class>/*.png|jpg|jpeg|bmp (or val/<class>/...)",
+            dir.display()
+        );
+    }
+    Ok(images)
+}
+
+/// Decodes an image file to 8-bit RGB.
+pub fn read_rgb(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
+    let img = image::open(path).with_context(|| format!("cannot decode image {}", path.display()))?;
+    let rgb = img.to_rgb8();
+    Ok((rgb.width() as usize, rgb.height() as usize, rgb.into_raw()))
+}

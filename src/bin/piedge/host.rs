@@ -1,0 +1,122 @@
+//! What this machine is, read from `/proc` and `/sys` on Linux. Readings the
+//! machine does not offer stay unknown.
+
+use piedge::sysinfo::SystemInfo;
+use std::fs;
+
+pub fn system_info() -> SystemInfo {
+    let arch = std::env::consts::ARCH.to_string();
+    let read = |p: &str| fs::read_to_string(p).ok().map(|s| s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string());
+    let kernel = read("/proc/sys/kernel/osrelease");
+    let os_name = match std::env::consts::OS {
+        "linux" => "Linux",
+        "macos" => "Darwin",
+        "windows" => "Windows",
+        other => other,
+    };
+    let platform = match &kernel {
+        Some(k) => format!("{os_name}-{k}-{arch}"),
+        None => format!("{os_name}-{arch}"),
+    };
+    let pretty = read("/etc/os-release").and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string()))
+    });
+    let pi_model = read("/proc/device-tree/model").filter(|m| !m.is_empty());
+    let device = pi_model.clone().unwrap_or_else(|| "PC/Laptop".to_string());
+    SystemInfo {
+        platform,
+        device,
+        cpu_model: read("/proc/cpuinfo").and_then(|c| cpu_model(&c)),
+        arch,
+        os: pretty.unwrap_or_else(|| std::env::consts::OS.to_string()),
+        cpu_count: std::thread::available_parallelism().ok().map(|n| n.get()),
+        memory_gb: read("/proc/meminfo").and_then(|m| mem_total_gb(&m)),
+        cpu_governor: read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
+        piedge_version: piedge::VERSION.to_string(),
+        runtime: "native".into(),
+        extra: Default::default(),
+    }
+}
+
+/// The CPU's name: "model name" on x86 and 32-bit ARM; on 64-bit ARM the
+/// kernel gives only a part number, which names the core.
+pub fn cpu_model(cpuinfo: &str) -> Option<String> {
+    let field = |key: &str| {
+        cpuinfo.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == key).then(|| v.trim().to_string())
+        })
+    };
+    if let Some(name) = field("model name").filter(|n| !n.is_empty()) {
+        return Some(name);
+    }
+    let part = field("CPU part")?;
+    let core = match part.as_str() {
+        "0xd03" => "Cortex-A53",
+        "0xd04" => "Cortex-A35",
+        "0xd05" => "Cortex-A55",
+        "0xd07" => "Cortex-A57",
+        "0xd08" => "Cortex-A72",
+        "0xd0b" => "Cortex-A76",
+        _ => return Some(format!("ARM CPU part {part}")),
+    };
+    Some(core.to_string())
+}
+
+fn mem_total_gb(meminfo: &str) -> Option<f64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kb * 1024.0 / (1u64 << 30) as f64 * 100.0).round() / 100.0)
+}
+
+/// Now, as "YYYY-MM-DD HH:MM:SS UTC". The report says UTC because a Pi often
+/// has no time zone configured.
+pub fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format_utc(secs)
+}
+
+fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
+        // date -u -d @1795782146
+        assert_eq!(format_utc(1_795_782_146), "2026-11-27 12:22:26 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+    }
+
+    #[test]
+    fn cpu_names() {
+        assert_eq!(cpu_model("processor\t: 0\nmodel name\t: Intel(R) Xeon(R)\n").as_deref(), Some("Intel(R) Xeon(R)"));
+        assert_eq!(cpu_model("processor\t: 0\nCPU part\t: 0xd08\n").as_deref(), Some("Cortex-A72"));
+        assert_eq!(cpu_model("nothing"), None);
+    }
+
+    #[test]
+    fn memory() {
+        assert_eq!(mem_total_gb("MemTotal:       3884076 kB\n"), Some(3.7));
+    }
+}

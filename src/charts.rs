@@ -1,0 +1,450 @@
+//! The lesson's charts, drawn once and rendered anywhere: every function takes
+//! a plotters `DrawingArea` over any `DrawingBackend`. The CLI passes a bitmap
+//! and encodes a PNG ([`dashboard_png`]); the web lab passes a canvas.
+//!
+//! - [`draw_histogram`]: latency histogram with mean, p50 and p95 lines.
+//! - [`draw_boxplots`]: one or more box plots (Tukey whiskers, outliers, p95).
+//! - [`draw_series`]: latency per run, warmup runs shaded and coloured apart.
+//! - [`draw_stats_panel`]: the statistics as text.
+//! - [`draw_dashboard`]: the four in a 2 × 2 grid, like the old lesson's plot.
+
+use crate::histogram::Histogram;
+use crate::report::BenchmarkReport;
+use crate::stats::LatencyStats;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The words on the charts, so the lab can draw them in Swedish or English.
+#[derive(Clone, Debug)]
+pub struct ChartText {
+    pub histogram_title: String,
+    pub boxplot_title: String,
+    pub series_title: String,
+    pub stats_title: String,
+    pub latency_axis: String,
+    pub count_axis: String,
+    pub run_axis: String,
+    pub mean: String,
+    pub warmup: String,
+    pub timed: String,
+    pub runs: String,
+    pub system: String,
+}
+
+impl ChartText {
+    pub fn english() -> ChartText {
+        ChartText {
+            histogram_title: "Latency distribution".into(),
+            boxplot_title: "Latency box plot".into(),
+            series_title: "Latency per run".into(),
+            stats_title: "Statistics (ms)".into(),
+            latency_axis: "Latency (ms)".into(),
+            count_axis: "Runs".into(),
+            run_axis: "Run".into(),
+            mean: "Mean".into(),
+            warmup: "warmup".into(),
+            timed: "timed".into(),
+            runs: "Runs".into(),
+            system: "System".into(),
+        }
+    }
+
+    pub fn swedish() -> ChartText {
+        ChartText {
+            histogram_title: "Latensfördelning".into(),
+            boxplot_title: "Lådagram för latens".into(),
+            series_title: "Latens per körning".into(),
+            stats_title: "Statistik (ms)".into(),
+            latency_axis: "Latens (ms)".into(),
+            count_axis: "Körningar".into(),
+            run_axis: "Körning".into(),
+            mean: "Medel".into(),
+            warmup: "uppvärmning".into(),
+            timed: "mätt".into(),
+            runs: "Körningar".into(),
+            system: "System".into(),
+        }
+    }
+}
+
+/// A drawing failure, as text: backends have unrelated error types.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("could not draw the chart: {0}")]
+pub struct ChartError(pub String);
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for ChartError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        ChartError(e.to_string())
+    }
+}
+
+/// Colours shared by every chart, so a line means the same thing everywhere.
+pub const BAR: RGBColor = RGBColor(70, 130, 180);
+pub const MEAN: RGBColor = RGBColor(214, 39, 40);
+pub const P50: RGBColor = RGBColor(44, 160, 44);
+pub const P95: RGBColor = RGBColor(255, 127, 14);
+pub const WARMUP: RGBColor = RGBColor(230, 120, 20);
+/// Colours for comparing several runs on one chart.
+pub const SERIES: [RGBColor; 6] = [
+    RGBColor(70, 130, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+];
+
+const FONT: &str = "sans-serif";
+
+/// Histogram of the timed runs with vertical mean, p50 and p95 lines.
+pub fn draw_histogram<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    hist: &Histogram,
+    stats: &LatencyStats,
+    text: &ChartText,
+) -> Result<(), ChartError> {
+    let x0 = hist.edges[0];
+    let x1 = *hist.edges.last().expect("a histogram has edges");
+    let pad = (x1 - x0) * 0.05;
+    let y_max = (hist.max_count() as f64 * 1.15).max(1.0);
+    let mut chart = ChartBuilder::on(area)
+        .caption(&text.histogram_title, (FONT, 20))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc(&text.latency_axis)
+        .y_desc(&text.count_axis)
+        .x_labels(6)
+        .y_labels((hist.max_count() as usize + 1).min(10))
+        // Counts are whole numbers; leave fractional ticks unlabelled.
+        .y_label_formatter(&|y| if (y - y.round()).abs() < 1e-9 { format!("{y:.0}") } else { String::new() })
+        .light_line_style(BLACK.mix(0.05))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .draw()?;
+    chart.draw_series(hist.bins().filter(|b| b.2 > 0).map(|(lo, hi, count)| {
+        Rectangle::new([(lo, 0.0), (hi, count as f64)], BAR.mix(0.75).filled())
+    }))?;
+    for (name, value, color) in
+        [(text.mean.as_str(), stats.mean, MEAN), ("P50", stats.p50, P50), ("P95", stats.p95, P95)]
+    {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(value, 0.0), (value, y_max)],
+                8,
+                5,
+                color.stroke_width(2),
+            ))?
+            .label(format!("{name}: {value:.3} ms"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 13))
+        .draw()?;
+    Ok(())
+}
+
+/// One box of a box plot: a label and the run's latencies.
+pub struct BoxSeries<'a> {
+    pub label: &'a str,
+    pub latencies_ms: &'a [f64],
+    pub stats: &'a LatencyStats,
+}
+
+/// Box plots side by side: box from q1 to q3, median line, whiskers to the
+/// furthest run inside Tukey's fences, runs beyond them as circles, p95 as a
+/// dashed orange tick and the mean as a cross.
+pub fn draw_boxplots<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    series: &[BoxSeries],
+    text: &ChartText,
+) -> Result<(), ChartError> {
+    let (lo, hi) = series.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+        (lo.min(s.stats.min), hi.max(s.stats.max))
+    });
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.08).max(hi.abs() * 0.01).max(1e-6);
+    let n = series.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(&text.boxplot_title, (FONT, 20))
+        .margin(10)
+        .x_label_area_size(if series.len() > 1 { 40 } else { 10 })
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..n, (lo - pad)..(hi + pad))?;
+    let labels: Vec<String> = series.iter().map(|s| s.label.to_string()).collect();
+    chart
+        .configure_mesh()
+        .y_desc(&text.latency_axis)
+        .disable_x_mesh()
+        .x_labels(series.len().max(1) * 2 + 1)
+        .x_label_formatter(&|x| {
+            let i = x.floor() as usize;
+            if (x - i as f64 - 0.5).abs() < 1e-9 && i < labels.len() && labels.len() > 1 {
+                labels[i].clone()
+            } else {
+                String::new()
+            }
+        })
+        .light_line_style(BLACK.mix(0.05))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .draw()?;
+    for (i, s) in series.iter().enumerate() {
+        let color = if series.len() == 1 { BAR } else { SERIES[i % SERIES.len()] };
+        let center = i as f64 + 0.5;
+        let (left, right) = (center - 0.25, center + 0.25);
+        let st = s.stats;
+        let inside = s.latencies_ms.iter().copied().filter(|&x| x >= st.tukey_low && x <= st.tukey_high);
+        let (w_lo, w_hi) = inside.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let (w_lo, w_hi) = if w_lo.is_finite() { (w_lo, w_hi) } else { (st.q1, st.q3) };
+        chart.draw_series([Rectangle::new([(left, st.q1), (right, st.q3)], color.mix(0.35).filled())])?;
+        chart.draw_series([Rectangle::new([(left, st.q1), (right, st.q3)], color.stroke_width(2))])?;
+        let line = |pts: Vec<(f64, f64)>, c: RGBColor| PathElement::new(pts, c.stroke_width(2));
+        chart.draw_series([
+            line(vec![(left, st.p50), (right, st.p50)], P50),
+            line(vec![(center, st.q3), (center, w_hi)], BLACK),
+            line(vec![(center, st.q1), (center, w_lo)], BLACK),
+            line(vec![(center - 0.12, w_hi), (center + 0.12, w_hi)], BLACK),
+            line(vec![(center - 0.12, w_lo), (center + 0.12, w_lo)], BLACK),
+        ])?;
+        chart.draw_series(DashedLineSeries::new(
+            vec![(left - 0.08, st.p95), (right + 0.08, st.p95)],
+            6,
+            4,
+            P95.stroke_width(2),
+        ))?;
+        chart.draw_series(
+            s.latencies_ms
+                .iter()
+                .filter(|&&x| x < st.tukey_low || x > st.tukey_high)
+                .map(|&x| Circle::new((center, x), 4, MEAN.stroke_width(1))),
+        )?;
+        chart.draw_series([Cross::new((center, st.mean), 5, MEAN.stroke_width(2))])?;
+    }
+    Ok(())
+}
+
+/// Latency of every run in order: warmup runs first (shaded, orange), then
+/// the timed runs (blue) with the timed mean as a dashed line.
+pub fn draw_series<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    warmup_ms: &[f64],
+    latencies_ms: &[f64],
+    stats: &LatencyStats,
+    text: &ChartText,
+) -> Result<(), ChartError> {
+    let w = warmup_ms.len();
+    let total = w + latencies_ms.len();
+    let (lo, hi) = warmup_ms
+        .iter()
+        .chain(latencies_ms)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.08).max(hi.abs() * 0.01).max(1e-6);
+    let mut chart = ChartBuilder::on(area)
+        .caption(&text.series_title, (FONT, 20))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5..(total.max(1) as f64 - 0.5), (lo - pad).max(0.0)..(hi + pad))?;
+    chart
+        .configure_mesh()
+        .x_desc(&text.run_axis)
+        .y_desc(&text.latency_axis)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .light_line_style(BLACK.mix(0.05))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .draw()?;
+    if w > 0 {
+        chart
+            .draw_series([Rectangle::new(
+                [(-0.5, (lo - pad).max(0.0)), (w as f64 - 0.5, hi + pad)],
+                WARMUP.mix(0.12).filled(),
+            )])?
+            .label(format!("{} ({w})", text.warmup))
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], WARMUP.mix(0.4).filled()));
+        chart.draw_series(LineSeries::new(
+            warmup_ms.iter().enumerate().map(|(i, &v)| (i as f64, v)),
+            WARMUP.stroke_width(2),
+        ))?;
+        chart.draw_series(
+            warmup_ms.iter().enumerate().map(|(i, &v)| Circle::new((i as f64, v), 3, WARMUP.filled())),
+        )?;
+    }
+    let timed: Vec<(f64, f64)> =
+        latencies_ms.iter().enumerate().map(|(i, &v)| ((w + i) as f64, v)).collect();
+    chart
+        .draw_series(LineSeries::new(timed.iter().copied(), BAR.stroke_width(1)))?
+        .label(format!("{} ({})", text.timed, latencies_ms.len()))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BAR.stroke_width(2)));
+    if timed.len() <= 500 {
+        chart.draw_series(timed.iter().map(|&p| Circle::new(p, 2, BAR.filled())))?;
+    }
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(w as f64 - 0.5, stats.mean), (total as f64 - 0.5, stats.mean)],
+            8,
+            5,
+            MEAN.stroke_width(2),
+        ))?
+        .label(format!("{}: {:.3} ms", text.mean, stats.mean))
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MEAN.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 13))
+        .draw()?;
+    Ok(())
+}
+
+/// The lines of the statistics panel.
+pub fn stats_panel_lines(report: &BenchmarkReport, text: &ChartText) -> Vec<String> {
+    let s = &report.statistics;
+    vec![
+        text.stats_title.clone(),
+        format!("Mean: {:.3}", s.mean),
+        format!("Std:  {:.3}", s.std),
+        format!("Min:  {:.3}", s.min),
+        format!("Max:  {:.3}", s.max),
+        format!("P50:  {:.3}  (95% CI {:.3}..{:.3})", s.p50, s.p50_ci95.low, s.p50_ci95.high),
+        format!("P95:  {:.3}  (95% CI {:.3}..{:.3})", s.p95, s.p95_ci95.low, s.p95_ci95.high),
+        format!("P99:  {:.3}", s.p99),
+        format!("CV:   {:.1} %   outliers: {}", s.cv * 100.0, s.outliers),
+        String::new(),
+        format!("{}: {}", text.system, report.system_info.device),
+        format!("{}: {} (warmup {})", text.runs, s.n, report.benchmark_config.warmup_runs),
+        format!("Model: {}", report.model_name()),
+        format!("Engine: {} {}", report.engine.name, report.engine.version),
+    ]
+}
+
+/// The statistics as text on a light grey card.
+pub fn draw_stats_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lines: &[String],
+) -> Result<(), ChartError> {
+    let (w, h) = area.dim_in_pixel();
+    let (w, h) = (w as i32, h as i32);
+    let line_height = (h / (lines.len() as i32 + 3)).clamp(12, 30);
+    let font_size = (line_height as f64 * 0.75).max(10.0);
+    let block = line_height * lines.len() as i32;
+    let top = ((h - block) / 2).max(10);
+    let left = w / 10;
+    area.draw(&Rectangle::new(
+        [(left - 16, top - 16), (w - left + 16, top + block + 8)],
+        RGBColor(235, 235, 235).filled(),
+    ))?;
+    for (i, line) in lines.iter().enumerate() {
+        area.draw(&Text::new(
+            line.clone(),
+            (left, top + i as i32 * line_height),
+            (FONT, font_size).into_font().color(&BLACK),
+        ))?;
+    }
+    Ok(())
+}
+
+/// The old lesson's 2 × 2 figure: histogram, box plot, series, statistics.
+pub fn draw_dashboard<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    report: &BenchmarkReport,
+    hist: &Histogram,
+    text: &ChartText,
+) -> Result<(), ChartError> {
+    root.fill(&WHITE)?;
+    let areas = root.split_evenly((2, 2));
+    let stats = &report.statistics;
+    draw_histogram(&areas[0], hist, stats, text)?;
+    draw_boxplots(
+        &areas[1],
+        &[BoxSeries { label: report.model_name(), latencies_ms: &report.raw_latencies, stats }],
+        text,
+    )?;
+    draw_series(&areas[2], &report.warmup_latencies, &report.raw_latencies, stats, text)?;
+    draw_stats_panel(&areas[3], &stats_panel_lines(report, text))?;
+    root.present()?;
+    Ok(())
+}
+
+/// Renders [`draw_dashboard`] to PNG bytes (`latency_plot.png`). Native only:
+/// in the browser the canvas itself is exported.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn dashboard_png(
+    report: &BenchmarkReport,
+    hist: &Histogram,
+    text: &ChartText,
+    (width, height): (u32, u32),
+) -> Result<Vec<u8>, ChartError> {
+    register_font()?;
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        draw_dashboard(&root, report, hist, text)?;
+    }
+    encode_png(&rgb, width, height)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ChartError> {
+    use image::ImageEncoder;
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(rgb, width, height, image::ColorType::Rgb8)
+        .map_err(|e| ChartError(e.to_string()))?;
+    Ok(png)
+}
+
+/// The bitmap backend draws text with fonts registered by name; the engine
+/// carries DejaVu Sans so charts look the same on a Pi with no fonts.
+#[cfg(not(target_arch = "wasm32"))]
+fn register_font() -> Result<(), ChartError> {
+    static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *ONCE.get_or_init(|| {
+        plotters::style::register_font(
+            FONT,
+            FontStyle::Normal,
+            include_bytes!("../static/fonts/DejaVuSans.ttf"),
+        )
+        .is_ok()
+    });
+    ok.then_some(()).ok_or_else(|| ChartError("the embedded font could not be loaded".into()))
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::histogram::BinRule;
+    use crate::report::fixtures;
+
+    #[test]
+    fn dashboard_png_decodes_and_has_bars() {
+        let r = fixtures::report();
+        let h = Histogram::new(&r.raw_latencies, BinRule::Count(10));
+        let png = dashboard_png(&r, &h, &ChartText::english(), (800, 600)).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        assert_eq!(img.dimensions(), (800, 600));
+        // The histogram quadrant (top left) contains bar-coloured pixels.
+        let bar = |p: &image::Rgb<u8>| {
+            let [r, g, b] = p.0;
+            (b as i32 - r as i32) > 40 && b > 150
+        };
+        let bars = (0..400).flat_map(|x| (0..300).map(move |y| (x, y))).filter(|&(x, y)| bar(img.get_pixel(x, y))).count();
+        assert!(bars > 500, "only {bars} bar pixels");
+        // The statistics quadrant (bottom right) has dark text on its card.
+        let dark = (400..800)
+            .flat_map(|x| (300..600).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 80))
+            .count();
+        assert!(dark > 200, "only {dark} text pixels");
+    }
+}

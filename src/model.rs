@@ -1,0 +1,535 @@
+//! Loading and running an ONNX model with tract, in three visible steps:
+//!
+//! 1. [`load`]: parse the bytes, check the model is one the lab can time
+//!    (one numeric input, known operators, weights inside the file), fix the
+//!    input to batch 1 and analyse it into a typed graph. Also builds the
+//!    [`ModelCard`].
+//! 2. [`LoadedModel::optimise`]: tract's graph optimisation (declutter, then
+//!    lowering to its kernels), or nothing, to show what it buys.
+//! 3. [`OptimisedModel::into_runnable`]: an execution plan and its state,
+//!    with the input tensor prepared once and reused by every run.
+//!
+//! Bytes in, results out: no file system, so the browser and the CLI share it.
+
+use crate::bench::Inference;
+use crate::card::{onnx_type_name, ModelCard, TensorInfo};
+use crate::fakedata;
+use prost::Message;
+use std::collections::BTreeMap;
+use tract_onnx::pb;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::cnn::Conv;
+use tract_onnx::tract_core::ops::einsum::EinSum;
+use tract_onnx::tract_hir::infer::Factoid;
+
+/// Why a model cannot be benchmarked. Each message says what was found and
+/// what to do, because students will meet these.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("{name} is empty (0 bytes); choose an .onnx file exported from your training script")]
+    Empty { name: String },
+    #[error("{name} is not an ONNX model ({detail}); export one with torch.onnx.export or pick a bundled model")]
+    NotOnnx { name: String, detail: String },
+    #[error("{name} keeps its weights in separate files (external data: {tensor}); re-export it with the weights inside the .onnx file")]
+    ExternalData { name: String, tensor: String },
+    #[error("{name} uses operator{} {} that tract does not support; the lab cannot run it", if ops.len() > 1 { "s" } else { "" }, ops.join(", "))]
+    UnsupportedOperators { name: String, ops: Vec<String> },
+    #[error("{name} has {} inputs ({}); the lab benchmarks single-input models", inputs.len(), inputs.join(", "))]
+    InputCount { name: String, inputs: Vec<String> },
+    #[error("{name}'s input '{input}' has element type {element_type}; the lab can only feed numbers (float or integer tensors)")]
+    NonNumericInput { name: String, input: String, element_type: String },
+    #[error("{name}'s input '{input}' has no declared shape; re-export the model with a fixed input shape")]
+    UnknownShape { name: String, input: String },
+    #[error("{name} has a fixed batch size of {fixed}; it cannot be benchmarked with batch size {requested}")]
+    FixedBatch { name: String, fixed: usize, requested: usize },
+    #[error("{name}'s input '{input}' has a free dimension '{dim}' at position {axis}; only the first (batch) dimension may be symbolic")]
+    FreeDimension { name: String, input: String, dim: String, axis: usize },
+    #[error("{name}'s input '{input}' has shape {shape:?} with a zero-sized dimension; there is nothing to compute")]
+    ZeroSized { name: String, input: String, shape: Vec<usize> },
+    #[error("{name}'s input '{input}' would need {bytes} bytes, over the {limit}-byte budget")]
+    InputTooLarge { name: String, input: String, bytes: u64, limit: u64 },
+    #[error("tract could not analyse {name}: {detail}")]
+    Analyse { name: String, detail: String },
+    #[error("tract could not optimise {name}: {detail}")]
+    Optimise { name: String, detail: String },
+    #[error("tract could not plan {name}: {detail}")]
+    Plan { name: String, detail: String },
+    #[error("input has shape {found:?} but {name} expects {expected:?}")]
+    InputShape { name: String, expected: Vec<usize>, found: Vec<usize> },
+    #[error("inference failed: {0}")]
+    Run(String),
+}
+
+/// Options for [`load`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadOptions {
+    /// The batch size a symbolic first dimension is fixed to.
+    pub batch_size: usize,
+    /// The most bytes the input tensor may take.
+    pub max_input_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions { batch_size: 1, max_input_bytes: 1 << 30 }
+    }
+}
+
+/// Which execution plan to build.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    /// Declutter and lower to tract's optimised kernels (the default).
+    #[default]
+    Optimized,
+    /// Run the analysed graph as it is, op by op.
+    Unoptimized,
+}
+
+impl Plan {
+    pub fn name(self) -> &'static str {
+        match self {
+            Plan::Optimized => "optimized",
+            Plan::Unoptimized => "unoptimized",
+        }
+    }
+}
+
+/// The model's single input as the benchmark feeds it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputSpec {
+    pub name: String,
+    pub datum_type: DatumType,
+    pub shape: Vec<usize>,
+}
+
+impl InputSpec {
+    pub fn volume(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// A deterministic fake input: floats uniform in [-1, 1), integers in 0..10.
+    pub fn fake_tensor(&self, seed: u64) -> Result<Tensor, ModelError> {
+        let n = self.volume();
+        let run = |e: TractError| ModelError::Run(format!("{e:#}"));
+        let t = if self.datum_type.is_float() {
+            Tensor::from_shape(&self.shape, &fakedata::uniform_pm1(n, seed)).map_err(run)?
+        } else {
+            Tensor::from_shape(&self.shape, &fakedata::small_ints(n, seed)).map_err(run)?
+        };
+        Ok(t.cast_to_dt(self.datum_type).map_err(run)?.into_owned())
+    }
+
+    /// Wraps f32 values (an image or a `.npy` file) as this input.
+    pub fn tensor_from_f32(&self, shape: &[usize], data: &[f32]) -> Result<Tensor, ModelError> {
+        if shape != self.shape.as_slice() {
+            return Err(ModelError::InputShape {
+                name: self.name.clone(),
+                expected: self.shape.clone(),
+                found: shape.to_vec(),
+            });
+        }
+        let run = |e: TractError| ModelError::Run(format!("{e:#}"));
+        let t = Tensor::from_shape(shape, data).map_err(run)?;
+        Ok(t.cast_to_dt(self.datum_type).map_err(run)?.into_owned())
+    }
+}
+
+/// Step 1's result: an analysed, typed graph with its input fixed.
+pub struct LoadedModel {
+    pub card: ModelCard,
+    pub input: InputSpec,
+    typed: TypedModel,
+}
+
+/// Step 2's result.
+pub struct OptimisedModel {
+    pub card: ModelCard,
+    pub input: InputSpec,
+    pub plan: Plan,
+    typed: TypedModel,
+}
+
+/// Step 3's result: ready to run, again and again.
+pub struct Runnable {
+    pub card: ModelCard,
+    pub input_spec: InputSpec,
+    pub plan: Plan,
+    state: TypedSimpleState,
+    /// The inputs runs cycle through: one for fake data, one per batch of
+    /// images for `--data-path`.
+    inputs: Vec<TVec<TValue>>,
+    next_input: usize,
+}
+
+/// One output of an inference, as f32.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Output {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// Step 1: parse, check and analyse `bytes` (named `name` in messages).
+pub fn load(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel, ModelError> {
+    let name = name.to_string();
+    if bytes.is_empty() {
+        return Err(ModelError::Empty { name });
+    }
+    let not_onnx = |detail: String| ModelError::NotOnnx { name: name.clone(), detail };
+    let proto = pb::ModelProto::decode(bytes).map_err(|e| not_onnx(format!("protobuf: {e}")))?;
+    let graph = proto.graph.as_ref().ok_or_else(|| not_onnx("no graph inside".into()))?;
+    if graph.node.is_empty() || graph.output.is_empty() || proto.ir_version <= 0 {
+        return Err(not_onnx("no graph nodes, outputs or IR version".into()));
+    }
+    check_embedded_weights(&name, graph)?;
+    let onnx = tract_onnx::onnx();
+    check_operators(&name, graph, &onnx)?;
+
+    let initializers: std::collections::HashSet<&str> =
+        graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs: Vec<&pb::ValueInfoProto> =
+        graph.input.iter().filter(|i| !initializers.contains(i.name.as_str())).collect();
+    if inputs.len() != 1 {
+        return Err(ModelError::InputCount {
+            name,
+            inputs: inputs.iter().map(|i| format!("'{}'", i.name)).collect(),
+        });
+    }
+    let input_info = tensor_info(inputs[0]);
+
+    let parsed = onnx.parse(&proto, None).map_err(|e| analyse(&name, e))?;
+    if !parsed.unresolved_inputs.is_empty() {
+        return Err(ModelError::Analyse {
+            name,
+            detail: format!("inputs {:?} are used but never defined", parsed.unresolved_inputs),
+        });
+    }
+    let mut model = parsed.model;
+    let input = fixed_input(&name, &model, &input_info, opts)?;
+    model
+        .set_input_fact(0, InferenceFact::dt_shape(input.datum_type, input.shape.clone()))
+        .map_err(|e| analyse(&name, e))?;
+    let typed = model.into_typed().map_err(|e| analyse(&name, e))?;
+
+    let card = ModelCard {
+        name: name.clone(),
+        size_bytes: bytes.len() as u64,
+        producer: format!("{} {}", proto.producer_name, proto.producer_version).trim().to_string(),
+        ir_version: proto.ir_version,
+        opset: proto
+            .opset_import
+            .iter()
+            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+            .map_or(0, |o| o.version),
+        inputs: vec![input_info],
+        outputs: graph.output.iter().map(tensor_info).collect(),
+        fixed_input_shape: input.shape.clone(),
+        node_count: graph.node.len(),
+        op_histogram: op_histogram(graph),
+        parameters: parameter_count(graph),
+        macs: macs(&typed),
+    };
+    Ok(LoadedModel { card, input, typed })
+}
+
+impl LoadedModel {
+    /// Step 2: optimise (or not) the typed graph.
+    pub fn optimise(self, plan: Plan) -> Result<OptimisedModel, ModelError> {
+        let typed = match plan {
+            Plan::Optimized => self.typed.into_optimized().map_err(|e| ModelError::Optimise {
+                name: self.card.name.clone(),
+                detail: format!("{e:#}"),
+            })?,
+            Plan::Unoptimized => self.typed,
+        };
+        Ok(OptimisedModel { card: self.card, input: self.input, plan, typed })
+    }
+
+    /// Nodes in the analysed graph, before optimisation.
+    pub fn typed_node_count(&self) -> usize {
+        self.typed.nodes().len()
+    }
+}
+
+impl OptimisedModel {
+    /// Nodes in the graph that will run.
+    pub fn node_count(&self) -> usize {
+        self.typed.nodes().len()
+    }
+
+    /// Step 3: build the execution plan and state, with `input` prepared.
+    pub fn into_runnable(self, input: Tensor) -> Result<Runnable, ModelError> {
+        let plan_err =
+            |e: TractError| ModelError::Plan { name: self.card.name.clone(), detail: format!("{e:#}") };
+        check_shape(&self.input, &input)?;
+        let plan = self.typed.into_runnable().map_err(plan_err)?;
+        let state = TypedSimpleState::new(&plan).map_err(plan_err)?;
+        Ok(Runnable {
+            card: self.card,
+            input_spec: self.input,
+            plan: self.plan,
+            state,
+            inputs: vec![tvec!(input.into_tvalue())],
+            next_input: 0,
+        })
+    }
+}
+
+impl Runnable {
+    /// Replaces the inputs later runs use; runs take them in turn.
+    pub fn set_inputs(&mut self, inputs: Vec<Tensor>) -> Result<(), ModelError> {
+        assert!(!inputs.is_empty(), "at least one input");
+        for t in &inputs {
+            check_shape(&self.input_spec, t)?;
+        }
+        self.inputs = inputs.into_iter().map(|t| tvec!(t.into_tvalue())).collect();
+        self.next_input = 0;
+        Ok(())
+    }
+
+    /// Runs once on the first prepared input and returns the outputs as f32.
+    pub fn predict(&mut self) -> Result<Vec<Output>, ModelError> {
+        let outputs = self.state.run(self.inputs[0].clone()).map_err(|e| ModelError::Run(format!("{e:#}")))?;
+        let names = self.card.outputs.iter().map(|o| o.name.clone());
+        outputs
+            .into_iter()
+            .zip(names.chain(std::iter::repeat(String::new())))
+            .map(|(value, name)| {
+                let t = value.cast_to::<f32>().map_err(|e| ModelError::Run(format!("{e:#}")))?;
+                let view = t.to_plain_array_view::<f32>().map_err(|e| ModelError::Run(format!("{e:#}")))?;
+                Ok(Output { name, shape: view.shape().to_vec(), data: view.iter().copied().collect() })
+            })
+            .collect()
+    }
+}
+
+impl Inference for Runnable {
+    type Error = ModelError;
+
+    /// One inference; the outputs are dropped. Cloning the input vector only
+    /// bumps reference counts: the tensor itself is never copied.
+    #[inline]
+    fn run_once(&mut self) -> Result<(), ModelError> {
+        let input = self.inputs[self.next_input].clone();
+        self.next_input = (self.next_input + 1) % self.inputs.len();
+        self.state.run(input).map(drop).map_err(|e| ModelError::Run(format!("{e:#}")))
+    }
+}
+
+/// Steps 1–3 with fake input, timing each step on `clock`.
+pub fn prepare<C: crate::clock::Clock + ?Sized>(
+    name: &str,
+    bytes: &[u8],
+    opts: &LoadOptions,
+    plan: Plan,
+    seed: u64,
+    clock: &C,
+) -> Result<(Runnable, crate::report::PipelineTimings), ModelError> {
+    let t0 = clock.now_ms();
+    let loaded = load(name, bytes, opts)?;
+    let t1 = clock.now_ms();
+    let optimised = loaded.optimise(plan)?;
+    let t2 = clock.now_ms();
+    let input = optimised.input.fake_tensor(seed)?;
+    let runnable = optimised.into_runnable(input)?;
+    let t3 = clock.now_ms();
+    let timings = crate::report::PipelineTimings { load_ms: t1 - t0, optimise_ms: t2 - t1, make_runnable_ms: t3 - t2 };
+    Ok((runnable, timings))
+}
+
+fn check_shape(spec: &InputSpec, input: &Tensor) -> Result<(), ModelError> {
+    if input.shape() != spec.shape.as_slice() {
+        return Err(ModelError::InputShape {
+            name: spec.name.clone(),
+            expected: spec.shape.clone(),
+            found: input.shape().to_vec(),
+        });
+    }
+    Ok(())
+}
+
+fn analyse(name: &str, e: TractError) -> ModelError {
+    ModelError::Analyse { name: name.to_string(), detail: format!("{e:#}") }
+}
+
+fn check_embedded_weights(name: &str, graph: &pb::GraphProto) -> Result<(), ModelError> {
+    // data_location 1 is EXTERNAL: the numbers live in another file, which a
+    // browser given one file cannot open.
+    match graph.initializer.iter().find(|t| t.data_location == Some(1) || !t.external_data.is_empty()) {
+        Some(t) => Err(ModelError::ExternalData { name: name.to_string(), tensor: t.name.clone() }),
+        None => Ok(()),
+    }
+}
+
+fn check_operators(name: &str, graph: &pb::GraphProto, onnx: &tract_onnx::Onnx) -> Result<(), ModelError> {
+    let mut missing: Vec<String> = graph
+        .node
+        .iter()
+        .filter(|n| !onnx.op_register.0.contains_key(&n.op_type))
+        .map(|n| {
+            if n.domain.is_empty() || n.domain == "ai.onnx" {
+                n.op_type.clone()
+            } else {
+                format!("{}.{}", n.domain, n.op_type)
+            }
+        })
+        .collect();
+    missing.sort();
+    missing.dedup();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ModelError::UnsupportedOperators { name: name.to_string(), ops: missing })
+    }
+}
+
+fn tensor_info(v: &pb::ValueInfoProto) -> TensorInfo {
+    use pb::tensor_shape_proto::dimension::Value as Dim;
+    use pb::type_proto::Value as Type;
+    let (element_type, shape) = match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(Type::TensorType(t)) => {
+            let shape = t.shape.as_ref().map(|s| {
+                s.dim
+                    .iter()
+                    .map(|d| match &d.value {
+                        Some(Dim::DimValue(n)) => n.to_string(),
+                        Some(Dim::DimParam(p)) if !p.is_empty() => p.clone(),
+                        _ => "?".to_string(),
+                    })
+                    .collect()
+            });
+            (onnx_type_name(t.elem_type).to_string(), shape.unwrap_or_default())
+        }
+        None => ("unknown".to_string(), vec![]),
+    };
+    TensorInfo { name: v.name.clone(), element_type, shape }
+}
+
+/// Fixes the input's shape: a symbolic first dimension becomes the batch
+/// size; any other unknown dimension is an error.
+fn fixed_input(
+    name: &str,
+    model: &InferenceModel,
+    info: &TensorInfo,
+    opts: &LoadOptions,
+) -> Result<InputSpec, ModelError> {
+    let fact = model.input_fact(0).map_err(|e| analyse(name, e))?;
+    let input = info.name.clone();
+    let datum_type = fact.datum_type.concretize().ok_or_else(|| ModelError::NonNumericInput {
+        name: name.to_string(),
+        input: input.clone(),
+        element_type: info.element_type.clone(),
+    })?;
+    if !(datum_type.is_float() || datum_type.is_integer()) {
+        return Err(ModelError::NonNumericInput {
+            name: name.to_string(),
+            input,
+            element_type: info.element_type.clone(),
+        });
+    }
+    if fact.shape.is_open() {
+        return Err(ModelError::UnknownShape { name: name.to_string(), input });
+    }
+    let mut shape = Vec::new();
+    for (axis, dim) in fact.shape.dims().enumerate() {
+        let concrete = dim.concretize().and_then(|d| d.to_i64().ok());
+        match concrete {
+            Some(n) if n >= 0 => shape.push(n as usize),
+            _ if axis == 0 => shape.push(opts.batch_size),
+            _ => {
+                return Err(ModelError::FreeDimension {
+                    name: name.to_string(),
+                    input,
+                    dim: info.shape.get(axis).cloned().unwrap_or_else(|| "?".into()),
+                    axis,
+                })
+            }
+        }
+    }
+    if shape.first() != Some(&opts.batch_size) && opts.batch_size != 1 {
+        return Err(ModelError::FixedBatch {
+            name: name.to_string(),
+            fixed: shape.first().copied().unwrap_or(0),
+            requested: opts.batch_size,
+        });
+    }
+    if shape.contains(&0) {
+        return Err(ModelError::ZeroSized { name: name.to_string(), input, shape });
+    }
+    let bytes = shape.iter().try_fold(datum_type.size_of() as u64, |acc, &d| acc.checked_mul(d as u64));
+    match bytes {
+        Some(b) if b <= opts.max_input_bytes => {}
+        _ => {
+            return Err(ModelError::InputTooLarge {
+                name: name.to_string(),
+                input,
+                bytes: bytes.unwrap_or(u64::MAX),
+                limit: opts.max_input_bytes,
+            })
+        }
+    }
+    Ok(InputSpec { name: input, datum_type, shape })
+}
+
+fn op_histogram(graph: &pb::GraphProto) -> BTreeMap<String, usize> {
+    let mut h = BTreeMap::new();
+    for n in &graph.node {
+        *h.entry(n.op_type.clone()).or_insert(0) += 1;
+    }
+    h
+}
+
+/// Numbers stored in initializers and `Constant` nodes.
+fn parameter_count(graph: &pb::GraphProto) -> u64 {
+    let volume = |t: &pb::TensorProto| t.dims.iter().map(|&d| d.max(0) as u64).product::<u64>();
+    let constants = graph
+        .node
+        .iter()
+        .filter(|n| n.op_type == "Constant")
+        .flat_map(|n| n.attribute.iter().filter_map(|a| a.t.as_ref()))
+        .map(volume);
+    graph.initializer.iter().map(volume).chain(constants).sum()
+}
+
+/// Multiply–accumulates of convolutions and matrix products at the fixed
+/// input shape, read off the typed graph where shapes are known.
+fn macs(model: &TypedModel) -> u64 {
+    let mut total = 0u64;
+    for node in model.nodes() {
+        let input_shapes: Vec<Option<&[usize]>> = node
+            .inputs
+            .iter()
+            .map(|o| model.outlet_fact(*o).ok().and_then(|f| f.shape.as_concrete()))
+            .collect();
+        let output_shape = node.outputs.first().and_then(|o| o.fact.shape.as_concrete());
+        if let Some(conv) = node.op_as::<Conv>() {
+            // Each output value sums (input channels / group) × kernel area
+            // products: the kernel's volume divided by the output channels.
+            if let (Some(Some(kernel)), Some(out)) = (input_shapes.get(1), output_shape) {
+                let per_output = kernel.iter().product::<usize>() / conv.output_channels().max(1);
+                total += (out.iter().product::<usize>() * per_output) as u64;
+            }
+        } else if let Some(einsum) = node.op_as::<EinSum>() {
+            // One multiply–accumulate per point of the full index space.
+            let mut points = 1u64;
+            for axis in einsum.axes.iter_all_axes() {
+                let size = axis
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .find_map(|(slot, pos)| pos.first().and_then(|&p| input_shapes.get(slot)?.map(|s| s[p])))
+                    .or_else(|| axis.outputs[0].first().and_then(|&p| output_shape.map(|s| s[p])))
+                    .unwrap_or(1);
+                points *= size as u64;
+            }
+            total += points;
+        }
+    }
+    total
+}
+
+/// tract's tensor type, for shells that build inputs.
+pub mod tract_tensor {
+    pub use tract_onnx::prelude::Tensor;
+}

@@ -1,0 +1,118 @@
+//! `latency_summary.txt`: the old lesson's human-readable layout (title,
+//! versions, system, configuration, statistics with three decimals), then the
+//! lab's additions, and last a machine-readable `median_ms:` line.
+
+use super::BenchmarkReport;
+use std::fmt::Write;
+
+pub fn summary_txt(r: &BenchmarkReport) -> Vec<u8> {
+    let mut s = String::new();
+    // Writing to a String cannot fail; `w!` keeps the layout readable.
+    macro_rules! w {
+        ($($arg:tt)*) => {{ let _ = writeln!(s, $($arg)*); }};
+    }
+    let st = &r.statistics;
+    let cfg = &r.benchmark_config;
+
+    w!("PiEdge EduKit - Latency Benchmark Results");
+    w!("{}", "=".repeat(50));
+    w!();
+    w!("Version: {}", r.engine.tool_version);
+    w!("Generated: {}", r.generated);
+    w!();
+    w!("Version Information:");
+    w!("  Tool: {} {}", r.engine.tool, r.engine.tool_version);
+    w!("  Engine: {} {}", r.engine.name, r.engine.version);
+    w!("  Platform: {}", r.system_info.platform);
+    w!("  Device: {}", r.system_info.device);
+    w!();
+    w!("System Information:");
+    for (k, v) in r.system_info.summary_lines() {
+        w!("  {k}: {v}");
+    }
+    w!();
+    w!("Benchmark Configuration:");
+    w!("  Model: {}", r.model_name());
+    w!("  Warmup runs: {}", cfg.warmup_runs);
+    w!("  Benchmark runs: {}", cfg.benchmark_runs);
+    w!("  Batch size: {}", cfg.batch_size);
+    if !cfg.input.is_empty() {
+        match cfg.seed {
+            Some(seed) => w!("  Input: {} (seed {seed})", cfg.input),
+            None => w!("  Input: {}", cfg.input),
+        }
+    }
+    if !cfg.plan.is_empty() {
+        w!("  Plan: {}", cfg.plan);
+    }
+    if !cfg.providers.is_empty() {
+        w!("  Providers: {}", cfg.providers.join(", "));
+    }
+    if cfg.inferences_per_sample > 1 {
+        w!("  Inferences per sample: {} (timer too coarse for one)", cfg.inferences_per_sample);
+    }
+    w!();
+    w!("Latency Statistics (ms):");
+    w!("  Mean: {:.3}", st.mean);
+    w!("  Std:  {:.3}", st.std);
+    w!("  Min:  {:.3}", st.min);
+    w!("  Max:  {:.3}", st.max);
+    w!("  P50:  {:.3}", st.p50);
+    w!("  P95:  {:.3}", st.p95);
+    w!("  P99:  {:.3}", st.p99);
+    w!();
+    w!("Spread and Confidence:");
+    w!("  Timed runs: {}", st.n);
+    w!("  Percentiles: {}", st.percentile_method.name().replace('_', " "));
+    w!("  CV: {:.1} %", st.cv * 100.0);
+    w!(
+        "  Outliers (Tukey 1.5 IQR): {} of {} (outside {:.3} .. {:.3} ms)",
+        st.outliers, st.n, st.tukey_low, st.tukey_high
+    );
+    w!(
+        "  P50 95% CI: {:.3} .. {:.3} ms (bootstrap, {} resamples)",
+        st.p50_ci95.low, st.p50_ci95.high, st.bootstrap_resamples
+    );
+    w!("  P95 95% CI: {:.3} .. {:.3} ms", st.p95_ci95.low, st.p95_ci95.high);
+    if let Some(t) = &r.timer {
+        w!("  Timer: {}, resolution {:.6} ms", t.clock, t.min_step_ms);
+    }
+    if let Some(m) = &r.model {
+        w!();
+        w!("Model:");
+        w!("  Input shape: {:?}", m.input_shape);
+        w!("  Parameters: {}", m.parameters);
+        w!("  MACs per inference: {}", m.macs);
+        w!("  File size: {} bytes", m.size_bytes);
+    }
+    if let Some(p) = &r.pipeline_ms {
+        w!("  Load: {:.3} ms, optimise: {:.3} ms, plan: {:.3} ms", p.load_ms, p.optimise_ms, p.make_runnable_ms);
+    }
+    if r.cancelled {
+        w!();
+        w!("Note: the run was cancelled after {} of {} timed runs.", st.n, cfg.benchmark_runs);
+    }
+    w!();
+    w!("median_ms: {:.3}", st.p50);
+    s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::fixtures;
+
+    #[test]
+    fn summary_layout() {
+        let text = String::from_utf8(summary_txt(&fixtures::report())).unwrap();
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn last_line_is_the_median() {
+        let r = fixtures::report();
+        let text = String::from_utf8(summary_txt(&r)).unwrap();
+        assert_eq!(text.lines().last().unwrap(), format!("median_ms: {:.3}", r.statistics.p50));
+        assert!(text.ends_with('\n'));
+    }
+}
