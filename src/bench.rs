@@ -28,7 +28,11 @@ pub struct BenchConfig {
 impl Default for BenchConfig {
     /// The old lesson's command-line defaults.
     fn default() -> Self {
-        BenchConfig { warmup: 1, runs: 3, inferences_per_sample: 1 }
+        BenchConfig {
+            warmup: 1,
+            runs: 3,
+            inferences_per_sample: 1,
+        }
     }
 }
 
@@ -139,7 +143,12 @@ where
                 Phase::Warmup => out.warmup_ms.push(latency_ms),
                 Phase::Timed => out.latencies_ms.push(latency_ms),
             }
-            let progress = Progress { phase, done: run + 1, total, latency_ms };
+            let progress = Progress {
+                phase,
+                done: run + 1,
+                total,
+                latency_ms,
+            };
             if on_progress(&progress) == Control::Cancel {
                 out.cancelled = true;
                 return Ok(out);
@@ -177,8 +186,16 @@ pub struct Scripted<I> {
 
 impl<I> Scripted<I> {
     pub fn new(inner: Option<I>, clock: crate::clock::FakeClock, script: Vec<f64>) -> Self {
-        assert!(!script.is_empty(), "a scripted model needs at least one latency");
-        Scripted { inner, clock, script, next: 0 }
+        assert!(
+            !script.is_empty(),
+            "a scripted model needs at least one latency"
+        );
+        Scripted {
+            inner,
+            clock,
+            script,
+            next: 0,
+        }
     }
 }
 
@@ -188,7 +205,8 @@ impl<I: Inference> Inference for Scripted<I> {
         if let Some(inner) = self.inner.as_mut() {
             inner.run_once()?;
         }
-        self.clock.advance(self.script[self.next % self.script.len()]);
+        self.clock
+            .advance(self.script[self.next % self.script.len()]);
         self.next += 1;
         Ok(())
     }
@@ -211,13 +229,20 @@ mod tests {
 
     fn scripted(script: &[f64]) -> (Scripted<NoOp>, FakeClock) {
         let clock = FakeClock::new();
-        (Scripted::new(Some(NoOp), clock.clone(), script.to_vec()), clock)
+        (
+            Scripted::new(Some(NoOp), clock.clone(), script.to_vec()),
+            clock,
+        )
     }
 
     #[test]
     fn warmup_and_runs_are_separate_and_exact() {
         let (mut m, clock) = scripted(&[5.0, 4.0, 1.0, 2.0, 3.0]);
-        let cfg = BenchConfig { warmup: 2, runs: 3, inferences_per_sample: 1 };
+        let cfg = BenchConfig {
+            warmup: 2,
+            runs: 3,
+            inferences_per_sample: 1,
+        };
         let mut seen = Vec::new();
         let r = run_benchmark(&mut m, &clock, &cfg, |p| {
             seen.push((p.phase, p.done, p.total));
@@ -242,7 +267,11 @@ mod tests {
     #[test]
     fn batches_report_the_mean_per_inference() {
         let (mut m, clock) = scripted(&[1.0, 3.0]);
-        let cfg = BenchConfig { warmup: 0, runs: 2, inferences_per_sample: 2 };
+        let cfg = BenchConfig {
+            warmup: 0,
+            runs: 2,
+            inferences_per_sample: 2,
+        };
         let r = run_benchmark(&mut m, &clock, &cfg, |_| Control::Continue).unwrap();
         assert_eq!(r.latencies_ms, vec![2.0, 2.0]);
     }
@@ -250,9 +279,17 @@ mod tests {
     #[test]
     fn cancel_stops_between_runs() {
         let (mut m, clock) = scripted(&[1.0]);
-        let cfg = BenchConfig { warmup: 1, runs: 100, inferences_per_sample: 1 };
+        let cfg = BenchConfig {
+            warmup: 1,
+            runs: 100,
+            inferences_per_sample: 1,
+        };
         let r = run_benchmark(&mut m, &clock, &cfg, |p| {
-            if p.phase == Phase::Timed && p.done == 10 { Control::Cancel } else { Control::Continue }
+            if p.phase == Phase::Timed && p.done == 10 {
+                Control::Cancel
+            } else {
+                Control::Continue
+            }
         })
         .unwrap();
         assert!(r.cancelled);
@@ -263,7 +300,11 @@ mod tests {
     #[test]
     fn zero_runs_is_refused_before_running() {
         let (mut m, clock) = scripted(&[1.0]);
-        let cfg = BenchConfig { warmup: 1, runs: 0, inferences_per_sample: 1 };
+        let cfg = BenchConfig {
+            warmup: 1,
+            runs: 0,
+            inferences_per_sample: 1,
+        };
         let e = run_benchmark(&mut m, &clock, &cfg, |_| Control::Continue).unwrap_err();
         assert!(matches!(e, BenchError::Config(ConfigError::NoRuns)));
         assert_eq!(clock.now_ms(), 0.0, "nothing ran");
@@ -274,14 +315,22 @@ mod tests {
         type Error = String;
         fn run_once(&mut self) -> Result<(), String> {
             self.0 += 1;
-            if self.0 == 3 { Err("boom".into()) } else { Ok(()) }
+            if self.0 == 3 {
+                Err("boom".into())
+            } else {
+                Ok(())
+            }
         }
     }
 
     #[test]
     fn an_inference_error_names_the_run() {
         let clock = FakeClock::new();
-        let cfg = BenchConfig { warmup: 1, runs: 5, inferences_per_sample: 1 };
+        let cfg = BenchConfig {
+            warmup: 1,
+            runs: 5,
+            inferences_per_sample: 1,
+        };
         let e = run_benchmark(&mut Failing(0), &clock, &cfg, |_| Control::Continue).unwrap_err();
         assert_eq!(e.to_string(), "inference failed during Timed run 1: boom");
     }

@@ -47,11 +47,19 @@ impl ModelCard {
             ($($arg:tt)*) => {{ let _ = writeln!(s, $($arg)*); }};
         }
         w!("Model: {}", self.name);
-        w!("  File size: {} ({} bytes)", human_bytes(self.size_bytes), self.size_bytes);
+        w!(
+            "  File size: {} ({} bytes)",
+            human_bytes(self.size_bytes),
+            self.size_bytes
+        );
         if !self.producer.is_empty() {
             w!("  Producer: {}", self.producer);
         }
-        w!("  ONNX IR version {}, opset {}", self.ir_version, self.opset);
+        w!(
+            "  ONNX IR version {}, opset {}",
+            self.ir_version,
+            self.opset
+        );
         w!("Inputs:");
         for t in &self.inputs {
             w!("  {}: {} [{}]", t.name, t.element_type, t.shape.join(", "));
@@ -67,8 +75,16 @@ impl ModelCard {
         for (op, n) in ops {
             w!("  {op:<24} {n:>5}");
         }
-        w!("Parameters: {} ({})", self.parameters, human_count(self.parameters));
-        w!("Multiply-accumulates per inference: {} ({})", self.macs, human_count(self.macs));
+        w!(
+            "Parameters: {} ({})",
+            self.parameters,
+            human_count(self.parameters)
+        );
+        w!(
+            "Multiply-accumulates per inference: {} ({})",
+            self.macs,
+            human_count(self.macs)
+        );
         s
     }
 }
@@ -134,11 +150,17 @@ mod tests {
             producer: "piedge 1".into(),
             ir_version: 8,
             opset: 17,
-            inputs: vec![TensorInfo { name: "input".into(), element_type: "float32".into(), shape: vec!["batch_size".into(), "3".into()] }],
+            inputs: vec![TensorInfo {
+                name: "input".into(),
+                element_type: "float32".into(),
+                shape: vec!["batch_size".into(), "3".into()],
+            }],
             outputs: vec![],
             fixed_input_shape: vec![1, 3],
             node_count: 3,
-            op_histogram: [("Relu".to_string(), 1), ("Conv".to_string(), 2)].into_iter().collect(),
+            op_histogram: [("Relu".to_string(), 1), ("Conv".to_string(), 2)]
+                .into_iter()
+                .collect(),
             parameters: 1234,
             macs: 5_000_000,
         };

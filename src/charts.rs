@@ -120,7 +120,13 @@ pub fn draw_histogram<DB: DrawingBackend>(
         .x_labels(6)
         .y_labels((hist.max_count() as usize + 1).min(10))
         // Counts are whole numbers; leave fractional ticks unlabelled.
-        .y_label_formatter(&|y| if (y - y.round()).abs() < 1e-9 { format!("{y:.0}") } else { String::new() })
+        .y_label_formatter(&|y| {
+            if (y - y.round()).abs() < 1e-9 {
+                format!("{y:.0}")
+            } else {
+                String::new()
+            }
+        })
         .light_line_style(BLACK.mix(0.05))
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
@@ -128,9 +134,11 @@ pub fn draw_histogram<DB: DrawingBackend>(
     chart.draw_series(hist.bins().filter(|b| b.2 > 0).map(|(lo, hi, count)| {
         Rectangle::new([(lo, 0.0), (hi, count as f64)], BAR.mix(0.75).filled())
     }))?;
-    for (name, value, color) in
-        [(text.mean.as_str(), stats.mean, MEAN), ("P50", stats.p50, P50), ("P95", stats.p95, P95)]
-    {
+    for (name, value, color) in [
+        (text.mean.as_str(), stats.mean, MEAN),
+        ("P50", stats.p50, P50),
+        ("P95", stats.p95, P95),
+    ] {
         chart
             .draw_series(DashedLineSeries::new(
                 vec![(value, 0.0), (value, y_max)],
@@ -139,7 +147,9 @@ pub fn draw_histogram<DB: DrawingBackend>(
                 color.stroke_width(2),
             ))?
             .label(format!("{name}: {value:.3} ms"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()
@@ -166,9 +176,11 @@ pub fn draw_boxplots<DB: DrawingBackend>(
     series: &[BoxSeries],
     text: &ChartText,
 ) -> Result<(), ChartError> {
-    let (lo, hi) = series.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
-        (lo.min(s.stats.min), hi.max(s.stats.max))
-    });
+    let (lo, hi) = series
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| {
+            (lo.min(s.stats.min), hi.max(s.stats.max))
+        });
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let pad = ((hi - lo) * 0.08).max(hi.abs() * 0.01).max(1e-6);
     let n = series.len().max(1) as f64;
@@ -197,15 +209,35 @@ pub fn draw_boxplots<DB: DrawingBackend>(
         .axis_desc_style((FONT, 14))
         .draw()?;
     for (i, s) in series.iter().enumerate() {
-        let color = if series.len() == 1 { BAR } else { SERIES[i % SERIES.len()] };
+        let color = if series.len() == 1 {
+            BAR
+        } else {
+            SERIES[i % SERIES.len()]
+        };
         let center = i as f64 + 0.5;
         let (left, right) = (center - 0.25, center + 0.25);
         let st = s.stats;
-        let inside = s.latencies_ms.iter().copied().filter(|&x| x >= st.tukey_low && x <= st.tukey_high);
-        let (w_lo, w_hi) = inside.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-        let (w_lo, w_hi) = if w_lo.is_finite() { (w_lo, w_hi) } else { (st.q1, st.q3) };
-        chart.draw_series([Rectangle::new([(left, st.q1), (right, st.q3)], color.mix(0.35).filled())])?;
-        chart.draw_series([Rectangle::new([(left, st.q1), (right, st.q3)], color.stroke_width(2))])?;
+        let inside = s
+            .latencies_ms
+            .iter()
+            .copied()
+            .filter(|&x| x >= st.tukey_low && x <= st.tukey_high);
+        let (w_lo, w_hi) = inside.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        let (w_lo, w_hi) = if w_lo.is_finite() {
+            (w_lo, w_hi)
+        } else {
+            (st.q1, st.q3)
+        };
+        chart.draw_series([Rectangle::new(
+            [(left, st.q1), (right, st.q3)],
+            color.mix(0.35).filled(),
+        )])?;
+        chart.draw_series([Rectangle::new(
+            [(left, st.q1), (right, st.q3)],
+            color.stroke_width(2),
+        )])?;
         let line = |pts: Vec<(f64, f64)>, c: RGBColor| PathElement::new(pts, c.stroke_width(2));
         chart.draw_series([
             line(vec![(left, st.p50), (right, st.p50)], P50),
@@ -245,7 +277,9 @@ pub fn draw_series<DB: DrawingBackend>(
     let (lo, hi) = warmup_ms
         .iter()
         .chain(latencies_ms)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let pad = ((hi - lo) * 0.08).max(hi.abs() * 0.01).max(1e-6);
     let mut chart = ChartBuilder::on(area)
@@ -253,7 +287,10 @@ pub fn draw_series<DB: DrawingBackend>(
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(-0.5..(total.max(1) as f64 - 0.5), (lo - pad).max(0.0)..(hi + pad))?;
+        .build_cartesian_2d(
+            -0.5..(total.max(1) as f64 - 0.5),
+            (lo - pad).max(0.0)..(hi + pad),
+        )?;
     chart
         .configure_mesh()
         .x_desc(&text.run_axis)
@@ -270,17 +307,25 @@ pub fn draw_series<DB: DrawingBackend>(
                 WARMUP.mix(0.12).filled(),
             )])?
             .label(format!("{} ({w})", text.warmup))
-            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], WARMUP.mix(0.4).filled()));
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 20, y + 5)], WARMUP.mix(0.4).filled())
+            });
         chart.draw_series(LineSeries::new(
             warmup_ms.iter().enumerate().map(|(i, &v)| (i as f64, v)),
             WARMUP.stroke_width(2),
         ))?;
         chart.draw_series(
-            warmup_ms.iter().enumerate().map(|(i, &v)| Circle::new((i as f64, v), 3, WARMUP.filled())),
+            warmup_ms
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| Circle::new((i as f64, v), 3, WARMUP.filled())),
         )?;
     }
-    let timed: Vec<(f64, f64)> =
-        latencies_ms.iter().enumerate().map(|(i, &v)| ((w + i) as f64, v)).collect();
+    let timed: Vec<(f64, f64)> = latencies_ms
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| ((w + i) as f64, v))
+        .collect();
     chart
         .draw_series(LineSeries::new(timed.iter().copied(), BAR.stroke_width(1)))?
         .label(format!("{} ({})", text.timed, latencies_ms.len()))
@@ -290,7 +335,10 @@ pub fn draw_series<DB: DrawingBackend>(
     }
     chart
         .draw_series(DashedLineSeries::new(
-            vec![(w as f64 - 0.5, stats.mean), (total as f64 - 0.5, stats.mean)],
+            vec![
+                (w as f64 - 0.5, stats.mean),
+                (total as f64 - 0.5, stats.mean),
+            ],
             8,
             5,
             MEAN.stroke_width(2),
@@ -316,13 +364,22 @@ pub fn stats_panel_lines(report: &BenchmarkReport, text: &ChartText) -> Vec<Stri
         format!("Std:  {:.3}", s.std),
         format!("Min:  {:.3}", s.min),
         format!("Max:  {:.3}", s.max),
-        format!("P50:  {:.3}  (95% CI {:.3}..{:.3})", s.p50, s.p50_ci95.low, s.p50_ci95.high),
-        format!("P95:  {:.3}  (95% CI {:.3}..{:.3})", s.p95, s.p95_ci95.low, s.p95_ci95.high),
+        format!(
+            "P50:  {:.3}  (95% CI {:.3}..{:.3})",
+            s.p50, s.p50_ci95.low, s.p50_ci95.high
+        ),
+        format!(
+            "P95:  {:.3}  (95% CI {:.3}..{:.3})",
+            s.p95, s.p95_ci95.low, s.p95_ci95.high
+        ),
         format!("P99:  {:.3}", s.p99),
         format!("CV:   {:.1} %   outliers: {}", s.cv * 100.0, s.outliers),
         String::new(),
         format!("{}: {}", text.system, report.system_info.device),
-        format!("{}: {} (warmup {})", text.runs, s.n, report.benchmark_config.warmup_runs),
+        format!(
+            "{}: {} (warmup {})",
+            text.runs, s.n, report.benchmark_config.warmup_runs
+        ),
         format!("Model: {}", report.model_name()),
         format!("Engine: {} {}", report.engine.name, report.engine.version),
     ]
@@ -367,10 +424,20 @@ pub fn draw_dashboard<DB: DrawingBackend>(
     draw_histogram(&areas[0], hist, stats, text)?;
     draw_boxplots(
         &areas[1],
-        &[BoxSeries { label: report.model_name(), latencies_ms: &report.raw_latencies, stats }],
+        &[BoxSeries {
+            label: report.model_name(),
+            latencies_ms: &report.raw_latencies,
+            stats,
+        }],
         text,
     )?;
-    draw_series(&areas[2], &report.warmup_latencies, &report.raw_latencies, stats, text)?;
+    draw_series(
+        &areas[2],
+        &report.warmup_latencies,
+        &report.raw_latencies,
+        stats,
+        text,
+    )?;
     draw_stats_panel(&areas[3], &stats_panel_lines(report, text))?;
     root.present()?;
     Ok(())
@@ -417,7 +484,8 @@ fn register_font() -> Result<(), ChartError> {
         )
         .is_ok()
     });
-    ok.then_some(()).ok_or_else(|| ChartError("the embedded font could not be loaded".into()))
+    ok.then_some(())
+        .ok_or_else(|| ChartError("the embedded font could not be loaded".into()))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -435,10 +503,13 @@ mod tests {
         assert_eq!(img.dimensions(), (800, 600));
         // The histogram quadrant (top left) contains bar-coloured pixels.
         let bar = |p: &image::Rgb<u8>| {
-            let [r, g, b] = p.0;
+            let [r, _, b] = p.0;
             (b as i32 - r as i32) > 40 && b > 150
         };
-        let bars = (0..400).flat_map(|x| (0..300).map(move |y| (x, y))).filter(|&(x, y)| bar(img.get_pixel(x, y))).count();
+        let bars = (0..400)
+            .flat_map(|x| (0..300).map(move |y| (x, y)))
+            .filter(|&(x, y)| bar(img.get_pixel(x, y)))
+            .count();
         assert!(bars > 500, "only {bars} bar pixels");
         // The statistics quadrant (bottom right) has dark text on its card.
         let dark = (400..800)

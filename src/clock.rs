@@ -50,8 +50,12 @@ pub fn probe_resolution<C: Clock + ?Sized>(clock: &C) -> TimerResolution {
     for _ in 0..PROBE_STEPS {
         // Align to a tick first, so that the measured step is a whole tick and
         // not the remainder of one.
-        let Some(start) = next_tick(clock, clock.now_ms()) else { break };
-        let Some(end) = next_tick(clock, start) else { break };
+        let Some(start) = next_tick(clock, clock.now_ms()) else {
+            break;
+        };
+        let Some(end) = next_tick(clock, start) else {
+            break;
+        };
         steps.push(end - start);
     }
     resolution_from_steps(clock.name(), &mut steps)
@@ -95,7 +99,9 @@ impl SystemClock {
     /// global object, which exists both in a page and in a Web Worker.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn new() -> Self {
-        SystemClock { origin: std::time::Instant::now() }
+        SystemClock {
+            origin: std::time::Instant::now(),
+        }
     }
 
     #[cfg(target_arch = "wasm32")]
@@ -200,7 +206,11 @@ mod tests {
 
     #[test]
     fn probe_finds_a_coarse_tick() {
-        let clock = TickingClock { reads: Cell::new(0), reads_per_tick: 7, tick: 0.1 };
+        let clock = TickingClock {
+            reads: Cell::new(0),
+            reads_per_tick: 7,
+            tick: 0.1,
+        };
         let r = clock.resolution();
         assert_eq!(r.samples, PROBE_STEPS);
         assert!((r.min_step_ms - 0.1).abs() < 1e-12, "{r:?}");

@@ -32,7 +32,9 @@ impl Histogram {
     pub fn new(data: &[f64], rule: BinRule) -> Histogram {
         let (mut first, mut last) = data
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
         if data.is_empty() {
             (first, last) = (0.0, 0.0);
         }
@@ -71,7 +73,10 @@ impl Histogram {
 
     /// `(low edge, high edge, count)` for each bin.
     pub fn bins(&self) -> impl Iterator<Item = (f64, f64, u64)> + '_ {
-        self.counts.iter().enumerate().map(|(i, &c)| (self.edges[i], self.edges[i + 1], c))
+        self.counts
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| (self.edges[i], self.edges[i + 1], c))
     }
 }
 
@@ -124,9 +129,18 @@ mod tests {
     fn check(data: &[f64], rule: BinRule, edges: &[f64], counts: &[u64]) {
         let h = Histogram::new(data, rule);
         assert_eq!(h.counts, counts, "counts for {data:?}");
-        assert_eq!(h.edges.len(), edges.len(), "edges for {data:?}: {:?}", h.edges);
+        assert_eq!(
+            h.edges.len(),
+            edges.len(),
+            "edges for {data:?}: {:?}",
+            h.edges
+        );
         for (a, b) in h.edges.iter().zip(edges) {
-            assert!((a - b).abs() < 1e-12, "edges for {data:?}: {:?} vs {edges:?}", h.edges);
+            assert!(
+                (a - b).abs() < 1e-12,
+                "edges for {data:?}: {:?} vs {edges:?}",
+                h.edges
+            );
         }
         assert_eq!(h.total(), data.len() as u64);
     }
@@ -138,7 +152,12 @@ mod tests {
         check(&x, BinRule::Count(3), &[1.0, 2.0, 3.0, 4.0], &[1, 2, 2]);
         check(&x, BinRule::Count(1), &[1.0, 4.0], &[5]);
         check(&[5.0, 5.0], BinRule::Count(2), &[4.5, 5.0, 5.5], &[0, 2]);
-        check(&[0.1, 0.2, 0.3], BinRule::Count(3), &[0.1, 0.16666666666666669, 0.23333333333333334, 0.3], &[1, 1, 1]);
+        check(
+            &[0.1, 0.2, 0.3],
+            BinRule::Count(3),
+            &[0.1, 0.16666666666666669, 0.23333333333333334, 0.3],
+            &[1, 1, 1],
+        );
     }
 
     // np.histogram_bin_edges(z, bins="auto") for
@@ -147,7 +166,12 @@ mod tests {
     #[test]
     fn auto_rule_matches_numpy() {
         let z = [2.5, 1.25, 9.0, 3.5, 3.75, 4.0, 1.0, 2.0, 8.5, 3.0];
-        check(&z, BinRule::Auto, &[1.0, 2.6, 4.2, 5.8, 7.4, 9.0], &[4, 4, 0, 0, 2]);
+        check(
+            &z,
+            BinRule::Auto,
+            &[1.0, 2.6, 4.2, 5.8, 7.4, 9.0],
+            &[4, 4, 0, 0, 2],
+        );
     }
 
     #[test]

@@ -37,17 +37,39 @@ pub enum ModelError {
     #[error("{name} has {} inputs ({}); the lab benchmarks single-input models", inputs.len(), inputs.join(", "))]
     InputCount { name: String, inputs: Vec<String> },
     #[error("{name}'s input '{input}' has element type {element_type}; the lab can only feed numbers (float or integer tensors)")]
-    NonNumericInput { name: String, input: String, element_type: String },
+    NonNumericInput {
+        name: String,
+        input: String,
+        element_type: String,
+    },
     #[error("{name}'s input '{input}' has no declared shape; re-export the model with a fixed input shape")]
     UnknownShape { name: String, input: String },
     #[error("{name} has a fixed batch size of {fixed}; it cannot be benchmarked with batch size {requested}")]
-    FixedBatch { name: String, fixed: usize, requested: usize },
+    FixedBatch {
+        name: String,
+        fixed: usize,
+        requested: usize,
+    },
     #[error("{name}'s input '{input}' has a free dimension '{dim}' at position {axis}; only the first (batch) dimension may be symbolic")]
-    FreeDimension { name: String, input: String, dim: String, axis: usize },
+    FreeDimension {
+        name: String,
+        input: String,
+        dim: String,
+        axis: usize,
+    },
     #[error("{name}'s input '{input}' has shape {shape:?} with a zero-sized dimension; there is nothing to compute")]
-    ZeroSized { name: String, input: String, shape: Vec<usize> },
+    ZeroSized {
+        name: String,
+        input: String,
+        shape: Vec<usize>,
+    },
     #[error("{name}'s input '{input}' would need {bytes} bytes, over the {limit}-byte budget")]
-    InputTooLarge { name: String, input: String, bytes: u64, limit: u64 },
+    InputTooLarge {
+        name: String,
+        input: String,
+        bytes: u64,
+        limit: u64,
+    },
     #[error("tract could not analyse {name}: {detail}")]
     Analyse { name: String, detail: String },
     #[error("tract could not optimise {name}: {detail}")]
@@ -55,7 +77,11 @@ pub enum ModelError {
     #[error("tract could not plan {name}: {detail}")]
     Plan { name: String, detail: String },
     #[error("input has shape {found:?} but {name} expects {expected:?}")]
-    InputShape { name: String, expected: Vec<usize>, found: Vec<usize> },
+    InputShape {
+        name: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
     #[error("inference failed: {0}")]
     Run(String),
 }
@@ -71,7 +97,10 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { batch_size: 1, max_input_bytes: 1 << 30 }
+        LoadOptions {
+            batch_size: 1,
+            max_input_bytes: 1 << 30,
+        }
     }
 }
 
@@ -176,9 +205,15 @@ pub fn load(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel,
     if bytes.is_empty() {
         return Err(ModelError::Empty { name });
     }
-    let not_onnx = |detail: String| ModelError::NotOnnx { name: name.clone(), detail };
+    let not_onnx = |detail: String| ModelError::NotOnnx {
+        name: name.clone(),
+        detail,
+    };
     let proto = pb::ModelProto::decode(bytes).map_err(|e| not_onnx(format!("protobuf: {e}")))?;
-    let graph = proto.graph.as_ref().ok_or_else(|| not_onnx("no graph inside".into()))?;
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| not_onnx("no graph inside".into()))?;
     if graph.node.is_empty() || graph.output.is_empty() || proto.ir_version <= 0 {
         return Err(not_onnx("no graph nodes, outputs or IR version".into()));
     }
@@ -188,8 +223,11 @@ pub fn load(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel,
 
     let initializers: std::collections::HashSet<&str> =
         graph.initializer.iter().map(|t| t.name.as_str()).collect();
-    let inputs: Vec<&pb::ValueInfoProto> =
-        graph.input.iter().filter(|i| !initializers.contains(i.name.as_str())).collect();
+    let inputs: Vec<&pb::ValueInfoProto> = graph
+        .input
+        .iter()
+        .filter(|i| !initializers.contains(i.name.as_str()))
+        .collect();
     if inputs.len() != 1 {
         return Err(ModelError::InputCount {
             name,
@@ -202,20 +240,28 @@ pub fn load(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel,
     if !parsed.unresolved_inputs.is_empty() {
         return Err(ModelError::Analyse {
             name,
-            detail: format!("inputs {:?} are used but never defined", parsed.unresolved_inputs),
+            detail: format!(
+                "inputs {:?} are used but never defined",
+                parsed.unresolved_inputs
+            ),
         });
     }
     let mut model = parsed.model;
     let input = fixed_input(&name, &model, &input_info, opts)?;
     model
-        .set_input_fact(0, InferenceFact::dt_shape(input.datum_type, input.shape.clone()))
+        .set_input_fact(
+            0,
+            InferenceFact::dt_shape(input.datum_type, input.shape.clone()),
+        )
         .map_err(|e| analyse(&name, e))?;
     let typed = model.into_typed().map_err(|e| analyse(&name, e))?;
 
     let card = ModelCard {
         name: name.clone(),
         size_bytes: bytes.len() as u64,
-        producer: format!("{} {}", proto.producer_name, proto.producer_version).trim().to_string(),
+        producer: format!("{} {}", proto.producer_name, proto.producer_version)
+            .trim()
+            .to_string(),
         ir_version: proto.ir_version,
         opset: proto
             .opset_import
@@ -237,13 +283,21 @@ impl LoadedModel {
     /// Step 2: optimise (or not) the typed graph.
     pub fn optimise(self, plan: Plan) -> Result<OptimisedModel, ModelError> {
         let typed = match plan {
-            Plan::Optimized => self.typed.into_optimized().map_err(|e| ModelError::Optimise {
-                name: self.card.name.clone(),
-                detail: format!("{e:#}"),
-            })?,
+            Plan::Optimized => self
+                .typed
+                .into_optimized()
+                .map_err(|e| ModelError::Optimise {
+                    name: self.card.name.clone(),
+                    detail: format!("{e:#}"),
+                })?,
             Plan::Unoptimized => self.typed,
         };
-        Ok(OptimisedModel { card: self.card, input: self.input, plan, typed })
+        Ok(OptimisedModel {
+            card: self.card,
+            input: self.input,
+            plan,
+            typed,
+        })
     }
 
     /// Nodes in the analysed graph, before optimisation.
@@ -260,8 +314,10 @@ impl OptimisedModel {
 
     /// Step 3: build the execution plan and state, with `input` prepared.
     pub fn into_runnable(self, input: Tensor) -> Result<Runnable, ModelError> {
-        let plan_err =
-            |e: TractError| ModelError::Plan { name: self.card.name.clone(), detail: format!("{e:#}") };
+        let plan_err = |e: TractError| ModelError::Plan {
+            name: self.card.name.clone(),
+            detail: format!("{e:#}"),
+        };
         check_shape(&self.input, &input)?;
         let plan = self.typed.into_runnable().map_err(plan_err)?;
         let state = TypedSimpleState::new(&plan).map_err(plan_err)?;
@@ -290,15 +346,26 @@ impl Runnable {
 
     /// Runs once on the first prepared input and returns the outputs as f32.
     pub fn predict(&mut self) -> Result<Vec<Output>, ModelError> {
-        let outputs = self.state.run(self.inputs[0].clone()).map_err(|e| ModelError::Run(format!("{e:#}")))?;
+        let outputs = self
+            .state
+            .run(self.inputs[0].clone())
+            .map_err(|e| ModelError::Run(format!("{e:#}")))?;
         let names = self.card.outputs.iter().map(|o| o.name.clone());
         outputs
             .into_iter()
             .zip(names.chain(std::iter::repeat(String::new())))
             .map(|(value, name)| {
-                let t = value.cast_to::<f32>().map_err(|e| ModelError::Run(format!("{e:#}")))?;
-                let view = t.to_plain_array_view::<f32>().map_err(|e| ModelError::Run(format!("{e:#}")))?;
-                Ok(Output { name, shape: view.shape().to_vec(), data: view.iter().copied().collect() })
+                let t = value
+                    .cast_to::<f32>()
+                    .map_err(|e| ModelError::Run(format!("{e:#}")))?;
+                let view = t
+                    .to_plain_array_view::<f32>()
+                    .map_err(|e| ModelError::Run(format!("{e:#}")))?;
+                Ok(Output {
+                    name,
+                    shape: view.shape().to_vec(),
+                    data: view.iter().copied().collect(),
+                })
             })
             .collect()
     }
@@ -313,7 +380,10 @@ impl Inference for Runnable {
     fn run_once(&mut self) -> Result<(), ModelError> {
         let input = self.inputs[self.next_input].clone();
         self.next_input = (self.next_input + 1) % self.inputs.len();
-        self.state.run(input).map(drop).map_err(|e| ModelError::Run(format!("{e:#}")))
+        self.state
+            .run(input)
+            .map(drop)
+            .map_err(|e| ModelError::Run(format!("{e:#}")))
     }
 }
 
@@ -334,7 +404,11 @@ pub fn prepare<C: crate::clock::Clock + ?Sized>(
     let input = optimised.input.fake_tensor(seed)?;
     let runnable = optimised.into_runnable(input)?;
     let t3 = clock.now_ms();
-    let timings = crate::report::PipelineTimings { load_ms: t1 - t0, optimise_ms: t2 - t1, make_runnable_ms: t3 - t2 };
+    let timings = crate::report::PipelineTimings {
+        load_ms: t1 - t0,
+        optimise_ms: t2 - t1,
+        make_runnable_ms: t3 - t2,
+    };
     Ok((runnable, timings))
 }
 
@@ -350,19 +424,33 @@ fn check_shape(spec: &InputSpec, input: &Tensor) -> Result<(), ModelError> {
 }
 
 fn analyse(name: &str, e: TractError) -> ModelError {
-    ModelError::Analyse { name: name.to_string(), detail: format!("{e:#}") }
+    ModelError::Analyse {
+        name: name.to_string(),
+        detail: format!("{e:#}"),
+    }
 }
 
 fn check_embedded_weights(name: &str, graph: &pb::GraphProto) -> Result<(), ModelError> {
     // data_location 1 is EXTERNAL: the numbers live in another file, which a
     // browser given one file cannot open.
-    match graph.initializer.iter().find(|t| t.data_location == Some(1) || !t.external_data.is_empty()) {
-        Some(t) => Err(ModelError::ExternalData { name: name.to_string(), tensor: t.name.clone() }),
+    match graph
+        .initializer
+        .iter()
+        .find(|t| t.data_location == Some(1) || !t.external_data.is_empty())
+    {
+        Some(t) => Err(ModelError::ExternalData {
+            name: name.to_string(),
+            tensor: t.name.clone(),
+        }),
         None => Ok(()),
     }
 }
 
-fn check_operators(name: &str, graph: &pb::GraphProto, onnx: &tract_onnx::Onnx) -> Result<(), ModelError> {
+fn check_operators(
+    name: &str,
+    graph: &pb::GraphProto,
+    onnx: &tract_onnx::Onnx,
+) -> Result<(), ModelError> {
     let mut missing: Vec<String> = graph
         .node
         .iter()
@@ -380,7 +468,10 @@ fn check_operators(name: &str, graph: &pb::GraphProto, onnx: &tract_onnx::Onnx) 
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(ModelError::UnsupportedOperators { name: name.to_string(), ops: missing })
+        Err(ModelError::UnsupportedOperators {
+            name: name.to_string(),
+            ops: missing,
+        })
     }
 }
 
@@ -399,11 +490,18 @@ fn tensor_info(v: &pb::ValueInfoProto) -> TensorInfo {
                     })
                     .collect()
             });
-            (onnx_type_name(t.elem_type).to_string(), shape.unwrap_or_default())
+            (
+                onnx_type_name(t.elem_type).to_string(),
+                shape.unwrap_or_default(),
+            )
         }
         None => ("unknown".to_string(), vec![]),
     };
-    TensorInfo { name: v.name.clone(), element_type, shape }
+    TensorInfo {
+        name: v.name.clone(),
+        element_type,
+        shape,
+    }
 }
 
 /// Fixes the input's shape: a symbolic first dimension becomes the batch
@@ -416,11 +514,14 @@ fn fixed_input(
 ) -> Result<InputSpec, ModelError> {
     let fact = model.input_fact(0).map_err(|e| analyse(name, e))?;
     let input = info.name.clone();
-    let datum_type = fact.datum_type.concretize().ok_or_else(|| ModelError::NonNumericInput {
-        name: name.to_string(),
-        input: input.clone(),
-        element_type: info.element_type.clone(),
-    })?;
+    let datum_type = fact
+        .datum_type
+        .concretize()
+        .ok_or_else(|| ModelError::NonNumericInput {
+            name: name.to_string(),
+            input: input.clone(),
+            element_type: info.element_type.clone(),
+        })?;
     if !(datum_type.is_float() || datum_type.is_integer()) {
         return Err(ModelError::NonNumericInput {
             name: name.to_string(),
@@ -429,7 +530,10 @@ fn fixed_input(
         });
     }
     if fact.shape.is_open() {
-        return Err(ModelError::UnknownShape { name: name.to_string(), input });
+        return Err(ModelError::UnknownShape {
+            name: name.to_string(),
+            input,
+        });
     }
     let mut shape = Vec::new();
     for (axis, dim) in fact.shape.dims().enumerate() {
@@ -455,9 +559,17 @@ fn fixed_input(
         });
     }
     if shape.contains(&0) {
-        return Err(ModelError::ZeroSized { name: name.to_string(), input, shape });
+        return Err(ModelError::ZeroSized {
+            name: name.to_string(),
+            input,
+            shape,
+        });
     }
-    let bytes = shape.iter().try_fold(datum_type.size_of() as u64, |acc, &d| acc.checked_mul(d as u64));
+    let bytes = shape
+        .iter()
+        .try_fold(datum_type.size_of() as u64, |acc, &d| {
+            acc.checked_mul(d as u64)
+        });
     match bytes {
         Some(b) if b <= opts.max_input_bytes => {}
         _ => {
@@ -469,7 +581,11 @@ fn fixed_input(
             })
         }
     }
-    Ok(InputSpec { name: input, datum_type, shape })
+    Ok(InputSpec {
+        name: input,
+        datum_type,
+        shape,
+    })
 }
 
 fn op_histogram(graph: &pb::GraphProto) -> BTreeMap<String, usize> {
@@ -500,9 +616,17 @@ fn macs(model: &TypedModel) -> u64 {
         let input_shapes: Vec<Option<&[usize]>> = node
             .inputs
             .iter()
-            .map(|o| model.outlet_fact(*o).ok().and_then(|f| f.shape.as_concrete()))
+            .map(|o| {
+                model
+                    .outlet_fact(*o)
+                    .ok()
+                    .and_then(|f| f.shape.as_concrete())
+            })
             .collect();
-        let output_shape = node.outputs.first().and_then(|o| o.fact.shape.as_concrete());
+        let output_shape = node
+            .outputs
+            .first()
+            .and_then(|o| o.fact.shape.as_concrete());
         if let Some(conv) = node.op_as::<Conv>() {
             // Each output value sums (input channels / group) × kernel area
             // products: the kernel's volume divided by the output channels.
@@ -518,8 +642,15 @@ fn macs(model: &TypedModel) -> u64 {
                     .inputs
                     .iter()
                     .enumerate()
-                    .find_map(|(slot, pos)| pos.first().and_then(|&p| input_shapes.get(slot)?.map(|s| s[p])))
-                    .or_else(|| axis.outputs[0].first().and_then(|&p| output_shape.map(|s| s[p])))
+                    .find_map(|(slot, pos)| {
+                        pos.first()
+                            .and_then(|&p| input_shapes.get(slot)?.map(|s| s[p]))
+                    })
+                    .or_else(|| {
+                        axis.outputs[0]
+                            .first()
+                            .and_then(|&p| output_shape.map(|s| s[p]))
+                    })
                     .unwrap_or(1);
                 points *= size as u64;
             }

@@ -24,13 +24,23 @@ pub enum NpyError {
     Dtype(String),
     #[error("the array is stored in Fortran order; save numpy.ascontiguousarray(x) instead")]
     FortranOrder,
-    #[error("the header says shape {shape:?} ({expected} values) but the file holds {found} values")]
-    Length { shape: Vec<usize>, expected: usize, found: usize },
+    #[error(
+        "the header says shape {shape:?} ({expected} values) but the file holds {found} values"
+    )]
+    Length {
+        shape: Vec<usize>,
+        expected: usize,
+        found: usize,
+    },
 }
 
 impl NpyArray {
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> NpyArray {
-        assert_eq!(shape.iter().product::<usize>(), data.len(), "shape and data disagree");
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            data.len(),
+            "shape and data disagree"
+        );
         NpyArray { shape, data }
     }
 
@@ -38,7 +48,14 @@ impl NpyArray {
     pub fn to_bytes(&self) -> Vec<u8> {
         let shape = match self.shape.len() {
             1 => format!("({},)", self.shape[0]),
-            _ => format!("({})", self.shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+            _ => format!(
+                "({})",
+                self.shape
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
         let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
         // Pad with spaces so that magic + version + length + header + '\n' is
@@ -63,11 +80,15 @@ impl NpyArray {
         let (major, minor) = (bytes[6], bytes[7]);
         let (header_len, start): (usize, usize) = match major {
             1 => {
-                let b = bytes.get(8..10).ok_or(NpyError::Truncated("no header length"))?;
+                let b = bytes
+                    .get(8..10)
+                    .ok_or(NpyError::Truncated("no header length"))?;
                 (u16::from_le_bytes([b[0], b[1]]) as usize, 10)
             }
             2 | 3 => {
-                let b = bytes.get(8..12).ok_or(NpyError::Truncated("no header length"))?;
+                let b = bytes
+                    .get(8..12)
+                    .ok_or(NpyError::Truncated("no header length"))?;
                 (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, 12)
             }
             _ => return Err(NpyError::Version(major, minor)),
@@ -75,7 +96,8 @@ impl NpyArray {
         let header = bytes
             .get(start..start.saturating_add(header_len))
             .ok_or(NpyError::Truncated("header"))?;
-        let header = std::str::from_utf8(header).map_err(|_| NpyError::Header("not text".into()))?;
+        let header =
+            std::str::from_utf8(header).map_err(|_| NpyError::Header("not text".into()))?;
         let descr = dict_value(header, "descr")?;
         let descr = descr.trim_matches(|c| c == '\'' || c == '"');
         if dict_value(header, "fortran_order")? != "False" {
@@ -90,7 +112,10 @@ impl NpyArray {
         let data: Vec<f32> = match descr {
             "<f4" | "=f4" => {
                 check_len(&shape, expected, payload.len() / 4, payload.len() % 4)?;
-                payload.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+                payload
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
             }
             "<f8" | "=f8" => {
                 check_len(&shape, expected, payload.len() / 8, payload.len() % 8)?;
@@ -107,7 +132,11 @@ impl NpyArray {
 
 fn check_len(shape: &[usize], expected: usize, found: usize, rest: usize) -> Result<(), NpyError> {
     if found != expected || rest != 0 {
-        return Err(NpyError::Length { shape: shape.to_vec(), expected, found });
+        return Err(NpyError::Length {
+            shape: shape.to_vec(),
+            expected,
+            found,
+        });
     }
     Ok(())
 }
@@ -117,7 +146,11 @@ fn dict_value(header: &str, key: &str) -> Result<String, NpyError> {
     let missing = || NpyError::Header(format!("no '{key}' entry"));
     let at = header.find(&format!("'{key}'")).ok_or_else(missing)?;
     let rest = &header[at + key.len() + 2..];
-    let rest = rest.trim_start().strip_prefix(':').ok_or_else(missing)?.trim_start();
+    let rest = rest
+        .trim_start()
+        .strip_prefix(':')
+        .ok_or_else(missing)?
+        .trim_start();
     let end = if rest.starts_with('(') {
         rest.find(')').map(|i| i + 1)
     } else {
@@ -136,7 +169,10 @@ fn parse_shape(s: &str) -> Result<Vec<usize>, NpyError> {
         .split(',')
         .map(str::trim)
         .filter(|p| !p.is_empty())
-        .map(|p| p.parse().map_err(|_| NpyError::Header(format!("shape entry {p} is not a size"))))
+        .map(|p| {
+            p.parse()
+                .map_err(|_| NpyError::Header(format!("shape entry {p} is not a size")))
+        })
         .collect()
 }
 
@@ -146,9 +182,16 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let a = NpyArray::new(vec![1, 2, 3], vec![0.0, 1.5, -2.0, 3.25, 4.0, f32::MIN_POSITIVE]);
+        let a = NpyArray::new(
+            vec![1, 2, 3],
+            vec![0.0, 1.5, -2.0, 3.25, 4.0, f32::MIN_POSITIVE],
+        );
         let bytes = a.to_bytes();
-        assert_eq!((bytes.len() - a.data.len() * 4) % 64, 0, "header is 64-byte aligned");
+        assert_eq!(
+            (bytes.len() - a.data.len() * 4) % 64,
+            0,
+            "header is 64-byte aligned"
+        );
         assert_eq!(NpyArray::from_bytes(&bytes).unwrap(), a);
         let v = NpyArray::new(vec![2], vec![1.0, 2.0]);
         assert_eq!(NpyArray::from_bytes(&v.to_bytes()).unwrap(), v);
@@ -175,8 +218,14 @@ mod tests {
     fn refuses_what_it_cannot_read() {
         assert_eq!(NpyArray::from_bytes(b"hello world"), Err(NpyError::Magic));
         let good = NpyArray::new(vec![4], vec![1.0; 4]).to_bytes();
-        assert!(matches!(NpyArray::from_bytes(&good[..good.len() - 1]), Err(NpyError::Length { .. })));
-        assert!(matches!(NpyArray::from_bytes(&good[..20]), Err(NpyError::Truncated(_))));
+        assert!(matches!(
+            NpyArray::from_bytes(&good[..good.len() - 1]),
+            Err(NpyError::Length { .. })
+        ));
+        assert!(matches!(
+            NpyArray::from_bytes(&good[..20]),
+            Err(NpyError::Truncated(_))
+        ));
         let int = replace(&good, b"<f4", b"<i4");
         assert!(matches!(NpyArray::from_bytes(&int), Err(NpyError::Dtype(d)) if d == "<i4"));
         let fortran = replace(&good, b"False", b"True ");
@@ -185,7 +234,10 @@ mod tests {
 
     /// Replaces the first `from` in `bytes` by `to` (same length).
     fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-        let at = bytes.windows(from.len()).position(|w| w == from).expect("pattern present");
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("pattern present");
         let mut out = bytes.to_vec();
         out[at..at + to.len()].copy_from_slice(to);
         out

@@ -18,7 +18,11 @@ pub struct RgbImage<'a> {
 
 /// Resizes `img` to `width` × `height` and returns the normalised CHW floats.
 pub fn to_normalised_chw(img: &RgbImage, width: usize, height: usize) -> Vec<f32> {
-    assert_eq!(img.pixels.len(), img.width * img.height * 3, "pixel buffer size");
+    assert_eq!(
+        img.pixels.len(),
+        img.width * img.height * 3,
+        "pixel buffer size"
+    );
     // Separable resampling: rows first, then columns, in f32 per channel.
     let horizontal = Resampler::new(img.width, width);
     let vertical = Resampler::new(img.height, height);
@@ -33,7 +37,10 @@ pub fn to_normalised_chw(img: &RgbImage, width: usize, height: usize) -> Vec<f32
                     acc[c] += w * src[i * 3 + c] as f32;
                 }
             }
-            row_pass[(y * width + x) * 3..(y * width + x) * 3 + 3].copy_from_slice(&acc);
+            // PIL stores the horizontal pass as an 8-bit image before the
+            // vertical pass; rounding here too keeps the two within one level.
+            let px = acc.map(|v| v.round().clamp(0.0, 255.0));
+            row_pass[(y * width + x) * 3..(y * width + x) * 3 + 3].copy_from_slice(&px);
         }
     }
     for y in 0..height {
@@ -90,7 +97,10 @@ impl Resampler {
 
     fn taps(&self, o: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
         let start = self.starts[o];
-        self.weights[o].iter().enumerate().map(move |(k, &w)| (start + k, w))
+        self.weights[o]
+            .iter()
+            .enumerate()
+            .map(move |(k, &w)| (start + k, w))
     }
 }
 
@@ -101,7 +111,11 @@ mod tests {
     #[test]
     fn a_flat_image_stays_flat_and_is_normalised() {
         let pixels = vec![255u8; 10 * 7 * 3];
-        let img = RgbImage { width: 10, height: 7, pixels: &pixels };
+        let img = RgbImage {
+            width: 10,
+            height: 7,
+            pixels: &pixels,
+        };
         let out = to_normalised_chw(&img, 4, 4);
         assert_eq!(out.len(), 3 * 16);
         for c in 0..3 {
@@ -115,7 +129,11 @@ mod tests {
     #[test]
     fn identity_size_keeps_pixels() {
         let pixels: Vec<u8> = (0..2 * 2 * 3).map(|i| (i * 20) as u8).collect();
-        let img = RgbImage { width: 2, height: 2, pixels: &pixels };
+        let img = RgbImage {
+            width: 2,
+            height: 2,
+            pixels: &pixels,
+        };
         let out = to_normalised_chw(&img, 2, 2);
         // Red channel of pixel (x=1, y=0) is pixels[3] = 60.
         let expected = (60.0 / 255.0 - IMAGENET_MEAN[0]) / IMAGENET_STD[0];
@@ -126,7 +144,11 @@ mod tests {
     fn downscaling_averages_neighbours() {
         // A 2x1 image, black and white, shrunk to 1x1: the mean grey.
         let pixels = [0u8, 0, 0, 255, 255, 255];
-        let img = RgbImage { width: 2, height: 1, pixels: &pixels };
+        let img = RgbImage {
+            width: 2,
+            height: 1,
+            pixels: &pixels,
+        };
         let out = to_normalised_chw(&img, 1, 1);
         let expected = (128.0 / 255.0 - IMAGENET_MEAN[0]) / IMAGENET_STD[0];
         assert!((out[0] - expected).abs() < 1e-6, "{}", out[0]);

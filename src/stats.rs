@@ -55,7 +55,11 @@ pub struct StatsOptions {
 
 impl Default for StatsOptions {
     fn default() -> Self {
-        StatsOptions { method: PercentileMethod::Linear, bootstrap_resamples: None, bootstrap_seed: 0 }
+        StatsOptions {
+            method: PercentileMethod::Linear,
+            bootstrap_resamples: None,
+            bootstrap_seed: 0,
+        }
     }
 }
 
@@ -105,21 +109,35 @@ impl LatencyStats {
         if latencies_ms.is_empty() {
             return Err(StatsError::Empty);
         }
-        if let Some((index, &value)) = latencies_ms.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        if let Some((index, &value)) = latencies_ms
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite())
+        {
             return Err(StatsError::NotFinite { index, value });
         }
         let mut sorted = latencies_ms.to_vec();
         sorted.sort_by(f64::total_cmp);
         let n = sorted.len();
         let mean = mean(latencies_ms);
-        let std = (latencies_ms.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64).sqrt();
+        let std = (latencies_ms
+            .iter()
+            .map(|x| (x - mean) * (x - mean))
+            .sum::<f64>()
+            / n as f64)
+            .sqrt();
         let pct = |q| percentile(&sorted, q, opts.method);
         let q1 = percentile(&sorted, 25.0, PercentileMethod::Linear);
         let q3 = percentile(&sorted, 75.0, PercentileMethod::Linear);
         let iqr = q3 - q1;
         let (tukey_low, tukey_high) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
-        let outliers = sorted.iter().filter(|&&x| x < tukey_low || x > tukey_high).count();
-        let resamples = opts.bootstrap_resamples.unwrap_or_else(|| auto_resamples(n));
+        let outliers = sorted
+            .iter()
+            .filter(|&&x| x < tukey_low || x > tukey_high)
+            .count();
+        let resamples = opts
+            .bootstrap_resamples
+            .unwrap_or_else(|| auto_resamples(n));
         let (p50_ci95, p95_ci95) =
             bootstrap_ci(&sorted, opts.method, resamples, opts.bootstrap_seed);
         Ok(LatencyStats {
@@ -210,7 +228,16 @@ fn bootstrap_ci(
     if resamples == 0 {
         let p50 = percentile(sorted, 50.0, method);
         let p95 = percentile(sorted, 95.0, method);
-        return (Interval { low: p50, high: p50 }, Interval { low: p95, high: p95 });
+        return (
+            Interval {
+                low: p50,
+                high: p50,
+            },
+            Interval {
+                low: p95,
+                high: p95,
+            },
+        );
     }
     let mut rng = SplitMix64::new(seed);
     let mut sample = vec![0.0; n];
@@ -246,7 +273,10 @@ mod tests {
         let mut s = xs.to_vec();
         s.sort_by(f64::total_cmp);
         let got = percentile(&s, q, method);
-        assert!(close(got, expected), "p{q} {method:?} of {xs:?}: got {got}, expected {expected}");
+        assert!(
+            close(got, expected),
+            "p{q} {method:?} of {xs:?}: got {got}, expected {expected}"
+        );
     }
 
     // Expected values computed with numpy 2.4.6:
@@ -319,7 +349,10 @@ mod tests {
     fn bootstrap_is_deterministic_and_brackets_the_estimate() {
         let mut rng = SplitMix64::new(3);
         let x: Vec<f64> = (0..500).map(|_| 1.0 + rng.next_f64()).collect();
-        let opts = StatsOptions { bootstrap_seed: 9, ..Default::default() };
+        let opts = StatsOptions {
+            bootstrap_seed: 9,
+            ..Default::default()
+        };
         let a = LatencyStats::compute(&x, &opts).unwrap();
         let b = LatencyStats::compute(&x, &opts).unwrap();
         assert_eq!(a, b);
@@ -327,9 +360,14 @@ mod tests {
         assert!(a.p50_ci95.low <= a.p50 && a.p50 <= a.p50_ci95.high, "{a:?}");
         assert!(a.p95_ci95.low <= a.p95 && a.p95 <= a.p95_ci95.high, "{a:?}");
         assert!(a.p50_ci95.width() > 0.0);
-        let other_seed =
-            LatencyStats::compute(&x, &StatsOptions { bootstrap_seed: 10, ..Default::default() })
-                .unwrap();
+        let other_seed = LatencyStats::compute(
+            &x,
+            &StatsOptions {
+                bootstrap_seed: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_ne!(a.p50_ci95, other_seed.p50_ci95);
     }
 
@@ -345,7 +383,10 @@ mod tests {
 
     #[test]
     fn bad_input_is_refused() {
-        assert_eq!(LatencyStats::compute(&[], &StatsOptions::default()), Err(StatsError::Empty));
+        assert_eq!(
+            LatencyStats::compute(&[], &StatsOptions::default()),
+            Err(StatsError::Empty)
+        );
         let e = LatencyStats::compute(&[1.0, f64::NAN], &StatsOptions::default()).unwrap_err();
         assert!(matches!(e, StatsError::NotFinite { index: 1, .. }));
     }
@@ -353,7 +394,16 @@ mod tests {
     #[test]
     fn single_sample() {
         let s = LatencyStats::compute(&[2.0], &StatsOptions::default()).unwrap();
-        assert_eq!((s.mean, s.std, s.p50, s.p95, s.p99, s.outliers), (2.0, 0.0, 2.0, 2.0, 2.0, 0));
-        assert_eq!(s.p95_ci95, Interval { low: 2.0, high: 2.0 });
+        assert_eq!(
+            (s.mean, s.std, s.p50, s.p95, s.p99, s.outliers),
+            (2.0, 0.0, 2.0, 2.0, 2.0, 0)
+        );
+        assert_eq!(
+            s.p95_ci95,
+            Interval {
+                low: 2.0,
+                high: 2.0
+            }
+        );
     }
 }

@@ -40,11 +40,23 @@ impl SystemInfo {
     pub fn summary_lines(&self) -> Vec<(String, String)> {
         let unknown = || "unknown".to_string();
         let mut lines = vec![
-            ("cpu_count".to_string(), self.cpu_count.map_or_else(unknown, |c| c.to_string())),
-            ("memory_gb".to_string(), self.memory_gb.map_or_else(unknown, |m| format!("{m:.2}"))),
+            (
+                "cpu_count".to_string(),
+                self.cpu_count.map_or_else(unknown, |c| c.to_string()),
+            ),
+            (
+                "memory_gb".to_string(),
+                self.memory_gb.map_or_else(unknown, |m| format!("{m:.2}")),
+            ),
             ("piedge_version".to_string(), self.piedge_version.clone()),
-            ("cpu_governor".to_string(), self.cpu_governor.clone().unwrap_or_else(unknown)),
-            ("cpu_model".to_string(), self.cpu_model.clone().unwrap_or_else(unknown)),
+            (
+                "cpu_governor".to_string(),
+                self.cpu_governor.clone().unwrap_or_else(unknown),
+            ),
+            (
+                "cpu_model".to_string(),
+                self.cpu_model.clone().unwrap_or_else(unknown),
+            ),
             ("arch".to_string(), self.arch.clone()),
             ("os".to_string(), self.os.clone()),
             ("runtime".to_string(), self.runtime.clone()),

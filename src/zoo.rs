@@ -48,8 +48,15 @@ fn tinycnn() -> GraphBuilder {
 fn mobilenetv2() -> GraphBuilder {
     // (expansion t, output channels c, repeats n, first stride s), the
     // standard configuration.
-    const STAGES: [(usize, usize, usize, usize); 7] =
-        [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)];
+    const STAGES: [(usize, usize, usize, usize); 7] = [
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    ];
     // He initialisation (gain 2) would be right for ReLU, but through 52
     // convolutions it makes float32 rounding differences between engines grow
     // to 1e-3. A trained network with folded BatchNorm is far better
@@ -71,15 +78,36 @@ fn mobilenetv2() -> GraphBuilder {
                 h = g.conv(&h, channels, hidden, 1, 1, 0, &format!("{p}/expand"));
                 h = g.relu6(&h, &format!("{p}/expand_relu6"));
             }
-            h = g.conv_grouped(&h, hidden, hidden, 3, stride, 1, hidden, &format!("{p}/depthwise"));
+            h = g.conv_grouped(
+                &h,
+                hidden,
+                hidden,
+                3,
+                stride,
+                1,
+                hidden,
+                &format!("{p}/depthwise"),
+            );
             h = g.relu6(&h, &format!("{p}/depthwise_relu6"));
             h = g.conv(&h, hidden, c, 1, 1, 0, &format!("{p}/project"));
-            x = if stride == 1 && channels == c { g.add(&x, &h, &format!("{p}/add")) } else { h };
+            x = if stride == 1 && channels == c {
+                g.add(&x, &h, &format!("{p}/add"))
+            } else {
+                h
+            };
             channels = c;
             block += 1;
         }
     }
-    let x = g.conv(&x, channels, 1280, 1, 1, 0, &format!("/features/{block}/conv"));
+    let x = g.conv(
+        &x,
+        channels,
+        1280,
+        1,
+        1,
+        0,
+        &format!("/features/{block}/conv"),
+    );
     let x = g.relu6(&x, &format!("/features/{block}/relu6"));
     let x = g.unary("GlobalAveragePool", &x, "/pool");
     let x = g.flatten(&x, "/flatten");
@@ -121,7 +149,9 @@ impl GraphBuilder {
     fn weights(&mut self, name: &str, dims: &[i64], fan_in: usize, gain: f64) -> String {
         let n: i64 = dims.iter().product();
         let bound = (gain * 6.0 / fan_in as f64).sqrt();
-        let values: Vec<f32> = (0..n).map(|_| ((self.rng.next_f64() * 2.0 - 1.0) * bound) as f32).collect();
+        let values: Vec<f32> = (0..n)
+            .map(|_| ((self.rng.next_f64() * 2.0 - 1.0) * bound) as f32)
+            .collect();
         self.tensor(name, dims, &values)
     }
 
@@ -136,7 +166,13 @@ impl GraphBuilder {
         name.into()
     }
 
-    fn node(&mut self, op: &str, inputs: &[&str], name: &str, attributes: Vec<pb::AttributeProto>) -> String {
+    fn node(
+        &mut self,
+        op: &str,
+        inputs: &[&str],
+        name: &str,
+        attributes: Vec<pb::AttributeProto>,
+    ) -> String {
         let output = format!("{name}_output_0");
         self.nodes.push(pb::NodeProto {
             input: inputs.iter().map(|s| s.to_string()).collect(),
@@ -150,7 +186,16 @@ impl GraphBuilder {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn conv(&mut self, x: &str, cin: usize, cout: usize, k: usize, stride: usize, pad: usize, name: &str) -> String {
+    fn conv(
+        &mut self,
+        x: &str,
+        cin: usize,
+        cout: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+        name: &str,
+    ) -> String {
         self.conv_grouped(x, cin, cout, k, stride, pad, 1, name)
     }
 
@@ -168,8 +213,15 @@ impl GraphBuilder {
     ) -> String {
         let fan_in = cin / group * k * k;
         let (k, s, p) = (k as i64, stride as i64, pad as i64);
-        let w = self.weights(&format!("{name}.weight"), &[cout as i64, (cin / group) as i64, k, k], fan_in, self.conv_gain);
-        let bias: Vec<f32> = (0..cout).map(|_| (self.rng.next_f64() * 0.2 - 0.1) as f32).collect();
+        let w = self.weights(
+            &format!("{name}.weight"),
+            &[cout as i64, (cin / group) as i64, k, k],
+            fan_in,
+            self.conv_gain,
+        );
+        let bias: Vec<f32> = (0..cout)
+            .map(|_| (self.rng.next_f64() * 0.2 - 0.1) as f32)
+            .collect();
         let b = self.tensor(&format!("{name}.bias"), &[cout as i64], &bias);
         let attrs = vec![
             ints("dilations", &[1, 1]),
@@ -201,7 +253,12 @@ impl GraphBuilder {
     }
 
     fn max_pool(&mut self, x: &str, k: i64, name: &str) -> String {
-        self.node("MaxPool", &[x], name, vec![ints("kernel_shape", &[k, k]), ints("strides", &[k, k])])
+        self.node(
+            "MaxPool",
+            &[x],
+            name,
+            vec![ints("kernel_shape", &[k, k]), ints("strides", &[k, k])],
+        )
     }
 
     fn flatten(&mut self, x: &str, name: &str) -> String {
@@ -214,8 +271,15 @@ impl GraphBuilder {
 
     /// A linear layer as PyTorch exports it: Gemm with B transposed.
     fn gemm(&mut self, x: &str, fan_in: usize, out: usize, name: &str) -> String {
-        let w = self.weights(&format!("{name}.weight"), &[out as i64, fan_in as i64], fan_in, 1.0);
-        let bias: Vec<f32> = (0..out).map(|_| (self.rng.next_f64() * 0.2 - 0.1) as f32).collect();
+        let w = self.weights(
+            &format!("{name}.weight"),
+            &[out as i64, fan_in as i64],
+            fan_in,
+            1.0,
+        );
+        let bias: Vec<f32> = (0..out)
+            .map(|_| (self.rng.next_f64() * 0.2 - 0.1) as f32)
+            .collect();
         let b = self.tensor(&format!("{name}.bias"), &[out as i64], &bias);
         let attrs = vec![float("alpha", 1.0), float("beta", 1.0), int("transB", 1)];
         self.node("Gemm", &[x, &w, &b], name, attrs)
@@ -238,7 +302,10 @@ impl GraphBuilder {
                     shape: Some(pb::TensorShapeProto {
                         dim: dims
                             .into_iter()
-                            .map(|d| pb::tensor_shape_proto::Dimension { value: Some(d), ..Default::default() })
+                            .map(|d| pb::tensor_shape_proto::Dimension {
+                                value: Some(d),
+                                ..Default::default()
+                            })
                             .collect(),
                     }),
                 })),
@@ -253,19 +320,33 @@ impl GraphBuilder {
             initializer: self.initializers,
             input: vec![value_info(
                 &self.input,
-                vec![batch(), Dim::DimValue(3), Dim::DimValue(64), Dim::DimValue(64)],
+                vec![
+                    batch(),
+                    Dim::DimValue(3),
+                    Dim::DimValue(64),
+                    Dim::DimValue(64),
+                ],
             )],
-            output: vec![value_info(self.output.as_deref().expect("finished"), vec![batch(), Dim::DimValue(2)])],
+            output: vec![value_info(
+                self.output.as_deref().expect("finished"),
+                vec![batch(), Dim::DimValue(2)],
+            )],
             ..Default::default()
         };
         pb::ModelProto {
             ir_version: 8,
-            opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 17 }],
+            opset_import: vec![pb::OperatorSetIdProto {
+                domain: String::new(),
+                version: 17,
+            }],
             producer_name: "piedge-lab".into(),
             // The generator's own version: raise it when the models change on
             // purpose, so that the bytes only change with it.
             producer_version: "1".into(),
-            doc_string: format!("PiEdge Lab bundled lesson model '{}' (seeded weights, for latency only)", self.name),
+            doc_string: format!(
+                "PiEdge Lab bundled lesson model '{}' (seeded weights, for latency only)",
+                self.name
+            ),
             graph: Some(graph),
             ..Default::default()
         }
@@ -275,19 +356,32 @@ impl GraphBuilder {
 type Dim = pb::tensor_shape_proto::dimension::Value;
 
 fn attribute(name: &str, kind: i32) -> pb::AttributeProto {
-    pb::AttributeProto { name: name.into(), r#type: kind, ..Default::default() }
+    pb::AttributeProto {
+        name: name.into(),
+        r#type: kind,
+        ..Default::default()
+    }
 }
 
 fn int(name: &str, i: i64) -> pb::AttributeProto {
-    pb::AttributeProto { i, ..attribute(name, 2) }
+    pb::AttributeProto {
+        i,
+        ..attribute(name, 2)
+    }
 }
 
 fn ints(name: &str, v: &[i64]) -> pb::AttributeProto {
-    pb::AttributeProto { ints: v.to_vec(), ..attribute(name, 7) }
+    pb::AttributeProto {
+        ints: v.to_vec(),
+        ..attribute(name, 7)
+    }
 }
 
 fn float(name: &str, f: f32) -> pb::AttributeProto {
-    pb::AttributeProto { f, ..attribute(name, 1) }
+    pb::AttributeProto {
+        f,
+        ..attribute(name, 1)
+    }
 }
 
 #[cfg(test)]

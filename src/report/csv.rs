@@ -18,14 +18,20 @@ pub fn latency_csv(latencies_ms: &[f64]) -> Vec<u8> {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CsvError {
-    #[error("the file is not UTF-8 text; a latency CSV is plain text with a `run,latency_ms` header")]
+    #[error(
+        "the file is not UTF-8 text; a latency CSV is plain text with a `run,latency_ms` header"
+    )]
     NotText,
     #[error("the file is empty; expected a `run,latency_ms` header and one row per run")]
     Empty,
     #[error("the header `{0}` has no `latency_ms` column; expected `run,latency_ms` as written by `piedge bench`")]
     NoLatencyColumn(String),
     #[error("line {line}: expected {expected} comma-separated fields, found {found}")]
-    FieldCount { line: usize, expected: usize, found: usize },
+    FieldCount {
+        line: usize,
+        expected: usize,
+        found: usize,
+    },
     #[error("line {line}: `{value}` is not a number of milliseconds")]
     NotANumber { line: usize, value: String },
     #[error("line {line}: latency {value} is not a finite, non-negative number of milliseconds")]
@@ -39,9 +45,15 @@ pub enum CsvError {
 pub fn parse_latency_csv(bytes: &[u8]) -> Result<Vec<f64>, CsvError> {
     let text = std::str::from_utf8(bytes).map_err(|_| CsvError::NotText)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, header) = lines.next().ok_or(CsvError::Empty)?;
-    let columns: Vec<&str> = header.split(',').map(|c| c.trim().trim_matches('"')).collect();
+    let columns: Vec<&str> = header
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
     let col = columns
         .iter()
         .position(|c| *c == "latency_ms")
@@ -58,11 +70,15 @@ pub fn parse_latency_csv(bytes: &[u8]) -> Result<Vec<f64>, CsvError> {
             });
         }
         let raw = fields[col].trim().trim_matches('"');
-        let value: f64 = raw
-            .parse()
-            .map_err(|_| CsvError::NotANumber { line: line_no, value: raw.chars().take(40).collect() })?;
+        let value: f64 = raw.parse().map_err(|_| CsvError::NotANumber {
+            line: line_no,
+            value: raw.chars().take(40).collect(),
+        })?;
         if !value.is_finite() || value < 0.0 {
-            return Err(CsvError::BadValue { line: line_no, value });
+            return Err(CsvError::BadValue {
+                line: line_no,
+                value,
+            });
         }
         out.push(value);
     }
@@ -107,11 +123,17 @@ mod tests {
         assert!(err("").contains("empty"));
         assert!(err("a,b\n1,2\n").contains("no `latency_ms` column"));
         assert!(err("run,latency_ms\n").contains("no rows"));
-        assert_eq!(err("run,latency_ms\n0,1.0\n1,abc\n"), "line 3: `abc` is not a number of milliseconds");
+        assert_eq!(
+            err("run,latency_ms\n0,1.0\n1,abc\n"),
+            "line 3: `abc` is not a number of milliseconds"
+        );
         assert!(err("run,latency_ms\n0,NaN\n").starts_with("line 2: latency NaN"));
         assert!(err("run,latency_ms\n0,inf\n").contains("finite"));
         assert!(err("run,latency_ms\n0,-1\n").contains("non-negative"));
         assert!(err("run,latency_ms\n0\n").contains("expected 2"));
-        assert!(matches!(parse_latency_csv(&[0xff, 0xfe, 0x00]), Err(CsvError::NotText)));
+        assert!(matches!(
+            parse_latency_csv(&[0xff, 0xfe, 0x00]),
+            Err(CsvError::NotText)
+        ));
     }
 }

@@ -42,34 +42,47 @@ pub fn parse_results_json(bytes: &[u8]) -> Result<BenchmarkReport, JsonError> {
             return Err(JsonError::TooNew(ver));
         }
     }
-    let raw_latencies = floats(v.get("raw_latencies").ok_or(JsonError::NoLatencies)?)
-        .map_err(|index| index.map_or(JsonError::NoLatencies, |index| JsonError::BadLatency { index }))?;
+    let raw_latencies =
+        floats(v.get("raw_latencies").ok_or(JsonError::NoLatencies)?).map_err(|index| {
+            index.map_or(JsonError::NoLatencies, |index| JsonError::BadLatency {
+                index,
+            })
+        })?;
     if raw_latencies.is_empty() {
         return Err(JsonError::Empty);
     }
-    let warmup_latencies = v.get("warmup_latencies").and_then(|w| floats(w).ok()).unwrap_or_default();
+    let warmup_latencies = v
+        .get("warmup_latencies")
+        .and_then(|w| floats(w).ok())
+        .unwrap_or_default();
     let sys = v.get("system_info").cloned().unwrap_or(Value::Null);
-    let system_info = serde_json::from_value::<SystemInfo>(sys.clone()).unwrap_or_else(|_| legacy_system_info(&sys));
+    let system_info = serde_json::from_value::<SystemInfo>(sys.clone())
+        .unwrap_or_else(|_| legacy_system_info(&sys));
     let cfg = v.get("benchmark_config").cloned().unwrap_or(Value::Null);
-    let benchmark_config = serde_json::from_value::<ReportConfig>(cfg.clone()).unwrap_or_else(|_| ReportConfig {
-        model_path: str_field(&cfg, "model_path").unwrap_or_else(|| "unknown".into()),
-        warmup_runs: usize_field(&cfg, "warmup_runs").unwrap_or(0),
-        benchmark_runs: raw_latencies.len(),
-        batch_size: usize_field(&cfg, "batch_size").unwrap_or(1),
-        input: String::new(),
-        seed: None,
-        plan: String::new(),
-        providers: vec![],
-        inferences_per_sample: 1,
-    });
+    let benchmark_config =
+        serde_json::from_value::<ReportConfig>(cfg.clone()).unwrap_or_else(|_| ReportConfig {
+            model_path: str_field(&cfg, "model_path").unwrap_or_else(|| "unknown".into()),
+            warmup_runs: usize_field(&cfg, "warmup_runs").unwrap_or(0),
+            benchmark_runs: raw_latencies.len(),
+            batch_size: usize_field(&cfg, "batch_size").unwrap_or(1),
+            input: String::new(),
+            seed: None,
+            plan: String::new(),
+            providers: vec![],
+            inferences_per_sample: 1,
+        });
     let engine = v
         .get("engine")
         .and_then(|e| serde_json::from_value::<EngineInfo>(e.clone()).ok())
         .unwrap_or_else(|| legacy_engine(&sys));
-    let old_stats: Option<LatencyStats> =
-        v.get("statistics").and_then(|s| serde_json::from_value(s.clone()).ok());
+    let old_stats: Option<LatencyStats> = v
+        .get("statistics")
+        .and_then(|s| serde_json::from_value(s.clone()).ok());
     let opts = StatsOptions {
-        method: old_stats.as_ref().map(|s| s.percentile_method).unwrap_or_default(),
+        method: old_stats
+            .as_ref()
+            .map(|s| s.percentile_method)
+            .unwrap_or_default(),
         bootstrap_seed: old_stats.as_ref().map(|s| s.bootstrap_seed).unwrap_or(0),
         bootstrap_resamples: old_stats.as_ref().map(|s| s.bootstrap_resamples),
     };
@@ -81,10 +94,20 @@ pub fn parse_results_json(bytes: &[u8]) -> Result<BenchmarkReport, JsonError> {
         raw_latencies,
         warmup_latencies,
         engine,
-        timer: v.get("timer").and_then(|t| serde_json::from_value(t.clone()).ok()),
-        generated: v.get("generated").and_then(Value::as_str).unwrap_or("").to_string(),
-        model: v.get("model").and_then(|m| serde_json::from_value(m.clone()).ok()),
-        pipeline_ms: v.get("pipeline_ms").and_then(|m| serde_json::from_value(m.clone()).ok()),
+        timer: v
+            .get("timer")
+            .and_then(|t| serde_json::from_value(t.clone()).ok()),
+        generated: v
+            .get("generated")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        model: v
+            .get("model")
+            .and_then(|m| serde_json::from_value(m.clone()).ok()),
+        pipeline_ms: v
+            .get("pipeline_ms")
+            .and_then(|m| serde_json::from_value(m.clone()).ok()),
         cancelled: v.get("cancelled").and_then(Value::as_bool).unwrap_or(false),
         format_version: RESULTS_FORMAT_VERSION,
     })
@@ -96,7 +119,11 @@ fn floats(v: &Value) -> Result<Vec<f64>, Option<usize>> {
     let arr = v.as_array().ok_or(None)?;
     arr.iter()
         .enumerate()
-        .map(|(i, x)| x.as_f64().filter(|f| f.is_finite() && *f >= 0.0).ok_or(Some(i)))
+        .map(|(i, x)| {
+            x.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0)
+                .ok_or(Some(i))
+        })
         .collect()
 }
 
@@ -133,7 +160,8 @@ fn legacy_engine(sys: &Value) -> EngineInfo {
             name: "onnxruntime".into(),
             version: v,
             tool: "piedge_edukit.benchmark (Python)".into(),
-            tool_version: str_field(sys, "piedge_edukit_version").unwrap_or_else(|| "unknown".into()),
+            tool_version: str_field(sys, "piedge_edukit_version")
+                .unwrap_or_else(|| "unknown".into()),
         },
         None => EngineInfo {
             name: "unknown".into(),
@@ -159,7 +187,12 @@ mod tests {
     #[test]
     fn has_the_old_keys() {
         let v: Value = serde_json::from_slice(&results_json(&fixtures::report())).unwrap();
-        for k in ["system_info", "benchmark_config", "statistics", "raw_latencies"] {
+        for k in [
+            "system_info",
+            "benchmark_config",
+            "statistics",
+            "raw_latencies",
+        ] {
             assert!(v.get(k).is_some(), "{k}");
         }
         for k in ["model_path", "warmup_runs", "benchmark_runs", "batch_size"] {
@@ -199,7 +232,10 @@ mod tests {
         assert!(e("{}").contains("no `raw_latencies`"));
         assert!(e(r#"{"raw_latencies": "x"}"#).contains("no `raw_latencies`"));
         assert!(e(r#"{"raw_latencies": []}"#).contains("empty"));
-        assert_eq!(e(r#"{"raw_latencies": [1, "a"]}"#), "raw_latencies[1] is not a finite, non-negative number of milliseconds");
+        assert_eq!(
+            e(r#"{"raw_latencies": [1, "a"]}"#),
+            "raw_latencies[1] is not a finite, non-negative number of milliseconds"
+        );
         assert!(e(r#"{"raw_latencies": [1], "format_version": 99}"#).contains("newer"));
     }
 }

@@ -216,7 +216,11 @@ pub(crate) mod fixtures {
                 macs: 2_400_000,
                 input_shape: vec![1, 3, 64, 64],
             }),
-            pipeline_ms: Some(PipelineTimings { load_ms: 1.5, optimise_ms: 2.25, make_runnable_ms: 0.5 }),
+            pipeline_ms: Some(PipelineTimings {
+                load_ms: 1.5,
+                optimise_ms: 2.25,
+                make_runnable_ms: 0.5,
+            }),
             cancelled: false,
             format_version: RESULTS_FORMAT_VERSION,
         }

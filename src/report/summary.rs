@@ -49,7 +49,10 @@ pub fn summary_txt(r: &BenchmarkReport) -> Vec<u8> {
         w!("  Providers: {}", cfg.providers.join(", "));
     }
     if cfg.inferences_per_sample > 1 {
-        w!("  Inferences per sample: {} (timer too coarse for one)", cfg.inferences_per_sample);
+        w!(
+            "  Inferences per sample: {} (timer too coarse for one)",
+            cfg.inferences_per_sample
+        );
     }
     w!();
     w!("Latency Statistics (ms):");
@@ -63,17 +66,29 @@ pub fn summary_txt(r: &BenchmarkReport) -> Vec<u8> {
     w!();
     w!("Spread and Confidence:");
     w!("  Timed runs: {}", st.n);
-    w!("  Percentiles: {}", st.percentile_method.name().replace('_', " "));
+    w!(
+        "  Percentiles: {}",
+        st.percentile_method.name().replace('_', " ")
+    );
     w!("  CV: {:.1} %", st.cv * 100.0);
     w!(
         "  Outliers (Tukey 1.5 IQR): {} of {} (outside {:.3} .. {:.3} ms)",
-        st.outliers, st.n, st.tukey_low, st.tukey_high
+        st.outliers,
+        st.n,
+        st.tukey_low,
+        st.tukey_high
     );
     w!(
         "  P50 95% CI: {:.3} .. {:.3} ms (bootstrap, {} resamples)",
-        st.p50_ci95.low, st.p50_ci95.high, st.bootstrap_resamples
+        st.p50_ci95.low,
+        st.p50_ci95.high,
+        st.bootstrap_resamples
     );
-    w!("  P95 95% CI: {:.3} .. {:.3} ms", st.p95_ci95.low, st.p95_ci95.high);
+    w!(
+        "  P95 95% CI: {:.3} .. {:.3} ms",
+        st.p95_ci95.low,
+        st.p95_ci95.high
+    );
     if let Some(t) = &r.timer {
         w!("  Timer: {}, resolution {:.6} ms", t.clock, t.min_step_ms);
     }
@@ -86,11 +101,20 @@ pub fn summary_txt(r: &BenchmarkReport) -> Vec<u8> {
         w!("  File size: {} bytes", m.size_bytes);
     }
     if let Some(p) = &r.pipeline_ms {
-        w!("  Load: {:.3} ms, optimise: {:.3} ms, plan: {:.3} ms", p.load_ms, p.optimise_ms, p.make_runnable_ms);
+        w!(
+            "  Load: {:.3} ms, optimise: {:.3} ms, plan: {:.3} ms",
+            p.load_ms,
+            p.optimise_ms,
+            p.make_runnable_ms
+        );
     }
     if r.cancelled {
         w!();
-        w!("Note: the run was cancelled after {} of {} timed runs.", st.n, cfg.benchmark_runs);
+        w!(
+            "Note: the run was cancelled after {} of {} timed runs.",
+            st.n,
+            cfg.benchmark_runs
+        );
     }
     w!();
     w!("median_ms: {:.3}", st.p50);
@@ -112,7 +136,10 @@ mod tests {
     fn last_line_is_the_median() {
         let r = fixtures::report();
         let text = String::from_utf8(summary_txt(&r)).unwrap();
-        assert_eq!(text.lines().last().unwrap(), format!("median_ms: {:.3}", r.statistics.p50));
+        assert_eq!(
+            text.lines().last().unwrap(),
+            format!("median_ms: {:.3}", r.statistics.p50)
+        );
         assert!(text.ends_with('\n'));
     }
 }

@@ -38,7 +38,11 @@ pub struct BenchArgs {
     #[arg(long, value_name = "FILE")]
     pub model_path: PathBuf,
     /// Feed seeded random inputs (values uniform in [-1, 1)).
-    #[arg(long, conflicts_with = "data_path", required_unless_present = "data_path")]
+    #[arg(
+        long,
+        conflicts_with = "data_path",
+        required_unless_present = "data_path"
+    )]
     pub fakedata: bool,
     /// Feed real images: DIR/<class>/*.png|jpg|jpeg|bmp, or DIR/val/<class>/*.
     #[arg(long, value_name = "DIR")]
@@ -158,7 +162,9 @@ fn count(s: &str) -> Result<usize, String> {
 }
 
 fn seed(s: &str) -> Result<u64, String> {
-    s.trim().parse::<u64>().map_err(|_| format!("'{s}' is not a seed; give a whole number of 0 or more"))
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("'{s}' is not a seed; give a whole number of 0 or more"))
 }
 
 fn bins(s: &str) -> Result<piedge::histogram::BinRule, String> {
@@ -168,7 +174,9 @@ fn bins(s: &str) -> Result<piedge::histogram::BinRule, String> {
     }
     match count(s)? {
         0 => Err("the number of bins must be at least 1".into()),
-        n if n > 1000 => Err(format!("{n} bins is more than a chart can show; use at most 1000")),
+        n if n > 1000 => Err(format!(
+            "{n} bins is more than a chart can show; use at most 1000"
+        )),
         n => Ok(BinRule::Count(n)),
     }
 }
@@ -187,8 +195,17 @@ mod tests {
     #[test]
     fn default_subcommand() {
         let v = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
-        assert_eq!(with_default_subcommand(v(&["piedge", "--fakedata"])), v(&["piedge", "bench", "--fakedata"]));
-        assert_eq!(with_default_subcommand(v(&["piedge", "info"])), v(&["piedge", "info"]));
-        assert_eq!(with_default_subcommand(v(&["piedge", "--help"])), v(&["piedge", "--help"]));
+        assert_eq!(
+            with_default_subcommand(v(&["piedge", "--fakedata"])),
+            v(&["piedge", "bench", "--fakedata"])
+        );
+        assert_eq!(
+            with_default_subcommand(v(&["piedge", "info"])),
+            v(&["piedge", "info"])
+        );
+        assert_eq!(
+            with_default_subcommand(v(&["piedge", "--help"])),
+            v(&["piedge", "--help"])
+        );
     }
 }

@@ -10,7 +10,9 @@ use piedge::clock::{Clock, FakeClock, SystemClock};
 use piedge::histogram::Histogram;
 use piedge::model::{self, LoadOptions, Plan, Runnable};
 use piedge::npy::NpyArray;
-use piedge::report::{self, BenchmarkReport, EngineInfo, ModelSummary, ReportConfig, ReportContext};
+use piedge::report::{
+    self, BenchmarkReport, EngineInfo, ModelSummary, ReportConfig, ReportContext,
+};
 use piedge::stats::{PercentileMethod, StatsOptions};
 use std::path::{Path, PathBuf};
 
@@ -40,7 +42,11 @@ fn bench(a: BenchArgs) -> Result<()> {
             );
         }
     }
-    let config = BenchConfig { warmup: a.warmup, runs: a.runs, inferences_per_sample: 1 };
+    let config = BenchConfig {
+        warmup: a.warmup,
+        runs: a.runs,
+        inferences_per_sample: 1,
+    };
     config.validate()?;
     if let Some(script) = &a.debug_fake_latencies {
         if script.is_empty() || script.iter().any(|x| !x.is_finite() || *x < 0.0) {
@@ -50,8 +56,15 @@ fn bench(a: BenchArgs) -> Result<()> {
     let bytes = files::read_model(&a.model_path)?;
     let name = file_name(&a.model_path);
     let clock = SystemClock::new();
-    let plan = if a.unoptimized { Plan::Unoptimized } else { Plan::Optimized };
-    let opts = LoadOptions { batch_size: a.batch_size, ..Default::default() };
+    let plan = if a.unoptimized {
+        Plan::Unoptimized
+    } else {
+        Plan::Optimized
+    };
+    let opts = LoadOptions {
+        batch_size: a.batch_size,
+        ..Default::default()
+    };
     let (mut runnable, pipeline) = model::prepare(&name, &bytes, &opts, plan, a.seed, &clock)?;
     let input_desc = match &a.data_path {
         Some(dir) => {
@@ -63,13 +76,21 @@ fn bench(a: BenchArgs) -> Result<()> {
     };
     files::ensure_dir(&a.output_dir)?;
     if !a.quiet {
-        println!("Model: {} ({}), input {:?}, {} plan", a.model_path.display(), runnable.input_spec.name,
-            runnable.input_spec.shape, plan.name());
+        println!(
+            "Model: {} ({}), input {:?}, {} plan",
+            a.model_path.display(),
+            runnable.input_spec.name,
+            runnable.input_spec.shape,
+            plan.name()
+        );
         println!(
             "Loaded in {:.1} ms, optimised in {:.1} ms, planned in {:.1} ms",
             pipeline.load_ms, pipeline.optimise_ms, pipeline.make_runnable_ms
         );
-        println!("Running {} warmup and {} timed runs on {input_desc}...", a.warmup, a.runs);
+        println!(
+            "Running {} warmup and {} timed runs on {input_desc}...",
+            a.warmup, a.runs
+        );
     }
 
     let bar = progress_bar(a.warmup + a.runs, a.quiet);
@@ -89,7 +110,10 @@ fn bench(a: BenchArgs) -> Result<()> {
         }
         None => {
             let timer = clock.resolution();
-            (run_benchmark(&mut runnable, &clock, &config, on_progress)?, timer)
+            (
+                run_benchmark(&mut runnable, &clock, &config, on_progress)?,
+                timer,
+            )
         }
     };
     bar.finish_and_clear();
@@ -102,7 +126,11 @@ fn bench(a: BenchArgs) -> Result<()> {
             warmup_runs: a.warmup,
             benchmark_runs: a.runs,
             batch_size: card.input_shape.first().copied().unwrap_or(1),
-            input: if a.data_path.is_some() { "images".into() } else { "fakedata".into() },
+            input: if a.data_path.is_some() {
+                "images".into()
+            } else {
+                "fakedata".into()
+            },
             seed: a.data_path.is_none().then_some(a.seed),
             plan: plan.name().into(),
             providers: a.providers.clone(),
@@ -130,9 +158,15 @@ fn bench(a: BenchArgs) -> Result<()> {
     let hist = Histogram::new(&report.raw_latencies, a.bins);
     let png = dashboard_png(&report, &hist, &ChartText::english(), PLOT_SIZE)?;
     let mut outputs = vec![
-        (a.output_dir.join("latency.csv"), report::latency_csv(&report.raw_latencies)),
+        (
+            a.output_dir.join("latency.csv"),
+            report::latency_csv(&report.raw_latencies),
+        ),
         (a.output_dir.join("latency_summary.txt"), summary.clone()),
-        (a.output_dir.join("latency_results.json"), report::results_json(&report)),
+        (
+            a.output_dir.join("latency_results.json"),
+            report::results_json(&report),
+        ),
         (a.output_dir.join("latency_plot.png"), png),
     ];
     if let Some(path) = &a.save_summary_as {
@@ -150,9 +184,20 @@ fn bench(a: BenchArgs) -> Result<()> {
         let rule = "=".repeat(50);
         println!("{rule}\nBENCHMARK RESULTS\n{rule}");
         println!("Mean latency:  {:.3} ms", s.mean);
-        println!("P50 latency:   {:.3} ms  (95% CI {:.3} .. {:.3})", s.p50, s.p50_ci95.low, s.p50_ci95.high);
-        println!("P95 latency:   {:.3} ms  (95% CI {:.3} .. {:.3})", s.p95, s.p95_ci95.low, s.p95_ci95.high);
-        println!("Std deviation: {:.3} ms  (CV {:.1} %, {} outliers)", s.std, s.cv * 100.0, s.outliers);
+        println!(
+            "P50 latency:   {:.3} ms  (95% CI {:.3} .. {:.3})",
+            s.p50, s.p50_ci95.low, s.p50_ci95.high
+        );
+        println!(
+            "P95 latency:   {:.3} ms  (95% CI {:.3} .. {:.3})",
+            s.p95, s.p95_ci95.low, s.p95_ci95.high
+        );
+        println!(
+            "Std deviation: {:.3} ms  (CV {:.1} %, {} outliers)",
+            s.std,
+            s.cv * 100.0,
+            s.outliers
+        );
         println!("{rule}");
         println!(
             "Reports written to {}: latency.csv, latency_summary.txt, latency_results.json, latency_plot.png",
@@ -166,7 +211,10 @@ fn bench(a: BenchArgs) -> Result<()> {
 fn runnable_card(a: &BenchArgs, bytes: &[u8], name: &str) -> Result<ModelSummary> {
     // Loading again is cheap next to a benchmark and keeps `prepare`'s
     // result free to be consumed by the benchmark loop.
-    let opts = LoadOptions { batch_size: a.batch_size, ..Default::default() };
+    let opts = LoadOptions {
+        batch_size: a.batch_size,
+        ..Default::default()
+    };
     let card = model::load(name, bytes, &opts)?.card;
     Ok(ModelSummary {
         name: card.name,
@@ -194,7 +242,10 @@ fn progress_bar(total: usize, quiet: bool) -> indicatif::ProgressBar {
 
 /// Preprocessed images as input tensors, `batch` images each, cycling
 /// through the folder.
-fn image_inputs(dir: &Path, runnable: &Runnable) -> Result<(Vec<piedge::model::tract_tensor::Tensor>, usize)> {
+fn image_inputs(
+    dir: &Path,
+    runnable: &Runnable,
+) -> Result<(Vec<piedge::model::tract_tensor::Tensor>, usize)> {
     let spec = &runnable.input_spec;
     let &[batch, 3, height, width] = spec.shape.as_slice() else {
         bail!(
@@ -208,7 +259,11 @@ fn image_inputs(dir: &Path, runnable: &Runnable) -> Result<(Vec<piedge::model::t
     let mut images = Vec::with_capacity(paths.len());
     for p in &paths {
         let (w, h, rgb) = files::read_rgb(p)?;
-        let img = piedge::preprocess::RgbImage { width: w, height: h, pixels: &rgb };
+        let img = piedge::preprocess::RgbImage {
+            width: w,
+            height: h,
+            pixels: &rgb,
+        };
         images.push(piedge::preprocess::to_normalised_chw(&img, width, height));
     }
     let n_tensors = images.len().div_ceil(batch);
@@ -234,15 +289,25 @@ fn info(a: InfoArgs) -> Result<()> {
     let text = loaded.card.to_text();
     let optimised = loaded.optimise(Plan::Optimized)?;
     print!("{text}");
-    println!("tract: {typed_nodes} nodes analysed, {} after optimisation", optimised.node_count());
+    println!(
+        "tract: {typed_nodes} nodes analysed, {} after optimisation",
+        optimised.node_count()
+    );
     Ok(())
 }
 
 fn predict(a: PredictArgs) -> Result<()> {
     let bytes = files::read_model(&a.model_path)?;
     let name = file_name(&a.model_path);
-    let opts = LoadOptions { batch_size: a.batch_size, ..Default::default() };
-    let plan = if a.unoptimized { Plan::Unoptimized } else { Plan::Optimized };
+    let opts = LoadOptions {
+        batch_size: a.batch_size,
+        ..Default::default()
+    };
+    let plan = if a.unoptimized {
+        Plan::Unoptimized
+    } else {
+        Plan::Optimized
+    };
     let optimised = model::load(&name, &bytes, &opts)?.optimise(plan)?;
     let spec = optimised.input.clone();
     let (input, fed) = if let Some(path) = &a.input {
@@ -250,25 +315,46 @@ fn predict(a: PredictArgs) -> Result<()> {
             .with_context(|| format!("cannot read {}", path.display()))?;
         // Accept an array without the batch axis when the model's batch is 1.
         let shape = if arr.shape.len() + 1 == spec.shape.len() && spec.shape[0] == 1 {
-            std::iter::once(1).chain(arr.shape.iter().copied()).collect()
+            std::iter::once(1)
+                .chain(arr.shape.iter().copied())
+                .collect()
         } else {
             arr.shape.clone()
         };
-        (spec.tensor_from_f32(&shape, &arr.data)?, NpyArray::new(shape, arr.data))
+        (
+            spec.tensor_from_f32(&shape, &arr.data)?,
+            NpyArray::new(shape, arr.data),
+        )
     } else if let Some(path) = &a.image {
         let &[1, 3, height, width] = spec.shape.as_slice() else {
-            bail!("--image needs a model with an input shaped [1, 3, height, width]; {} takes {:?}", spec.name, spec.shape);
+            bail!(
+                "--image needs a model with an input shaped [1, 3, height, width]; {} takes {:?}",
+                spec.name,
+                spec.shape
+            );
         };
         let (w, h, rgb) = files::read_rgb(path)?;
         let data = piedge::preprocess::to_normalised_chw(
-            &piedge::preprocess::RgbImage { width: w, height: h, pixels: &rgb },
+            &piedge::preprocess::RgbImage {
+                width: w,
+                height: h,
+                pixels: &rgb,
+            },
             width,
             height,
         );
-        (spec.tensor_from_f32(&spec.shape, &data)?, NpyArray::new(spec.shape.clone(), data))
+        (
+            spec.tensor_from_f32(&spec.shape, &data)?,
+            NpyArray::new(spec.shape.clone(), data),
+        )
     } else if a.fakedata {
         let t = spec.fake_tensor(a.seed)?;
-        let data = t.cast_to::<f32>()?.to_plain_array_view::<f32>()?.iter().copied().collect();
+        let data = t
+            .cast_to::<f32>()?
+            .to_plain_array_view::<f32>()?
+            .iter()
+            .copied()
+            .collect();
         (t, NpyArray::new(spec.shape.clone(), data))
     } else {
         bail!("choose an input: --fakedata, --input FILE.npy or --image FILE");
@@ -278,7 +364,10 @@ fn predict(a: PredictArgs) -> Result<()> {
     let first = outputs.first().context("the model produced no output")?;
     let mut writes: Vec<(PathBuf, Vec<u8>)> = vec![];
     if let Some(path) = &a.save_output {
-        writes.push((path.clone(), NpyArray::new(first.shape.clone(), first.data.clone()).to_bytes()));
+        writes.push((
+            path.clone(),
+            NpyArray::new(first.shape.clone(), first.data.clone()).to_bytes(),
+        ));
     }
     if let Some(path) = &a.save_input {
         writes.push((path.clone(), fed.to_bytes()));
@@ -296,8 +385,17 @@ fn predict(a: PredictArgs) -> Result<()> {
     }
     for o in &outputs {
         let shown: Vec<String> = o.data.iter().take(10).map(|v| format!("{v:.6}")).collect();
-        let more = if o.data.len() > 10 { format!(", ... ({} values)", o.data.len()) } else { String::new() };
-        println!("output '{}' {:?}: [{}{more}]", o.name, o.shape, shown.join(", "));
+        let more = if o.data.len() > 10 {
+            format!(", ... ({} values)", o.data.len())
+        } else {
+            String::new()
+        };
+        println!(
+            "output '{}' {:?}: [{}{more}]",
+            o.name,
+            o.shape,
+            shown.join(", ")
+        );
     }
     if let Some((class, p)) = top {
         println!("top class: {class} (softmax probability {p:.4})");
@@ -313,7 +411,11 @@ fn top_class(o: &piedge::model::Output) -> Option<(usize, f32)> {
     }
     let max = o.data.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let sum: f32 = o.data.iter().map(|v| (v - max).exp()).sum();
-    let (i, v) = o.data.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+    let (i, v) = o
+        .data
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))?;
     Some((i, (v - max).exp() / sum))
 }
 
@@ -332,5 +434,7 @@ fn models(a: ModelsArgs) -> Result<()> {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }

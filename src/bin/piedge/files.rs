@@ -20,7 +20,10 @@ pub fn read_model(path: &Path) -> Result<Vec<u8>> {
         _ => anyhow::anyhow!("cannot read model file {}: {e}", path.display()),
     })?;
     if meta.is_dir() {
-        bail!("{} is a directory; --model-path needs an .onnx file", path.display());
+        bail!(
+            "{} is a directory; --model-path needs an .onnx file",
+            path.display()
+        );
     }
     if meta.len() > MAX_MODEL_BYTES {
         bail!(
@@ -43,7 +46,10 @@ pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
 /// Creates `dir` (and its parents), or says why it cannot.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| {
-        format!("cannot create output directory {}; choose another with --output-dir", dir.display())
+        format!(
+            "cannot create output directory {}; choose another with --output-dir",
+            dir.display()
+        )
     })
 }
 
@@ -74,7 +80,10 @@ pub fn write_all_atomically(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
 }
 
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
@@ -82,18 +91,29 @@ fn temp_path(path: &Path) -> PathBuf {
 /// else `DIR/<class>/*`; sorted, so runs are repeatable.
 pub fn find_images(dir: &Path) -> Result<Vec<PathBuf>> {
     if !dir.is_dir() {
-        bail!("--data-path {} is not a directory of class folders", dir.display());
+        bail!(
+            "--data-path {} is not a directory of class folders",
+            dir.display()
+        );
     }
-    let root = if dir.join("val").is_dir() { dir.join("val") } else { dir.to_path_buf() };
+    let root = if dir.join("val").is_dir() {
+        dir.join("val")
+    } else {
+        dir.to_path_buf()
+    };
     let mut images = Vec::new();
-    let classes = std::fs::read_dir(&root).with_context(|| format!("cannot list {}", root.display()))?;
+    let classes =
+        std::fs::read_dir(&root).with_context(|| format!("cannot list {}", root.display()))?;
     for class in classes.flatten() {
         if !class.path().is_dir() {
             continue;
         }
         for entry in std::fs::read_dir(class.path())?.flatten() {
             let p = entry.path();
-            let ext = p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+            let ext = p
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase);
             if matches!(ext.as_deref(), Some("png" | "jpg" | "jpeg" | "bmp")) {
                 images.push(p);
             }
@@ -111,7 +131,8 @@ pub fn find_images(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Decodes an image file to 8-bit RGB.
 pub fn read_rgb(path: &Path) -> Result<(usize, usize, Vec<u8>)> {
-    let img = image::open(path).with_context(|| format!("cannot decode image {}", path.display()))?;
+    let img =
+        image::open(path).with_context(|| format!("cannot decode image {}", path.display()))?;
     let rgb = img.to_rgb8();
     Ok((rgb.width() as usize, rgb.height() as usize, rgb.into_raw()))
 }

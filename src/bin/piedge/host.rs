@@ -6,7 +6,12 @@ use std::fs;
 
 pub fn system_info() -> SystemInfo {
     let arch = std::env::consts::ARCH.to_string();
-    let read = |p: &str| fs::read_to_string(p).ok().map(|s| s.trim_matches(|c: char| c.is_whitespace() || c == '\0').to_string());
+    let read = |p: &str| {
+        fs::read_to_string(p).ok().map(|s| {
+            s.trim_matches(|c: char| c.is_whitespace() || c == '\0')
+                .to_string()
+        })
+    };
     let kernel = read("/proc/sys/kernel/osrelease");
     let os_name = match std::env::consts::OS {
         "linux" => "Linux",
@@ -19,8 +24,10 @@ pub fn system_info() -> SystemInfo {
         None => format!("{os_name}-{arch}"),
     };
     let pretty = read("/etc/os-release").and_then(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string()))
+        s.lines().find_map(|l| {
+            l.strip_prefix("PRETTY_NAME=")
+                .map(|v| v.trim_matches('"').to_string())
+        })
     });
     let pi_model = read("/proc/device-tree/model").filter(|m| !m.is_empty());
     let device = pi_model.clone().unwrap_or_else(|| "PC/Laptop".to_string());
@@ -93,7 +100,12 @@ fn format_utc(secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -110,8 +122,14 @@ mod tests {
 
     #[test]
     fn cpu_names() {
-        assert_eq!(cpu_model("processor\t: 0\nmodel name\t: Intel(R) Xeon(R)\n").as_deref(), Some("Intel(R) Xeon(R)"));
-        assert_eq!(cpu_model("processor\t: 0\nCPU part\t: 0xd08\n").as_deref(), Some("Cortex-A72"));
+        assert_eq!(
+            cpu_model("processor\t: 0\nmodel name\t: Intel(R) Xeon(R)\n").as_deref(),
+            Some("Intel(R) Xeon(R)")
+        );
+        assert_eq!(
+            cpu_model("processor\t: 0\nCPU part\t: 0xd08\n").as_deref(),
+            Some("Cortex-A72")
+        );
         assert_eq!(cpu_model("nothing"), None);
     }
 
