@@ -116,6 +116,90 @@ pub enum BenchError<E> {
     Inference { phase: Phase, run: usize, source: E },
 }
 
+/// A benchmark in progress, advanced one sample at a time. The browser's
+/// worker drives it between yields to its event loop (so a cancel message can
+/// arrive); [`run_benchmark`] drives it in a plain loop.
+pub struct Benchmark {
+    config: BenchConfig,
+    out: Measurements,
+}
+
+impl Benchmark {
+    pub fn new(config: BenchConfig) -> Result<Benchmark, ConfigError> {
+        config.validate()?;
+        let out = Measurements {
+            warmup_ms: Vec::with_capacity(config.warmup),
+            latencies_ms: Vec::with_capacity(config.runs),
+            cancelled: false,
+        };
+        Ok(Benchmark { config, out })
+    }
+
+    pub fn config(&self) -> &BenchConfig {
+        &self.config
+    }
+
+    /// True when every warmup and timed run is done.
+    pub fn is_done(&self) -> bool {
+        self.out.latencies_ms.len() == self.config.runs
+    }
+
+    /// The phase the next sample belongs to.
+    pub fn phase(&self) -> Phase {
+        if self.out.warmup_ms.len() < self.config.warmup {
+            Phase::Warmup
+        } else {
+            Phase::Timed
+        }
+    }
+
+    /// Runs and times the next sample and records it. Must not be called
+    /// once [`Benchmark::is_done`].
+    pub fn step<I: Inference, C: Clock + ?Sized>(
+        &mut self,
+        model: &mut I,
+        clock: &C,
+    ) -> Result<Progress, BenchError<I::Error>> {
+        assert!(!self.is_done(), "the benchmark is finished");
+        let phase = self.phase();
+        let (list, total) = match phase {
+            Phase::Warmup => (&mut self.out.warmup_ms, self.config.warmup),
+            Phase::Timed => (&mut self.out.latencies_ms, self.config.runs),
+        };
+        let run = list.len();
+        let latency_ms = time_sample(model, clock, self.config.inferences_per_sample)
+            .map_err(|source| BenchError::Inference { phase, run, source })?;
+        list.push(latency_ms);
+        Ok(Progress {
+            phase,
+            done: run + 1,
+            total,
+            latency_ms,
+        })
+    }
+
+    /// Adjusts how many inferences make one timed sample; allowed only
+    /// before the first timed sample (the browser decides after warmup, once
+    /// it knows how long one inference takes against its timer).
+    pub fn set_inferences_per_sample(&mut self, k: usize) {
+        assert!(
+            self.out.latencies_ms.is_empty(),
+            "timed runs already started"
+        );
+        self.config.inferences_per_sample = k.max(1);
+    }
+
+    pub fn measurements(&self) -> &Measurements {
+        &self.out
+    }
+
+    /// Ends the benchmark, early (`cancelled`) or not.
+    pub fn finish(mut self, cancelled: bool) -> Measurements {
+        self.out.cancelled = cancelled;
+        self.out
+    }
+}
+
 /// Runs the benchmark. `on_progress` is called after each run, outside the
 /// timed region, and may cancel.
 pub fn run_benchmark<I, C, F>(
@@ -129,33 +213,14 @@ where
     C: Clock + ?Sized,
     F: FnMut(&Progress) -> Control,
 {
-    config.validate()?;
-    let mut out = Measurements {
-        warmup_ms: Vec::with_capacity(config.warmup),
-        latencies_ms: Vec::with_capacity(config.runs),
-        cancelled: false,
-    };
-    for (phase, total) in [(Phase::Warmup, config.warmup), (Phase::Timed, config.runs)] {
-        for run in 0..total {
-            let latency_ms = time_sample(model, clock, config.inferences_per_sample)
-                .map_err(|source| BenchError::Inference { phase, run, source })?;
-            match phase {
-                Phase::Warmup => out.warmup_ms.push(latency_ms),
-                Phase::Timed => out.latencies_ms.push(latency_ms),
-            }
-            let progress = Progress {
-                phase,
-                done: run + 1,
-                total,
-                latency_ms,
-            };
-            if on_progress(&progress) == Control::Cancel {
-                out.cancelled = true;
-                return Ok(out);
-            }
+    let mut bench = Benchmark::new(config.clone())?;
+    while !bench.is_done() {
+        let progress = bench.step(model, clock)?;
+        if on_progress(&progress) == Control::Cancel {
+            return Ok(bench.finish(true));
         }
     }
-    Ok(out)
+    Ok(bench.finish(false))
 }
 
 /// Times `k` back-to-back inferences and returns the mean per inference.

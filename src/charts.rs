@@ -29,6 +29,7 @@ pub struct ChartText {
     pub timed: String,
     pub runs: String,
     pub system: String,
+    pub cold: String,
 }
 
 impl ChartText {
@@ -46,6 +47,7 @@ impl ChartText {
             timed: "timed".into(),
             runs: "Runs".into(),
             system: "System".into(),
+            cold: "cold first runs".into(),
         }
     }
 
@@ -63,6 +65,7 @@ impl ChartText {
             timed: "mätt".into(),
             runs: "Körningar".into(),
             system: "System".into(),
+            cold: "kalla första körningar".into(),
         }
     }
 }
@@ -147,6 +150,90 @@ pub fn draw_histogram<DB: DrawingBackend>(
                 color.stroke_width(2),
             ))?
             .label(format!("{name}: {value:.3} ms"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 13))
+        .draw()?;
+    Ok(())
+}
+
+/// Several runs' histograms on shared bins, each as a translucent outline,
+/// for comparing distributions.
+pub fn draw_histogram_overlay<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    series: &[(&str, &[f64])],
+    text: &ChartText,
+) -> Result<(), ChartError> {
+    let pooled: Vec<f64> = series.iter().flat_map(|(_, d)| d.iter().copied()).collect();
+    let shared = Histogram::new(&pooled, crate::histogram::BinRule::Auto);
+    let n_bins = shared.n_bins().min(60);
+    let edges = Histogram::new(&pooled, crate::histogram::BinRule::Count(n_bins)).edges;
+    let hists: Vec<Histogram> = series
+        .iter()
+        .map(|(_, d)| Histogram::with_edges(d, &edges))
+        .collect();
+    // Runs of different lengths are compared as shares of their runs.
+    let shares: Vec<Vec<f64>> = hists
+        .iter()
+        .map(|h| {
+            let total = h.total().max(1) as f64;
+            h.counts.iter().map(|&c| c as f64 / total * 100.0).collect()
+        })
+        .collect();
+    let y_max = shares
+        .iter()
+        .flatten()
+        .copied()
+        .fold(0.0, f64::max)
+        .max(1.0)
+        * 1.15;
+    let (x0, x1) = (edges[0], edges[edges.len() - 1]);
+    let pad = (x1 - x0) * 0.05;
+    let mut chart = ChartBuilder::on(area)
+        .caption(&text.histogram_title, (FONT, 20))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc(&text.latency_axis)
+        .y_desc("%")
+        .x_labels(6)
+        .light_line_style(BLACK.mix(0.05))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .draw()?;
+    for (i, ((label, _), share)) in series.iter().zip(&shares).enumerate() {
+        let color = SERIES[i % SERIES.len()];
+        chart.draw_series(
+            share
+                .iter()
+                .enumerate()
+                .filter(|(_, &s)| s > 0.0)
+                .map(|(b, &s)| {
+                    Rectangle::new(
+                        [(edges[b], 0.0), (edges[b + 1], s)],
+                        color.mix(0.18).filled(),
+                    )
+                }),
+        )?;
+        let mut outline = vec![(edges[0], 0.0)];
+        for (b, &s) in share.iter().enumerate() {
+            outline.push((edges[b], s));
+            outline.push((edges[b + 1], s));
+        }
+        outline.push((edges[edges.len() - 1], 0.0));
+        chart
+            .draw_series(LineSeries::new(outline, color.stroke_width(2)))?
+            .label(label.to_string())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
@@ -264,12 +351,26 @@ pub fn draw_boxplots<DB: DrawingBackend>(
 }
 
 /// Latency of every run in order: warmup runs first (shaded, orange), then
-/// the timed runs (blue) with the timed mean as a dashed line.
+/// the timed runs (blue) with the timed mean as a dashed line. Without
+/// warmup, the first `cold` timed runs are marked orange: they are the cold
+/// start a warmup would have hidden.
 pub fn draw_series<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     warmup_ms: &[f64],
     latencies_ms: &[f64],
     stats: &LatencyStats,
+    text: &ChartText,
+) -> Result<(), ChartError> {
+    draw_series_marking_cold(area, warmup_ms, latencies_ms, stats, 0, text)
+}
+
+/// [`draw_series`], marking the first `cold` timed runs.
+pub fn draw_series_marking_cold<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    warmup_ms: &[f64],
+    latencies_ms: &[f64],
+    stats: &LatencyStats,
+    cold: usize,
     text: &ChartText,
 ) -> Result<(), ChartError> {
     let w = warmup_ms.len();
@@ -332,6 +433,17 @@ pub fn draw_series<DB: DrawingBackend>(
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BAR.stroke_width(2)));
     if timed.len() <= 500 {
         chart.draw_series(timed.iter().map(|&p| Circle::new(p, 2, BAR.filled())))?;
+    }
+    if cold > 0 && w == 0 {
+        let cold = cold.min(timed.len());
+        chart
+            .draw_series(
+                timed[..cold]
+                    .iter()
+                    .map(|&p| Circle::new(p, 5, WARMUP.filled())),
+            )?
+            .label(format!("{} ({cold})", text.cold))
+            .legend(|(x, y)| Circle::new((x + 10, y), 5, WARMUP.filled()));
     }
     chart
         .draw_series(DashedLineSeries::new(

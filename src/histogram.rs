@@ -55,6 +55,23 @@ impl Histogram {
         Histogram { edges, counts }
     }
 
+    /// Bins `data` into the given edges (ascending, at least two); values
+    /// outside them are not counted.
+    pub fn with_edges(data: &[f64], edges: &[f64]) -> Histogram {
+        assert!(edges.len() >= 2, "at least one bin");
+        let n_bins = edges.len() - 1;
+        let (first, last) = (edges[0], edges[n_bins]);
+        let mut counts = vec![0u64; n_bins];
+        let norm = n_bins as f64 / (last - first);
+        for &x in data.iter().filter(|&&x| x >= first && x <= last) {
+            counts[bin_index(x, first, norm, edges)] += 1;
+        }
+        Histogram {
+            edges: edges.to_vec(),
+            counts,
+        }
+    }
+
     pub fn n_bins(&self) -> usize {
         self.counts.len()
     }
@@ -184,6 +201,12 @@ mod tests {
         let h = Histogram::new(&data, BinRule::Auto);
         assert_eq!(h.n_bins(), MAX_AUTO_BINS);
         assert_eq!(h.total(), 1001);
+    }
+
+    #[test]
+    fn given_edges() {
+        let h = Histogram::with_edges(&[0.5, 1.5, 1.5, 2.0, 9.0], &[0.0, 1.0, 2.0]);
+        assert_eq!(h.counts, vec![1, 3]);
     }
 
     #[test]

@@ -104,25 +104,7 @@ impl Default for LoadOptions {
     }
 }
 
-/// Which execution plan to build.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Plan {
-    /// Declutter and lower to tract's optimised kernels (the default).
-    #[default]
-    Optimized,
-    /// Run the analysed graph as it is, op by op.
-    Unoptimized,
-}
-
-impl Plan {
-    pub fn name(self) -> &'static str {
-        match self {
-            Plan::Optimized => "optimized",
-            Plan::Unoptimized => "unoptimized",
-        }
-    }
-}
+pub use crate::plan::Plan;
 
 /// The model's single input as the benchmark feeds it.
 #[derive(Clone, Debug, PartialEq)]

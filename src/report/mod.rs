@@ -22,6 +22,47 @@ use crate::stats::LatencyStats;
 use crate::sysinfo::SystemInfo;
 use serde::{Deserialize, Serialize};
 
+/// The three text reports, by the file names the old lesson used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFile {
+    LatencyCsv,
+    Summary,
+    Results,
+}
+
+impl ReportFile {
+    pub const ALL: [ReportFile; 3] = [
+        ReportFile::LatencyCsv,
+        ReportFile::Summary,
+        ReportFile::Results,
+    ];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            ReportFile::LatencyCsv => "latency.csv",
+            ReportFile::Summary => "latency_summary.txt",
+            ReportFile::Results => "latency_results.json",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            ReportFile::LatencyCsv => "text/csv",
+            ReportFile::Summary => "text/plain",
+            ReportFile::Results => "application/json",
+        }
+    }
+
+    /// The file's bytes: the same for the CLI and the browser.
+    pub fn bytes(self, report: &BenchmarkReport) -> Vec<u8> {
+        match self {
+            ReportFile::LatencyCsv => latency_csv(&report.raw_latencies),
+            ReportFile::Summary => summary_txt(report),
+            ReportFile::Results => results_json(report),
+        }
+    }
+}
+
 /// The format version of `latency_results.json`, raised on incompatible change.
 pub const RESULTS_FORMAT_VERSION: u32 = 1;
 
@@ -157,6 +198,12 @@ impl BenchmarkReport {
         let p = self.benchmark_config.model_path.as_str();
         p.rsplit(['/', '\\']).next().unwrap_or(p)
     }
+}
+
+/// A report with fixed numbers, for other modules' tests.
+#[cfg(test)]
+pub(crate) fn fixtures_for_tests() -> BenchmarkReport {
+    fixtures::report()
 }
 
 #[cfg(test)]

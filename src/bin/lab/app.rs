@@ -1,0 +1,818 @@
+//! The lab's state and what happens to it: the walk-through, the model, the
+//! worker's messages, runs and their storage. Widgets (in `widgets.rs`) read
+//! this state and call these methods; they hold no logic of their own.
+
+use crate::client::{self, WorkerEvent};
+use crate::{dom, storage, widgets};
+use leptos::prelude::*;
+use piedge::bench::{Measurements, Phase};
+use piedge::card::ModelCard;
+use piedge::clock::TimerResolution;
+use piedge::lab::config::{ValidConfig, BUNDLED_MODELS, STEPS};
+use piedge::lab::lesson::Lesson;
+use piedge::lab::protocol::{FromWorker, ToWorker, WorkerEnv};
+use piedge::lab::session::{self, RunRecord, RunSource, Series};
+use piedge::lab::{Lang, UrlState};
+use piedge::plan::Plan;
+use piedge::report::{
+    BenchmarkReport, EngineInfo, ModelSummary, PipelineTimings, ReportConfig, ReportContext,
+};
+use piedge::stats::StatsOptions;
+use piedge::sysinfo::SystemInfo;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Where a model came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelSource {
+    Bundled(String),
+    File,
+}
+
+/// The model the lab runs: loaded and checked by the worker.
+#[derive(Clone, Debug)]
+pub struct ActiveModel {
+    pub key: String,
+    pub name: String,
+    pub source: ModelSource,
+    pub bytes: Arc<Vec<u8>>,
+    pub card: ModelCard,
+    pub pipeline: PipelineTimings,
+    pub nodes_analysed: usize,
+    pub nodes_planned: usize,
+    pub cached: bool,
+    /// Plans the current worker holds for this model.
+    pub loaded_plans: Vec<Plan>,
+}
+
+/// A model being loaded; it becomes active only if the worker accepts it,
+/// so a bad file never replaces a good model.
+#[derive(Clone, Debug)]
+pub struct PendingModel {
+    pub request: u64,
+    pub key: String,
+    pub name: String,
+    pub source: ModelSource,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// Why a run is made, which decides what happens when it ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Purpose {
+    Normal,
+    ColdStart,
+    Question(String),
+    Series {
+        label: String,
+        last: bool,
+        question: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Job {
+    pub warmup: usize,
+    pub runs: usize,
+    pub purpose: Purpose,
+}
+
+/// A run in progress, as the worker reports it.
+#[derive(Clone, Debug)]
+pub struct LiveRun {
+    pub request: u64,
+    pub job: Job,
+    pub seed: u64,
+    pub plan: Plan,
+    pub model_name: String,
+    pub phase: Phase,
+    pub done: usize,
+    pub total: usize,
+    pub warmup_ms: Vec<f64>,
+    pub latencies_ms: Vec<f64>,
+    pub cancelling: bool,
+}
+
+/// A reflection question's progress: predicted, measured, answer shown.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QuestionState {
+    pub prediction: String,
+    pub measured: bool,
+    pub revealed: bool,
+    /// Ids of the runs made to answer it.
+    pub runs: Vec<String>,
+}
+
+/// A message for the student at the top of the page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub id: u64,
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// The whole lab's state: signals, so every part of the page that shows a
+/// piece of it updates when it changes.
+#[derive(Clone, Copy)]
+pub struct Lab {
+    pub url: RwSignal<UrlState>,
+    pub lessons: RwSignal<HashMap<Lang, Result<Lesson, String>>>,
+    pub env: RwSignal<Option<WorkerEnv>>,
+    pub model: RwSignal<Option<ActiveModel>>,
+    pub pending: RwSignal<Option<PendingModel>>,
+    pub live: RwSignal<Option<LiveRun>>,
+    pub queue: RwSignal<Vec<Job>>,
+    pub runs: RwSignal<Vec<RunRecord>>,
+    pub current: RwSignal<Option<String>>,
+    pub compare: RwSignal<Vec<String>>,
+    pub notices: RwSignal<Vec<Notice>>,
+    pub questions: RwSignal<HashMap<String, QuestionState>>,
+    pub cold_run: RwSignal<Option<String>>,
+    pub projector: RwSignal<bool>,
+    next_id: RwSignal<u64>,
+}
+
+pub fn start() {
+    leptos::mount::mount_to_body(App);
+    if let Some(loading) = dom::window()
+        .document()
+        .and_then(|d| d.get_element_by_id("loading"))
+    {
+        loading.remove();
+    }
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let lab = Lab::new();
+    provide_context(lab);
+    lab.boot();
+    let lang = move || lab.url.with(|u| u.lang);
+    Effect::new(move |_| {
+        let hash = lab.url.with(|u| u.to_hash());
+        dom::replace_hash(&hash);
+        if let Some(html) = dom::window().document().and_then(|d| d.document_element()) {
+            let _ = html.set_attribute("lang", lang().code());
+        }
+    });
+    view! {
+        <div class="app" class:projector=move || lab.projector.get()>
+            <widgets::Header/>
+            <widgets::Notices/>
+            <widgets::StepNav/>
+            <main id="main" tabindex="-1">
+                <widgets::StepContent/>
+            </main>
+            <widgets::StepFooter/>
+        </div>
+    }
+}
+
+impl Lab {
+    fn new() -> Lab {
+        Lab {
+            url: RwSignal::new(UrlState::parse(&dom::location_hash())),
+            lessons: RwSignal::new(HashMap::new()),
+            env: RwSignal::new(None),
+            model: RwSignal::new(None),
+            pending: RwSignal::new(None),
+            live: RwSignal::new(None),
+            queue: RwSignal::new(vec![]),
+            runs: RwSignal::new(vec![]),
+            current: RwSignal::new(None),
+            compare: RwSignal::new(vec![]),
+            notices: RwSignal::new(vec![]),
+            questions: RwSignal::new(HashMap::new()),
+            cold_run: RwSignal::new(None),
+            projector: RwSignal::new(false),
+            next_id: RwSignal::new(1),
+        }
+    }
+
+    fn id(&self) -> u64 {
+        let id = self.next_id.get_untracked();
+        self.next_id.set(id + 1);
+        id
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.url.with(|u| u.lang)
+    }
+
+    /// Starts everything that happens once: the worker, the lessons, the
+    /// stored runs, and following the URL when the student goes back.
+    fn boot(self) {
+        client::start(move |event| self.on_worker(event));
+        for lang in Lang::ALL {
+            leptos::task::spawn_local(async move {
+                let text = match dom::fetch_text(&format!("lessons/{}.md", lang.code())).await {
+                    Ok(t) => t,
+                    // Opened without the lesson files: use the copy built in.
+                    Err(_) => embedded_lesson(lang).to_string(),
+                };
+                let parsed =
+                    Lesson::parse(&text).map_err(|e| format!("lessons/{}.md: {e}", lang.code()));
+                self.lessons.update(|l| {
+                    l.insert(lang, parsed);
+                });
+            });
+        }
+        leptos::task::spawn_local(async move {
+            match storage::load_all().await {
+                Ok(stored) => self.runs.update(|runs| {
+                    for r in stored {
+                        if !runs.iter().any(|x| x.id == r.id) {
+                            runs.push(r);
+                        }
+                    }
+                    runs.sort_by(|a, b| a.created_ms.total_cmp(&b.created_ms));
+                }),
+                Err(e) => self.notify(
+                    format!("{} ({})", self.lang().ui().storage_failed, e.0),
+                    true,
+                ),
+            }
+            if self.current.get_untracked().is_none() {
+                self.current
+                    .set(self.runs.with_untracked(|r| r.last().map(|r| r.id.clone())));
+            }
+        });
+        let on_hash = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            let parsed = UrlState::parse(&dom::location_hash());
+            if self.url.get_untracked() != parsed {
+                let model_changed = self.url.with_untracked(|u| u.model != parsed.model);
+                self.url.set(parsed);
+                if model_changed {
+                    self.load_bundled();
+                }
+            }
+        });
+        dom::window().set_onhashchange(Some(wasm_bindgen::JsCast::unchecked_ref(on_hash.as_ref())));
+        on_hash.forget();
+    }
+
+    pub fn notify(&self, text: String, is_error: bool) {
+        let id = self.id();
+        self.notices.update(|n| {
+            if !n.iter().any(|x| x.text == text) {
+                n.push(Notice { id, text, is_error });
+            }
+        });
+    }
+
+    pub fn go_to_step(&self, step: usize) {
+        let step = step.clamp(1, STEPS);
+        self.url.update(|u| u.step = step);
+        dom::push_hash(&self.url.with_untracked(|u| u.to_hash()));
+        if let Some(main) = dom::window()
+            .document()
+            .and_then(|d| d.get_element_by_id("main"))
+        {
+            if let Ok(main) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(main) {
+                let _ = main.focus();
+            }
+            dom::window().scroll_to_with_x_and_y(0.0, 0.0);
+        }
+    }
+
+    // --- Models ----------------------------------------------------------
+
+    /// Fetches the bundled model the URL names and hands it to the worker.
+    pub fn load_bundled(self) {
+        let name = self.url.with_untracked(|u| u.model.clone());
+        if self.model.with_untracked(|m| {
+            m.as_ref()
+                .is_some_and(|m| m.source == ModelSource::Bundled(name.clone()))
+        }) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match dom::fetch_bytes(&format!("models/{name}.onnx")).await {
+                Ok(bytes) => self.load_model(
+                    format!("bundled:{name}"),
+                    format!("{name}.onnx"),
+                    ModelSource::Bundled(name),
+                    bytes,
+                ),
+                Err(e) => self.notify(format!("{name}.onnx: {e}"), true),
+            }
+        });
+    }
+
+    /// Hands a model to the worker; it becomes active when the worker has
+    /// checked and planned it.
+    pub fn load_model(&self, key: String, name: String, source: ModelSource, bytes: Vec<u8>) {
+        let request = self.id();
+        let bytes = Arc::new(bytes);
+        let plan = self.url.with_untracked(|u| u.config.plan);
+        self.pending.set(Some(PendingModel {
+            request,
+            key: key.clone(),
+            name: name.clone(),
+            source,
+            bytes: bytes.clone(),
+        }));
+        client::send(&ToWorker::Load {
+            request,
+            model_key: key,
+            name,
+            bytes: bytes.to_vec(),
+            plan,
+        });
+    }
+
+    /// A file the student chose or dropped.
+    pub fn load_file(self, file: web_sys::File) {
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            match dom::read_file(&file).await {
+                Ok(bytes) => {
+                    let key = format!("file:{name}:{}:{:016x}", bytes.len(), fnv1a(&bytes));
+                    self.load_model(key, name, ModelSource::File, bytes);
+                }
+                Err(e) => self.notify(format!("{name}: {e}"), true),
+            }
+        });
+    }
+
+    // --- Runs --------------------------------------------------------------
+
+    /// The settings as typed, if they are valid.
+    pub fn valid_config(&self) -> Option<ValidConfig> {
+        self.url.with(|u| u.config.validate().ok())
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.live.with(|l| l.is_some()) || self.pending.with(|p| p.is_some())
+    }
+
+    /// Runs the current settings.
+    pub fn run_current(&self) {
+        let Some(cfg) = self.valid_config() else {
+            return;
+        };
+        self.enqueue(vec![Job {
+            warmup: cfg.warmup,
+            runs: cfg.runs,
+            purpose: Purpose::Normal,
+        }]);
+    }
+
+    pub fn run_series(&self, series: Series, question: Option<String>) {
+        let label = match series {
+            Series::Runs => "runs",
+            Series::Warmup => "warmup",
+        };
+        let configs = series.configs();
+        let jobs = configs
+            .iter()
+            .enumerate()
+            .map(|(i, &(warmup, runs))| Job {
+                warmup,
+                runs,
+                purpose: Purpose::Series {
+                    label: label.into(),
+                    last: i + 1 == configs.len(),
+                    question: question.clone(),
+                },
+            })
+            .collect();
+        self.enqueue(jobs);
+    }
+
+    pub fn enqueue(&self, jobs: Vec<Job>) {
+        self.queue.update(|q| q.extend(jobs));
+        if !self.is_busy() {
+            self.next_job();
+        }
+    }
+
+    fn next_job(&self) {
+        let Some(job) = self
+            .queue
+            .try_update(|q| (!q.is_empty()).then(|| q.remove(0)))
+            .flatten()
+        else {
+            return;
+        };
+        let Some(model) = self.model.get_untracked() else {
+            self.queue.set(vec![]);
+            self.notify(self.lang().ui().loading_model.to_string(), true);
+            return;
+        };
+        let (seed, plan) = self.url.with_untracked(|u| {
+            (
+                u.config.validate().map(|c| c.seed).unwrap_or(0),
+                u.config.plan,
+            )
+        });
+        if !model.loaded_plans.contains(&plan) {
+            // The worker keeps a plan per (model, plan); send the bytes only
+            // when it does not hold this one yet (messages run in order).
+            client::send(&ToWorker::Load {
+                request: self.id(),
+                model_key: model.key.clone(),
+                name: model.name.clone(),
+                bytes: model.bytes.to_vec(),
+                plan,
+            });
+        }
+        let request = self.id();
+        self.live.set(Some(LiveRun {
+            request,
+            job: job.clone(),
+            seed,
+            plan,
+            model_name: model.name.clone(),
+            phase: if job.warmup > 0 {
+                Phase::Warmup
+            } else {
+                Phase::Timed
+            },
+            done: 0,
+            total: if job.warmup > 0 { job.warmup } else { job.runs },
+            warmup_ms: Vec::with_capacity(job.warmup),
+            latencies_ms: Vec::with_capacity(job.runs),
+            cancelling: false,
+        }));
+        client::send(&ToWorker::Run {
+            request,
+            model_key: model.key,
+            plan,
+            warmup: job.warmup,
+            runs: job.runs,
+            seed,
+        });
+    }
+
+    pub fn cancel(&self) {
+        self.queue.set(vec![]);
+        if let Some(request) = self.live.with_untracked(|l| l.as_ref().map(|l| l.request)) {
+            self.live.update(|l| {
+                if let Some(l) = l {
+                    l.cancelling = true;
+                }
+            });
+            client::send(&ToWorker::Cancel { request });
+        }
+    }
+
+    fn on_worker(self, event: WorkerEvent) {
+        match event {
+            WorkerEvent::Message(msg) => self.on_message(msg),
+            WorkerEvent::Crashed(message) => {
+                let ui = self.lang().ui();
+                self.live.set(None);
+                self.queue.set(vec![]);
+                self.pending.set(None);
+                self.model.update(|m| {
+                    if let Some(m) = m {
+                        m.loaded_plans.clear();
+                    }
+                });
+                self.notify(format!("{} ({message})", ui.worker_restarted), true);
+            }
+        }
+    }
+
+    fn on_message(self, msg: FromWorker) {
+        match msg {
+            FromWorker::Ready { env } => {
+                self.env.set(Some(env));
+                if self.model.with_untracked(|m| m.is_none())
+                    && self.pending.with_untracked(|p| p.is_none())
+                {
+                    self.load_bundled();
+                }
+            }
+            FromWorker::Loaded {
+                request,
+                model_key,
+                card,
+                pipeline,
+                nodes_analysed,
+                nodes_planned,
+                cached,
+            } => {
+                let plan = self.url.with_untracked(|u| u.config.plan);
+                if let Some(p) = self
+                    .pending
+                    .get_untracked()
+                    .filter(|p| p.request == request)
+                {
+                    self.pending.set(None);
+                    self.model.set(Some(ActiveModel {
+                        key: p.key,
+                        name: p.name,
+                        source: p.source,
+                        bytes: p.bytes,
+                        card,
+                        pipeline,
+                        nodes_analysed,
+                        nodes_planned,
+                        cached,
+                        loaded_plans: vec![plan],
+                    }));
+                    if !self.queue.with_untracked(|q| q.is_empty())
+                        && self.live.with_untracked(|l| l.is_none())
+                    {
+                        self.next_job();
+                    }
+                } else {
+                    // A plan loaded ahead of a run.
+                    self.model.update(|m| {
+                        if let Some(m) = m.as_mut().filter(|m| m.key == model_key) {
+                            m.pipeline = pipeline;
+                            m.nodes_planned = nodes_planned;
+                            m.cached = cached;
+                            if let Some(live) = self.live.get_untracked() {
+                                if !m.loaded_plans.contains(&live.plan) {
+                                    m.loaded_plans.push(live.plan);
+                                }
+                            }
+                        }
+                    });
+                }
+            }
+            FromWorker::Progress {
+                request,
+                phase,
+                done,
+                total,
+                new_latencies,
+            } => {
+                self.live.update(|l| {
+                    if let Some(l) = l.as_mut().filter(|l| l.request == request) {
+                        l.phase = phase;
+                        l.done = done;
+                        l.total = total;
+                        match phase {
+                            Phase::Warmup => l.warmup_ms.extend_from_slice(&new_latencies),
+                            Phase::Timed => l.latencies_ms.extend_from_slice(&new_latencies),
+                        }
+                    }
+                });
+            }
+            FromWorker::Finished {
+                request,
+                measurements,
+                timer,
+                inferences_per_sample,
+                pipeline,
+            } => {
+                let Some(live) = self.live.get_untracked().filter(|l| l.request == request) else {
+                    return;
+                };
+                self.live.set(None);
+                self.finish_run(live, measurements, timer, inferences_per_sample, pipeline);
+                self.next_job();
+            }
+            FromWorker::Failed { request, message } => {
+                let was_pending = self
+                    .pending
+                    .with_untracked(|p| p.as_ref().is_some_and(|p| p.request == request));
+                if was_pending {
+                    self.pending.set(None);
+                }
+                let was_live = self
+                    .live
+                    .with_untracked(|l| l.as_ref().is_some_and(|l| l.request == request));
+                if was_live {
+                    self.live.set(None);
+                    self.queue.set(vec![]);
+                }
+                self.notify(message, true);
+            }
+        }
+    }
+
+    fn finish_run(
+        &self,
+        live: LiveRun,
+        measurements: Measurements,
+        timer: TimerResolution,
+        inferences_per_sample: usize,
+        pipeline: PipelineTimings,
+    ) {
+        let ui = self.lang().ui();
+        if measurements.latencies_ms.is_empty() {
+            self.notify(ui.cancelled_note.to_string(), false);
+            return;
+        }
+        let Some(model) = self.model.get_untracked() else {
+            return;
+        };
+        let env = self.env.get_untracked();
+        let config = ReportConfig {
+            model_path: model.name.clone(),
+            warmup_runs: live.job.warmup,
+            benchmark_runs: live.job.runs,
+            batch_size: model.card.fixed_input_shape.first().copied().unwrap_or(1),
+            input: "fakedata".into(),
+            seed: Some(live.seed),
+            plan: live.plan.name().into(),
+            providers: vec!["tract (WebAssembly)".into()],
+            inferences_per_sample,
+        };
+        let context = ReportContext {
+            system_info: browser_system_info(env.as_ref()),
+            engine: EngineInfo::tract("piedge-lab (browser)"),
+            timer: Some(timer),
+            generated: dom::local_timestamp(),
+            model: Some(ModelSummary {
+                name: model.card.name.clone(),
+                size_bytes: model.card.size_bytes,
+                parameters: model.card.parameters,
+                macs: model.card.macs,
+                input_shape: model.card.fixed_input_shape.clone(),
+            }),
+            pipeline_ms: Some(pipeline),
+        };
+        let options = StatsOptions {
+            bootstrap_seed: live.seed,
+            ..Default::default()
+        };
+        let report = match BenchmarkReport::assemble(measurements, config, &options, context) {
+            Ok(r) => r,
+            Err(e) => {
+                self.notify(e.to_string(), true);
+                return;
+            }
+        };
+        let base = format!(
+            "{} · warmup {} · runs {}{}",
+            model.name.trim_end_matches(".onnx"),
+            live.job.warmup,
+            live.job.runs,
+            if report.cancelled { " (cancelled)" } else { "" }
+        );
+        let record = RunRecord {
+            id: format!("run-{:.0}-{}", dom::now_ms(), live.request),
+            name: self.runs.with_untracked(|r| session::unique_name(&base, r)),
+            created_ms: dom::now_ms(),
+            source: RunSource::Browser,
+            report,
+        };
+        let id = record.id.clone();
+        self.save(record);
+        self.current.set(Some(id.clone()));
+        match &live.job.purpose {
+            Purpose::Normal => {}
+            Purpose::ColdStart => self.cold_run.set(Some(id)),
+            Purpose::Question(q) => self.question_measured(q, vec![id], true),
+            Purpose::Series { last, question, .. } => {
+                self.compare.update(|c| {
+                    if !c.contains(&id) {
+                        c.push(id.clone());
+                    }
+                });
+                if let Some(q) = question {
+                    self.question_measured(q, vec![id], *last);
+                }
+            }
+        }
+    }
+
+    fn question_measured(&self, id: &str, runs: Vec<String>, done: bool) {
+        self.questions.update(|qs| {
+            let q = qs.entry(id.to_string()).or_default();
+            q.runs.extend(runs);
+            q.measured |= done;
+        });
+    }
+
+    /// Keeps a run in memory and in the browser's storage.
+    pub fn save(&self, record: RunRecord) {
+        self.runs.update(|runs| {
+            runs.retain(|r| r.id != record.id);
+            runs.push(record.clone());
+        });
+        let lab = *self;
+        leptos::task::spawn_local(async move {
+            if let Err(e) = storage::put(&record).await {
+                let ui = lab.lang().ui();
+                lab.notify(format!("{} ({})", ui.storage_failed, e.0), true);
+            }
+        });
+    }
+
+    pub fn rename(&self, id: &str, name: String) {
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return;
+        }
+        if let Some(mut r) = self
+            .runs
+            .with_untracked(|runs| runs.iter().find(|r| r.id == id).cloned())
+        {
+            r.name = name;
+            self.save(r);
+        }
+    }
+
+    pub fn delete(&self, id: &str) {
+        self.runs.update(|runs| runs.retain(|r| r.id != id));
+        self.compare.update(|c| c.retain(|x| x != id));
+        if self.current.get_untracked().as_deref() == Some(id) {
+            self.current
+                .set(self.runs.with_untracked(|r| r.last().map(|r| r.id.clone())));
+        }
+        let (lab, id) = (*self, id.to_string());
+        leptos::task::spawn_local(async move {
+            if let Err(e) = storage::delete(&id).await {
+                lab.notify(e.0, true);
+            }
+        });
+    }
+
+    pub fn clear_all(&self) {
+        self.runs.set(vec![]);
+        self.compare.set(vec![]);
+        self.current.set(None);
+        let lab = *self;
+        leptos::task::spawn_local(async move {
+            if let Err(e) = storage::clear().await {
+                lab.notify(e.0, true);
+            }
+        });
+    }
+
+    /// Imports result files; each bad file is reported and skipped.
+    pub fn import_files(self, files: Vec<web_sys::File>) {
+        leptos::task::spawn_local(async move {
+            for file in files {
+                let name = file.name();
+                let bytes = match dom::read_file(&file).await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.notify(format!("{name}: {e}"), true);
+                        continue;
+                    }
+                };
+                let id = format!("import-{:.0}-{}", dom::now_ms(), self.id());
+                match session::import(&name, &bytes, id, dom::now_ms()) {
+                    Ok(mut record) => {
+                        record.name = self
+                            .runs
+                            .with_untracked(|r| session::unique_name(&record.name, r));
+                        let id = record.id.clone();
+                        self.save(record);
+                        self.compare.update(|c| c.push(id));
+                    }
+                    Err(e) => self.notify(e.to_string(), true),
+                }
+            }
+        });
+    }
+
+    pub fn run_by_id(&self, id: &str) -> Option<RunRecord> {
+        self.runs
+            .with(|runs| runs.iter().find(|r| r.id == id).cloned())
+    }
+}
+
+/// What the page knows about the machine it runs on.
+fn browser_system_info(env: Option<&WorkerEnv>) -> SystemInfo {
+    let ua = dom::user_agent();
+    let (browser, os) = piedge::lab::browser::describe_user_agent(&ua);
+    let mut extra = std::collections::BTreeMap::new();
+    extra.insert("browser".into(), browser.clone());
+    extra.insert(
+        "cross_origin_isolated".into(),
+        dom::cross_origin_isolated().to_string(),
+    );
+    if let Some(env) = env {
+        extra.insert("wasm_simd".into(), env.simd.to_string());
+    }
+    SystemInfo {
+        platform: format!("{os} (browser)"),
+        device: format!("Browser: {browser}"),
+        cpu_model: None,
+        arch: "wasm32".into(),
+        os,
+        cpu_count: dom::hardware_concurrency(),
+        memory_gb: dom::device_memory_gb(),
+        cpu_governor: None,
+        piedge_version: piedge::VERSION.into(),
+        runtime: format!("browser ({ua})"),
+        extra,
+    }
+}
+
+fn embedded_lesson(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Sv => include_str!("../../../lessons/sv.md"),
+        Lang::En => include_str!("../../../lessons/en.md"),
+    }
+}
+
+/// FNV-1a, to tell two chosen files apart in the worker's plan cache.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The bundled models, for the model picker.
+pub fn bundled_models() -> &'static [&'static str] {
+    &BUNDLED_MODELS
+}

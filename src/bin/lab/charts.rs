@@ -1,0 +1,29 @@
+//! Drawing the engine's charts on canvases. The chart code itself is the
+//! engine's (`piedge::charts`), shared with the CLI's PNG.
+
+use piedge::charts::ChartError;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+
+/// Sizes `canvas` to its laid-out width (so charts stay sharp at any screen
+/// width) and draws on it.
+pub fn draw(
+    canvas: &web_sys::HtmlCanvasElement,
+    f: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> Result<(), ChartError>,
+) -> Result<(), String> {
+    let width = (canvas.client_width().max(280)) as u32;
+    let height = ((width as f64 * 0.62) as u32).clamp(220, 460);
+    if canvas.width() != width {
+        canvas.set_width(width);
+    }
+    if canvas.height() != height {
+        canvas.set_height(height);
+    }
+    let backend =
+        CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    f(&root).map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}

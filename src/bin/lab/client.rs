@@ -1,0 +1,121 @@
+//! The page's end of the benchmark worker: starts it, sends it messages,
+//! turns its replies and its crashes into events, and replaces a crashed
+//! worker with a fresh one.
+
+use crate::dom::js_text;
+use piedge::lab::protocol::{FromWorker, ToWorker};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// What the worker did.
+pub enum WorkerEvent {
+    Message(FromWorker),
+    /// The worker died (a panic traps the wasm instance, an out-of-memory
+    /// aborts it) or could not start. It has been replaced by the time the
+    /// handler sees this.
+    Crashed(String),
+}
+
+struct Client {
+    worker: web_sys::Worker,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+type Handler = std::rc::Rc<dyn Fn(WorkerEvent)>;
+
+thread_local! {
+    static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    static HANDLER: RefCell<Option<Handler>> = const { RefCell::new(None) };
+}
+
+/// The loader trunk writes for the `worker` binary, relative to the page,
+/// so the lab also works under a sub-path.
+const WORKER_URL: &str = "./worker_loader.js";
+
+/// Starts the worker; `handler` receives everything it says.
+pub fn start(handler: impl Fn(WorkerEvent) + 'static) {
+    HANDLER.with(|h| *h.borrow_mut() = Some(std::rc::Rc::new(handler)));
+    spawn();
+}
+
+fn spawn() {
+    let worker = match web_sys::Worker::new(WORKER_URL) {
+        Ok(w) => w,
+        Err(e) => {
+            dispatch(WorkerEvent::Crashed(format!(
+                "the benchmark worker could not start: {}",
+                js_text(e)
+            )));
+            return;
+        }
+    };
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|e: web_sys::MessageEvent| {
+            match serde_wasm_bindgen::from_value::<FromWorker>(e.data()) {
+                Ok(msg) => dispatch(WorkerEvent::Message(msg)),
+                Err(err) => {
+                    web_sys::console::error_1(&format!("unreadable worker message: {err}").into())
+                }
+            }
+        });
+    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(|e: web_sys::ErrorEvent| {
+        e.prevent_default();
+        let message = e.message();
+        restart();
+        dispatch(WorkerEvent::Crashed(if message.is_empty() {
+            "unknown error".into()
+        } else {
+            message
+        }));
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    CLIENT.with(|c| {
+        *c.borrow_mut() = Some(Client {
+            worker,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
+    });
+}
+
+/// Terminates the worker and starts a new one (its model cache is lost).
+pub fn restart() {
+    CLIENT.with(|c| {
+        if let Some(old) = c.borrow_mut().take() {
+            old.worker.terminate();
+        }
+    });
+    spawn();
+}
+
+pub fn send(msg: &ToWorker) {
+    let serializer =
+        serde_wasm_bindgen::Serializer::new().serialize_large_number_types_as_bigints(true);
+    let value = match serde::Serialize::serialize(msg, &serializer) {
+        Ok(v) => v,
+        Err(e) => {
+            dispatch(WorkerEvent::Crashed(format!(
+                "cannot encode a message for the worker: {e}"
+            )));
+            return;
+        }
+    };
+    CLIENT.with(|c| {
+        if let Some(client) = c.borrow().as_ref() {
+            if let Err(e) = client.worker.post_message(&value) {
+                web_sys::console::error_1(&format!("postMessage failed: {}", js_text(e)).into());
+            }
+        }
+    });
+}
+
+fn dispatch(event: WorkerEvent) {
+    // Clone the handler out first: it may restart the worker or send.
+    let handler = HANDLER.with(|h| h.borrow().clone());
+    if let Some(h) = handler {
+        h(event);
+    }
+}

@@ -1,0 +1,344 @@
+//! The lab's interface words in Swedish (the lesson's language) and English.
+//! The lesson text itself lives in `lessons/*.md`, where a teacher can edit it.
+
+use super::config::{Field, FieldError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    Sv,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Sv, Lang::En];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Sv => "sv",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Lang> {
+        match s {
+            "sv" => Some(Lang::Sv),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language's name in itself, for the switch.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::Sv => "Svenska",
+            Lang::En => "English",
+        }
+    }
+
+    pub fn ui(self) -> &'static Ui {
+        match self {
+            Lang::Sv => &SV,
+            Lang::En => &EN,
+        }
+    }
+}
+
+/// Every fixed string of the interface.
+pub struct Ui {
+    pub app_title: &'static str,
+    pub loading: &'static str,
+    pub step: &'static str,
+    pub back: &'static str,
+    pub next: &'static str,
+    pub language: &'static str,
+    pub model: &'static str,
+    pub own_model: &'static str,
+    pub drop_hint: &'static str,
+    pub model_card: &'static str,
+    pub inputs: &'static str,
+    pub outputs: &'static str,
+    pub operators: &'static str,
+    pub parameters: &'static str,
+    pub macs: &'static str,
+    pub file_size: &'static str,
+    pub warmup: &'static str,
+    pub runs: &'static str,
+    pub seed: &'static str,
+    pub plan: &'static str,
+    pub optimized: &'static str,
+    pub unoptimized: &'static str,
+    pub run: &'static str,
+    pub cancel: &'static str,
+    pub running: &'static str,
+    pub warming_up: &'static str,
+    pub loading_model: &'static str,
+    pub cancelled_note: &'static str,
+    pub environment: &'static str,
+    pub timer_resolution: &'static str,
+    pub cross_origin_isolated: &'static str,
+    pub simd: &'static str,
+    pub cores: &'static str,
+    pub browser: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub coarse_timer_note: &'static str,
+    pub batched_note: &'static str,
+    pub results: &'static str,
+    pub no_results: &'static str,
+    pub statistic: &'static str,
+    pub value: &'static str,
+    pub outliers: &'static str,
+    pub ci95: &'static str,
+    pub summary_file: &'static str,
+    pub histogram: &'static str,
+    pub box_plot: &'static str,
+    pub series: &'static str,
+    pub saved_runs: &'static str,
+    pub rename: &'static str,
+    pub delete: &'static str,
+    pub clear_all: &'static str,
+    pub confirm_clear: &'static str,
+    pub export: &'static str,
+    pub import: &'static str,
+    pub import_hint: &'static str,
+    pub compare: &'static str,
+    pub compare_hint: &'static str,
+    pub run_series: &'static str,
+    pub series_runs: &'static str,
+    pub series_warmup: &'static str,
+    pub your_prediction: &'static str,
+    pub prediction_placeholder: &'static str,
+    pub measure: &'static str,
+    pub show_answer: &'static str,
+    pub answer_locked: &'static str,
+    pub cold_start: &'static str,
+    pub error: &'static str,
+    pub dismiss: &'static str,
+    pub worker_restarted: &'static str,
+    pub storage_failed: &'static str,
+    pub host: &'static str,
+    pub engine: &'static str,
+    pub name: &'static str,
+    pub projector: &'static str,
+    pub load_ms: &'static str,
+}
+
+pub static SV: Ui = Ui {
+    app_title: "PiEdge Lab – latens på riktigt",
+    loading: "Laddar labbet …",
+    step: "Steg",
+    back: "Tillbaka",
+    next: "Nästa",
+    language: "Språk",
+    model: "Modell",
+    own_model: "Egen .onnx-fil",
+    drop_hint: "…eller släpp en .onnx-fil här. Filen läses bara i din webbläsare och skickas ingenstans.",
+    model_card: "Modellkort",
+    inputs: "Indata",
+    outputs: "Utdata",
+    operators: "Operatorer",
+    parameters: "Parametrar",
+    macs: "Multiplikation–additioner per inferens",
+    file_size: "Filstorlek",
+    warmup: "Uppvärmning (warmup)",
+    runs: "Mätta körningar (runs)",
+    seed: "Frö (seed)",
+    plan: "Körplan",
+    optimized: "optimerad (tract optimerar grafen)",
+    unoptimized: "ooptimerad (grafen körs som den är)",
+    run: "Kör benchmark",
+    cancel: "Avbryt",
+    running: "Mäter",
+    warming_up: "Värmer upp",
+    loading_model: "Laddar och optimerar modellen …",
+    cancelled_note: "Avbruten – bara de körningar som hann klart visas.",
+    environment: "Mätmiljö",
+    timer_resolution: "Timerns upplösning",
+    cross_origin_isolated: "Korsursprungsisolerad (finare timer)",
+    simd: "WebAssembly SIMD",
+    cores: "Logiska kärnor",
+    browser: "Webbläsare",
+    yes: "ja",
+    no: "nej",
+    coarse_timer_note: "Sidan är inte korsursprungsisolerad, så webbläsaren avrundar tiden grovt. Korta inferenser mäts därför i grupper.",
+    batched_note: "Timern är för grov för en enskild inferens: varje mätpunkt är medelvärdet av flera inferenser i följd.",
+    results: "Resultat",
+    no_results: "Inga resultat än – kör ett benchmark i steg 3.",
+    statistic: "Mått",
+    value: "Värde (ms)",
+    outliers: "Avvikare (Tukey)",
+    ci95: "95 % konfidensintervall",
+    summary_file: "Sammanfattning (latency_summary.txt)",
+    histogram: "Histogram",
+    box_plot: "Lådagram",
+    series: "Latens per körning",
+    saved_runs: "Sparade körningar",
+    rename: "Byt namn",
+    delete: "Ta bort",
+    clear_all: "Rensa alla",
+    confirm_clear: "Ta bort alla sparade körningar?",
+    export: "Exportera",
+    import: "Importera resultat",
+    import_hint: "latency_results.json eller latency.csv från piedge bench, t.ex. från en Raspberry Pi",
+    compare: "Jämförelse",
+    compare_hint: "Markera körningar för att jämföra dem.",
+    run_series: "Kör den föreslagna serien",
+    series_runs: "runs 10, 50, 100 (warmup 3)",
+    series_warmup: "warmup 0, 3, 10 (runs 50)",
+    your_prediction: "Din gissning",
+    prediction_placeholder: "Skriv vad du tror händer innan du mäter …",
+    measure: "Mät",
+    show_answer: "Visa svaret",
+    answer_locked: "Skriv en gissning och mät först – sedan kan du jämföra med svaret.",
+    cold_start: "Kör utan uppvärmning (warmup 0)",
+    error: "Fel",
+    dismiss: "Stäng",
+    worker_restarted: "Beräkningstråden kraschade och har startats om. Dina tidigare resultat finns kvar.",
+    storage_failed: "Körningen kunde inte sparas i webbläsaren (lagringen är full eller avstängd). Exportera den för att inte förlora den.",
+    host: "Maskin",
+    engine: "Motor",
+    name: "Namn",
+    projector: "Projektorläge",
+    load_ms: "Laddning / optimering",
+};
+
+pub static EN: Ui = Ui {
+    app_title: "PiEdge Lab – real latency",
+    loading: "Loading the lab …",
+    step: "Step",
+    back: "Back",
+    next: "Next",
+    language: "Language",
+    model: "Model",
+    own_model: "Your own .onnx file",
+    drop_hint: "…or drop an .onnx file here. It is read in your browser only and sent nowhere.",
+    model_card: "Model card",
+    inputs: "Inputs",
+    outputs: "Outputs",
+    operators: "Operators",
+    parameters: "Parameters",
+    macs: "Multiply–accumulates per inference",
+    file_size: "File size",
+    warmup: "Warmup",
+    runs: "Timed runs",
+    seed: "Seed",
+    plan: "Execution plan",
+    optimized: "optimised (tract optimises the graph)",
+    unoptimized: "unoptimised (the graph runs as it is)",
+    run: "Run benchmark",
+    cancel: "Cancel",
+    running: "Measuring",
+    warming_up: "Warming up",
+    loading_model: "Loading and optimising the model …",
+    cancelled_note: "Cancelled – only the runs that finished are shown.",
+    environment: "Measurement environment",
+    timer_resolution: "Timer resolution",
+    cross_origin_isolated: "Cross-origin isolated (finer timer)",
+    simd: "WebAssembly SIMD",
+    cores: "Logical cores",
+    browser: "Browser",
+    yes: "yes",
+    no: "no",
+    coarse_timer_note: "This page is not cross-origin isolated, so the browser rounds time coarsely. Short inferences are therefore timed in groups.",
+    batched_note: "The timer is too coarse for a single inference: each sample is the mean of several inferences in a row.",
+    results: "Results",
+    no_results: "No results yet – run a benchmark in step 3.",
+    statistic: "Statistic",
+    value: "Value (ms)",
+    outliers: "Outliers (Tukey)",
+    ci95: "95 % confidence interval",
+    summary_file: "Summary (latency_summary.txt)",
+    histogram: "Histogram",
+    box_plot: "Box plot",
+    series: "Latency per run",
+    saved_runs: "Saved runs",
+    rename: "Rename",
+    delete: "Delete",
+    clear_all: "Clear all",
+    confirm_clear: "Delete all saved runs?",
+    export: "Export",
+    import: "Import results",
+    import_hint: "latency_results.json or latency.csv from piedge bench, e.g. from a Raspberry Pi",
+    compare: "Comparison",
+    compare_hint: "Tick runs to compare them.",
+    run_series: "Run the suggested series",
+    series_runs: "runs 10, 50, 100 (warmup 3)",
+    series_warmup: "warmup 0, 3, 10 (runs 50)",
+    your_prediction: "Your prediction",
+    prediction_placeholder: "Write what you expect before you measure …",
+    measure: "Measure",
+    show_answer: "Show the answer",
+    answer_locked: "Write a prediction and measure first – then compare with the answer.",
+    cold_start: "Run without warmup (warmup 0)",
+    error: "Error",
+    dismiss: "Close",
+    worker_restarted: "The computation thread crashed and was restarted. Your earlier results are still here.",
+    storage_failed: "The run could not be saved in the browser (storage is full or disabled). Export it so it is not lost.",
+    host: "Machine",
+    engine: "Engine",
+    name: "Name",
+    projector: "Projector mode",
+    load_ms: "Load / optimise",
+};
+
+impl Lang {
+    /// An input error, worded for this language.
+    pub fn field_error(self, e: &FieldError) -> String {
+        let field = |f: Field| match (self, f) {
+            (Lang::Sv, Field::Warmup) => "Uppvärmning",
+            (Lang::Sv, Field::Runs) => "Antal körningar",
+            (Lang::Sv, Field::Seed) => "Fröet",
+            (Lang::En, Field::Warmup) => "Warmup",
+            (Lang::En, Field::Runs) => "Runs",
+            (Lang::En, Field::Seed) => "The seed",
+        };
+        match (self, e) {
+            (Lang::Sv, FieldError::NotANumber { field: f, .. }) => {
+                format!("{} måste vara ett heltal, t.ex. 10.", field(*f))
+            }
+            (Lang::En, FieldError::NotANumber { field: f, .. }) => {
+                format!("{} must be a whole number, e.g. 10.", field(*f))
+            }
+            (Lang::Sv, FieldError::TooSmall { field: f, min }) => {
+                format!("{} måste vara minst {min}.", field(*f))
+            }
+            (Lang::En, FieldError::TooSmall { field: f, min }) => {
+                format!("{} must be at least {min}.", field(*f))
+            }
+            (Lang::Sv, FieldError::TooLarge { field: f, max }) => {
+                format!("{} får vara högst {max}.", field(*f))
+            }
+            (Lang::En, FieldError::TooLarge { field: f, max }) => {
+                format!("{} may be at most {max}.", field(*f))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for l in Lang::ALL {
+            assert_eq!(Lang::from_code(l.code()), Some(l));
+        }
+        assert_eq!(Lang::from_code("de"), None);
+    }
+
+    #[test]
+    fn field_errors_are_worded_in_both_languages() {
+        let e = FieldError::TooSmall {
+            field: Field::Runs,
+            min: 1,
+        };
+        assert_eq!(
+            Lang::Sv.field_error(&e),
+            "Antal körningar måste vara minst 1."
+        );
+        assert_eq!(Lang::En.field_error(&e), "Runs must be at least 1.");
+    }
+}

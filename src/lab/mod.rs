@@ -1,0 +1,15 @@
+//! The browser lab's logic, without a browser: what a run is, what the URL
+//! says, what the worker and the page tell each other, how runs are kept and
+//! compared, and how the lesson text is cut into steps. The Leptos components
+//! in `src/bin/lab` only call these and render; everything here is tested
+//! natively.
+
+pub mod browser;
+pub mod config;
+pub mod i18n;
+pub mod lesson;
+pub mod protocol;
+pub mod session;
+
+pub use config::{FieldError, LabConfig, UrlState};
+pub use i18n::Lang;

@@ -1,0 +1,136 @@
+//! What the page and the benchmark worker say to each other. Messages cross
+//! `postMessage` as JavaScript values (serde-wasm-bindgen); model bytes travel
+//! as a `Uint8Array` (`serde_bytes`), not as an array of numbers.
+
+use crate::bench::{Measurements, Phase};
+use crate::card::ModelCard;
+use crate::clock::TimerResolution;
+use crate::plan::Plan;
+use crate::report::PipelineTimings;
+use serde::{Deserialize, Serialize};
+
+/// From the page to the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ToWorker {
+    /// Parse, check, optimise and plan a model, and keep it for later runs.
+    Load {
+        request: u64,
+        /// Identifies the model across messages ("bundled:tinycnn", or a
+        /// file's name, size and a hash of its bytes).
+        model_key: String,
+        name: String,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+        plan: Plan,
+    },
+    /// Benchmark a loaded model.
+    Run {
+        request: u64,
+        model_key: String,
+        plan: Plan,
+        warmup: usize,
+        runs: usize,
+        seed: u64,
+    },
+    /// Stop the current run after the inference in progress.
+    Cancel { request: u64 },
+    /// Deliberately crash the worker (tests check that the page survives).
+    Crash,
+}
+
+/// From the worker to the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum FromWorker {
+    /// Sent once the worker's wasm has started.
+    Ready {
+        env: WorkerEnv,
+    },
+    Loaded {
+        request: u64,
+        model_key: String,
+        card: ModelCard,
+        pipeline: PipelineTimings,
+        nodes_analysed: usize,
+        nodes_planned: usize,
+        /// True when the plan came from the page session's cache.
+        cached: bool,
+    },
+    /// Latencies measured since the last progress message.
+    Progress {
+        request: u64,
+        phase: Phase,
+        done: usize,
+        total: usize,
+        new_latencies: Vec<f64>,
+    },
+    Finished {
+        request: u64,
+        measurements: Measurements,
+        timer: TimerResolution,
+        inferences_per_sample: usize,
+        pipeline: PipelineTimings,
+    },
+    Failed {
+        request: u64,
+        message: String,
+    },
+}
+
+/// What the worker knows about where it runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerEnv {
+    pub timer: TimerResolution,
+    pub cross_origin_isolated: bool,
+    /// Whether the worker was compiled with WebAssembly SIMD (its kernels
+    /// use it; a browser without SIMD could not have started it).
+    pub simd: bool,
+    pub engine_version: String,
+}
+
+/// Timing a single inference needs at least this many timer ticks to be
+/// worth reporting on its own; below it, samples are batches.
+pub const MIN_TICKS_PER_SAMPLE: f64 = 20.0;
+
+/// How many inferences one timed sample should hold so that it lasts at
+/// least [`MIN_TICKS_PER_SAMPLE`] ticks, given a typical inference time.
+pub fn inferences_per_sample(typical_inference_ms: f64, timer_step_ms: f64) -> usize {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if !positive(typical_inference_ms) || !positive(timer_step_ms) {
+        return 1;
+    }
+    let needed = (MIN_TICKS_PER_SAMPLE * timer_step_ms / typical_inference_ms).ceil();
+    (needed as usize).clamp(1, 10_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batching_only_when_the_timer_is_coarse() {
+        // 5 µs timer (isolated Chrome), 1 ms inference: one per sample.
+        assert_eq!(inferences_per_sample(1.0, 0.005), 1);
+        // 100 µs timer, 1 ms inference: 10 ticks, so two per sample.
+        assert_eq!(inferences_per_sample(1.0, 0.1), 2);
+        // 1 ms timer (Firefox, Safari), 0.3 ms inference: 67 per sample.
+        assert_eq!(inferences_per_sample(0.3, 1.0), 67);
+        // Unknown or zero readings never ask for batching.
+        assert_eq!(inferences_per_sample(0.0, 1.0), 1);
+        assert_eq!(inferences_per_sample(f64::NAN, 1.0), 1);
+    }
+
+    #[test]
+    fn messages_round_trip_as_json() {
+        let m = ToWorker::Load {
+            request: 1,
+            model_key: "k".into(),
+            name: "m.onnx".into(),
+            bytes: vec![1, 2, 3],
+            plan: Plan::Optimized,
+        };
+        let back: ToWorker = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+    }
+}

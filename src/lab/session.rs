@@ -1,0 +1,267 @@
+//! The runs a student keeps: measured in this browser or imported from
+//! `piedge bench` (on a Raspberry Pi, say), stored across reloads, and
+//! compared side by side.
+
+use crate::report::{self, BenchmarkReport, EngineInfo, ReportConfig};
+use crate::stats::{LatencyStats, StatsOptions};
+use crate::sysinfo::SystemInfo;
+use serde::{Deserialize, Serialize};
+
+/// One kept run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Unique within the browser's store.
+    pub id: String,
+    /// Shown in lists and charts; the student may rename it.
+    pub name: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_ms: f64,
+    pub source: RunSource,
+    pub report: BenchmarkReport,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RunSource {
+    Browser,
+    Imported { file_name: String },
+}
+
+/// The largest file the lab imports. A `latency.csv` of the browser's
+/// maximum of 100 000 runs is about 2.5 MB.
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file} is empty")]
+    Empty { file: String },
+    #[error("{file} is {size} bytes, more than the {MAX_IMPORT_BYTES}-byte limit for an import")]
+    TooLarge { file: String, size: usize },
+    #[error("{file}: {source}")]
+    Csv {
+        file: String,
+        source: report::CsvError,
+    },
+    #[error("{file}: {source}")]
+    Json {
+        file: String,
+        source: report::JsonError,
+    },
+}
+
+/// Reads a `latency_results.json` or a `latency.csv`, deciding by content
+/// (a JSON file starts with `{`), and makes it a run named after the file.
+pub fn import(file: &str, bytes: &[u8], id: String, now_ms: f64) -> Result<RunRecord, ImportError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ImportError::Empty { file: file.into() });
+    }
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge {
+            file: file.into(),
+            size: bytes.len(),
+        });
+    }
+    let starts_with_brace = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let report = if starts_with_brace {
+        report::parse_results_json(bytes).map_err(|source| ImportError::Json {
+            file: file.into(),
+            source,
+        })?
+    } else {
+        let latencies = report::parse_latency_csv(bytes).map_err(|source| ImportError::Csv {
+            file: file.into(),
+            source,
+        })?;
+        csv_report(file, latencies)
+    };
+    let name = match report.system_info.device.as_str() {
+        "" | "unknown" => file.to_string(),
+        device => format!("{file} ({device})"),
+    };
+    Ok(RunRecord {
+        id,
+        name,
+        created_ms: now_ms,
+        source: RunSource::Imported {
+            file_name: file.into(),
+        },
+        report,
+    })
+}
+
+/// A CSV holds only latencies; everything else is unknown.
+fn csv_report(file: &str, latencies: Vec<f64>) -> BenchmarkReport {
+    let statistics = LatencyStats::compute(&latencies, &StatsOptions::default())
+        .expect("the CSV parser returns at least one finite latency");
+    let unknown = || "unknown".to_string();
+    BenchmarkReport {
+        system_info: SystemInfo {
+            platform: unknown(),
+            device: unknown(),
+            arch: unknown(),
+            os: unknown(),
+            piedge_version: unknown(),
+            runtime: unknown(),
+            ..Default::default()
+        },
+        benchmark_config: ReportConfig {
+            model_path: file.into(),
+            warmup_runs: 0,
+            benchmark_runs: latencies.len(),
+            batch_size: 1,
+            input: String::new(),
+            seed: None,
+            plan: String::new(),
+            providers: vec![],
+            inferences_per_sample: 1,
+        },
+        statistics,
+        raw_latencies: latencies,
+        warmup_latencies: vec![],
+        engine: EngineInfo {
+            name: unknown(),
+            version: unknown(),
+            tool: "latency.csv".into(),
+            tool_version: unknown(),
+        },
+        timer: None,
+        generated: String::new(),
+        model: None,
+        pipeline_ms: None,
+        cancelled: false,
+        format_version: report::RESULTS_FORMAT_VERSION,
+    }
+}
+
+/// A row of the comparison table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparisonRow {
+    pub name: String,
+    pub host: String,
+    pub engine: String,
+    pub warmup: usize,
+    pub n: usize,
+    pub mean: f64,
+    pub std: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub p50_ci_width: f64,
+    pub p95_ci_width: f64,
+}
+
+impl RunRecord {
+    pub fn comparison_row(&self) -> ComparisonRow {
+        let r = &self.report;
+        let s = &r.statistics;
+        ComparisonRow {
+            name: self.name.clone(),
+            host: r.system_info.device.clone(),
+            engine: format!("{} {}", r.engine.name, r.engine.version),
+            warmup: r.benchmark_config.warmup_runs,
+            n: s.n,
+            mean: s.mean,
+            std: s.std,
+            p50: s.p50,
+            p95: s.p95,
+            p50_ci_width: s.p50_ci95.width(),
+            p95_ci_width: s.p95_ci95.width(),
+        }
+    }
+}
+
+/// The lesson's suggested experiments: (warmup, runs) for each run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Series {
+    /// runs 10, 50, 100 with warmup 3: how the spread and the percentiles
+    /// settle with more runs.
+    Runs,
+    /// warmup 0, 3, 10 with runs 50: what warmup removes.
+    Warmup,
+}
+
+impl Series {
+    pub fn configs(self) -> [(usize, usize); 3] {
+        match self {
+            Series::Runs => [(3, 10), (3, 50), (3, 100)],
+            Series::Warmup => [(0, 50), (3, 50), (10, 50)],
+        }
+    }
+}
+
+/// Picks a name no kept run has: "base", else "base (2)", "base (3)", ...
+pub fn unique_name(base: &str, existing: &[RunRecord]) -> String {
+    let taken = |n: &str| existing.iter().any(|r| r.name == n);
+    if !taken(base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|i| format!("{base} ({i})"))
+        .find(|n| !taken(n))
+        .expect("an unused name exists")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_a_csv_from_piedge_bench() {
+        let csv = report::latency_csv(&[1.0, 2.0, 3.0]);
+        let r = import("latency.csv", &csv, "a".into(), 5.0).unwrap();
+        assert_eq!(r.name, "latency.csv");
+        assert_eq!(r.report.statistics.p50, 2.0);
+        assert_eq!(r.report.benchmark_config.benchmark_runs, 3);
+        assert_eq!(
+            r.source,
+            RunSource::Imported {
+                file_name: "latency.csv".into()
+            }
+        );
+    }
+
+    #[test]
+    fn imports_json_and_names_the_device() {
+        let mut report = crate::report::fixtures_for_tests();
+        report.system_info.device = "Raspberry Pi 4 Model B Rev 1.4".into();
+        let bytes = report::results_json(&report);
+        let r = import("pi.json", &bytes, "b".into(), 0.0).unwrap();
+        assert_eq!(r.name, "pi.json (Raspberry Pi 4 Model B Rev 1.4)");
+        assert_eq!(r.report.raw_latencies, report.raw_latencies);
+    }
+
+    #[test]
+    fn bad_imports_say_why() {
+        let e = |bytes: &[u8]| import("f", bytes, "x".into(), 0.0).unwrap_err().to_string();
+        assert_eq!(e(b"  \n"), "f is empty");
+        assert!(e(b"{ not json").starts_with("f: the file is not valid JSON"));
+        assert_eq!(
+            e(b"run,latency_ms\n0,NaN\n"),
+            "f: line 2: latency NaN is not a finite, non-negative number of milliseconds"
+        );
+        assert!(e(b"\x89PNG\r\n").starts_with("f: "));
+    }
+
+    #[test]
+    fn names_stay_unique() {
+        let csv = report::latency_csv(&[1.0]);
+        let a = import("x", &csv, "1".into(), 0.0).unwrap();
+        let mut b = a.clone();
+        b.name = "x (2)".into();
+        assert_eq!(unique_name("y", std::slice::from_ref(&a)), "y");
+        assert_eq!(unique_name("x", std::slice::from_ref(&a)), "x (2)");
+        assert_eq!(unique_name("x", &[a, b]), "x (3)");
+    }
+
+    #[test]
+    fn comparison_rows_carry_ci_widths() {
+        let r = import(
+            "x",
+            &report::latency_csv(&[1.0, 2.0, 3.0, 4.0]),
+            "1".into(),
+            0.0,
+        )
+        .unwrap();
+        let row = r.comparison_row();
+        assert_eq!(row.n, 4);
+        assert_eq!(row.p50_ci_width, r.report.statistics.p50_ci95.width());
+    }
+}
