@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! `piedge` as a user runs it: commands, files written, and what they say.
 
 mod common;

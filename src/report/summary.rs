@@ -121,7 +121,8 @@ pub fn summary_txt(r: &BenchmarkReport) -> Vec<u8> {
     s.into_bytes()
 }
 
-#[cfg(test)]
+// Snapshot tests use insta, a native-only dev-dependency.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::report::fixtures;

@@ -194,8 +194,15 @@ impl Lab {
         id
     }
 
+    /// The language, tracked: views and effects that call it update when
+    /// the student switches.
     pub fn lang(&self) -> Lang {
         self.url.with(|u| u.lang)
+    }
+
+    /// The language, for event handlers and worker callbacks.
+    pub fn lang_now(&self) -> Lang {
+        self.url.with_untracked(|u| u.lang)
     }
 
     /// Starts everything that happens once: the worker, the lessons, the
@@ -227,7 +234,7 @@ impl Lab {
                     runs.sort_by(|a, b| a.created_ms.total_cmp(&b.created_ms));
                 }),
                 Err(e) => self.notify(
-                    format!("{} ({})", self.lang().ui().storage_failed, e.0),
+                    format!("{} ({})", self.lang_now().ui().storage_failed, e.0),
                     true,
                 ),
             }
@@ -248,6 +255,7 @@ impl Lab {
         });
         dom::window().set_onhashchange(Some(wasm_bindgen::JsCast::unchecked_ref(on_hash.as_ref())));
         on_hash.forget();
+        expose_test_hooks();
     }
 
     pub fn notify(&self, text: String, is_error: bool) {
@@ -396,7 +404,7 @@ impl Lab {
         };
         let Some(model) = self.model.get_untracked() else {
             self.queue.set(vec![]);
-            self.notify(self.lang().ui().loading_model.to_string(), true);
+            self.notify(self.lang_now().ui().loading_model.to_string(), true);
             return;
         };
         let (seed, plan) = self.url.with_untracked(|u| {
@@ -460,7 +468,7 @@ impl Lab {
         match event {
             WorkerEvent::Message(msg) => self.on_message(msg),
             WorkerEvent::Crashed(message) => {
-                let ui = self.lang().ui();
+                let ui = self.lang_now().ui();
                 self.live.set(None);
                 self.queue.set(vec![]);
                 self.pending.set(None);
@@ -593,7 +601,7 @@ impl Lab {
         inferences_per_sample: usize,
         pipeline: PipelineTimings,
     ) {
-        let ui = self.lang().ui();
+        let ui = self.lang_now().ui();
         if measurements.latencies_ms.is_empty() {
             self.notify(ui.cancelled_note.to_string(), false);
             return;
@@ -689,7 +697,7 @@ impl Lab {
         let lab = *self;
         leptos::task::spawn_local(async move {
             if let Err(e) = storage::put(&record).await {
-                let ui = lab.lang().ui();
+                let ui = lab.lang_now().ui();
                 lab.notify(format!("{} ({})", ui.storage_failed, e.0), true);
             }
         });
@@ -768,6 +776,17 @@ impl Lab {
         self.runs
             .with(|runs| runs.iter().find(|r| r.id == id).cloned())
     }
+}
+
+/// `window.piedgeLab.crashWorker()` makes the worker panic, so tests (and a
+/// curious teacher in the developer tools) can check that a crash is
+/// reported, the worker replaced, and nothing lost.
+fn expose_test_hooks() {
+    let hooks = js_sys::Object::new();
+    let crash = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| client::send(&ToWorker::Crash));
+    let _ = js_sys::Reflect::set(&hooks, &"crashWorker".into(), crash.as_ref());
+    crash.forget();
+    let _ = js_sys::Reflect::set(&dom::window(), &"piedgeLab".into(), &hooks);
 }
 
 /// What the page knows about the machine it runs on.

@@ -19,6 +19,10 @@ pub enum WorkerEvent {
 
 struct Client {
     worker: web_sys::Worker,
+    /// A worker drops messages that arrive before its wasm has started and
+    /// installed its handler; until it says Ready, messages wait here.
+    ready: bool,
+    waiting: Vec<JsValue>,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
@@ -54,7 +58,12 @@ fn spawn() {
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|e: web_sys::MessageEvent| {
             match serde_wasm_bindgen::from_value::<FromWorker>(e.data()) {
-                Ok(msg) => dispatch(WorkerEvent::Message(msg)),
+                Ok(msg) => {
+                    if matches!(msg, FromWorker::Ready { .. }) {
+                        flush_waiting();
+                    }
+                    dispatch(WorkerEvent::Message(msg))
+                }
                 Err(err) => {
                     web_sys::console::error_1(&format!("unreadable worker message: {err}").into())
                 }
@@ -75,6 +84,8 @@ fn spawn() {
     CLIENT.with(|c| {
         *c.borrow_mut() = Some(Client {
             worker,
+            ready: false,
+            waiting: vec![],
             _on_message: on_message,
             _on_error: on_error,
         })
@@ -104,12 +115,31 @@ pub fn send(msg: &ToWorker) {
         }
     };
     CLIENT.with(|c| {
-        if let Some(client) = c.borrow().as_ref() {
-            if let Err(e) = client.worker.post_message(&value) {
-                web_sys::console::error_1(&format!("postMessage failed: {}", js_text(e)).into());
+        if let Some(client) = c.borrow_mut().as_mut() {
+            if client.ready {
+                post(&client.worker, &value);
+            } else {
+                client.waiting.push(value);
             }
         }
     });
+}
+
+fn flush_waiting() {
+    CLIENT.with(|c| {
+        if let Some(client) = c.borrow_mut().as_mut() {
+            client.ready = true;
+            for value in std::mem::take(&mut client.waiting) {
+                post(&client.worker, &value);
+            }
+        }
+    });
+}
+
+fn post(worker: &web_sys::Worker, value: &JsValue) {
+    if let Err(e) = worker.post_message(value) {
+        web_sys::console::error_1(&format!("postMessage failed: {}", js_text(e)).into());
+    }
 }
 
 fn dispatch(event: WorkerEvent) {

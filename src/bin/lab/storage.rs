@@ -163,3 +163,63 @@ pub async fn clear() -> Result<(), StorageError> {
     store.clear().map_err(|e| StorageError(js_text(e)))?;
     committed(&tx).await
 }
+
+#[cfg(test)]
+mod tests {
+    //! Run in headless Chromium with the real IndexedDB:
+    //! `cargo test --target wasm32-unknown-unknown --no-default-features --features ui --bin lab`.
+    use super::*;
+    use piedge::lab::session;
+    use piedge::report;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn record(id: &str, created_ms: f64, latencies: &[f64]) -> RunRecord {
+        session::import(
+            "latency.csv",
+            &report::latency_csv(latencies),
+            id.into(),
+            created_ms,
+        )
+        .unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn runs_survive_a_round_trip_exactly() {
+        clear().await.unwrap();
+        let a = record("a", 2.0, &[0.1 + 0.2, 1.0 / 3.0]);
+        let b = record("b", 1.0, &[5.0]);
+        put(&a).await.unwrap();
+        put(&b).await.unwrap();
+        let all = load_all().await.unwrap();
+        assert_eq!(
+            all,
+            vec![b.clone(), a.clone()],
+            "oldest first, latencies exact"
+        );
+
+        let mut renamed = a.clone();
+        renamed.name = "renamed".into();
+        put(&renamed).await.unwrap();
+        delete("b").await.unwrap();
+        assert_eq!(load_all().await.unwrap(), vec![renamed]);
+        clear().await.unwrap();
+        assert!(load_all().await.unwrap().is_empty());
+    }
+
+    #[wasm_bindgen_test]
+    async fn unreadable_entries_are_skipped_not_fatal() {
+        clear().await.unwrap();
+        put(&record("good", 1.0, &[1.0])).await.unwrap();
+        let db = db().await.unwrap();
+        let (tx, s) = store(&db, IdbTransactionMode::Readwrite).unwrap();
+        s.put_with_key(&JsValue::from_str("{not json"), &JsValue::from_str("bad"))
+            .unwrap();
+        committed(&tx).await.unwrap();
+        let all = load_all().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].id, "good");
+        clear().await.unwrap();
+    }
+}

@@ -982,7 +982,7 @@ fn SavedRuns() -> impl IntoView {
                 class="danger"
                 disabled=move || lab.runs.with(|r| r.is_empty())
                 on:click=move |_| {
-                    if dom::confirm(lab.lang().ui().confirm_clear) {
+                    if dom::confirm(lab.lang_now().ui().confirm_clear) {
                         lab.clear_all();
                     }
                 }

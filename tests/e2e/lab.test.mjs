@@ -1,0 +1,338 @@
+// End-to-end tests of the browser lab in Debian's headless Chromium, driven
+// by playwright-core, against the built bundle (dist/) on a real HTTP server.
+//
+// Run: node --test tests/e2e/   (after `trunk build --release` and
+// `cargo build --bin piedge`; scripts/test-all does both).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { serve } from "./server.mjs";
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+const DIST = path.join(REPO, "dist");
+const PIEDGE = process.env.PIEDGE_BIN || path.join(REPO, "target/debug/piedge");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const RUN_TIMEOUT = 120_000;
+
+let browser;
+let server;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "piedge-e2e-"));
+
+before(async () => {
+    assert.ok(fs.existsSync(path.join(DIST, "index.html")), "dist/ is built (trunk build --release)");
+    server = await serve(DIST);
+    browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"],
+    });
+});
+
+after(async () => {
+    await browser?.close();
+    await server?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A fresh browser profile (empty storage) with the lab open at `hash`. */
+async function openLab(hash = "", { context, viewport, url } = {}) {
+    context = context || (await browser.newContext({ acceptDownloads: true, viewport: viewport || { width: 1280, height: 1000 } }));
+    const page = await context.newPage();
+    page.errors = [];
+    page.on("pageerror", (e) => page.errors.push(e.message));
+    await page.goto((url || server.url) + hash);
+    await page.waitForSelector("#lang-select");
+    return { context, page };
+}
+
+async function waitForModel(page, name) {
+    await page.waitForFunction((n) => document.querySelector("#model-name")?.textContent === n, name, { timeout: RUN_TIMEOUT });
+}
+
+/** Clicks Run (or another start button) and waits until the run is over. */
+async function runAndWait(page, selector = "#run") {
+    await page.waitForSelector(`${selector}:not([disabled])`, { timeout: RUN_TIMEOUT });
+    await page.click(selector);
+    await page.waitForSelector("#progress", { timeout: RUN_TIMEOUT });
+    await page.waitForSelector("#progress", { state: "detached", timeout: RUN_TIMEOUT });
+}
+
+async function download(page, selector) {
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
+    return fs.readFileSync(await dl.path(), "utf8");
+}
+
+function parseCsv(text) {
+    const [header, ...rows] = text.trim().split("\n");
+    assert.equal(header, "run,latency_ms");
+    return rows.map((r, i) => {
+        const [run, ms] = r.split(",");
+        assert.equal(Number(run), i);
+        return Number(ms);
+    });
+}
+
+/** numpy's default (linear) percentile. */
+function percentile(xs, q) {
+    const s = [...xs].sort((a, b) => a - b);
+    const h = (q / 100) * (s.length - 1);
+    const lo = Math.floor(h);
+    return s[lo] + (h - lo) * (s[Math.min(lo + 1, s.length - 1)] - s[lo]);
+}
+
+async function statCell(page, key) {
+    return page.textContent(`#stats-table tr[data-stat="${key}"] td`);
+}
+
+async function notices(page) {
+    return page.$$eval(".notice", (ns) => ns.map((n) => n.textContent));
+}
+
+test("the lesson walks through seven steps, in Swedish by default", async () => {
+    const { context, page } = await openLab();
+    assert.equal(await page.getAttribute("html", "lang"), "sv");
+    assert.match(await page.textContent("article.step h2"), /Vad är latens/);
+    for (let step = 2; step <= 7; step++) {
+        await page.click("#next");
+        await page.waitForFunction((s) => location.hash.includes(`step=${s}&`), step);
+        assert.equal(await page.getAttribute("article.step", "data-step"), String(step));
+    }
+    assert.ok(await page.isDisabled("#next"));
+    await page.click("#back");
+    await page.waitForFunction(() => location.hash.includes("step=6&"));
+    await page.goBack();
+    await page.waitForFunction(() => document.querySelector("article.step")?.dataset.step === "7");
+    assert.deepEqual(page.errors, []);
+    await context.close();
+});
+
+test("the environment panel shows isolation and a fine timer", async () => {
+    const { context, page } = await openLab("#step=1");
+    await page.waitForFunction(() => !document.querySelector("#env-timer").textContent.includes("…"));
+    assert.equal(await page.textContent("#env-isolated"), "ja");
+    assert.equal(await page.textContent("#env-simd"), "ja");
+    const timer = parseFloat(await page.textContent("#env-timer"));
+    assert.ok(timer > 0 && timer < 0.05, `isolated Chromium resolves time finer than 50 µs, got ${timer} ms`);
+    await context.close();
+});
+
+test("a benchmark of mobilenetv2 (warmup 3, runs 30): table, CSV, summary and charts agree; language and reload keep it", async () => {
+    const { context, page } = await openLab("#step=3&model=mobilenetv2&warmup=3&runs=30");
+    await waitForModel(page, "mobilenetv2.onnx");
+    await runAndWait(page);
+    await page.click("#next");
+    await page.waitForSelector("#stats-table");
+
+    const latencies = parseCsv(await download(page, '[data-export="latency.csv"]'));
+    assert.equal(latencies.length, 30);
+    assert.equal(await statCell(page, "n"), "30");
+    const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
+    assert.equal(await statCell(page, "Mean"), mean.toFixed(3));
+    assert.equal(await statCell(page, "P50"), percentile(latencies, 50).toFixed(3));
+    assert.equal(await statCell(page, "P95"), percentile(latencies, 95).toFixed(3));
+    assert.equal(await statCell(page, "Min"), Math.min(...latencies).toFixed(3));
+
+    const results = JSON.parse(await download(page, '[data-export="latency_results.json"]'));
+    assert.deepEqual(results.raw_latencies, latencies);
+    assert.equal(results.warmup_latencies.length, 3);
+    assert.equal(results.benchmark_config.benchmark_runs, 30);
+    assert.equal(results.engine.name, "tract");
+    const summary = await download(page, '[data-export="latency_summary.txt"]');
+    assert.equal(summary.trim().split("\n").pop(), `median_ms: ${percentile(latencies, 50).toFixed(3)}`);
+    assert.equal(await page.textContent("#summary-text"), summary);
+
+    // The histogram has drawn bars: bar-blue pixels on the canvas.
+    await page.waitForTimeout(200);
+    const bars = await page.$eval("#chart-histogram", (c) => {
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 2] - d[i] > 50 && d[i + 2] > 150) n++;
+        return n;
+    });
+    assert.ok(bars > 500, `histogram bars drawn (${bars} pixels)`);
+
+    // Switch language: the text changes, the run stays.
+    const name = await page.textContent(".run-name strong");
+    await page.selectOption("#lang-select", "en");
+    await page.waitForFunction(() => document.documentElement.lang === "en");
+    assert.match(await page.textContent("article.step h2"), /Read the results/);
+    assert.equal(await page.textContent(".run-name strong"), name);
+    assert.match(page.url(), /lang=en/);
+
+    // Reload: the run is still there (IndexedDB).
+    await page.reload();
+    await page.waitForSelector("#stats-table");
+    assert.equal(await page.textContent(".run-name strong"), name);
+    assert.equal(await statCell(page, "n"), "30");
+    assert.deepEqual(page.errors, []);
+    await context.close();
+});
+
+test("the URL carries step, language, model and settings", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=7&runs=13&seed=5&plan=unoptimized");
+    await waitForModel(page, "tinycnn.onnx");
+    assert.equal(await page.inputValue("#warmup"), "7");
+    assert.equal(await page.inputValue("#runs"), "13");
+    assert.equal(await page.inputValue("#seed"), "5");
+    assert.equal(await page.inputValue("#model-select"), "tinycnn");
+    assert.ok(await page.isChecked("#plan-unoptimized"));
+    await page.fill("#runs", "21");
+    await page.waitForFunction(() => location.hash.includes("runs=21"));
+    await context.close();
+});
+
+test("invalid settings are explained inline and cannot start a run", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn");
+    await waitForModel(page, "tinycnn.onnx");
+    assert.ok(!(await page.isDisabled("#run")));
+    await page.fill("#runs", "0");
+    assert.match(await page.textContent("#runs-error"), /at least 1/);
+    assert.ok(await page.isDisabled("#run"));
+    await page.fill("#runs", "abc");
+    assert.match(await page.textContent("#runs-error"), /whole number/);
+    await page.fill("#warmup", "20000");
+    assert.match(await page.textContent("#warmup-error"), /at most 10000/);
+    await page.fill("#runs", "5");
+    await page.fill("#warmup", "1");
+    assert.ok(!(await page.isDisabled("#run")));
+    await context.close();
+});
+
+test("a corrupt .onnx gets a readable error; the model, the app and the results survive", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=5");
+    await waitForModel(page, "tinycnn.onnx");
+    await runAndWait(page);
+    await page.setInputFiles("#model-file", { name: "broken.onnx", mimeType: "application/octet-stream", buffer: Buffer.from("this is not a network") });
+    await page.waitForSelector(".notice.error");
+    const text = (await notices(page)).join("\n");
+    assert.match(text, /broken\.onnx is not an ONNX model/);
+    assert.equal(await page.textContent("#model-name"), "tinycnn.onnx");
+    await runAndWait(page);
+    await page.goto(server.url + "#step=6&lang=en");
+    await page.waitForSelector("#saved-runs li");
+    assert.equal(await page.$$eval("#saved-runs li", (l) => l.length), 2);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+});
+
+test("a student's own model is read locally and benchmarked", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&warmup=0&runs=3");
+    await page.setInputFiles("#model-file", path.join(REPO, "static/models/tinycnn.onnx"));
+    await waitForModel(page, "tinycnn.onnx");
+    assert.match(await page.textContent("#model-macs"), /6\.50 M/);
+    await runAndWait(page);
+    await context.close();
+});
+
+test("results from piedge bench import and compare; a malformed import is rejected and nothing is lost", async () => {
+    const out = path.join(tmp, "pi-reports");
+    execFileSync(PIEDGE, ["bench", "--fakedata", "--model-path", path.join(REPO, "static/models/tinycnn.onnx"),
+        "--warmup", "1", "--runs", "12", "--output-dir", out, "--quiet"]);
+    const { context, page } = await openLab("#step=6&lang=en");
+    await page.setInputFiles("#import-file", path.join(out, "latency.csv"));
+    await page.waitForSelector("#saved-runs li");
+    await page.setInputFiles("#import-file", path.join(out, "latency_results.json"));
+    await page.waitForFunction(() => document.querySelectorAll("#saved-runs li").length === 2);
+    const rows = await page.$$eval("#comparison-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.equal(rows.length, 2);
+    assert.ok(rows.every((r) => r[4] === "12"), JSON.stringify(rows));
+    assert.ok(rows.some((r) => r[2].startsWith("tract")), "the JSON names its engine");
+
+    await page.setInputFiles("#import-file", { name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from("run,latency_ms\n0,1.5\n1,oops\n") });
+    await page.waitForSelector(".notice.error");
+    assert.match((await notices(page)).join("\n"), /bad\.csv: line 3: `oops` is not a number/);
+    assert.equal(await page.$$eval("#saved-runs li", (l) => l.length), 2);
+    await context.close();
+});
+
+test("cancel stops a long run within a moment and keeps what finished", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=mobilenetv2&warmup=0&runs=100000");
+    await waitForModel(page, "mobilenetv2.onnx");
+    await page.click("#run");
+    await page.waitForFunction(() => /Measuring: [1-9]/.test(document.querySelector("#progress")?.textContent || ""));
+    const t0 = Date.now();
+    await page.click("#cancel");
+    await page.waitForSelector("#progress", { state: "detached", timeout: 5000 });
+    assert.ok(Date.now() - t0 < 2000, `cancel took ${Date.now() - t0} ms`);
+    await page.click("#next");
+    await page.waitForSelector("#stats-table");
+    assert.match(await page.textContent(".results"), /Cancelled/);
+    const n = Number(await statCell(page, "n"));
+    assert.ok(n > 0 && n < 100000, `kept ${n} runs`);
+    await context.close();
+});
+
+test("a crashed worker is reported and replaced; the page and earlier results survive", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=5");
+    await waitForModel(page, "tinycnn.onnx");
+    await runAndWait(page);
+    await page.evaluate(() => window.piedgeLab.crashWorker());
+    await page.waitForFunction(() => /crashed and was restarted/.test(document.querySelector(".notices").textContent));
+    await runAndWait(page);
+    await page.goto(server.url + "#step=6&lang=en");
+    await page.waitForSelector("#saved-runs li");
+    assert.equal(await page.$$eval("#saved-runs li", (l) => l.length), 2);
+    await context.close();
+});
+
+test("cold start, a reflection question and the suggested series", async () => {
+    const { context, page } = await openLab("#step=2&lang=en&model=tinycnn");
+    await page.waitForSelector("#cold-start:not([disabled])", { timeout: RUN_TIMEOUT });
+    await page.click("#cold-start");
+    await page.waitForSelector("#cold-result", { timeout: RUN_TIMEOUT });
+    assert.match(await page.textContent("#cold-result"), /First run: [\d.]+ ms\. Median: [\d.]+ ms/);
+
+    await page.click("#next");
+    await page.click("#next");
+    await page.click("#next");
+    const q = '[data-question="p95"]';
+    await page.waitForSelector(q);
+    assert.ok(await page.isDisabled(`${q} .reveal`), "the answer waits for a prediction and a measurement");
+    await page.fill(`${q} textarea`, "p95 will be a bit above the mean");
+    await page.click(`${q} .measure`);
+    await page.waitForSelector(`${q} .reveal:not([disabled])`, { timeout: RUN_TIMEOUT });
+    await page.click(`${q} .reveal`);
+    assert.match(await page.textContent(`${q} .answer`), /slow tail/);
+
+    await page.click("#next");
+    await page.waitForSelector("#series-runs:not([disabled])");
+    await page.click("#series-runs");
+    await page.waitForFunction(() => document.querySelectorAll("#comparison-table tbody tr").length === 3, null, { timeout: RUN_TIMEOUT });
+    const ns = await page.$$eval("#comparison-table tbody tr", (trs) => trs.map((tr) => tr.cells[4].textContent));
+    assert.deepEqual(ns, ["10", "50", "100"]);
+    await context.close();
+});
+
+test("at 360 px wide nothing scrolls sideways", async () => {
+    const { context, page } = await openLab("#step=4&lang=sv", { viewport: { width: 360, height: 740 } });
+    await page.waitForSelector("article.step");
+    for (const step of [1, 3, 6]) {
+        await page.goto(server.url + `#step=${step}&lang=sv`);
+        await page.waitForSelector(`article.step[data-step="${step}"]`);
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(width <= 360, `step ${step} is ${width} px wide`);
+    }
+    await context.close();
+});
+
+test("a static host without headers under a sub-path: the service worker isolates the page after one reload", async () => {
+    const plain = await serve(DIST, { isolate: false, prefix: "/course/lab/" });
+    try {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await page.goto(plain.url + "#step=1&lang=en");
+        await page.waitForFunction(() => window.crossOriginIsolated === true, null, { timeout: 30000 });
+        await page.waitForSelector("#env-isolated");
+        await page.waitForFunction(() => document.querySelector("#env-isolated").textContent === "yes");
+        await page.goto(plain.url + "#step=3&lang=en&model=tinycnn");
+        await waitForModel(page, "tinycnn.onnx");
+        await context.close();
+    } finally {
+        await plain.close();
+    }
+});
