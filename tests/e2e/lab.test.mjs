@@ -320,6 +320,37 @@ test("at 360 px wide nothing scrolls sideways", async () => {
     await context.close();
 });
 
+test("without isolation the lab says the timer is coarse and times batches when an inference is too short", async () => {
+    const plain = await serve(DIST, { isolate: false });
+    try {
+        // Blocking service workers leaves the page as a plain static host
+        // serves it: not isolated, with Chromium's 100 µs timer.
+        const context = await browser.newContext({ serviceWorkers: "block", acceptDownloads: true });
+        const { page } = await openLab("#step=1&lang=en&model=tinycnn", { context, url: plain.url });
+        await page.waitForFunction(() => !document.querySelector("#env-timer").textContent.includes("…"));
+        assert.equal(await page.textContent("#env-isolated"), "no");
+        assert.match(await page.textContent(".environment"), /not cross-origin isolated/);
+        const timer = parseFloat(await page.textContent("#env-timer"));
+        assert.ok(timer >= 0.05, `a coarse timer, got ${timer} ms`);
+
+        await page.goto(plain.url + "#step=3&lang=en&model=tinycnn&warmup=5&runs=10");
+        await waitForModel(page, "tinycnn.onnx");
+        await runAndWait(page);
+        await page.click("#next");
+        await page.waitForSelector("#stats-table");
+        const results = JSON.parse(await download(page, '[data-export="latency_results.json"]'));
+        const warm = [...results.warmup_latencies].sort((a, b) => a - b);
+        const typical = warm[Math.floor(warm.length / 2)];
+        const expected = Math.max(1, Math.ceil((20 * results.timer.median_step_ms) / typical));
+        assert.equal(results.benchmark_config.inferences_per_sample, expected);
+        const noted = /mean of several inferences/.test(await page.textContent(".results"));
+        assert.equal(noted, expected > 1, "the batching note shows exactly when samples are batches");
+        await context.close();
+    } finally {
+        await plain.close();
+    }
+});
+
 test("a static host without headers under a sub-path: the service worker isolates the page after one reload", async () => {
     const plain = await serve(DIST, { isolate: false, prefix: "/course/lab/" });
     try {
