@@ -94,6 +94,7 @@ fn csv_report(file: &str, latencies: Vec<f64>) -> BenchmarkReport {
         .expect("the CSV parser returns at least one finite latency");
     let unknown = || "unknown".to_string();
     BenchmarkReport {
+        host: "unknown (from latency.csv)".into(),
         system_info: SystemInfo {
             platform: unknown(),
             device: unknown(),

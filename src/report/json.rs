@@ -87,7 +87,14 @@ pub fn parse_results_json(bytes: &[u8]) -> Result<BenchmarkReport, JsonError> {
         bootstrap_resamples: old_stats.as_ref().map(|s| s.bootstrap_resamples),
     };
     let statistics = LatencyStats::compute(&raw_latencies, &opts).map_err(|_| JsonError::Empty)?;
+    let host = v
+        .get("host")
+        .and_then(Value::as_str)
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| system_info.host_description());
     Ok(BenchmarkReport {
+        host,
         system_info,
         benchmark_config,
         statistics,

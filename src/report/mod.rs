@@ -70,6 +70,9 @@ pub const RESULTS_FORMAT_VERSION: u32 = 1;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BenchmarkReport {
     pub system_info: SystemInfo,
+    /// One line naming the machine and runtime, for comparison tables.
+    #[serde(default)]
+    pub host: String,
     pub benchmark_config: ReportConfig,
     pub statistics: LatencyStats,
     pub raw_latencies: Vec<f64>,
@@ -177,6 +180,7 @@ impl BenchmarkReport {
     ) -> Result<BenchmarkReport, crate::stats::StatsError> {
         let statistics = LatencyStats::compute(&measurements.latencies_ms, stats_options)?;
         Ok(BenchmarkReport {
+            host: context.system_info.host_description(),
             system_info: context.system_info,
             benchmark_config,
             statistics,
@@ -216,6 +220,7 @@ pub(crate) mod fixtures {
         let raw = vec![0.5089999995107064, 0.4895999991276767, 0.4810999998881016];
         let statistics = LatencyStats::compute(&raw, &StatsOptions::default()).unwrap();
         BenchmarkReport {
+            host: "Raspberry Pi 4 Model B Rev 1.4 (Cortex-A72, aarch64, native)".into(),
             system_info: SystemInfo {
                 platform: "Linux-6.1.0-rpi7-rpi-v8-aarch64".into(),
                 device: "Raspberry Pi 4 Model B Rev 1.4".into(),

@@ -133,6 +133,20 @@ mod tests {
         insta::assert_snapshot!(text);
     }
 
+    /// The exact bytes notebooks and other tools read, for all three files.
+    #[test]
+    fn csv_and_json_bytes() {
+        let r = fixtures::report();
+        insta::assert_snapshot!(
+            "latency_csv",
+            String::from_utf8(crate::report::latency_csv(&r.raw_latencies)).unwrap()
+        );
+        insta::assert_snapshot!(
+            "latency_results_json",
+            String::from_utf8(crate::report::results_json(&r)).unwrap()
+        );
+    }
+
     #[test]
     fn last_line_is_the_median() {
         let r = fixtures::report();

@@ -54,12 +54,19 @@ async function waitForModel(page, name) {
     await page.waitForFunction((n) => document.querySelector("#model-name")?.textContent === n, name, { timeout: RUN_TIMEOUT });
 }
 
-/** Clicks Run (or another start button) and waits until the run is over. */
+/** Clicks Run (or another start button) and waits until the run is kept. */
 async function runAndWait(page, selector = "#run") {
     await page.waitForSelector(`${selector}:not([disabled])`, { timeout: RUN_TIMEOUT });
+    const before = Number(await page.getAttribute(".app", "data-runs"));
     await page.click(selector);
-    await page.waitForSelector("#progress", { timeout: RUN_TIMEOUT });
-    await page.waitForSelector("#progress", { state: "detached", timeout: RUN_TIMEOUT });
+    await page.waitForFunction(
+        (n) => {
+            const app = document.querySelector(".app");
+            return Number(app.dataset.runs) > n && app.dataset.busy === "false";
+        },
+        before,
+        { timeout: RUN_TIMEOUT },
+    );
 }
 
 async function download(page, selector) {

@@ -155,7 +155,14 @@ fn App() -> impl IntoView {
         }
     });
     view! {
-        <div class="app" class:projector=move || lab.projector.get()>
+        // data-runs and data-busy let tests (and scripts) wait for a run to end
+        // without racing a progress bar that a fast run shows only briefly.
+        <div
+            class="app"
+            class:projector=move || lab.projector.get()
+            data-runs=move || lab.runs.with(|r| r.len())
+            data-busy=move || lab.is_busy().to_string()
+        >
             <widgets::Header/>
             <widgets::Notices/>
             <widgets::StepNav/>
