@@ -11,6 +11,7 @@
 use crate::histogram::Histogram;
 use crate::report::BenchmarkReport;
 use crate::stats::LatencyStats;
+use crate::sysinfo::EnvSample;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -30,6 +31,7 @@ pub struct ChartText {
     pub runs: String,
     pub system: String,
     pub cold: String,
+    pub temperature_axis: String,
 }
 
 impl ChartText {
@@ -48,6 +50,7 @@ impl ChartText {
             runs: "Runs".into(),
             system: "System".into(),
             cold: "cold first runs".into(),
+            temperature_axis: "SoC temperature (°C)".into(),
         }
     }
 
@@ -66,6 +69,7 @@ impl ChartText {
             runs: "Körningar".into(),
             system: "System".into(),
             cold: "kalla första körningar".into(),
+            temperature_axis: "SoC-temperatur (°C)".into(),
         }
     }
 }
@@ -87,6 +91,7 @@ pub const MEAN: RGBColor = RGBColor(214, 39, 40);
 pub const P50: RGBColor = RGBColor(44, 160, 44);
 pub const P95: RGBColor = RGBColor(255, 127, 14);
 pub const WARMUP: RGBColor = RGBColor(230, 120, 20);
+pub const TEMPERATURE: RGBColor = RGBColor(148, 103, 189);
 /// Colours for comparing several runs on one chart.
 pub const SERIES: [RGBColor; 6] = [
     RGBColor(70, 130, 180),
@@ -350,27 +355,25 @@ pub fn draw_boxplots<DB: DrawingBackend>(
     Ok(())
 }
 
+/// What [`draw_series`] marks besides the latencies.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SeriesMarks<'a> {
+    /// Without warmup, the first `cold` timed runs are marked orange: the
+    /// cold start a warmup would have hidden.
+    pub cold: usize,
+    /// SoC temperature samples, drawn against a second axis on the right so
+    /// that thermal throttling can be seen lining up with latency.
+    pub env: &'a [EnvSample],
+}
+
 /// Latency of every run in order: warmup runs first (shaded, orange), then
-/// the timed runs (blue) with the timed mean as a dashed line. Without
-/// warmup, the first `cold` timed runs are marked orange: they are the cold
-/// start a warmup would have hidden.
+/// the timed runs (blue) with the timed mean as a dashed line.
 pub fn draw_series<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     warmup_ms: &[f64],
     latencies_ms: &[f64],
     stats: &LatencyStats,
-    text: &ChartText,
-) -> Result<(), ChartError> {
-    draw_series_marking_cold(area, warmup_ms, latencies_ms, stats, 0, text)
-}
-
-/// [`draw_series`], marking the first `cold` timed runs.
-pub fn draw_series_marking_cold<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    warmup_ms: &[f64],
-    latencies_ms: &[f64],
-    stats: &LatencyStats,
-    cold: usize,
+    marks: &SeriesMarks,
     text: &ChartText,
 ) -> Result<(), ChartError> {
     let w = warmup_ms.len();
@@ -383,15 +386,30 @@ pub fn draw_series_marking_cold<DB: DrawingBackend>(
         });
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let pad = ((hi - lo) * 0.08).max(hi.abs() * 0.01).max(1e-6);
+    let temps: Vec<(f64, f64)> = marks
+        .env
+        .iter()
+        .filter_map(|e| e.soc_temp_c.map(|t| (e.after_runs as f64 - 0.5, t)))
+        .collect();
+    let (t_lo, t_hi) = temps
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, t)| {
+            (a.min(t), b.max(t))
+        });
+    let (t_lo, t_hi) = if temps.is_empty() {
+        (0.0, 1.0)
+    } else {
+        (t_lo - 2.0, t_hi + 2.0)
+    };
+    let x_range = -0.5..(total.max(1) as f64 - 0.5);
     let mut chart = ChartBuilder::on(area)
         .caption(&text.series_title, (FONT, 20))
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(
-            -0.5..(total.max(1) as f64 - 0.5),
-            (lo - pad).max(0.0)..(hi + pad),
-        )?;
+        .right_y_label_area_size(if temps.is_empty() { 0 } else { 50 })
+        .build_cartesian_2d(x_range.clone(), (lo - pad).max(0.0)..(hi + pad))?
+        .set_secondary_coord(x_range, t_lo..t_hi);
     chart
         .configure_mesh()
         .x_desc(&text.run_axis)
@@ -434,8 +452,8 @@ pub fn draw_series_marking_cold<DB: DrawingBackend>(
     if timed.len() <= 500 {
         chart.draw_series(timed.iter().map(|&p| Circle::new(p, 2, BAR.filled())))?;
     }
-    if cold > 0 && w == 0 {
-        let cold = cold.min(timed.len());
+    if marks.cold > 0 && w == 0 {
+        let cold = marks.cold.min(timed.len());
         chart
             .draw_series(
                 timed[..cold]
@@ -457,6 +475,23 @@ pub fn draw_series_marking_cold<DB: DrawingBackend>(
         ))?
         .label(format!("{}: {:.3} ms", text.mean, stats.mean))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MEAN.stroke_width(2)));
+    if !temps.is_empty() {
+        chart
+            .configure_secondary_axes()
+            .y_desc(&text.temperature_axis)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 14))
+            .draw()?;
+        chart
+            .draw_secondary_series(LineSeries::new(
+                temps.iter().copied(),
+                TEMPERATURE.stroke_width(2),
+            ))?
+            .label(text.temperature_axis.clone())
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], TEMPERATURE.stroke_width(2))
+            });
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -543,11 +578,16 @@ pub fn draw_dashboard<DB: DrawingBackend>(
         }],
         text,
     )?;
+    let marks = SeriesMarks {
+        cold: 0,
+        env: &report.env_samples,
+    };
     draw_series(
         &areas[2],
         &report.warmup_latencies,
         &report.raw_latencies,
         stats,
+        &marks,
         text,
     )?;
     draw_stats_panel(&areas[3], &stats_panel_lines(report, text))?;

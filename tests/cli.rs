@@ -521,3 +521,56 @@ fn integer_inputs_get_integer_fake_data() {
         .assert()
         .success();
 }
+
+#[test]
+fn sample_env_records_temperature_and_clock_every_n_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    piedge()
+        .args([
+            "bench",
+            "--fakedata",
+            "--warmup",
+            "2",
+            "--runs",
+            "10",
+            "--sample-env",
+            "4",
+            "--model-path",
+        ])
+        .arg(bundled("tinycnn"))
+        .arg("--output-dir")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("latency_results.json")).unwrap())
+            .unwrap();
+    let samples = json["env_samples"].as_array().unwrap();
+    let after: Vec<u64> = samples
+        .iter()
+        .map(|s| s["after_runs"].as_u64().unwrap())
+        .collect();
+    assert_eq!(after, vec![4, 8, 12]);
+    // Readings this machine lacks are null ("unknown"), never invented.
+    for s in samples {
+        assert!(s["soc_temp_c"].is_null() || s["soc_temp_c"].as_f64().unwrap() > 0.0);
+    }
+    let sys = &json["system_info"];
+    for key in [
+        "cpu_freq_mhz",
+        "soc_temp_before_c",
+        "soc_temp_after_c",
+        "throttled_before",
+        "throttled_after",
+    ] {
+        assert!(sys.get(key).is_some(), "{key} is reported, known or null");
+    }
+    let summary = std::fs::read_to_string(dir.path().join("latency_summary.txt")).unwrap();
+    assert!(summary.contains("During the run (3 samples):"));
+    assert!(summary.contains("  soc_temp_before: "));
+    fails_with(
+        &["bench", "--fakedata", "--sample-env", "0"],
+        Some(&bundled("tinycnn")),
+        "must be at least 1",
+    );
+}

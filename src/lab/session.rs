@@ -129,6 +129,7 @@ fn csv_report(file: &str, latencies: Vec<f64>) -> BenchmarkReport {
         model: None,
         pipeline_ms: None,
         cancelled: false,
+        env_samples: vec![],
         format_version: report::RESULTS_FORMAT_VERSION,
     }
 }

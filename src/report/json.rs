@@ -116,6 +116,10 @@ pub fn parse_results_json(bytes: &[u8]) -> Result<BenchmarkReport, JsonError> {
             .get("pipeline_ms")
             .and_then(|m| serde_json::from_value(m.clone()).ok()),
         cancelled: v.get("cancelled").and_then(Value::as_bool).unwrap_or(false),
+        env_samples: v
+            .get("env_samples")
+            .and_then(|e| serde_json::from_value(e.clone()).ok())
+            .unwrap_or_default(),
         format_version: RESULTS_FORMAT_VERSION,
     })
 }
@@ -157,7 +161,7 @@ fn legacy_system_info(sys: &Value) -> SystemInfo {
         cpu_governor: known(str_field(sys, "cpu_governor")),
         piedge_version: str_field(sys, "piedge_edukit_version").unwrap_or_else(|| "unknown".into()),
         runtime: "native".into(),
-        extra: Default::default(),
+        ..Default::default()
     }
 }
 

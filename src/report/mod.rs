@@ -90,6 +90,9 @@ pub struct BenchmarkReport {
     /// True when the run was stopped before all runs finished.
     #[serde(default)]
     pub cancelled: bool,
+    /// Temperature and clock sampled during the run, when asked for.
+    #[serde(default)]
+    pub env_samples: Vec<crate::sysinfo::EnvSample>,
     #[serde(default = "default_format_version")]
     pub format_version: u32,
 }
@@ -192,6 +195,7 @@ impl BenchmarkReport {
             model: context.model,
             pipeline_ms: context.pipeline_ms,
             cancelled: measurements.cancelled,
+            env_samples: vec![],
             format_version: RESULTS_FORMAT_VERSION,
         })
     }
@@ -232,6 +236,13 @@ pub(crate) mod fixtures {
                 cpu_governor: Some("ondemand".into()),
                 piedge_version: "0.1.0".into(),
                 runtime: "native".into(),
+                cpu_freq_mhz: Some(1500.0),
+                cpu_freq_min_mhz: Some(600.0),
+                cpu_freq_max_mhz: Some(1500.0),
+                soc_temp_before_c: Some(48.7),
+                soc_temp_after_c: Some(53.1),
+                throttled_before: Some(0),
+                throttled_after: Some(0),
                 extra: Default::default(),
             },
             benchmark_config: ReportConfig {
@@ -274,6 +285,7 @@ pub(crate) mod fixtures {
                 make_runnable_ms: 0.5,
             }),
             cancelled: false,
+            env_samples: vec![],
             format_version: RESULTS_FORMAT_VERSION,
         }
     }

@@ -108,6 +108,34 @@ pub fn summary_txt(r: &BenchmarkReport) -> Vec<u8> {
             p.make_runnable_ms
         );
     }
+    if !r.env_samples.is_empty() {
+        let temps: Vec<f64> = r.env_samples.iter().filter_map(|e| e.soc_temp_c).collect();
+        let freqs: Vec<f64> = r
+            .env_samples
+            .iter()
+            .filter_map(|e| e.cpu_freq_mhz)
+            .collect();
+        let range = |v: &[f64], unit: &str, digits: usize| match v.iter().copied().reduce(f64::min)
+        {
+            Some(lo) => format!(
+                "{lo:.digits$} .. {:.digits$} {unit}",
+                v.iter().copied().fold(f64::MIN, f64::max)
+            ),
+            None => "unknown".to_string(),
+        };
+        w!();
+        w!("During the run ({} samples):", r.env_samples.len());
+        w!("  SoC temperature: {}", range(&temps, "°C", 1));
+        w!("  CPU clock: {}", range(&freqs, "MHz", 0));
+    }
+    let warnings = r.system_info.warnings();
+    if !warnings.is_empty() {
+        w!();
+        w!("Warnings:");
+        for warning in &warnings {
+            w!("  ! {warning}");
+        }
+    }
     if r.cancelled {
         w!();
         w!(

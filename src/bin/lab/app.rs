@@ -821,6 +821,7 @@ fn browser_system_info(env: Option<&WorkerEnv>) -> SystemInfo {
         piedge_version: piedge::VERSION.into(),
         runtime: format!("browser ({ua})"),
         extra,
+        ..Default::default()
     }
 }
 

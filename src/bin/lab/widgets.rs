@@ -6,7 +6,7 @@ use crate::{charts, dom};
 use leptos::html;
 use leptos::prelude::*;
 use piedge::bench::Phase;
-use piedge::charts::{self as engine_charts, BoxSeries, ChartText};
+use piedge::charts::{self as engine_charts, BoxSeries, ChartText, SeriesMarks};
 use piedge::histogram::{BinRule, Histogram};
 use piedge::lab::config::{Field, STEPS};
 use piedge::lab::lesson::Part;
@@ -558,12 +558,14 @@ fn LiveCharts() -> impl IntoView {
             }
             if let Some(c) = series_ref.get() {
                 let _ = charts::draw(&c, |a| {
-                    engine_charts::draw_series_marking_cold(
+                    let cold = if l.job.warmup == 0 { 3 } else { 0 };
+                    let marks = SeriesMarks { cold, env: &[] };
+                    engine_charts::draw_series(
                         a,
                         &l.warmup_ms,
                         &l.latencies_ms,
                         &stats,
-                        if l.job.warmup == 0 { 3 } else { 0 },
+                        &marks,
                         &text,
                     )
                 });
@@ -641,12 +643,16 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 0
             };
             let _ = charts::draw(&c, |a| {
-                engine_charts::draw_series_marking_cold(
+                let marks = SeriesMarks {
+                    cold,
+                    env: &r.env_samples,
+                };
+                engine_charts::draw_series(
                     a,
                     &r.warmup_latencies,
                     &r.raw_latencies,
                     st,
-                    cold,
+                    &marks,
                     &text,
                 )
             });
@@ -770,14 +776,8 @@ pub fn ColdStart() -> impl IntoView {
         if let (Some(r), Some(c)) = (run(), series_ref.get()) {
             let st = &r.report.statistics;
             let _ = charts::draw(&c, |a| {
-                engine_charts::draw_series_marking_cold(
-                    a,
-                    &[],
-                    &r.report.raw_latencies,
-                    st,
-                    3,
-                    &text,
-                )
+                let marks = SeriesMarks { cold: 3, env: &[] };
+                engine_charts::draw_series(a, &[], &r.report.raw_latencies, st, &marks, &text)
             });
         }
     });

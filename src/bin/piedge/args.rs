@@ -30,6 +30,25 @@ pub enum Command {
     Predict(PredictArgs),
     /// Write the bundled lesson models (tinycnn, mobilenetv2).
     Models(ModelsArgs),
+    /// Serve the web lab to a classroom (cross-origin isolated, read-only).
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Listen on every network interface, so students' devices can connect,
+    /// and print the addresses (and a QR code) to give them.
+    #[arg(long)]
+    pub lan: bool,
+    /// TCP port; 0 picks a free one.
+    #[arg(long, default_value = "8080", value_parser = port)]
+    pub port: u16,
+    /// Serve this built lab (trunk's dist/) instead of the one built in.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Worker threads answering requests.
+    #[arg(long, default_value = "8", value_parser = positive, hide = true)]
+    pub threads: usize,
 }
 
 #[derive(Args, Debug)]
@@ -77,6 +96,10 @@ pub struct BenchArgs {
     /// Histogram bins in latency_plot.png: a number, or "auto".
     #[arg(long, default_value = "auto", value_parser = bins)]
     pub bins: piedge::histogram::BinRule,
+    /// Every N runs, record the SoC temperature and CPU clock, to see
+    /// thermal throttling line up with latency.
+    #[arg(long, value_name = "N", value_parser = positive, allow_hyphen_values = true)]
+    pub sample_env: Option<usize>,
     /// Print only the summary line.
     #[arg(long, short)]
     pub quiet: bool,
@@ -158,6 +181,19 @@ fn count(s: &str) -> Result<usize, String> {
         Ok(n) if n < 0 => Err(format!("{n} is negative; give a whole number of 0 or more")),
         Ok(n) => usize::try_from(n).map_err(|_| format!("{n} is too large")),
         Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
+}
+
+fn port(s: &str) -> Result<u16, String> {
+    s.trim()
+        .parse::<u16>()
+        .map_err(|_| format!("'{s}' is not a port number (0 to 65535)"))
+}
+
+fn positive(s: &str) -> Result<usize, String> {
+    match count(s)? {
+        0 => Err("must be at least 1".into()),
+        n => Ok(n),
     }
 }
 

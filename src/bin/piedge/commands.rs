@@ -1,7 +1,9 @@
 //! What each subcommand does, start to finish. Engine calls in the middle,
 //! file reads first and file writes last.
 
-use crate::args::{BenchArgs, Cli, Command, InfoArgs, ModelsArgs, PercentileArg, PredictArgs};
+use crate::args::{
+    BenchArgs, Cli, Command, InfoArgs, ModelsArgs, PercentileArg, PredictArgs, ServeArgs,
+};
 use crate::{files, host};
 use anyhow::{bail, Context, Result};
 use piedge::bench::{run_benchmark, BenchConfig, Control, Phase, Scripted};
@@ -14,6 +16,7 @@ use piedge::report::{
     self, BenchmarkReport, EngineInfo, ModelSummary, ReportConfig, ReportContext,
 };
 use piedge::stats::{PercentileMethod, StatsOptions};
+use piedge::sysinfo::EnvSample;
 use std::path::{Path, PathBuf};
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -22,7 +25,25 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Info(a) => info(a),
         Command::Predict(a) => predict(a),
         Command::Models(a) => models(a),
+        Command::Serve(a) => serve(a),
     }
+}
+
+fn serve(a: ServeArgs) -> Result<()> {
+    use crate::serve::{self, Bundle};
+    let bundle = match &a.dir {
+        Some(dir) => Bundle::dir(dir)?,
+        None => Bundle::embedded().context(
+            "this piedge has no web lab built in; build one with scripts/build-web, then either \
+             `cargo build --release` (which embeds dist/) or run `piedge serve --dir dist`",
+        )?,
+    };
+    let ip = if a.lan {
+        std::net::Ipv4Addr::UNSPECIFIED
+    } else {
+        std::net::Ipv4Addr::LOCALHOST
+    };
+    serve::run(bundle, (ip, a.port).into(), a.lan, a.threads)
 }
 
 /// Execution providers `--providers` accepts. The old lesson passed
@@ -94,10 +115,26 @@ fn bench(a: BenchArgs) -> Result<()> {
     }
 
     let bar = progress_bar(a.warmup + a.runs, a.quiet);
+    let mut system_info = host::system_info();
+    system_info.soc_temp_before_c = host::soc_temp_c();
+    system_info.throttled_before = host::throttled();
+    let mut env_samples = Vec::new();
+    let mut finished = 0usize;
     let on_progress = |p: &piedge::bench::Progress| {
         bar.inc(1);
         if p.phase == Phase::Timed && p.done == 1 {
             bar.set_message("timed");
+        }
+        finished += 1;
+        // Outside the timed region: reading sysfs here cannot add to a latency.
+        if let Some(every) = a.sample_env {
+            if finished % every == 0 {
+                env_samples.push(EnvSample {
+                    after_runs: finished,
+                    soc_temp_c: host::soc_temp_c(),
+                    cpu_freq_mhz: host::cpu_freq_mhz().0,
+                });
+            }
         }
         Control::Continue
     };
@@ -117,9 +154,11 @@ fn bench(a: BenchArgs) -> Result<()> {
         }
     };
     bar.finish_and_clear();
+    system_info.soc_temp_after_c = host::soc_temp_c();
+    system_info.throttled_after = host::throttled();
 
     let card = runnable_card(&a, &bytes, &name)?;
-    let report = BenchmarkReport::assemble(
+    let mut report = BenchmarkReport::assemble(
         measurements,
         ReportConfig {
             model_path: a.model_path.display().to_string(),
@@ -145,7 +184,7 @@ fn bench(a: BenchArgs) -> Result<()> {
             bootstrap_seed: a.seed,
         },
         ReportContext {
-            system_info: host::system_info(),
+            system_info,
             engine: EngineInfo::tract("piedge"),
             timer: Some(timer),
             generated: host::timestamp(),
@@ -154,6 +193,7 @@ fn bench(a: BenchArgs) -> Result<()> {
         },
     )?;
 
+    report.env_samples = env_samples;
     let summary = report::summary_txt(&report);
     let hist = Histogram::new(&report.raw_latencies, a.bins);
     let png = dashboard_png(&report, &hist, &ChartText::english(), PLOT_SIZE)?;
@@ -199,6 +239,9 @@ fn bench(a: BenchArgs) -> Result<()> {
             s.outliers
         );
         println!("{rule}");
+        for warning in report.system_info.warnings() {
+            println!("Warning: {warning}");
+        }
         println!(
             "Reports written to {}: latency.csv, latency_summary.txt, latency_results.json, latency_plot.png",
             a.output_dir.display()

@@ -31,6 +31,7 @@ pub fn system_info() -> SystemInfo {
     });
     let pi_model = read("/proc/device-tree/model").filter(|m| !m.is_empty());
     let device = pi_model.clone().unwrap_or_else(|| "PC/Laptop".to_string());
+    let (freq, freq_min, freq_max) = cpu_freq_mhz();
     SystemInfo {
         platform,
         device,
@@ -42,8 +43,76 @@ pub fn system_info() -> SystemInfo {
         cpu_governor: read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor"),
         piedge_version: piedge::VERSION.to_string(),
         runtime: "native".into(),
-        extra: Default::default(),
+        cpu_freq_mhz: freq,
+        cpu_freq_min_mhz: freq_min,
+        cpu_freq_max_mhz: freq_max,
+        ..Default::default()
     }
+}
+
+/// The SoC (or CPU package) temperature in °C: the thermal zone whose type
+/// names the CPU or SoC, else zone 0. `None` where the kernel has none
+/// (containers, many virtual machines).
+pub fn soc_temp_c() -> Option<f64> {
+    let zones = fs::read_dir("/sys/class/thermal").ok()?;
+    let mut candidates: Vec<std::path::PathBuf> = zones
+        .flatten()
+        .map(|z| z.path())
+        .filter(|p| p.join("temp").is_file())
+        .collect();
+    candidates.sort();
+    let kind = |p: &std::path::Path| {
+        fs::read_to_string(p.join("type"))
+            .unwrap_or_default()
+            .to_lowercase()
+    };
+    let zone = candidates
+        .iter()
+        .find(|p| {
+            ["cpu", "soc", "x86_pkg"]
+                .iter()
+                .any(|k| kind(p).contains(k))
+        })
+        .or(candidates.first())?;
+    millidegrees(&fs::read_to_string(zone.join("temp")).ok()?)
+}
+
+/// cpu0's current, lowest and highest clock in MHz.
+pub fn cpu_freq_mhz() -> (Option<f64>, Option<f64>, Option<f64>) {
+    let khz = |name: &str| {
+        fs::read_to_string(format!("/sys/devices/system/cpu/cpu0/cpufreq/{name}"))
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .map(|k| k / 1000.0)
+    };
+    (
+        khz("scaling_cur_freq"),
+        khz("cpuinfo_min_freq"),
+        khz("cpuinfo_max_freq"),
+    )
+}
+
+/// The Raspberry Pi firmware's throttling flags, from `vcgencmd
+/// get_throttled`; `None` where there is no such command (not a Pi).
+pub fn throttled() -> Option<u32> {
+    let out = std::process::Command::new("vcgencmd")
+        .arg("get_throttled")
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| parse_throttled(&String::from_utf8_lossy(&out.stdout)))
+        .flatten()
+}
+
+fn millidegrees(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok().map(|m| m / 1000.0)
+}
+
+/// `throttled=0x50005` → 0x50005.
+fn parse_throttled(s: &str) -> Option<u32> {
+    let hex = s.trim().strip_prefix("throttled=")?;
+    u32::from_str_radix(hex.trim_start_matches("0x"), 16).ok()
 }
 
 /// The CPU's name: "model name" on x86 and 32-bit ARM; on 64-bit ARM the
@@ -131,6 +200,15 @@ mod tests {
             Some("Cortex-A72")
         );
         assert_eq!(cpu_model("nothing"), None);
+    }
+
+    #[test]
+    fn pi_readings() {
+        assert_eq!(parse_throttled("throttled=0x50005\n"), Some(0x50005));
+        assert_eq!(parse_throttled("throttled=0x0"), Some(0));
+        assert_eq!(parse_throttled("error"), None);
+        assert_eq!(millidegrees("48312\n"), Some(48.312));
+        assert_eq!(millidegrees(""), None);
     }
 
     #[test]

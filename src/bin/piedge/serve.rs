@@ -1,0 +1,481 @@
+//! `piedge serve`: the web lab for a classroom, from one machine.
+//!
+//! Serves the built bundle (embedded in release builds, or `--dir`) over
+//! HTTP, read-only: GET and HEAD of the bundle's files and nothing else.
+//! Every response carries the headers that make the page cross-origin
+//! isolated (fine-grained timers) and a few safety headers; hashed assets are
+//! cached for a year, everything else is revalidated; a precompressed
+//! `.br`/`.gz` twin is sent when the browser accepts it.
+//!
+//! The request → response logic (`respond`) touches no socket, so it is
+//! tested directly; `run` is the thin loop around tiny_http.
+
+use anyhow::{bail, Context, Result};
+use std::borrow::Cow;
+use std::path::{Component, Path, PathBuf};
+
+/// The bundle a release build carries: (path inside dist/, bytes). Empty
+/// when `dist/` was not built before `cargo build --release`.
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/bundle.rs"));
+}
+
+/// Where files come from.
+pub enum Bundle {
+    Embedded(&'static [(&'static str, &'static [u8])]),
+    Dir(PathBuf),
+}
+
+impl Bundle {
+    /// The embedded bundle, if this build has one.
+    pub fn embedded() -> Option<Bundle> {
+        (!embedded::BUNDLE.is_empty()).then_some(Bundle::Embedded(embedded::BUNDLE))
+    }
+
+    pub fn dir(dir: &Path) -> Result<Bundle> {
+        let root = dir.canonicalize().with_context(|| {
+            format!(
+                "cannot open {}; build the lab first with scripts/build-web",
+                dir.display()
+            )
+        })?;
+        if !root.join("index.html").is_file() {
+            bail!(
+                "{} has no index.html; it is not a built web lab (run scripts/build-web)",
+                dir.display()
+            );
+        }
+        Ok(Bundle::Dir(root))
+    }
+
+    /// The bytes of `rel` (a checked relative path), if the bundle has it.
+    fn get(&self, rel: &str) -> Option<Cow<'static, [u8]>> {
+        match self {
+            Bundle::Embedded(files) => files
+                .iter()
+                .find(|(p, _)| *p == rel)
+                .map(|(_, b)| Cow::Borrowed(*b)),
+            Bundle::Dir(root) => {
+                let path = root.join(rel);
+                // A symbolic link inside the bundle must not lead out of it.
+                let real = path.canonicalize().ok()?;
+                if !real.starts_with(root) || !real.is_file() {
+                    return None;
+                }
+                std::fs::read(real).ok().map(Cow::Owned)
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Bundle::Embedded(files) => {
+                format!("the bundle built into piedge ({} files)", files.len())
+            }
+            Bundle::Dir(root) => root.display().to_string(),
+        }
+    }
+}
+
+/// A response, before it meets a socket.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Cow<'static, [u8]>,
+}
+
+/// Headers on every response: cross-origin isolation, no MIME sniffing, no
+/// referrer leaving the classroom, no framing by other sites, and a content
+/// security policy that allows only the bundle's own files. WebAssembly
+/// needs 'wasm-unsafe-eval' (not 'unsafe-eval'); wasm-bindgen's loader needs
+/// the inline module script trunk writes into index.html.
+const COMMON_HEADERS: [(&str, &str); 7] = [
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Embedder-Policy", "require-corp"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+         worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+         connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+    ),
+];
+
+/// Answers one request. `accept_encoding` is the request's header value.
+pub fn respond(bundle: &Bundle, method: &str, raw_path: &str, accept_encoding: &str) -> Reply {
+    let head = method == "HEAD";
+    if method != "GET" && !head {
+        let mut r = text(405, "method not allowed: this server only reads files\n");
+        r.headers.push(("Allow", "GET, HEAD".into()));
+        return r;
+    }
+    let Some(rel) = checked_path(raw_path) else {
+        return text(400, "bad path\n");
+    };
+    let (rel, body) = match bundle.get(&rel) {
+        Some(body) => (rel, body),
+        None => return text(404, "not found\n"),
+    };
+    let mut headers: Vec<(&'static str, String)> = vec![("Content-Type", mime(&rel).into())];
+    let cache = if is_hashed(&rel) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    headers.push(("Cache-Control", cache.into()));
+    let mut body = body;
+    if compressible(&rel) {
+        headers.push(("Vary", "Accept-Encoding".into()));
+        for (encoding, ext) in [("br", "br"), ("gzip", "gz")] {
+            if accepts(accept_encoding, encoding) {
+                if let Some(compressed) = bundle.get(&format!("{rel}.{ext}")) {
+                    headers.push(("Content-Encoding", encoding.into()));
+                    body = compressed;
+                    break;
+                }
+            }
+        }
+    }
+    headers.extend(COMMON_HEADERS.iter().map(|(k, v)| (*k, v.to_string())));
+    if head {
+        headers.push(("Content-Length", body.len().to_string()));
+        body = Cow::Borrowed(&[]);
+    }
+    Reply {
+        status: 200,
+        headers,
+        body,
+    }
+}
+
+fn text(status: u16, message: &'static str) -> Reply {
+    let mut headers = vec![
+        ("Content-Type", "text/plain; charset=utf-8".to_string()),
+        ("Cache-Control", "no-store".into()),
+    ];
+    headers.extend(COMMON_HEADERS.iter().map(|(k, v)| (*k, v.to_string())));
+    Reply {
+        status,
+        headers,
+        body: Cow::Borrowed(message.as_bytes()),
+    }
+}
+
+/// The bundle-relative file a request path names, or `None` for anything
+/// that could step outside the bundle: `..`, absolute or drive paths,
+/// backslashes, NUL, encoded slashes, hidden files. `/` means index.html.
+pub fn checked_path(raw: &str) -> Option<String> {
+    let path = raw.split(['?', '#']).next().unwrap_or("");
+    let decoded = percent_decode(path)?;
+    let rel = decoded.strip_prefix('/')?;
+    let rel = if rel.is_empty() || rel.ends_with('/') {
+        format!("{rel}index.html")
+    } else {
+        rel.to_string()
+    };
+    if rel.contains(['\\', '\0', ':']) || rel.starts_with('/') || rel.contains("//") {
+        return None;
+    }
+    let ok = Path::new(&rel).components().all(|c| match c {
+        Component::Normal(part) => !part.to_string_lossy().starts_with('.'),
+        _ => false,
+    });
+    ok.then_some(rel)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            let b = u8::from_str_radix(hex, 16).ok()?;
+            // An encoded slash or backslash is only ever an attempt to
+            // smuggle a path separator past checks.
+            if b == b'/' || b == b'\\' {
+                return None;
+            }
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn accepts(header: &str, encoding: &str) -> bool {
+    header.split(',').any(|part| {
+        let mut it = part.split(';');
+        let name = it.next().unwrap_or("").trim();
+        let zero_q = it.any(|p| matches!(p.trim().strip_prefix("q="), Some(q) if q.trim().parse::<f32>() == Ok(0.0)));
+        name.eq_ignore_ascii_case(encoding) && !zero_q
+    })
+}
+
+pub fn mime(path: &str) -> &'static str {
+    match Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+    {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "wasm" => "application/wasm",
+        "json" => "application/json",
+        "md" => "text/markdown; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "onnx" => "application/octet-stream",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn compressible(path: &str) -> bool {
+    matches!(
+        Path::new(path).extension().and_then(|e| e.to_str()),
+        Some("html" | "js" | "css" | "wasm" | "json" | "md" | "svg")
+    )
+}
+
+/// trunk names assets `name-<16 hex digits>.ext`; their content never
+/// changes under the same name, so browsers may keep them.
+fn is_hashed(path: &str) -> bool {
+    let stem = Path::new(path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, h)| h.len() == 16 && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Serves `bundle` until interrupted, printing where.
+pub fn run(bundle: Bundle, addr: std::net::SocketAddr, lan: bool, threads: usize) -> Result<()> {
+    let server = tiny_http::Server::http(addr)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let port = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.port())
+        .unwrap_or(addr.port());
+    println!("PiEdge Lab: serving {}", bundle.describe());
+    let urls = if lan {
+        lan_urls(port)
+    } else {
+        vec![format!("http://127.0.0.1:{port}/")]
+    };
+    for url in &urls {
+        println!("  {url}");
+    }
+    if lan {
+        if let Some(url) = urls.iter().find(|u| !u.contains("127.0.0.1")) {
+            println!("\nScan to open {url}:\n{}", qr(url));
+        }
+    } else {
+        println!("(only this computer can connect; use --lan to let students' devices in)");
+    }
+    println!("Stop with Ctrl-C.");
+    let server = std::sync::Arc::new(server);
+    let bundle = std::sync::Arc::new(bundle);
+    let workers: Vec<_> = (0..threads.max(1))
+        .map(|_| {
+            let (server, bundle) = (server.clone(), bundle.clone());
+            std::thread::spawn(move || {
+                for request in server.incoming_requests() {
+                    handle(&bundle, request);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    Ok(())
+}
+
+/// Answers one request; requests with a body are refused unread.
+fn handle(bundle: &Bundle, request: tiny_http::Request) {
+    let method = request.method().as_str().to_string();
+    let has_body = request.body_length().is_some_and(|n| n > 0);
+    let accept = request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Accept-Encoding"))
+        .map(|h| h.value.as_str().to_string())
+        .unwrap_or_default();
+    // tiny_http leaves out the body of a HEAD response itself and sends the
+    // full length, so a HEAD is answered as the GET it mirrors.
+    let method = if method == "HEAD" {
+        "GET".to_string()
+    } else {
+        method
+    };
+    let reply = if has_body {
+        text(413, "request bodies are not accepted\n")
+    } else {
+        respond(bundle, &method, request.url(), &accept)
+    };
+    let mut response =
+        tiny_http::Response::from_data(reply.body.into_owned()).with_status_code(reply.status);
+    for (k, v) in reply.headers {
+        if k == "Content-Length" {
+            continue;
+        }
+        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    let _ = request.respond(response);
+}
+
+fn lan_urls(port: u16) -> Vec<String> {
+    let mut urls: Vec<String> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| !i.is_loopback() && i.ip().is_ipv4())
+        .map(|i| format!("http://{}:{port}/", i.ip()))
+        .collect();
+    urls.sort();
+    urls.dedup();
+    urls.push(format!("http://127.0.0.1:{port}/"));
+    urls
+}
+
+fn qr(url: &str) -> String {
+    match qrcode::QrCode::new(url.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundle() -> Bundle {
+        static FILES: &[(&str, &[u8])] = &[
+            ("index.html", b"<html>lab</html>"),
+            ("index.html.br", b"BR"),
+            ("index.html.gz", b"GZ"),
+            ("lab-0123456789abcdef_bg.wasm", b"\0asm"),
+            ("worker_bg.wasm", b"\0asm2"),
+            ("models/tinycnn.onnx", b"onnx"),
+        ];
+        Bundle::Embedded(FILES)
+    }
+
+    fn header<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
+        r.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn paths_that_leave_the_bundle_are_refused() {
+        for bad in [
+            "/../Cargo.toml",
+            "/models/../../x",
+            "/%2e%2e/x",
+            "/a%2f..%2f..%2fx",
+            "/.git/config",
+            "//etc/passwd",
+            "/C:/Windows",
+            "/a\\b",
+            "/%00",
+            "/%zz",
+            "relative",
+        ] {
+            assert_eq!(checked_path(bad), None, "{bad}");
+        }
+        assert_eq!(checked_path("/").as_deref(), Some("index.html"));
+        assert_eq!(
+            checked_path("/models/tinycnn.onnx?x=1").as_deref(),
+            Some("models/tinycnn.onnx")
+        );
+        assert_eq!(
+            checked_path("/lessons/sv.md#top").as_deref(),
+            Some("lessons/sv.md")
+        );
+    }
+
+    #[test]
+    fn files_come_with_their_type_cache_policy_and_isolation() {
+        let b = bundle();
+        let r = respond(&b, "GET", "/lab-0123456789abcdef_bg.wasm", "");
+        assert_eq!(r.status, 200);
+        assert_eq!(header(&r, "Content-Type"), Some("application/wasm"));
+        assert_eq!(
+            header(&r, "Cache-Control"),
+            Some("public, max-age=31536000, immutable")
+        );
+        assert_eq!(
+            header(&r, "Cross-Origin-Opener-Policy"),
+            Some("same-origin")
+        );
+        assert_eq!(
+            header(&r, "Cross-Origin-Embedder-Policy"),
+            Some("require-corp")
+        );
+        let w = respond(&b, "GET", "/worker_bg.wasm", "");
+        assert_eq!(
+            header(&w, "Cache-Control"),
+            Some("no-cache"),
+            "unhashed names are revalidated"
+        );
+        assert_eq!(
+            header(
+                &respond(&b, "GET", "/models/tinycnn.onnx", ""),
+                "Content-Type"
+            ),
+            Some("application/octet-stream")
+        );
+    }
+
+    #[test]
+    fn precompressed_twins_are_chosen_by_accept_encoding() {
+        let b = bundle();
+        let br = respond(&b, "GET", "/", "gzip, deflate, br");
+        assert_eq!(
+            (header(&br, "Content-Encoding"), &*br.body),
+            (Some("br"), &b"BR"[..])
+        );
+        let gz = respond(&b, "GET", "/", "gzip");
+        assert_eq!(
+            (header(&gz, "Content-Encoding"), &*gz.body),
+            (Some("gzip"), &b"GZ"[..])
+        );
+        let plain = respond(&b, "GET", "/", "br;q=0, identity");
+        assert_eq!(
+            (header(&plain, "Content-Encoding"), &*plain.body),
+            (None, &b"<html>lab</html>"[..])
+        );
+        assert_eq!(header(&plain, "Vary"), Some("Accept-Encoding"));
+    }
+
+    #[test]
+    fn only_reading_is_allowed() {
+        let b = bundle();
+        assert_eq!(respond(&b, "POST", "/", "").status, 405);
+        assert_eq!(respond(&b, "PUT", "/x", "").status, 405);
+        assert_eq!(respond(&b, "GET", "/missing.js", "").status, 404);
+        assert_eq!(respond(&b, "GET", "/../etc/passwd", "").status, 400);
+        let head = respond(&b, "HEAD", "/", "");
+        assert_eq!((head.status, head.body.len()), (200, 0));
+        assert_eq!(header(&head, "Content-Length"), Some("16"));
+    }
+}

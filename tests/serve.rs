@@ -1,0 +1,219 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! `piedge serve` over real HTTP on a loopback port: headers, MIME types,
+//! precompressed files, a 404, and attempts to read outside the bundle.
+
+mod common;
+
+use common::piedge;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &std::path::Path) -> Server {
+    let bin = assert_cmd::cargo::cargo_bin("piedge");
+    let mut child = Command::new(bin)
+        .args(["serve", "--port", "0", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("serve prints its address").unwrap();
+        if let Some(rest) = line.trim().strip_prefix("http://127.0.0.1:") {
+            break rest.trim_end_matches('/').parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, port }
+}
+
+/// Sends `request` verbatim (so paths reach the server exactly as written)
+/// and returns (status, headers in lower case, body).
+fn raw(port: u16, request: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header block");
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let body = buf[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body)
+}
+
+fn get(port: u16, path: &str, extra: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    raw(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\r\n"),
+    )
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(dist.join("models")).unwrap();
+    std::fs::write(dist.join("index.html"), "<!DOCTYPE html><title>lab</title>").unwrap();
+    std::fs::write(dist.join("index.html.br"), b"brotli-bytes").unwrap();
+    std::fs::write(dist.join("index.html.gz"), b"gzip-bytes").unwrap();
+    std::fs::write(
+        dist.join("lab-0123456789abcdef_bg.wasm"),
+        b"\0asm\x01\0\0\0",
+    )
+    .unwrap();
+    std::fs::write(dist.join("worker.js"), "importScripts()").unwrap();
+    std::fs::write(dist.join("models/tinycnn.onnx"), b"onnx").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "outside the bundle").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path().join("secret.txt"), dist.join("link.txt")).unwrap();
+    dir
+}
+
+#[test]
+fn serves_the_bundle_with_isolation_types_and_compression() {
+    let dir = fixture();
+    let server = start(&dir.path().join("dist"));
+
+    let (status, h, body) = get(server.port, "/", "Accept-Encoding: gzip, deflate, br\r\n");
+    assert_eq!(status, 200);
+    assert_eq!(header(&h, "content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(header(&h, "content-encoding"), Some("br"));
+    assert_eq!(body, b"brotli-bytes");
+    assert_eq!(
+        header(&h, "cross-origin-opener-policy"),
+        Some("same-origin")
+    );
+    assert_eq!(
+        header(&h, "cross-origin-embedder-policy"),
+        Some("require-corp")
+    );
+    assert_eq!(
+        header(&h, "cross-origin-resource-policy"),
+        Some("same-origin")
+    );
+    assert_eq!(header(&h, "x-content-type-options"), Some("nosniff"));
+    assert_eq!(header(&h, "cache-control"), Some("no-cache"));
+    assert!(header(&h, "content-security-policy")
+        .unwrap()
+        .contains("'wasm-unsafe-eval'"));
+
+    let (_, h, body) = get(server.port, "/index.html", "Accept-Encoding: gzip\r\n");
+    assert_eq!(
+        (header(&h, "content-encoding"), body.as_slice()),
+        (Some("gzip"), &b"gzip-bytes"[..])
+    );
+    let (_, h, body) = get(server.port, "/index.html", "");
+    assert_eq!(
+        (header(&h, "content-encoding"), body.as_slice()),
+        (None, &b"<!DOCTYPE html><title>lab</title>"[..])
+    );
+
+    let (status, h, _) = get(server.port, "/lab-0123456789abcdef_bg.wasm", "");
+    assert_eq!(status, 200);
+    assert_eq!(header(&h, "content-type"), Some("application/wasm"));
+    assert_eq!(
+        header(&h, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(
+        header(&get(server.port, "/worker.js", "").1, "content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert_eq!(get(server.port, "/models/tinycnn.onnx", "").2, b"onnx");
+
+    let (status, h, body) = raw(
+        server.port,
+        "HEAD /models/tinycnn.onnx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(
+        (status, header(&h, "content-length"), body.len()),
+        (200, Some("4"), 0)
+    );
+}
+
+#[test]
+fn refuses_what_is_not_a_file_of_the_bundle() {
+    let dir = fixture();
+    let server = start(&dir.path().join("dist"));
+    assert_eq!(get(server.port, "/missing.js", "").0, 404);
+    for attempt in [
+        "/../secret.txt",
+        "/models/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/..%2fsecret.txt",
+        "/%2e%2e%5csecret.txt",
+        "//etc/passwd",
+    ] {
+        let (status, _, body) = get(server.port, attempt, "");
+        assert!(status == 400 || status == 404, "{attempt}: {status}");
+        assert!(
+            !String::from_utf8_lossy(&body).contains("outside the bundle"),
+            "{attempt}"
+        );
+    }
+    // A link inside the bundle that points outside it is not followed.
+    assert_eq!(get(server.port, "/link.txt", "").0, 404);
+    // Read-only: no uploads, no other methods.
+    let (status, h, _) = raw(
+        server.port,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!((status, header(&h, "allow")), (405, Some("GET, HEAD")));
+    let (status, _, _) = raw(
+        server.port,
+        "PUT /x.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    );
+    assert!(status == 405 || status == 413, "{status}");
+    assert!(!dir.path().join("dist/x.txt").exists());
+}
+
+#[test]
+fn without_a_built_lab_it_says_how_to_build_one() {
+    let empty = tempfile::tempdir().unwrap();
+    piedge()
+        .args(["serve", "--port", "0", "--dir"])
+        .arg(empty.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("scripts/build-web"));
+    // A debug build carries no bundle.
+    if cfg!(debug_assertions) {
+        piedge()
+            .args(["serve", "--port", "0"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("no web lab built in"));
+    }
+}
