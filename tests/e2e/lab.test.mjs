@@ -374,3 +374,27 @@ test("a static host without headers under a sub-path: the service worker isolate
         await plain.close();
     }
 });
+
+test("piedge serve: the classroom server serves the built lab, isolated", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(PIEDGE, ["serve", "--port", "0", "--dir", DIST], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+        const url = await new Promise((resolve, reject) => {
+            let out = "";
+            child.stdout.on("data", (d) => {
+                out += d;
+                const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+                if (m) resolve(m[0]);
+            });
+            child.on("exit", (code) => reject(new Error(`piedge serve exited with ${code}`)));
+        });
+        const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=5", { url });
+        assert.equal(await page.evaluate(() => window.crossOriginIsolated), true);
+        await waitForModel(page, "tinycnn.onnx");
+        await runAndWait(page);
+        assert.deepEqual(page.errors, []);
+        await context.close();
+    } finally {
+        child.kill();
+    }
+});
