@@ -27,6 +27,8 @@ pub mod stats;
 pub mod sysinfo;
 
 #[cfg(feature = "tract")]
+pub mod kernels;
+#[cfg(feature = "tract")]
 pub mod model;
 #[cfg(feature = "tract")]
 pub mod zoo;

@@ -4,8 +4,10 @@
 //!    (one numeric input, known operators, weights inside the file), fix the
 //!    input to batch 1 and analyse it into a typed graph. Also builds the
 //!    [`ModelCard`].
-//! 2. [`LoadedModel::optimise`]: tract's graph optimisation (declutter, then
-//!    lowering to its kernels), or nothing, to show what it buys.
+//! 2. [`LoadedModel::optimise`]: tract's graph optimisation (declutter, the
+//!    project's own kernels swapped in where they apply — see
+//!    [`crate::kernels`] — then lowering the rest to tract's kernels), or
+//!    nothing, to show what it buys.
 //! 3. [`OptimisedModel::into_runnable`]: an execution plan and its state,
 //!    with the input tensor prepared once and reused by every run.
 //!
@@ -14,6 +16,8 @@
 use crate::bench::Inference;
 use crate::card::{onnx_type_name, ModelCard, TensorInfo};
 use crate::fakedata;
+use crate::kernels::Rewritten;
+pub use crate::plan::Kernels;
 use prost::Message;
 use std::collections::BTreeMap;
 use tract_onnx::pb;
@@ -159,6 +163,8 @@ pub struct OptimisedModel {
     pub input: InputSpec,
     pub plan: Plan,
     typed: TypedModel,
+    /// What the project's kernels replaced.
+    pub rewritten: Rewritten,
 }
 
 /// Step 3's result: ready to run, again and again.
@@ -166,6 +172,8 @@ pub struct Runnable {
     pub card: ModelCard,
     pub input_spec: InputSpec,
     pub plan: Plan,
+    /// What the project's kernels replaced.
+    pub rewritten: Rewritten,
     state: TypedSimpleState,
     /// The inputs runs cycle through: one for fake data, one per batch of
     /// images for `--data-path`.
@@ -262,23 +270,34 @@ pub fn load(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel,
 }
 
 impl LoadedModel {
-    /// Step 2: optimise (or not) the typed graph.
+    /// Step 2: optimise (or not) the typed graph, with the project's kernels.
     pub fn optimise(self, plan: Plan) -> Result<OptimisedModel, ModelError> {
-        let typed = match plan {
-            Plan::Optimized => self
-                .typed
-                .into_optimized()
-                .map_err(|e| ModelError::Optimise {
-                    name: self.card.name.clone(),
-                    detail: format!("{e:#}"),
-                })?,
-            Plan::Unoptimized => self.typed,
+        self.optimise_with(plan, Kernels::default())
+    }
+
+    /// Step 2 with a choice of kernels (the benchmarks compare them).
+    pub fn optimise_with(self, plan: Plan, kernels: Kernels) -> Result<OptimisedModel, ModelError> {
+        let err = |e: TractError| ModelError::Optimise {
+            name: self.card.name.clone(),
+            detail: format!("{e:#}"),
+        };
+        let (typed, rewritten) = match plan {
+            Plan::Optimized => {
+                let mut typed = self.typed.into_decluttered().map_err(err)?;
+                let rewritten = match kernels {
+                    Kernels::Piedge => crate::kernels::rewrite(&mut typed).map_err(err)?,
+                    Kernels::Tract => Rewritten::default(),
+                };
+                (typed.into_optimized().map_err(err)?, rewritten)
+            }
+            Plan::Unoptimized => (self.typed, Rewritten::default()),
         };
         Ok(OptimisedModel {
             card: self.card,
             input: self.input,
             plan,
             typed,
+            rewritten,
         })
     }
 
@@ -307,6 +326,7 @@ impl OptimisedModel {
             card: self.card,
             input_spec: self.input,
             plan: self.plan,
+            rewritten: self.rewritten,
             state,
             inputs: vec![tvec!(input.into_tvalue())],
             next_input: 0,
@@ -353,6 +373,83 @@ impl Runnable {
     }
 }
 
+/// Where the time of an inference goes: one node of the planned graph.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct NodeTime {
+    pub name: String,
+    /// The operator as tract names it ("OptMatMul", "PiEdgeDepthwiseConv", ...).
+    pub op: String,
+    /// Mean milliseconds per inference.
+    pub ms: f64,
+}
+
+impl Runnable {
+    /// Runs `runs` inferences timing every node on `clock`; nodes in plan
+    /// order. The clock reads add a little to each node, so the sum is a bit
+    /// more than a plain inference takes: use it for shares, not totals.
+    pub fn profile<C: crate::clock::Clock + ?Sized>(
+        &mut self,
+        runs: usize,
+        clock: &C,
+    ) -> Result<Vec<NodeTime>, ModelError> {
+        let mut times: Vec<Option<NodeTime>> = Vec::new();
+        for _ in 0..runs.max(1) {
+            let input = self.inputs[0].clone();
+            let eval =
+                |ctx: &tract_onnx::tract_core::plan::EvalContext<'_>,
+                 state: Option<&mut (dyn tract_onnx::tract_core::ops::OpState + 'static)>,
+                 node: &TypedNode,
+                 input: TVec<TValue>|
+                 -> TractResult<TVec<TValue>> {
+                    let t0 = clock.now_ms();
+                    let out = tract_onnx::tract_core::plan::eval(ctx, state, node, input);
+                    let dt = clock.now_ms() - t0;
+                    if times.len() <= node.id {
+                        times.resize(node.id + 1, None);
+                    }
+                    let slot = times[node.id].get_or_insert_with(|| NodeTime {
+                        name: node.name.clone(),
+                        op: node.op().name().to_string(),
+                        ms: 0.0,
+                    });
+                    slot.ms += dt;
+                    out
+                };
+            self.state
+                .run_plan_with_eval(input, eval)
+                .map_err(|e| ModelError::Run(format!("{e:#}")))?;
+        }
+        let order = self.state.plan().order_without_consts().to_vec();
+        Ok(order
+            .into_iter()
+            .filter_map(|id| times.get(id).cloned().flatten())
+            .map(|mut t| {
+                t.ms /= runs.max(1) as f64;
+                t
+            })
+            .collect())
+    }
+
+    /// Mean milliseconds per inference of a bare loop of `runs` inferences
+    /// after `warmup`, timed once around the whole loop: the reference the
+    /// benchmark's per-run timing is checked against (no measurement overhead).
+    pub fn bare_loop_ms<C: crate::clock::Clock + ?Sized>(
+        &mut self,
+        warmup: usize,
+        runs: usize,
+        clock: &C,
+    ) -> Result<f64, ModelError> {
+        for _ in 0..warmup {
+            self.run_once()?;
+        }
+        let t0 = clock.now_ms();
+        for _ in 0..runs {
+            self.run_once()?;
+        }
+        Ok((clock.now_ms() - t0) / runs.max(1) as f64)
+    }
+}
+
 impl Inference for Runnable {
     type Error = ModelError;
 
@@ -375,13 +472,14 @@ pub fn prepare<C: crate::clock::Clock + ?Sized>(
     bytes: &[u8],
     opts: &LoadOptions,
     plan: Plan,
+    kernels: Kernels,
     seed: u64,
     clock: &C,
 ) -> Result<(Runnable, crate::report::PipelineTimings), ModelError> {
     let t0 = clock.now_ms();
     let loaded = load(name, bytes, opts)?;
     let t1 = clock.now_ms();
-    let optimised = loaded.optimise(plan)?;
+    let optimised = loaded.optimise_with(plan, kernels)?;
     let t2 = clock.now_ms();
     let input = optimised.input.fake_tensor(seed)?;
     let runnable = optimised.into_runnable(input)?;

@@ -30,3 +30,46 @@ impl Plan {
         }
     }
 }
+
+/// Whose kernels run the operators the project has its own for (depthwise
+/// convolution, max pooling; see `kernels`). Everything else is tract's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kernels {
+    /// PiEdge Lab's SIMD kernels where they apply (the default).
+    #[default]
+    Piedge,
+    /// tract's own kernels throughout, to compare.
+    Tract,
+}
+
+impl Kernels {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernels::Piedge => "piedge",
+            Kernels::Tract => "tract",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Kernels> {
+        match s {
+            "piedge" => Some(Kernels::Piedge),
+            "tract" => Some(Kernels::Tract),
+            _ => None,
+        }
+    }
+}
+
+/// The result of comparing the project's kernels with tract's own operators
+/// on random shapes (`kernels::check`), for every instruction set tried.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SelfCheck {
+    /// Instruction sets tried, e.g. `["scalar", "avx2+fma"]`.
+    pub isas: Vec<String>,
+    pub depthwise_cases: usize,
+    pub max_pool_cases: usize,
+    /// Largest |ours − tract| over every output value compared.
+    pub max_abs_error: f32,
+    /// Output values compared.
+    pub values: usize,
+}

@@ -217,3 +217,58 @@ fn without_a_built_lab_it_says_how_to_build_one() {
             .stderr(predicates::str::contains("no web lab built in"));
     }
 }
+
+#[test]
+fn lan_mode_listens_everywhere_and_prints_the_addresses() {
+    let dir = fixture();
+    let bin = assert_cmd::cargo::cargo_bin("piedge");
+    let mut child = Command::new(bin)
+        .args(["serve", "--lan", "--port", "0", "--dir"])
+        .arg(dir.path().join("dist"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let stop = line.starts_with("Stop with Ctrl-C");
+        printed.push(line);
+        if stop {
+            break;
+        }
+    }
+    let server = Server { child, port: 0 };
+    let urls: Vec<&String> = printed
+        .iter()
+        .filter(|l| l.trim().starts_with("http://"))
+        .collect();
+    let local = urls
+        .iter()
+        .find(|u| u.contains("127.0.0.1"))
+        .expect("the loopback address is listed");
+    let port: u16 = local
+        .trim()
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    // Bound to every interface, so loopback reaches it too.
+    assert_eq!(get(port, "/", "").0, 200);
+    // With a network interface, its address comes first, with a QR code.
+    if urls.len() > 1 {
+        assert!(
+            printed
+                .iter()
+                .any(|l| l.starts_with("Scan to open http://")),
+            "{printed:?}"
+        );
+        assert!(
+            printed
+                .iter()
+                .any(|l| l.contains('█') || l.contains('▀') || l.contains('▄')),
+            "a QR code is drawn"
+        );
+    }
+    drop(server);
+}

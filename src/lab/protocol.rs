@@ -5,7 +5,7 @@
 use crate::bench::{Measurements, Phase};
 use crate::card::ModelCard;
 use crate::clock::TimerResolution;
-use crate::plan::Plan;
+use crate::plan::{Plan, SelfCheck};
 use crate::report::PipelineTimings;
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,12 @@ pub enum ToWorker {
     },
     /// Stop the current run after the inference in progress.
     Cancel { request: u64 },
+    /// Compare the project's kernels with tract's on `cases` random shapes.
+    SelfCheck {
+        request: u64,
+        cases: usize,
+        seed: u64,
+    },
     /// Deliberately crash the worker (tests check that the page survives).
     Crash,
 }
@@ -71,6 +77,10 @@ pub enum FromWorker {
         timer: TimerResolution,
         inferences_per_sample: usize,
         pipeline: PipelineTimings,
+    },
+    SelfChecked {
+        request: u64,
+        result: Result<SelfCheck, String>,
     },
     Failed {
         request: u64,

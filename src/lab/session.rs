@@ -123,6 +123,7 @@ fn csv_report(file: &str, latencies: Vec<f64>) -> BenchmarkReport {
             version: unknown(),
             tool: "latency.csv".into(),
             tool_version: unknown(),
+            kernels: None,
         },
         timer: None,
         generated: String::new(),

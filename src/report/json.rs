@@ -173,12 +173,14 @@ fn legacy_engine(sys: &Value) -> EngineInfo {
             tool: "piedge_edukit.benchmark (Python)".into(),
             tool_version: str_field(sys, "piedge_edukit_version")
                 .unwrap_or_else(|| "unknown".into()),
+            kernels: None,
         },
         None => EngineInfo {
             name: "unknown".into(),
             version: "unknown".into(),
             tool: "unknown".into(),
             tool_version: "unknown".into(),
+            kernels: None,
         },
     }
 }

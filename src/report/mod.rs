@@ -132,6 +132,10 @@ pub struct EngineInfo {
     /// The program that ran it, "piedge" or "piedge-lab (browser)".
     pub tool: String,
     pub tool_version: String,
+    /// Whose kernels ran the operators PiEdge Lab has its own for
+    /// ("piedge" or "tract"); absent in older and imported reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernels: Option<String>,
 }
 
 impl EngineInfo {
@@ -141,6 +145,14 @@ impl EngineInfo {
             version: crate::TRACT_VERSION.into(),
             tool: tool.into(),
             tool_version: crate::VERSION.into(),
+            kernels: None,
+        }
+    }
+
+    pub fn with_kernels(self, kernels: crate::plan::Kernels) -> EngineInfo {
+        EngineInfo {
+            kernels: Some(kernels.name().into()),
+            ..self
         }
     }
 }
@@ -264,6 +276,7 @@ pub(crate) mod fixtures {
                 version: "0.23.9".into(),
                 tool: "piedge".into(),
                 tool_version: "0.1.0".into(),
+                kernels: None,
             },
             timer: Some(TimerResolution {
                 clock: "std::time::Instant".into(),

@@ -20,18 +20,22 @@ const TYPES = {
     ".png": "image/png",
 };
 
-/** Starts serving `root` on a free loopback port; resolves to {url, close}. */
-export function serve(root, { isolate = true, prefix = "/" } = {}) {
+/** Starts serving `root` on a free loopback port; resolves to {url, close}.
+ * `mounts` maps further URL prefixes to directories (the peer benchmark
+ * serves onnxruntime-web's files beside the lab). */
+export function serve(root, { isolate = true, prefix = "/", mounts = {} } = {}) {
     const server = http.createServer((req, res) => {
         const url = new URL(req.url, "http://localhost");
         if (!url.pathname.startsWith(prefix)) {
             res.writeHead(404).end("not found");
             return;
         }
-        let rel = decodeURIComponent(url.pathname.slice(prefix.length));
+        const mount = Object.keys(mounts).find((m) => url.pathname.startsWith(m));
+        const base = mount ? mounts[mount] : root;
+        let rel = decodeURIComponent(url.pathname.slice(mount ? mount.length : prefix.length));
         if (rel === "" || rel.endsWith("/")) rel += "index.html";
-        const file = path.resolve(root, rel);
-        if (!file.startsWith(path.resolve(root) + path.sep)) {
+        const file = path.resolve(base, rel);
+        if (!file.startsWith(path.resolve(base) + path.sep)) {
             res.writeHead(403).end("forbidden");
             return;
         }

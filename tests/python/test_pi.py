@@ -83,6 +83,11 @@ class PiBuildsUnderQemu(unittest.TestCase):
         self.assertTrue(summary.rstrip().splitlines()[-1].startswith("median_ms: "))
         self.assertTrue((reports / "latency_plot.png").read_bytes().startswith(b"\x89PNG"))
 
+        # The project's kernels against tract's own operators on this CPU
+        # (NEON on aarch64, the scalar loops on armv7).
+        out = piedge("self-check", "--cases", "60")
+        self.assertRegex(out, r"^ok: 60 depthwise convolutions and 60 max pools match tract's operators with scalar"
+                              + (" and neon" if arch == "aarch64" else " \\("))
         for model in ("tinycnn", "mobilenetv2"):
             x = np.random.default_rng(11).uniform(-1, 1, (1, 3, 64, 64)).astype(np.float32)
             np.save(self.tmp / "x.npy", x)

@@ -13,7 +13,7 @@ use piedge::lab::lesson::Lesson;
 use piedge::lab::protocol::{FromWorker, ToWorker, WorkerEnv};
 use piedge::lab::session::{self, RunRecord, RunSource, Series};
 use piedge::lab::{Lang, UrlState};
-use piedge::plan::Plan;
+use piedge::plan::{Kernels, Plan, SelfCheck};
 use piedge::report::{
     BenchmarkReport, EngineInfo, ModelSummary, PipelineTimings, ReportConfig, ReportContext,
 };
@@ -21,6 +21,9 @@ use piedge::stats::StatsOptions;
 use piedge::sysinfo::SystemInfo;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Random shapes per operator in the engine panel's kernel self-check.
+const SELF_CHECK_CASES: usize = 40;
 
 /// Where a model came from.
 #[derive(Clone, Debug, PartialEq)]
@@ -128,6 +131,11 @@ pub struct Lab {
     pub questions: RwSignal<HashMap<String, QuestionState>>,
     pub cold_run: RwSignal<Option<String>>,
     pub projector: RwSignal<bool>,
+    /// The last kernel self-check: still running (`None` inside), or its result.
+    pub self_check: RwSignal<Option<Option<Result<SelfCheck, String>>>>,
+    /// The latest model choice: a fetch or file read that finishes after a
+    /// newer choice was made is dropped, so the newer choice wins.
+    latest_choice: RwSignal<u64>,
     next_id: RwSignal<u64>,
 }
 
@@ -191,8 +199,24 @@ impl Lab {
             questions: RwSignal::new(HashMap::new()),
             cold_run: RwSignal::new(None),
             projector: RwSignal::new(false),
+            self_check: RwSignal::new(None),
+            latest_choice: RwSignal::new(0),
             next_id: RwSignal::new(1),
         }
+    }
+
+    /// Asks the worker to compare the project's kernels with tract's on
+    /// random shapes, with every instruction set the browser runs.
+    pub fn run_self_check(self) {
+        if self.self_check.with_untracked(|c| matches!(c, Some(None))) {
+            return;
+        }
+        self.self_check.set(Some(None));
+        client::send(&ToWorker::SelfCheck {
+            request: self.id(),
+            cases: SELF_CHECK_CASES,
+            seed: 0,
+        });
     }
 
     fn id(&self) -> u64 {
@@ -300,8 +324,13 @@ impl Lab {
         }) {
             return;
         }
+        let choice = self.choose();
         leptos::task::spawn_local(async move {
-            match dom::fetch_bytes(&format!("models/{name}.onnx")).await {
+            let fetched = dom::fetch_bytes(&format!("models/{name}.onnx")).await;
+            if !self.still_chosen(choice) {
+                return;
+            }
+            match fetched {
                 Ok(bytes) => self.load_model(
                     format!("bundled:{name}"),
                     format!("{name}.onnx"),
@@ -311,6 +340,17 @@ impl Lab {
                 Err(e) => self.notify(format!("{name}.onnx: {e}"), true),
             }
         });
+    }
+
+    /// Starts a model choice; see `latest_choice`.
+    fn choose(&self) -> u64 {
+        let choice = self.id();
+        self.latest_choice.set(choice);
+        choice
+    }
+
+    fn still_chosen(&self, choice: u64) -> bool {
+        self.latest_choice.get_untracked() == choice
     }
 
     /// Hands a model to the worker; it becomes active when the worker has
@@ -337,9 +377,14 @@ impl Lab {
 
     /// A file the student chose or dropped.
     pub fn load_file(self, file: web_sys::File) {
+        let choice = self.choose();
         leptos::task::spawn_local(async move {
             let name = file.name();
-            match dom::read_file(&file).await {
+            let read = dom::read_file(&file).await;
+            if !self.still_chosen(choice) {
+                return;
+            }
+            match read {
                 Ok(bytes) => {
                     let key = format!("file:{name}:{}:{:016x}", bytes.len(), fnv1a(&bytes));
                     self.load_model(key, name, ModelSource::File, bytes);
@@ -484,6 +529,9 @@ impl Lab {
                         m.loaded_plans.clear();
                     }
                 });
+                if self.self_check.with_untracked(|c| matches!(c, Some(None))) {
+                    self.self_check.set(Some(Some(Err(message.clone()))));
+                }
                 self.notify(format!("{} ({message})", ui.worker_restarted), true);
             }
         }
@@ -581,6 +629,9 @@ impl Lab {
                 self.finish_run(live, measurements, timer, inferences_per_sample, pipeline);
                 self.next_job();
             }
+            FromWorker::SelfChecked { result, .. } => {
+                self.self_check.set(Some(Some(result)));
+            }
             FromWorker::Failed { request, message } => {
                 let was_pending = self
                     .pending
@@ -630,7 +681,7 @@ impl Lab {
         };
         let context = ReportContext {
             system_info: browser_system_info(env.as_ref()),
-            engine: EngineInfo::tract("piedge-lab (browser)"),
+            engine: EngineInfo::tract("piedge-lab (browser)").with_kernels(Kernels::Piedge),
             timer: Some(timer),
             generated: dom::local_timestamp(),
             model: Some(ModelSummary {

@@ -265,6 +265,31 @@ pub fn Environment() -> impl IntoView {
                     <td id="env-simd">{move || lab.env.with(|e| e.as_ref().map(|e| yes_no(e.simd)).unwrap_or("…"))}</td>
                 </tr>
                 <tr>
+                    <th>{move || ui().kernels}</th>
+                    <td>
+                        <button id="self-check" class="secondary" on:click=move |_| lab.run_self_check()
+                            disabled=move || lab.env.with(|e| e.is_none()) || lab.self_check.with(|c| matches!(c, Some(None)))>
+                            {move || ui().self_check}
+                        </button>
+                        " "
+                        <span id="self-check-result" role="status">
+                            {move || lab.self_check.with(|c| match c {
+                                None => String::new(),
+                                Some(None) => ui().self_check_running.to_string(),
+                                Some(Some(Ok(r))) => format!(
+                                    "✓ {} + {} {} ({}; max |Δ| {:.1e})",
+                                    r.depthwise_cases,
+                                    r.max_pool_cases,
+                                    ui().self_check_matches,
+                                    r.isas.join(", "),
+                                    r.max_abs_error
+                                ),
+                                Some(Some(Err(e))) => format!("{} {e}", ui().self_check_failed),
+                            })}
+                        </span>
+                    </td>
+                </tr>
+                <tr>
                     <th>{move || ui().cores}</th>
                     <td>{dom::hardware_concurrency().map_or("?".to_string(), |n| n.to_string())}</td>
                 </tr>

@@ -32,6 +32,74 @@ pub enum Command {
     Models(ModelsArgs),
     /// Serve the web lab to a classroom (cross-origin isolated, read-only).
     Serve(ServeArgs),
+    /// Show where an inference's time goes, operator by operator.
+    Profile(ProfileArgs),
+    /// Check PiEdge Lab's own kernels against tract's operators on this CPU.
+    SelfCheck(SelfCheckArgs),
+    /// Time a bare inference loop (the reference for measurement overhead).
+    #[command(hide = true)]
+    BareLoop(BareLoopArgs),
+}
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum KernelsArg {
+    /// PiEdge Lab's SIMD kernels for depthwise convolution and max pooling
+    #[default]
+    Piedge,
+    /// tract's own kernels for everything
+    Tract,
+}
+
+impl From<KernelsArg> for piedge::plan::Kernels {
+    fn from(k: KernelsArg) -> Self {
+        match k {
+            KernelsArg::Piedge => piedge::plan::Kernels::Piedge,
+            KernelsArg::Tract => piedge::plan::Kernels::Tract,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ProfileArgs {
+    #[arg(long, value_name = "FILE")]
+    pub model_path: PathBuf,
+    /// Untimed runs first.
+    #[arg(long, default_value = "10", value_parser = count, allow_hyphen_values = true)]
+    pub warmup: usize,
+    /// Profiled runs (times are averaged over them).
+    #[arg(long, default_value = "100", value_parser = positive, allow_hyphen_values = true)]
+    pub runs: usize,
+    #[arg(long, value_enum, default_value_t = KernelsArg::Piedge)]
+    pub kernels: KernelsArg,
+    #[arg(long)]
+    pub unoptimized: bool,
+    /// How many of the slowest nodes to list.
+    #[arg(long, default_value = "12", value_parser = count)]
+    pub top: usize,
+    /// Print the profile as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SelfCheckArgs {
+    /// Random shapes per operator.
+    #[arg(long, default_value = "50", value_parser = positive, allow_hyphen_values = true)]
+    pub cases: usize,
+    #[arg(long, default_value = "0", value_parser = seed, allow_hyphen_values = true)]
+    pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct BareLoopArgs {
+    #[arg(long, value_name = "FILE")]
+    pub model_path: PathBuf,
+    #[arg(long, default_value = "1", value_parser = count)]
+    pub warmup: usize,
+    #[arg(long, default_value = "3", value_parser = positive)]
+    pub runs: usize,
+    #[arg(long, value_enum, default_value_t = KernelsArg::Piedge)]
+    pub kernels: KernelsArg,
 }
 
 #[derive(Args, Debug)]
@@ -87,6 +155,9 @@ pub struct BenchArgs {
     /// Run the analysed graph without tract's optimisation.
     #[arg(long)]
     pub unoptimized: bool,
+    /// Whose kernels run depthwise convolutions and max pools.
+    #[arg(long, value_enum, default_value_t = KernelsArg::Piedge)]
+    pub kernels: KernelsArg,
     /// Batch size (fixes a symbolic batch dimension).
     #[arg(long, default_value = "1", value_parser = count, allow_hyphen_values = true)]
     pub batch_size: usize,
@@ -149,6 +220,9 @@ pub struct PredictArgs {
     pub save_input: Option<PathBuf>,
     #[arg(long)]
     pub unoptimized: bool,
+    /// Whose kernels run depthwise convolutions and max pools.
+    #[arg(long, value_enum, default_value_t = KernelsArg::Piedge)]
+    pub kernels: KernelsArg,
     #[arg(long, default_value = "1", value_parser = count, allow_hyphen_values = true)]
     pub batch_size: usize,
     /// Print the output as JSON.

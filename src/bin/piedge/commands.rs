@@ -2,7 +2,8 @@
 //! file reads first and file writes last.
 
 use crate::args::{
-    BenchArgs, Cli, Command, InfoArgs, ModelsArgs, PercentileArg, PredictArgs, ServeArgs,
+    BareLoopArgs, BenchArgs, Cli, Command, InfoArgs, ModelsArgs, PercentileArg, PredictArgs,
+    ProfileArgs, SelfCheckArgs, ServeArgs,
 };
 use crate::{files, host};
 use anyhow::{bail, Context, Result};
@@ -26,7 +27,124 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Predict(a) => predict(a),
         Command::Models(a) => models(a),
         Command::Serve(a) => serve(a),
+        Command::Profile(a) => profile(a),
+        Command::SelfCheck(a) => self_check(a),
+        Command::BareLoop(a) => bare_loop(a),
     }
+}
+
+fn profile(a: ProfileArgs) -> Result<()> {
+    let bytes = files::read_model(&a.model_path)?;
+    let name = file_name(&a.model_path);
+    let plan = if a.unoptimized {
+        Plan::Unoptimized
+    } else {
+        Plan::Optimized
+    };
+    let clock = SystemClock::new();
+    let (mut runnable, _) = model::prepare(
+        &name,
+        &bytes,
+        &LoadOptions::default(),
+        plan,
+        a.kernels.into(),
+        0,
+        &clock,
+    )?;
+    for _ in 0..a.warmup {
+        piedge::bench::Inference::run_once(&mut runnable)?;
+    }
+    let nodes = runnable.profile(a.runs, &clock)?;
+    let total: f64 = nodes.iter().map(|n| n.ms).sum();
+    let mut by_op: Vec<(String, usize, f64)> = Vec::new();
+    for n in &nodes {
+        match by_op.iter_mut().find(|(op, _, _)| *op == n.op) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 += n.ms;
+            }
+            None => by_op.push((n.op.clone(), 1, n.ms)),
+        }
+    }
+    by_op.sort_by(|a, b| b.2.total_cmp(&a.2));
+    if a.json {
+        let ops: Vec<_> = by_op
+            .iter()
+            .map(|(op, count, ms)| serde_json::json!({"op": op, "nodes": count, "ms": ms, "share": ms / total}))
+            .collect();
+        let out = serde_json::json!({
+            "model": name,
+            "plan": plan.name(),
+            "kernels": piedge::plan::Kernels::from(a.kernels).name(),
+            "runs": a.runs,
+            "total_ms": total,
+            "ops": ops,
+            "nodes": nodes,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!(
+        "{name}: {} plan, {} kernels, {} runs, {total:.3} ms per inference in {} nodes",
+        plan.name(),
+        piedge::plan::Kernels::from(a.kernels).name(),
+        a.runs,
+        nodes.len()
+    );
+    println!(
+        "\n{:<28} {:>6} {:>10} {:>7}",
+        "operator", "nodes", "ms", "share"
+    );
+    for (op, count, ms) in &by_op {
+        println!(
+            "{op:<28} {count:>6} {ms:>10.4} {:>6.1}%",
+            100.0 * ms / total
+        );
+    }
+    let mut slowest: Vec<_> = nodes.iter().collect();
+    slowest.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+    println!("\n{:<44} {:<28} {:>10}", "slowest nodes", "operator", "ms");
+    for n in slowest.iter().take(a.top) {
+        let name: String = n.name.chars().take(44).collect();
+        println!("{name:<44} {:<28} {:>10.4}", n.op, n.ms);
+    }
+    println!("\n(Timing each node adds a little to each; read shares, not totals.)");
+    Ok(())
+}
+
+fn self_check(a: SelfCheckArgs) -> Result<()> {
+    let r = piedge::kernels::check::self_check(a.cases, a.seed)
+        .map_err(|e| anyhow::anyhow!("the kernels disagree with tract: {e:#}"))?;
+    println!(
+        "ok: {} depthwise convolutions and {} max pools match tract's operators with {} \
+         ({} values, largest difference {:.2e})",
+        r.depthwise_cases,
+        r.max_pool_cases,
+        r.isas.join(" and "),
+        r.values,
+        r.max_abs_error
+    );
+    Ok(())
+}
+
+fn bare_loop(a: BareLoopArgs) -> Result<()> {
+    let bytes = files::read_model(&a.model_path)?;
+    let clock = SystemClock::new();
+    let (mut runnable, _) = model::prepare(
+        &file_name(&a.model_path),
+        &bytes,
+        &LoadOptions::default(),
+        Plan::Optimized,
+        a.kernels.into(),
+        0,
+        &clock,
+    )?;
+    let mean_ms = runnable.bare_loop_ms(a.warmup, a.runs, &clock)?;
+    println!(
+        "{}",
+        serde_json::json!({ "mean_ms": mean_ms, "runs": a.runs })
+    );
+    Ok(())
 }
 
 fn serve(a: ServeArgs) -> Result<()> {
@@ -86,7 +204,9 @@ fn bench(a: BenchArgs) -> Result<()> {
         batch_size: a.batch_size,
         ..Default::default()
     };
-    let (mut runnable, pipeline) = model::prepare(&name, &bytes, &opts, plan, a.seed, &clock)?;
+    let kernels: piedge::plan::Kernels = a.kernels.into();
+    let (mut runnable, pipeline) =
+        model::prepare(&name, &bytes, &opts, plan, kernels, a.seed, &clock)?;
     let input_desc = match &a.data_path {
         Some(dir) => {
             let (inputs, n_images) = image_inputs(dir, &runnable)?;
@@ -104,6 +224,13 @@ fn bench(a: BenchArgs) -> Result<()> {
             runnable.input_spec.shape,
             plan.name()
         );
+        let r = runnable.rewritten;
+        if r.depthwise + r.max_pools > 0 {
+            println!(
+                "PiEdge kernels: {} depthwise convolutions ({} activations fused), {} max pools",
+                r.depthwise, r.fused_clamps, r.max_pools
+            );
+        }
         println!(
             "Loaded in {:.1} ms, optimised in {:.1} ms, planned in {:.1} ms",
             pipeline.load_ms, pipeline.optimise_ms, pipeline.make_runnable_ms
@@ -185,7 +312,7 @@ fn bench(a: BenchArgs) -> Result<()> {
         },
         ReportContext {
             system_info,
-            engine: EngineInfo::tract("piedge"),
+            engine: EngineInfo::tract("piedge").with_kernels(kernels),
             timer: Some(timer),
             generated: host::timestamp(),
             model: Some(card),
@@ -351,7 +478,7 @@ fn predict(a: PredictArgs) -> Result<()> {
     } else {
         Plan::Optimized
     };
-    let optimised = model::load(&name, &bytes, &opts)?.optimise(plan)?;
+    let optimised = model::load(&name, &bytes, &opts)?.optimise_with(plan, a.kernels.into())?;
     let spec = optimised.input.clone();
     let (input, fed) = if let Some(path) = &a.input {
         let arr = NpyArray::from_bytes(&files::read_file(path, "input array")?)

@@ -29,13 +29,18 @@ pub fn system_info() -> SystemInfo {
                 .map(|v| v.trim_matches('"').to_string())
         })
     });
-    let pi_model = read("/proc/device-tree/model").filter(|m| !m.is_empty());
-    let device = pi_model.clone().unwrap_or_else(|| "PC/Laptop".to_string());
+    // A Raspberry Pi names itself in the device tree; elsewhere the CPU's
+    // name is the best description of the machine.
+    let cpu = read("/proc/cpuinfo").and_then(|c| cpu_model(&c));
+    let device = read("/proc/device-tree/model")
+        .filter(|m| !m.is_empty())
+        .or_else(|| cpu.clone())
+        .unwrap_or_else(|| "PC/Laptop".to_string());
     let (freq, freq_min, freq_max) = cpu_freq_mhz();
     SystemInfo {
         platform,
         device,
-        cpu_model: read("/proc/cpuinfo").and_then(|c| cpu_model(&c)),
+        cpu_model: cpu,
         arch,
         os: pretty.unwrap_or_else(|| std::env::consts::OS.to_string()),
         cpu_count: std::thread::available_parallelism().ok().map(|n| n.get()),

@@ -95,6 +95,14 @@ fn handle(msg: ToWorker) {
                 }
             }
         }),
+        ToWorker::SelfCheck {
+            request,
+            cases,
+            seed,
+        } => post(&FromWorker::SelfChecked {
+            request,
+            result: piedge::kernels::check::self_check(cases, seed).map_err(|e| format!("{e:#}")),
+        }),
         ToWorker::Crash => panic!("crash requested by the page (a test of worker recovery)"),
     }
 }

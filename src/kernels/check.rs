@@ -1,0 +1,242 @@
+//! A self-check of the project's kernels against tract's own operators, on
+//! random shapes (strides 1–3, dilation, asymmetric padding, channel counts
+//! that are not multiples of any vector width, batch 1 and 2), for every
+//! instruction set this machine runs. It lives in the library, not only in
+//! tests, so it runs wherever the kernels do: natively in `cargo test`,
+//! in the Raspberry Pi binaries under qemu (`piedge self-check`) and in the
+//! browser's worker with wasm SIMD.
+
+use super::simd::{with_isa, Isa};
+pub use crate::plan::SelfCheck;
+use crate::rng::SplitMix64;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::*;
+use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec, PoolSpec};
+use tract_onnx::tract_core::ops::math;
+use tract_onnx::tract_core::ops::nn::DataFormat;
+
+/// One random window op: shapes and parameters.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub batch: Option<usize>,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub k: (usize, usize),
+    pub stride: (usize, usize),
+    pub dilation: (usize, usize),
+    pub pad_before: (usize, usize),
+    pub pad_after: (usize, usize),
+    pub clamp: (Option<f32>, Option<f32>),
+}
+
+impl Case {
+    /// A random case with at least one output position.
+    pub fn random(r: &mut SplitMix64) -> Case {
+        loop {
+            let k = (1 + r.below(5), 1 + r.below(5));
+            let dilation = (1 + r.below(2), 1 + r.below(2));
+            let case = Case {
+                batch: [None, Some(1), Some(2)][r.below(3)],
+                c: [2, 3, 5, 8, 13, 17, 32][r.below(7)],
+                h: 1 + r.below(20),
+                w: 1 + r.below(40),
+                k,
+                stride: (1 + r.below(3), 1 + r.below(3)),
+                dilation,
+                // Padding below the kernel's extent, as exporters produce.
+                pad_before: (r.below(k.0), r.below(k.1)),
+                pad_after: (r.below(k.0), r.below(k.1)),
+                clamp: match r.below(3) {
+                    0 => (None, None),
+                    1 => (Some(0.0), None),
+                    _ => (Some(0.0), Some(0.5)),
+                },
+            };
+            let span = |i: usize, p: usize, q: usize, k: usize, d: usize| {
+                (i + p + q) as isize - ((k - 1) * d + 1) as isize
+            };
+            if span(case.h, case.pad_before.0, case.pad_after.0, k.0, dilation.0) >= 0
+                && span(case.w, case.pad_before.1, case.pad_after.1, k.1, dilation.1) >= 0
+            {
+                return case;
+            }
+        }
+    }
+
+    fn shape(&self) -> TVec<usize> {
+        let mut s = tvec![self.c, self.h, self.w];
+        if let Some(n) = self.batch {
+            s.insert(0, n);
+        }
+        s
+    }
+
+    fn pool_spec(&self) -> PoolSpec {
+        PoolSpec {
+            data_format: if self.batch.is_some() {
+                DataFormat::NCHW
+            } else {
+                DataFormat::CHW
+            },
+            kernel_shape: tvec![self.k.0, self.k.1],
+            padding: PaddingSpec::Explicit(
+                tvec![self.pad_before.0, self.pad_before.1],
+                tvec![self.pad_after.0, self.pad_after.1],
+            ),
+            dilations: Some(tvec![self.dilation.0, self.dilation.1]),
+            strides: Some(tvec![self.stride.0, self.stride.1]),
+            input_channels: self.c,
+            output_channels: self.c,
+        }
+    }
+
+    /// A typed graph of tract's depthwise `Conv` (then `Max`/`Min` for the
+    /// clamp) with random weights.
+    pub fn depthwise_model(&self, r: &mut SplitMix64) -> TractResult<TypedModel> {
+        let mut m = TypedModel::default();
+        let x = m.add_source("x", f32::fact(self.shape()))?;
+        let kernel = random_tensor(r, &[self.c, 1, self.k.0, self.k.1])?;
+        let bias = random_tensor(r, &[self.c])?;
+        let kernel = m.add_const("kernel", kernel)?;
+        let bias = m.add_const("bias", bias)?;
+        let conv = Conv {
+            pool_spec: self.pool_spec(),
+            kernel_fmt: KernelFormat::OIHW,
+            group: self.c,
+            q_params: None,
+        };
+        let mut y = m.wire_node("conv", conv, &[x, kernel, bias])?[0];
+        let rank = self.shape().len();
+        if let Some(lo) = self.clamp.0 {
+            let k = m.add_const("lo", tensor0(lo).broadcast_into_rank(rank)?)?;
+            y = m.wire_node("relu", math::max(), &[y, k])?[0];
+        }
+        if let Some(hi) = self.clamp.1 {
+            let k = m.add_const("hi", tensor0(hi).broadcast_into_rank(rank)?)?;
+            y = m.wire_node("relu6", math::min(), &[y, k])?[0];
+        }
+        m.select_output_outlets(&[y])?;
+        Ok(m)
+    }
+
+    /// A typed graph of tract's `MaxPool`.
+    pub fn max_pool_model(&self) -> TractResult<TypedModel> {
+        let mut m = TypedModel::default();
+        let x = m.add_source("x", f32::fact(self.shape()))?;
+        let pool = MaxPool {
+            pool_spec: self.pool_spec(),
+            with_index_outputs: None,
+        };
+        let y = m.wire_node("pool", pool, &[x])?[0];
+        m.select_output_outlets(&[y])?;
+        Ok(m)
+    }
+
+    pub fn input(&self, r: &mut SplitMix64) -> TractResult<Tensor> {
+        random_tensor(r, &self.shape())
+    }
+}
+
+fn random_tensor(r: &mut SplitMix64, shape: &[usize]) -> TractResult<Tensor> {
+    let n = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|_| r.next_f32() * 2.0 - 1.0).collect();
+    Ok(Tensor::from_shape(shape, &v)?)
+}
+
+fn run(model: TypedModel, input: &Tensor) -> TractResult<Tensor> {
+    let plan = model.into_runnable()?;
+    let out = plan.run(tvec![input.clone().into_tvalue()])?;
+    Ok(out[0].clone().into_tensor())
+}
+
+/// Largest absolute difference, or an error naming the first mismatch.
+fn compare(what: &str, case: &Case, ours: &Tensor, theirs: &Tensor) -> TractResult<f32> {
+    ensure!(
+        ours.shape() == theirs.shape(),
+        "{what} {case:?}: shape {:?}, tract {:?}",
+        ours.shape(),
+        theirs.shape()
+    );
+    let a = ours.try_as_plain_ram()?;
+    let b = theirs.try_as_plain_ram()?;
+    let mut worst = 0f32;
+    for (i, (x, y)) in a
+        .as_slice::<f32>()?
+        .iter()
+        .zip(b.as_slice::<f32>()?)
+        .enumerate()
+    {
+        if x == y {
+            continue; // also equal infinities (an all-padding max window)
+        }
+        let err = (x - y).abs();
+        ensure!(
+            err <= 1e-4 * (1.0 + y.abs()),
+            "{what} {case:?}: value {i} is {x}, tract says {y}"
+        );
+        worst = worst.max(err);
+    }
+    Ok(worst)
+}
+
+/// Runs `model` as tract plans it and rewritten with the project's kernels
+/// under each instruction set; returns the largest difference and the
+/// number of values compared.
+fn check_one(
+    case: &Case,
+    what: &str,
+    model: TypedModel,
+    input: &Tensor,
+    isas: &[Isa],
+    replaced: impl Fn(&super::Rewritten) -> bool,
+) -> TractResult<(f32, usize)> {
+    let theirs = run(model.clone().into_optimized()?, input)?;
+    let mut ours = model.into_decluttered()?;
+    let done = super::rewrite(&mut ours)?;
+    ensure!(replaced(&done), "{what} {case:?}: not replaced ({done:?})");
+    let plan = ours.into_optimized()?.into_runnable()?;
+    let mut worst = 0f32;
+    let mut values = 0;
+    for &isa in isas {
+        let out = with_isa(isa, || plan.run(tvec![input.clone().into_tvalue()]))?;
+        let err = compare(&format!("{what}[{}]", isa.name()), case, &out[0], &theirs)?;
+        worst = worst.max(err);
+        values += theirs.len();
+    }
+    Ok((worst, values))
+}
+
+/// Compares `cases` random depthwise convolutions and as many max pools
+/// with tract's, through the graph rewrite and with each instruction set
+/// directly. Deterministic for a seed.
+pub fn self_check(cases: usize, seed: u64) -> TractResult<SelfCheck> {
+    let mut r = SplitMix64::new(seed);
+    let isas = Isa::available();
+    let mut report = SelfCheck {
+        isas: isas.iter().map(|i| i.name().to_string()).collect(),
+        ..SelfCheck::default()
+    };
+    for _ in 0..cases {
+        let case = Case::random(&mut r);
+        let model = case.depthwise_model(&mut r)?;
+        let input = case.input(&mut r)?;
+        let worst = check_one(&case, "depthwise", model, &input, &isas, |d| {
+            d.depthwise == 1
+        })?;
+        report.depthwise_cases += 1;
+        report.max_abs_error = report.max_abs_error.max(worst.0);
+        report.values += worst.1;
+
+        let case = Case::random(&mut r);
+        let model = case.max_pool_model()?;
+        let input = case.input(&mut r)?;
+        let worst = check_one(&case, "max_pool", model, &input, &isas, |d| {
+            d.max_pools == 1
+        })?;
+        report.max_pool_cases += 1;
+        report.max_abs_error = report.max_abs_error.max(worst.0);
+        report.values += worst.1;
+    }
+    Ok(report)
+}

@@ -1,0 +1,15 @@
+//! PiEdge Lab's own kernels for the operators tract is slowest at on the
+//! lesson models, swapped into the typed graph through tract's public API
+//! before tract plans the rest (see [`rewrite`]).
+//!
+//! - [`simd`]: the two inner loops, per instruction set;
+//! - [`ops`]: the operators ([`ops::DepthwiseConv`], [`ops::MaxPool2d`]);
+//! - [`rewrite`]: finds the nodes they replace and patches them in;
+//! - [`check`]: compares them with tract's own operators on random shapes.
+
+pub mod check;
+pub mod ops;
+mod rewrite;
+pub mod simd;
+
+pub use rewrite::{rewrite, Rewritten};

@@ -1,0 +1,363 @@
+//! The project's own tract operators: a depthwise 2-D convolution (bias and
+//! a following clamp fused in) and a 2-D max pool, both on channel-first
+//! `f32` data (`N, C, H, W` or `C, H, W`).
+//!
+//! Both use one layout trick. For a stride of `s`, the zero-padded input
+//! plane of a channel is split into `s × s` *phase planes* (rows and columns
+//! taken modulo the stride), each `R × Q` values. In phase-plane
+//! coordinates every kernel tap reads a contiguous run of memory for a
+//! whole band of outputs, at stride 1, with no bounds checks: the output
+//! `(oy, ox)` is computed at index `oy · Q + ox` of a "wide" row-major grid
+//! whose `Q − OW` extra columns are scratch and dropped. So a convolution
+//! becomes `kh · kw` shifted multiply-adds over `OH · Q` contiguous values
+//! (one call of [`simd::weighted_taps`]), and a pool the same with `max`.
+//!
+//! Per evaluation the scratch is filled once with the padding value (0, or
+//! the lowest float for max); each channel then overwrites the same interior positions,
+//! so the padding stays in place.
+
+// The one `unsafe` here: tract's uninitialised output tensor, entirely
+// overwritten before it is read.
+#![allow(unsafe_code)]
+
+use super::simd::{self, Isa, Tap};
+use std::cell::RefCell;
+use std::sync::Arc;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::*;
+
+/// Where a 2-D sliding window reads, for one channel plane.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Geometry {
+    pub h: usize,
+    pub w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub stride: (usize, usize),
+    pub dilation: (usize, usize),
+    /// Padding rows above and columns left of the input.
+    pub pad: (usize, usize),
+    pub oh: usize,
+    pub ow: usize,
+}
+
+impl Geometry {
+    /// Rows of a phase plane: enough for every output row plus the deepest
+    /// tap, plus one so the wide grid's scratch columns stay in bounds.
+    fn plane_rows(&self) -> usize {
+        self.oh + (self.kh - 1) * self.dilation.0 / self.stride.0 + 1
+    }
+
+    /// Columns of a phase plane (and of the wide output grid).
+    fn plane_cols(&self) -> usize {
+        self.ow + (self.kw - 1) * self.dilation.1 / self.stride.1
+    }
+
+    fn plane_len(&self) -> usize {
+        self.plane_rows() * self.plane_cols()
+    }
+
+    /// Values in all phase planes of one channel.
+    pub fn scratch_len(&self) -> usize {
+        self.stride.0 * self.stride.1 * self.plane_len()
+    }
+
+    /// Length of the wide output grid.
+    pub fn wide_len(&self) -> usize {
+        self.oh * self.plane_cols()
+    }
+
+    /// Where each tap (row-major over the kernel) starts in the scratch.
+    pub fn tap_offsets(&self) -> Vec<usize> {
+        let (sh, sw) = self.stride;
+        let (dh, dw) = self.dilation;
+        let q = self.plane_cols();
+        let mut v = Vec::with_capacity(self.kh * self.kw);
+        for ky in 0..self.kh {
+            for kx in 0..self.kw {
+                let (y, x) = (ky * dh, kx * dw);
+                let plane = (y % sh) * sw + x % sw;
+                v.push(plane * self.plane_len() + (y / sh) * q + x / sw);
+            }
+        }
+        v
+    }
+
+    /// For each column phase `px`: the first input column landing in it, its
+    /// phase-plane column, and how many input columns land there.
+    fn column_targets(&self) -> Vec<(usize, usize, usize)> {
+        let (_, sw) = self.stride;
+        let q = self.plane_cols();
+        (0..sw)
+            .map(|px| {
+                // Input columns ic with (ic + pad) % sw == px.
+                let first = (px + sw - self.pad.1 % sw) % sw;
+                if first >= self.w {
+                    return (0, 0, 0);
+                }
+                let q0 = (first + self.pad.1) / sw;
+                let available = (self.w - first).div_ceil(sw);
+                (first, q0, available.min(q.saturating_sub(q0)))
+            })
+            .collect()
+    }
+
+    /// Copies one channel's `h × w` plane into the scratch's phase planes.
+    fn scatter(
+        &self,
+        isa: Isa,
+        plane: &[f32],
+        scratch: &mut [f32],
+        columns: &[(usize, usize, usize)],
+    ) {
+        let (sh, sw) = self.stride;
+        let (q, rows) = (self.plane_cols(), self.plane_rows());
+        for (iy, row) in plane.chunks_exact(self.w).enumerate() {
+            let pr = iy + self.pad.0;
+            if pr / sh >= rows {
+                break;
+            }
+            let base = (pr % sh) * sw * self.plane_len() + (pr / sh) * q;
+            if sw == 1 {
+                // Contiguous: one copy of the columns that fit.
+                let first = self.pad.1;
+                let n = self.w.min(q.saturating_sub(first));
+                scratch[base + first..][..n].copy_from_slice(&row[..n]);
+            } else {
+                // Each phase plane takes every `sw`-th column: a strided copy.
+                for (px, &(first, q0, n)) in columns.iter().enumerate() {
+                    let dst = &mut scratch[base + px * self.plane_len() + q0..][..n];
+                    if sw == 2 {
+                        simd::take_every_second(isa, dst, &row[first..]);
+                    } else {
+                        for (d, x) in dst.iter_mut().zip(row[first..].iter().step_by(sw)) {
+                            *d = *x;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies the valid columns of the wide grid into an `oh × ow` plane.
+    fn gather(&self, wide: &[f32], out: &mut [f32]) {
+        let q = self.plane_cols();
+        for (dst, src) in out.chunks_exact_mut(self.ow).zip(wide.chunks(q)) {
+            dst.copy_from_slice(&src[..self.ow]);
+        }
+    }
+
+    /// Output shape for an input of `shape` (`[N,] C, H, W`).
+    fn output_shape<D: Clone + From<usize>>(&self, shape: &[D]) -> TVec<D> {
+        let mut s: TVec<D> = shape.into();
+        let r = s.len();
+        s[r - 2] = self.oh.into();
+        s[r - 1] = self.ow.into();
+        s
+    }
+}
+
+thread_local! {
+    /// Phase planes and wide grid, grown to the largest layer once per thread.
+    static SCRATCH: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Runs `per_channel(channel_index, scratch, wide)` over every channel plane
+/// of `input` (`[N,] C, H, W`), writing `[N,] C, OH, OW`.
+fn for_each_plane(
+    isa: Isa,
+    geo: &Geometry,
+    input: TValue,
+    fill: f32,
+    mut per_channel: impl FnMut(usize, &[f32], &mut [f32]),
+) -> TractResult<TVec<TValue>> {
+    let shape = input.shape().to_vec();
+    ensure!(
+        shape.len() >= 3,
+        "expected [N,] C, H, W input, got {shape:?}"
+    );
+    let r = shape.len();
+    ensure!(
+        shape[r - 2] == geo.h && shape[r - 1] == geo.w,
+        "input {shape:?} does not match the kernel's {}x{} plane",
+        geo.h,
+        geo.w
+    );
+    let channels = shape[r - 3];
+    let view = input.try_as_plain_ram()?;
+    let x = view.as_slice::<f32>()?;
+    let out_shape = geo.output_shape(&shape);
+    let mut output = unsafe { Tensor::uninitialized::<f32>(&out_shape)? };
+    {
+        let mut out_view = output.try_as_plain_ram_mut()?;
+        let y = out_view.as_slice_mut::<f32>()?;
+        let columns = geo.column_targets();
+        SCRATCH.with_borrow_mut(|(scratch, wide)| {
+            scratch.clear();
+            scratch.resize(geo.scratch_len(), fill);
+            wide.resize(geo.wide_len(), 0.0);
+            let planes_in = x.chunks_exact(geo.h * geo.w);
+            let planes_out = y.chunks_exact_mut(geo.oh * geo.ow);
+            for (i, (plane, out)) in planes_in.zip(planes_out).enumerate() {
+                geo.scatter(isa, plane, scratch, &columns);
+                per_channel(i % channels, scratch, wide);
+                geo.gather(wide, out);
+            }
+        });
+    }
+    Ok(tvec!(output.into_tvalue()))
+}
+
+fn output_fact(geo: &Geometry, input: &TypedFact) -> TractResult<TVec<TypedFact>> {
+    ensure!(input.datum_type == f32::datum_type(), "f32 input expected");
+    let shape: TVec<TDim> = input.shape.iter().cloned().collect();
+    ensure!(shape.len() >= 3, "expected [N,] C, H, W input");
+    Ok(tvec!(f32::fact(geo.output_shape(&shape))))
+}
+
+/// Depthwise convolution: every channel convolved with its own `kh × kw`
+/// kernel, plus its bias, clamped to `[lo, hi]` (a fused ReLU or ReLU6).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DepthwiseConv {
+    pub geo: Geometry,
+    /// `[C, kh · kw]`, row-major.
+    pub weights: Arc<Vec<f32>>,
+    pub bias: Arc<Vec<f32>>,
+    pub clamp: (f32, f32),
+}
+
+impl Eq for DepthwiseConv {}
+
+impl DepthwiseConv {
+    pub fn channels(&self) -> usize {
+        self.bias.len()
+    }
+
+    /// Evaluates on `input` with the given instruction set (tests pin it).
+    pub fn eval_with(&self, isa: Isa, input: TValue) -> TractResult<TVec<TValue>> {
+        let offsets = self.geo.tap_offsets();
+        let k = offsets.len();
+        let channels = self.channels();
+        let mut taps: Vec<Tap> = offsets
+            .iter()
+            .map(|&offset| Tap {
+                offset,
+                weight: 0.0,
+            })
+            .collect();
+        ensure!(
+            input.shape().len() >= 3 && input.shape()[input.rank() - 3] == channels,
+            "input {:?} does not have {channels} channels",
+            input.shape()
+        );
+        for_each_plane(isa, &self.geo, input, 0.0, |c, scratch, wide| {
+            for (t, &w) in taps.iter_mut().zip(&self.weights[c * k..][..k]) {
+                t.weight = w;
+            }
+            simd::weighted_taps(
+                isa,
+                wide,
+                scratch,
+                &taps,
+                self.bias[c],
+                self.clamp.0,
+                self.clamp.1,
+            );
+        })
+    }
+}
+
+impl Op for DepthwiseConv {
+    fn name(&self) -> StaticName {
+        "PiEdgeDepthwiseConv".into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        Ok(vec![format!(
+            "{} ch, {:?}, clamp {:?}, {}",
+            self.channels(),
+            self.geo,
+            self.clamp,
+            Isa::best().name()
+        )])
+    }
+
+    fn validation(&self) -> Validation {
+        Validation::Rounding
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for DepthwiseConv {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        self.eval_with(Isa::current(), input)
+    }
+}
+
+impl TypedOp for DepthwiseConv {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        output_fact(&self.geo, inputs[0])
+    }
+
+    fn cost(&self, inputs: &[&TypedFact]) -> TractResult<TVec<(Cost, TDim)>> {
+        let outputs = self.geo.oh * self.geo.ow * self.geo.kh * self.geo.kw * self.channels();
+        let batch = if inputs[0].rank() == 4 {
+            inputs[0].shape[0].clone()
+        } else {
+            1.into()
+        };
+        Ok(tvec!((Cost::FMA(f32::datum_type()), batch * outputs)))
+    }
+
+    as_op!();
+}
+
+/// 2-D max pool over each channel plane; padding never wins.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MaxPool2d {
+    pub geo: Geometry,
+}
+
+impl MaxPool2d {
+    pub fn eval_with(&self, isa: Isa, input: TValue) -> TractResult<TVec<TValue>> {
+        let offsets = self.geo.tap_offsets();
+        // Padding is the lowest finite value, as tract pads: a window made only
+        // of padding (possible with dilation) gives f32::MIN, not -inf.
+        for_each_plane(isa, &self.geo, input, f32::MIN, |_, scratch, wide| {
+            simd::max_taps(isa, wide, scratch, &offsets);
+        })
+    }
+}
+
+impl Op for MaxPool2d {
+    fn name(&self) -> StaticName {
+        "PiEdgeMaxPool".into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        Ok(vec![format!("{:?}, {}", self.geo, Isa::best().name())])
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for MaxPool2d {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        self.eval_with(Isa::current(), input)
+    }
+}
+
+impl TypedOp for MaxPool2d {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        output_fact(&self.geo, inputs[0])
+    }
+
+    as_op!();
+}

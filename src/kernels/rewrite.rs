@@ -1,0 +1,212 @@
+//! Swaps the project's operators into a decluttered tract graph:
+//!
+//! - a `Conv` with `group == input channels == output channels` (depthwise),
+//!   channel-first `f32`, 2-D, constant kernel and bias, becomes a
+//!   [`DepthwiseConv`], taking along the `Max`/`Min` with a constant that
+//!   follow it (how tract expresses ONNX `Relu` and `Clip`, i.e. ReLU6);
+//! - a `MaxPool` on channel-first `f32` 2-D data without index output
+//!   becomes a [`MaxPool2d`].
+//!
+//! Anything else is left to tract. The graph must be decluttered first
+//! (constants folded, padding merged into the convolutions).
+
+use super::ops::{DepthwiseConv, Geometry, MaxPool2d};
+use std::sync::Arc;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
+use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PoolSpec};
+
+/// What [`rewrite`] replaced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rewritten {
+    pub depthwise: usize,
+    /// Clamps (`Max`/`Min` nodes) fused into the depthwise convolutions.
+    pub fused_clamps: usize,
+    pub max_pools: usize,
+}
+
+/// Replaces what the project has kernels for; returns what it replaced.
+pub fn rewrite(model: &mut TypedModel) -> TractResult<Rewritten> {
+    let mut done = Rewritten::default();
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        if let Some(conv) = node.op_as::<Conv>() {
+            if let Some((op, last, fused)) = depthwise(model, node, conv)? {
+                replace(model, id, op, last)?;
+                done.depthwise += 1;
+                done.fused_clamps += fused;
+            }
+        } else if let Some(pool) = node.op_as::<MaxPool>() {
+            if pool.with_index_outputs.is_none() {
+                if let Some(geo) = geometry(model, node, &pool.pool_spec)? {
+                    replace(model, id, MaxPool2d { geo }, OutletId::new(id, 0))?;
+                    done.max_pools += 1;
+                }
+            }
+        }
+    }
+    if done != Rewritten::default() {
+        // Drops the replaced nodes.
+        model.compact()?;
+    }
+    Ok(done)
+}
+
+/// Wires `op` on the input of node `id` and moves every reader of `last`
+/// (the output of the node, or of the last clamp fused into it) onto it.
+fn replace<O: TypedOp>(
+    model: &mut TypedModel,
+    id: usize,
+    op: O,
+    last: OutletId,
+) -> TractResult<()> {
+    let mut patch = TypedModelPatch::default();
+    let input = patch.tap_model(model, model.node(id).inputs[0])?;
+    let name = format!("{}.piedge", model.node(id).name);
+    let wire = patch.wire_node(name, op, &[input])?[0];
+    patch.shunt_outside(model, last, wire)?;
+    patch.apply(model)
+}
+
+/// The sliding-window geometry of a channel-first 2-D `f32` window op with a
+/// concrete input, or `None` when the project's kernels do not cover it.
+fn geometry(
+    model: &TypedModel,
+    node: &TypedNode,
+    spec: &PoolSpec,
+) -> TractResult<Option<Geometry>> {
+    let fact = model.outlet_fact(node.inputs[0])?;
+    let Some(shape) = fact.shape.as_concrete() else {
+        return Ok(None);
+    };
+    if fact.datum_type != f32::datum_type()
+        || spec.data_format.c_is_last()
+        || spec.rank() != 2
+        || shape.len() != 2 + spec.data_format.has_n() as usize + 1
+    {
+        return Ok(None);
+    }
+    let hw = &shape[shape.len() - 2..];
+    let padded = spec.computed_padding(hw);
+    let (strides, dilations) = (spec.strides(), spec.dilations());
+    let geo = Geometry {
+        h: hw[0],
+        w: hw[1],
+        kh: spec.kernel_shape[0],
+        kw: spec.kernel_shape[1],
+        stride: (strides[0], strides[1]),
+        dilation: (dilations[0], dilations[1]),
+        pad: (padded[0].pad_before, padded[1].pad_before),
+        oh: padded[0].convoluted,
+        ow: padded[1].convoluted,
+    };
+    if geo.oh == 0
+        || geo.ow == 0
+        || geo.kh == 0
+        || geo.kw == 0
+        || geo.stride.0 == 0
+        || geo.stride.1 == 0
+    {
+        return Ok(None);
+    }
+    Ok(Some(geo))
+}
+
+fn constant(model: &TypedModel, outlet: OutletId) -> TractResult<Option<Vec<f32>>> {
+    let fact = model.outlet_fact(outlet)?;
+    let Some(k) = fact.konst.as_ref() else {
+        return Ok(None);
+    };
+    if k.datum_type() != f32::datum_type() {
+        return Ok(None);
+    }
+    Ok(Some(k.try_as_plain_ram()?.as_slice::<f32>()?.to_vec()))
+}
+
+/// A depthwise conv as a [`DepthwiseConv`], the outlet it replaces (after
+/// fused clamps) and how many clamps it took.
+fn depthwise(
+    model: &TypedModel,
+    node: &TypedNode,
+    conv: &Conv,
+) -> TractResult<Option<(DepthwiseConv, OutletId, usize)>> {
+    let c = conv.input_channels();
+    if conv.q_params.is_some()
+        || conv.group < 2
+        || conv.group != c
+        || conv.output_channels() != c
+        || conv.kernel_fmt != KernelFormat::OIHW
+        || node.inputs.len() != 3
+    {
+        return Ok(None);
+    }
+    let Some(geo) = geometry(model, node, &conv.pool_spec)? else {
+        return Ok(None);
+    };
+    let (Some(weights), Some(bias)) = (
+        constant(model, node.inputs[1])?,
+        constant(model, node.inputs[2])?,
+    ) else {
+        return Ok(None);
+    };
+    if weights.len() != c * geo.kh * geo.kw {
+        return Ok(None);
+    }
+    let bias = match bias.len() {
+        n if n == c => bias,
+        1 => vec![bias[0]; c],
+        _ => return Ok(None),
+    };
+    let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
+    let mut last = OutletId::new(node.id, 0);
+    let mut fused = 0;
+    while let Some((next, op, bound)) = clamp_after(model, last)? {
+        match op {
+            "Max" => lo = lo.max(bound),
+            _ => hi = hi.min(bound),
+        }
+        last = next;
+        fused += 1;
+    }
+    let op = DepthwiseConv {
+        geo,
+        weights: Arc::new(weights),
+        bias: Arc::new(bias),
+        clamp: (lo, hi),
+    };
+    Ok(Some((op, last, fused)))
+}
+
+/// If `outlet`'s only reader is a `Max` or `Min` with a uniform constant
+/// that keeps the shape, that node's output, its name and the constant.
+fn clamp_after(
+    model: &TypedModel,
+    outlet: OutletId,
+) -> TractResult<Option<(OutletId, &'static str, f32)>> {
+    let succs = &model.node(outlet.node).outputs[outlet.slot].successors;
+    if succs.len() != 1 || model.output_outlets()?.contains(&outlet) {
+        return Ok(None);
+    }
+    let next = model.node(succs[0].node);
+    let Some(bin) = next.op_as::<TypedBinOp>() else {
+        return Ok(None);
+    };
+    let op = match bin.0.name() {
+        "Max" => "Max",
+        "Min" => "Min",
+        _ => return Ok(None),
+    };
+    if next.inputs.len() != 2 || bin.1.is_some() {
+        return Ok(None);
+    }
+    let other = next.inputs[1 - succs[0].slot];
+    let Some(k) = constant(model, other)? else {
+        return Ok(None);
+    };
+    let same_shape =
+        model.outlet_fact(OutletId::new(next.id, 0))?.shape == model.outlet_fact(outlet)?.shape;
+    if k.is_empty() || k.iter().any(|v| *v != k[0] || v.is_nan()) || !same_shape {
+        return Ok(None);
+    }
+    Ok(Some((OutletId::new(next.id, 0), op, k[0])))
+}

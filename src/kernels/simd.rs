@@ -1,0 +1,508 @@
+//! The two loops every project kernel reduces to, written once per
+//! instruction set:
+//!
+//! - [`weighted_taps`]: `out[i] = clamp(bias + Σₜ wₜ · src[offₜ + i])`, a
+//!   depthwise convolution over a prepared input (see `ops`);
+//! - [`max_taps`]: `out[i] = maxₜ src[offₜ + i]`, a max pool likewise.
+//!
+//! Each has a scalar version and explicit SIMD versions for x86-64 (AVX2 +
+//! FMA, chosen at run time), aarch64 (NEON, every 64-bit Pi has it) and
+//! wasm32 (simd128, compiled in when the target feature is on). 32-bit ARM
+//! uses the scalar loops: Rust's NEON intrinsics for it are not stable.
+//!
+//! The crate denies `unsafe`; this module is one of the two places allowed
+//! it: SIMD intrinsics and unchecked loads, behind a bounds check per call.
+#![allow(unsafe_code)]
+
+/// One kernel tap: where its input starts and its weight.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tap {
+    pub offset: usize,
+    pub weight: f32,
+}
+
+/// An instruction set the loops are written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Avx2Fma,
+    #[cfg(target_arch = "aarch64")]
+    Neon,
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    Simd128,
+}
+
+thread_local! {
+    static FORCED: std::cell::Cell<Option<Isa>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with the kernels on this thread using `isa` (tests and the
+/// self-check compare instruction sets through whole plans this way).
+pub fn with_isa<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
+    let previous = FORCED.replace(Some(isa));
+    let r = f();
+    FORCED.set(previous);
+    r
+}
+
+impl Isa {
+    /// The set the kernels use now: [`Isa::best`] unless [`with_isa`] says otherwise.
+    pub fn current() -> Isa {
+        FORCED.get().unwrap_or_else(Isa::best)
+    }
+
+    /// The fastest set this machine runs.
+    pub fn best() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return Isa::Avx2Fma;
+        }
+        #[cfg(target_arch = "aarch64")]
+        return Isa::Neon;
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        return Isa::Simd128;
+        #[allow(unreachable_code)]
+        Isa::Scalar
+    }
+
+    /// Every set this machine runs, scalar first (tests compare them).
+    pub fn available() -> Vec<Isa> {
+        let mut v = vec![Isa::Scalar];
+        if Isa::best() != Isa::Scalar {
+            v.push(Isa::best());
+        }
+        v
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Scalar => "scalar",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => "avx2+fma",
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => "neon",
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => "simd128",
+        }
+    }
+}
+
+fn check_bounds(out_len: usize, src_len: usize, offsets: impl Iterator<Item = usize>) {
+    for off in offsets {
+        assert!(
+            off + out_len <= src_len,
+            "tap at {off} reads {out_len} values past a source of {src_len}"
+        );
+    }
+}
+
+/// `out[i] = min(max(bias + Σₜ wₜ · src[offₜ + i], lo), hi)`.
+///
+/// Panics if a tap would read past `src`.
+pub fn weighted_taps(
+    isa: Isa,
+    out: &mut [f32],
+    src: &[f32],
+    taps: &[Tap],
+    bias: f32,
+    lo: f32,
+    hi: f32,
+) {
+    check_bounds(out.len(), src.len(), taps.iter().map(|t| t.offset));
+    // SAFETY: every tap's reads were checked against `src` above, and each
+    // variant is only reachable when `Isa::best` found its instructions.
+    unsafe {
+        match isa {
+            Isa::Scalar => weighted_scalar(out, src, taps, bias, lo, hi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => x86::weighted(out, src, taps, bias, lo, hi),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::weighted(out, src, taps, bias, lo, hi),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => wasm::weighted(out, src, taps, bias, lo, hi),
+        }
+    }
+}
+
+/// `out[i] = maxₜ src[offₜ + i]`; `offsets` must not be empty.
+///
+/// Panics if an offset would read past `src`.
+pub fn max_taps(isa: Isa, out: &mut [f32], src: &[f32], offsets: &[usize]) {
+    assert!(!offsets.is_empty(), "a max pool needs at least one tap");
+    check_bounds(out.len(), src.len(), offsets.iter().copied());
+    // SAFETY: as in `weighted_taps`.
+    unsafe {
+        match isa {
+            Isa::Scalar => max_scalar(out, src, offsets),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => x86::max(out, src, offsets),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::max(out, src, offsets),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => wasm::max(out, src, offsets),
+        }
+    }
+}
+
+/// `dst[i] = src[2 · i]` for every `i < dst.len()`: the stride-2 column
+/// split of a phase-plane scatter.
+///
+/// Panics if `src` is too short.
+pub fn take_every_second(isa: Isa, dst: &mut [f32], src: &[f32]) {
+    let n = dst.len();
+    if n == 0 {
+        return;
+    }
+    assert!(
+        2 * (n - 1) < src.len(),
+        "{n} values at stride 2 need {} inputs, got {}",
+        2 * n - 1,
+        src.len()
+    );
+    // SAFETY: reads stay below src.len(), checked above and per block below.
+    unsafe {
+        match isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => x86::every_second(dst, src),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::every_second(dst, src),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => wasm::every_second(dst, src),
+            _ => every_second_scalar(dst, src, 0),
+        }
+    }
+}
+
+fn every_second_scalar(dst: &mut [f32], src: &[f32], from: usize) {
+    for (d, s) in dst[from..]
+        .iter_mut()
+        .zip(src[2 * from..].iter().step_by(2))
+    {
+        *d = *s;
+    }
+}
+
+fn weighted_scalar(out: &mut [f32], src: &[f32], taps: &[Tap], bias: f32, lo: f32, hi: f32) {
+    out.fill(bias);
+    for t in taps {
+        for (o, s) in out.iter_mut().zip(&src[t.offset..]) {
+            *o += t.weight * s;
+        }
+    }
+    for o in out.iter_mut() {
+        *o = o.max(lo).min(hi);
+    }
+}
+
+fn max_scalar(out: &mut [f32], src: &[f32], offsets: &[usize]) {
+    out.copy_from_slice(&src[offsets[0]..][..out.len()]);
+    for &off in &offsets[1..] {
+        for (o, s) in out.iter_mut().zip(&src[off..]) {
+            *o = o.max(*s);
+        }
+    }
+}
+
+/// Generates the blocked loop shared by the SIMD variants: four vectors at a
+/// time (independent accumulators hide the add latency), then one vector,
+/// then a scalar tail.
+macro_rules! simd_loops {
+    (
+        $(#[$attr:meta])*
+        lanes: $lanes:expr,
+        splat: $splat:expr,
+        load: $load:expr,
+        store: $store:expr,
+        fma: $fma:expr,
+        max: $max:expr,
+        min: $min:expr,
+    ) => {
+        $(#[$attr])*
+        pub unsafe fn weighted(
+            out: &mut [f32],
+            src: &[f32],
+            taps: &[super::Tap],
+            bias: f32,
+            lo: f32,
+            hi: f32,
+        ) {
+            const L: usize = $lanes;
+            let n = out.len();
+            let s = src.as_ptr();
+            let o = out.as_mut_ptr();
+            let (vb, vlo, vhi) = ($splat(bias), $splat(lo), $splat(hi));
+            let mut i = 0;
+            while i + 4 * L <= n {
+                let (mut a0, mut a1, mut a2, mut a3) = (vb, vb, vb, vb);
+                for t in taps {
+                    let w = $splat(t.weight);
+                    let p = s.add(t.offset + i);
+                    a0 = $fma(a0, w, $load(p));
+                    a1 = $fma(a1, w, $load(p.add(L)));
+                    a2 = $fma(a2, w, $load(p.add(2 * L)));
+                    a3 = $fma(a3, w, $load(p.add(3 * L)));
+                }
+                $store(o.add(i), $min($max(a0, vlo), vhi));
+                $store(o.add(i + L), $min($max(a1, vlo), vhi));
+                $store(o.add(i + 2 * L), $min($max(a2, vlo), vhi));
+                $store(o.add(i + 3 * L), $min($max(a3, vlo), vhi));
+                i += 4 * L;
+            }
+            while i + L <= n {
+                let mut a = vb;
+                for t in taps {
+                    a = $fma(a, $splat(t.weight), $load(s.add(t.offset + i)));
+                }
+                $store(o.add(i), $min($max(a, vlo), vhi));
+                i += L;
+            }
+            while i < n {
+                let mut a = bias;
+                for t in taps {
+                    a += t.weight * *s.add(t.offset + i);
+                }
+                *o.add(i) = a.max(lo).min(hi);
+                i += 1;
+            }
+        }
+
+        $(#[$attr])*
+        pub unsafe fn max(out: &mut [f32], src: &[f32], offsets: &[usize]) {
+            const L: usize = $lanes;
+            let n = out.len();
+            let s = src.as_ptr();
+            let o = out.as_mut_ptr();
+            let (first, rest) = offsets.split_first().unwrap();
+            let mut i = 0;
+            while i + 4 * L <= n {
+                let p = s.add(first + i);
+                let (mut a0, mut a1, mut a2, mut a3) =
+                    ($load(p), $load(p.add(L)), $load(p.add(2 * L)), $load(p.add(3 * L)));
+                for off in rest {
+                    let p = s.add(off + i);
+                    a0 = $max(a0, $load(p));
+                    a1 = $max(a1, $load(p.add(L)));
+                    a2 = $max(a2, $load(p.add(2 * L)));
+                    a3 = $max(a3, $load(p.add(3 * L)));
+                }
+                $store(o.add(i), a0);
+                $store(o.add(i + L), a1);
+                $store(o.add(i + 2 * L), a2);
+                $store(o.add(i + 3 * L), a3);
+                i += 4 * L;
+            }
+            while i + L <= n {
+                let mut a = $load(s.add(first + i));
+                for off in rest {
+                    a = $max(a, $load(s.add(off + i)));
+                }
+                $store(o.add(i), a);
+                i += L;
+            }
+            while i < n {
+                let mut a = *s.add(first + i);
+                for off in rest {
+                    a = a.max(*s.add(off + i));
+                }
+                *o.add(i) = a;
+                i += 1;
+            }
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn fma(acc: __m256, w: __m256, x: __m256) -> __m256 {
+        _mm256_fmadd_ps(w, x, acc)
+    }
+
+    /// Eight even-indexed values per step: two loads, one shuffle, one
+    /// cross-lane permute.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn every_second(dst: &mut [f32], src: &[f32]) {
+        let (n, s, d) = (dst.len(), src.as_ptr(), dst.as_mut_ptr());
+        let mut i = 0;
+        while i + 8 <= n && 2 * i + 16 <= src.len() {
+            let a = _mm256_loadu_ps(s.add(2 * i));
+            let b = _mm256_loadu_ps(s.add(2 * i + 8));
+            let t = _mm256_shuffle_ps::<0b10_00_10_00>(a, b);
+            let r = _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(t)));
+            _mm256_storeu_ps(d.add(i), r);
+            i += 8;
+        }
+        super::every_second_scalar(dst, src, i);
+    }
+
+    // Compiled with AVX2 and FMA enabled, so the intrinsics inline.
+    simd_loops! {
+        #[target_feature(enable = "avx2,fma")]
+        lanes: 8,
+        splat: _mm256_set1_ps,
+        load: _mm256_loadu_ps,
+        store: _mm256_storeu_ps,
+        fma: fma,
+        max: _mm256_max_ps,
+        min: _mm256_min_ps,
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+mod neon {
+    use std::arch::aarch64::*;
+
+    #[inline(always)]
+    unsafe fn fma(acc: float32x4_t, w: float32x4_t, x: float32x4_t) -> float32x4_t {
+        vfmaq_f32(acc, w, x)
+    }
+
+    /// NEON's de-interleaving load does it in one instruction.
+    pub unsafe fn every_second(dst: &mut [f32], src: &[f32]) {
+        let (n, s, d) = (dst.len(), src.as_ptr(), dst.as_mut_ptr());
+        let mut i = 0;
+        while i + 4 <= n && 2 * i + 8 <= src.len() {
+            vst1q_f32(d.add(i), vld2q_f32(s.add(2 * i)).0);
+            i += 4;
+        }
+        super::every_second_scalar(dst, src, i);
+    }
+
+    simd_loops! {
+        lanes: 4,
+        splat: vdupq_n_f32,
+        load: vld1q_f32,
+        store: vst1q_f32,
+        fma: fma,
+        max: vmaxq_f32,
+        min: vminq_f32,
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm {
+    use std::arch::wasm32::*;
+
+    // simd128 has no fused multiply-add (that is relaxed-simd).
+    #[inline(always)]
+    unsafe fn fma(acc: v128, w: v128, x: v128) -> v128 {
+        f32x4_add(acc, f32x4_mul(w, x))
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> v128 {
+        v128_load(p as *const v128)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, v: v128) {
+        v128_store(p as *mut v128, v)
+    }
+
+    pub unsafe fn every_second(dst: &mut [f32], src: &[f32]) {
+        let (n, s, d) = (dst.len(), src.as_ptr(), dst.as_mut_ptr());
+        let mut i = 0;
+        while i + 4 <= n && 2 * i + 8 <= src.len() {
+            let (a, b) = (load(s.add(2 * i)), load(s.add(2 * i + 4)));
+            store(d.add(i), i32x4_shuffle::<0, 2, 4, 6>(a, b));
+            i += 4;
+        }
+        super::every_second_scalar(dst, src, i);
+    }
+
+    simd_loops! {
+        lanes: 4,
+        splat: f32x4_splat,
+        load: load,
+        store: store,
+        fma: fma,
+        max: f32x4_max,
+        min: f32x4_min,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::SplitMix64;
+
+    fn random(n: usize, seed: u64) -> Vec<f32> {
+        let mut r = SplitMix64::new(seed);
+        (0..n).map(|_| r.next_f32() * 2.0 - 1.0).collect()
+    }
+
+    #[test]
+    fn every_isa_agrees_with_a_plain_sum_at_every_length() {
+        let src = random(200, 1);
+        let taps: Vec<Tap> = [0, 1, 2, 17, 18, 19, 34, 35, 36]
+            .iter()
+            .zip(random(9, 2))
+            .map(|(&offset, weight)| Tap { offset, weight })
+            .collect();
+        for isa in Isa::available() {
+            // Lengths around every block size: tails of 0..L-1 after 4L and L blocks.
+            for n in 0..=(200 - 36) {
+                let mut out = vec![f32::NAN; n];
+                weighted_taps(isa, &mut out, &src, &taps, 0.25, -0.5, 0.75);
+                for (i, o) in out.iter().enumerate() {
+                    let want: f32 = 0.25
+                        + taps
+                            .iter()
+                            .map(|t| t.weight * src[t.offset + i])
+                            .sum::<f32>();
+                    let want = want.clamp(-0.5, 0.75);
+                    assert!(
+                        (o - want).abs() < 1e-5,
+                        "{} n={n} i={i}: {o} vs {want}",
+                        isa.name()
+                    );
+                }
+                let mut out = vec![f32::NAN; n];
+                max_taps(isa, &mut out, &src, &[3, 0, 20, 35]);
+                for (i, o) in out.iter().enumerate() {
+                    let want = [3, 0, 20, 35]
+                        .iter()
+                        .map(|&k| src[k + i])
+                        .fold(f32::MIN, f32::max);
+                    assert_eq!(*o, want, "{} n={n} i={i}", isa.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_second_value_is_taken_at_every_length() {
+        let src = random(70, 3);
+        for isa in Isa::available() {
+            for n in 0usize..=35 {
+                // The shortest source that holds n values at stride 2, and longer.
+                for len in (2 * n).saturating_sub(1)..=(2 * n + 1).min(70) {
+                    let mut dst = vec![f32::NAN; n];
+                    take_every_second(isa, &mut dst, &src[..len]);
+                    let want: Vec<f32> = src.iter().step_by(2).take(n).copied().collect();
+                    assert_eq!(dst, want, "{} n={n} len={len}", isa.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "reads 10 values past a source of 12")]
+    fn a_tap_past_the_source_is_refused() {
+        let mut out = vec![0.0; 10];
+        weighted_taps(
+            Isa::best(),
+            &mut out,
+            &[0.0; 12],
+            &[Tap {
+                offset: 3,
+                weight: 1.0,
+            }],
+            0.0,
+            f32::MIN,
+            f32::MAX,
+        );
+    }
+}

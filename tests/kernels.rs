@@ -1,0 +1,50 @@
+//! The project's kernels against tract's own operators, natively, for every
+//! instruction set this machine runs (the Pi builds run the same check under
+//! qemu, the browser worker with wasm SIMD: see `piedge self-check` and the
+//! lab's environment panel).
+
+use piedge::kernels::check::self_check;
+use piedge::kernels::simd::Isa;
+use piedge::model::{self, Kernels, LoadOptions, Plan};
+use piedge::zoo;
+
+#[test]
+fn random_depthwise_convolutions_and_max_pools_match_tract() {
+    let r = self_check(300, 7).expect("the kernels agree with tract");
+    assert_eq!((r.depthwise_cases, r.max_pool_cases), (300, 300));
+    assert_eq!(r.isas.len(), Isa::available().len());
+    assert!(r.values > 100_000, "compared {} values", r.values);
+    assert!(r.max_abs_error < 1e-4, "{}", r.max_abs_error);
+}
+
+#[test]
+fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
+    for (name, depthwise, clamps, pools) in [("mobilenetv2", 17, 34, 0), ("tinycnn", 0, 0, 2)] {
+        let bytes = zoo::model_bytes(name).unwrap();
+        let outputs = |kernels| {
+            let loaded = model::load(name, &bytes, &LoadOptions::default()).unwrap();
+            let opt = loaded.optimise_with(Plan::Optimized, kernels).unwrap();
+            let rewritten = opt.rewritten;
+            let input = opt.input.fake_tensor(3).unwrap();
+            let mut r = opt.into_runnable(input).unwrap();
+            (rewritten, r.predict().unwrap())
+        };
+        let (ours, with_ours) = outputs(Kernels::Piedge);
+        let (none, with_tract) = outputs(Kernels::Tract);
+        assert_eq!(
+            (ours.depthwise, ours.fused_clamps, ours.max_pools),
+            (depthwise, clamps, pools),
+            "{name}"
+        );
+        assert_eq!((none.depthwise, none.max_pools), (0, 0));
+        for (a, b) in with_ours.iter().zip(&with_tract) {
+            assert_eq!(a.shape, b.shape);
+            for (x, y) in a.data.iter().zip(&b.data) {
+                assert!(
+                    (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+                    "{name}: {x} vs {y}"
+                );
+            }
+        }
+    }
+}
