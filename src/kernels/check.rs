@@ -120,10 +120,15 @@ impl Case {
         Ok(m)
     }
 
-    /// A typed graph of tract's `MaxPool`.
+    /// A typed graph of tract's `MaxPool`, after a ReLU (`Max` with the
+    /// clamp's lower bound) when the case has one.
     pub fn max_pool_model(&self) -> TractResult<TypedModel> {
         let mut m = TypedModel::default();
-        let x = m.add_source("x", f32::fact(self.shape()))?;
+        let mut x = m.add_source("x", f32::fact(self.shape()))?;
+        if let Some(lo) = self.clamp.0 {
+            let k = m.add_const("lo", tensor0(lo).broadcast_into_rank(self.shape().len())?)?;
+            x = m.wire_node("relu", math::max(), &[x, k])?[0];
+        }
         let pool = MaxPool {
             pool_spec: self.pool_spec(),
             with_index_outputs: None,

@@ -215,26 +215,151 @@ fn output_fact(geo: &Geometry, input: &TypedFact) -> TractResult<TVec<TypedFact>
     Ok(tvec!(f32::fact(geo.output_shape(&shape))))
 }
 
+/// Output planes up to this many positions are computed channel-inner
+/// (vectors across channels, see [`DepthwiseConv`]).
+const CHANNEL_INNER_MAX_POSITIONS: usize = 16;
+
 /// Depthwise convolution: every channel convolved with its own `kh × kw`
 /// kernel, plus its bias, clamped to `[lo, hi]` (a fused ReLU or ReLU6).
+///
+/// Large output planes use the phase-plane loops (vectors along a plane).
+/// Small ones — MobileNet's late layers have 2×2 or 4×4 planes and up to
+/// 960 channels, where per-plane overhead would dominate — are transposed
+/// to channel-last, computed with vectors across channels, and transposed
+/// back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DepthwiseConv {
     pub geo: Geometry,
     /// `[C, kh · kw]`, row-major.
     pub weights: Arc<Vec<f32>>,
+    /// The same, `[kh · kw, C]`, for the channel-inner loops.
+    weights_tc: Arc<Vec<f32>>,
     pub bias: Arc<Vec<f32>>,
     pub clamp: (f32, f32),
 }
 
 impl Eq for DepthwiseConv {}
 
+thread_local! {
+    /// Channel-last input and output, and the tap rows of each position.
+    static CHANNEL_INNER: RefCell<(Vec<f32>, Vec<f32>, Vec<(usize, usize)>, Vec<usize>)> =
+        const { RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+}
+
 impl DepthwiseConv {
+    /// `weights` is `[C, kh · kw]`, `bias` `[C]`.
+    pub fn new(
+        geo: Geometry,
+        weights: Vec<f32>,
+        bias: Vec<f32>,
+        clamp: (f32, f32),
+    ) -> DepthwiseConv {
+        let (c, taps) = (bias.len(), geo.kh * geo.kw);
+        assert_eq!(
+            weights.len(),
+            c * taps,
+            "weights for {c} channels of {taps} taps"
+        );
+        let mut weights_tc = vec![0.0; weights.len()];
+        for (ci, row) in weights.chunks_exact(taps).enumerate() {
+            for (t, w) in row.iter().enumerate() {
+                weights_tc[t * c + ci] = *w;
+            }
+        }
+        DepthwiseConv {
+            geo,
+            weights: Arc::new(weights),
+            weights_tc: Arc::new(weights_tc),
+            bias: Arc::new(bias),
+            clamp,
+        }
+    }
+
     pub fn channels(&self) -> usize {
         self.bias.len()
     }
 
+    /// Whether this layer runs channel-inner.
+    pub fn channel_inner(&self) -> bool {
+        self.geo.oh * self.geo.ow <= CHANNEL_INNER_MAX_POSITIONS && self.channels() >= 8
+    }
+
+    fn eval_channel_inner(&self, isa: Isa, input: TValue) -> TractResult<TVec<TValue>> {
+        let g = &self.geo;
+        let (c, hw, p) = (self.channels(), g.h * g.w, g.oh * g.ow);
+        let shape = input.shape().to_vec();
+        let r = shape.len();
+        ensure!(
+            r >= 3 && shape[r - 3] == c && shape[r - 2] == g.h && shape[r - 1] == g.w,
+            "input {shape:?} does not match {c} channels of {}x{}",
+            g.h,
+            g.w
+        );
+        let view = input.try_as_plain_ram()?;
+        let x = view.as_slice::<f32>()?;
+        let mut output = unsafe { Tensor::uninitialized::<f32>(&g.output_shape(&shape))? };
+        {
+            let mut out_view = output.try_as_plain_ram_mut()?;
+            let y = out_view.as_slice_mut::<f32>()?;
+            CHANNEL_INNER.with_borrow_mut(|(xt, ot, rows, starts)| {
+                // The taps of each output position that land inside the input.
+                rows.clear();
+                starts.clear();
+                for oy in 0..g.oh {
+                    for ox in 0..g.ow {
+                        starts.push(rows.len());
+                        for ky in 0..g.kh {
+                            let iy = (oy * g.stride.0 + ky * g.dilation.0).checked_sub(g.pad.0);
+                            let Some(iy) = iy.filter(|&iy| iy < g.h) else {
+                                continue;
+                            };
+                            for kx in 0..g.kw {
+                                let ix = (ox * g.stride.1 + kx * g.dilation.1).checked_sub(g.pad.1);
+                                if let Some(ix) = ix.filter(|&ix| ix < g.w) {
+                                    rows.push(((iy * g.w + ix) * c, (ky * g.kw + kx) * c));
+                                }
+                            }
+                        }
+                    }
+                }
+                starts.push(rows.len());
+                xt.resize(hw * c, 0.0);
+                ot.resize(p * c, 0.0);
+                for (xb, yb) in x.chunks_exact(c * hw).zip(y.chunks_exact_mut(c * p)) {
+                    for (ci, plane) in xb.chunks_exact(hw).enumerate() {
+                        for (q, v) in plane.iter().enumerate() {
+                            xt[q * c + ci] = *v;
+                        }
+                    }
+                    for (pos, out) in ot.chunks_exact_mut(c).enumerate() {
+                        let taps = &rows[starts[pos]..starts[pos + 1]];
+                        simd::weighted_rows(
+                            isa,
+                            out,
+                            xt,
+                            &self.weights_tc,
+                            taps,
+                            &self.bias,
+                            self.clamp.0,
+                            self.clamp.1,
+                        );
+                    }
+                    for (ci, plane) in yb.chunks_exact_mut(p).enumerate() {
+                        for (q, v) in plane.iter_mut().enumerate() {
+                            *v = ot[q * c + ci];
+                        }
+                    }
+                }
+            });
+        }
+        Ok(tvec!(output.into_tvalue()))
+    }
+
     /// Evaluates on `input` with the given instruction set (tests pin it).
     pub fn eval_with(&self, isa: Isa, input: TValue) -> TractResult<TVec<TValue>> {
+        if self.channel_inner() {
+            return self.eval_channel_inner(isa, input);
+        }
         let offsets = self.geo.tap_offsets();
         let k = offsets.len();
         let channels = self.channels();
@@ -316,11 +441,15 @@ impl TypedOp for DepthwiseConv {
     as_op!();
 }
 
-/// 2-D max pool over each channel plane; padding never wins.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// 2-D max pool over each channel plane, then `max(·, lo)` (a ReLU fused
+/// from before the pool; `f32::MIN` for none). Padding never wins.
+#[derive(Clone, Debug, PartialEq)]
 pub struct MaxPool2d {
     pub geo: Geometry,
+    pub lo: f32,
 }
+
+impl Eq for MaxPool2d {}
 
 impl MaxPool2d {
     pub fn eval_with(&self, isa: Isa, input: TValue) -> TractResult<TVec<TValue>> {
@@ -328,7 +457,7 @@ impl MaxPool2d {
         // Padding is the lowest finite value, as tract pads: a window made only
         // of padding (possible with dilation) gives f32::MIN, not -inf.
         for_each_plane(isa, &self.geo, input, f32::MIN, |_, scratch, wide| {
-            simd::max_taps(isa, wide, scratch, &offsets);
+            simd::max_taps(isa, wide, scratch, &offsets, self.lo);
         })
     }
 }
@@ -339,7 +468,12 @@ impl Op for MaxPool2d {
     }
 
     fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!("{:?}, {}", self.geo, Isa::best().name())])
+        Ok(vec![format!(
+            "{:?}, lo {}, {}",
+            self.geo,
+            self.lo,
+            Isa::best().name()
+        )])
     }
 
     op_as_typed_op!();

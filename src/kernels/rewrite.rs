@@ -5,13 +5,13 @@
 //!   [`DepthwiseConv`], taking along the `Max`/`Min` with a constant that
 //!   follow it (how tract expresses ONNX `Relu` and `Clip`, i.e. ReLU6);
 //! - a `MaxPool` on channel-first `f32` 2-D data without index output
-//!   becomes a [`MaxPool2d`].
+//!   becomes a [`MaxPool2d`], taking along a ReLU (`Max` with a constant)
+//!   that only feeds it.
 //!
 //! Anything else is left to tract. The graph must be decluttered first
 //! (constants folded, padding merged into the convolutions).
 
 use super::ops::{DepthwiseConv, Geometry, MaxPool2d};
-use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PoolSpec};
@@ -20,7 +20,7 @@ use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PoolSpec};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rewritten {
     pub depthwise: usize,
-    /// Clamps (`Max`/`Min` nodes) fused into the depthwise convolutions.
+    /// Clamps (`Max`/`Min` nodes) fused into the new operators.
     pub fused_clamps: usize,
     pub max_pools: usize,
 }
@@ -32,14 +32,29 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<Rewritten> {
         let node = model.node(id);
         if let Some(conv) = node.op_as::<Conv>() {
             if let Some((op, last, fused)) = depthwise(model, node, conv)? {
-                replace(model, id, op, last)?;
+                replace(model, id, node.inputs[0], op, last)?;
                 done.depthwise += 1;
                 done.fused_clamps += fused;
             }
         } else if let Some(pool) = node.op_as::<MaxPool>() {
             if pool.with_index_outputs.is_none() {
                 if let Some(geo) = geometry(model, node, &pool.pool_spec)? {
-                    replace(model, id, MaxPool2d { geo }, OutletId::new(id, 0))?;
+                    // max(relu(x)) = relu(max(x)): pool first, clamp after,
+                    // and the ReLU pass over the larger input disappears.
+                    let (input, lo) = match relu_before(model, node.inputs[0])? {
+                        Some((input, lo)) => {
+                            done.fused_clamps += 1;
+                            (input, lo)
+                        }
+                        None => (node.inputs[0], f32::MIN),
+                    };
+                    replace(
+                        model,
+                        id,
+                        input,
+                        MaxPool2d { geo, lo },
+                        OutletId::new(id, 0),
+                    )?;
                     done.max_pools += 1;
                 }
             }
@@ -52,16 +67,17 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<Rewritten> {
     Ok(done)
 }
 
-/// Wires `op` on the input of node `id` and moves every reader of `last`
-/// (the output of the node, or of the last clamp fused into it) onto it.
+/// Wires `op` (named after node `id`) on `input` and moves every reader of
+/// `last` (the output of the node, or of the last clamp fused into it) onto it.
 fn replace<O: TypedOp>(
     model: &mut TypedModel,
     id: usize,
+    input: OutletId,
     op: O,
     last: OutletId,
 ) -> TractResult<()> {
     let mut patch = TypedModelPatch::default();
-    let input = patch.tap_model(model, model.node(id).inputs[0])?;
+    let input = patch.tap_model(model, input)?;
     let name = format!("{}.piedge", model.node(id).name);
     let wire = patch.wire_node(name, op, &[input])?[0];
     patch.shunt_outside(model, last, wire)?;
@@ -168,13 +184,36 @@ fn depthwise(
         last = next;
         fused += 1;
     }
-    let op = DepthwiseConv {
-        geo,
-        weights: Arc::new(weights),
-        bias: Arc::new(bias),
-        clamp: (lo, hi),
-    };
+    let op = DepthwiseConv::new(geo, weights, bias, (lo, hi));
     Ok(Some((op, last, fused)))
+}
+
+/// If `outlet` is made by a `Max` with a uniform constant (a ReLU) that
+/// nothing else reads, that node's other input and the constant.
+fn relu_before(model: &TypedModel, outlet: OutletId) -> TractResult<Option<(OutletId, f32)>> {
+    let node = model.node(outlet.node);
+    let Some(bin) = node.op_as::<TypedBinOp>() else {
+        return Ok(None);
+    };
+    if bin.0.name() != "Max"
+        || bin.1.is_some()
+        || node.inputs.len() != 2
+        || node.outputs[outlet.slot].successors.len() != 1
+        || model.output_outlets()?.contains(&outlet)
+    {
+        return Ok(None);
+    }
+    for (data, k) in [(0, 1), (1, 0)] {
+        let Some(v) = constant(model, node.inputs[k])? else {
+            continue;
+        };
+        let same_shape =
+            model.outlet_fact(node.inputs[data])?.shape == model.outlet_fact(outlet)?.shape;
+        if !v.is_empty() && v.iter().all(|x| *x == v[0] && !x.is_nan()) && same_shape {
+            return Ok(Some((node.inputs[data], v[0])));
+        }
+    }
+    Ok(None)
 }
 
 /// If `outlet`'s only reader is a `Max` or `Min` with a uniform constant

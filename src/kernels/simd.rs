@@ -125,23 +125,77 @@ pub fn weighted_taps(
     }
 }
 
-/// `out[i] = maxₜ src[offₜ + i]`; `offsets` must not be empty.
+/// `out[i] = max(maxₜ src[offₜ + i], lo)`; `offsets` must not be empty.
 ///
 /// Panics if an offset would read past `src`.
-pub fn max_taps(isa: Isa, out: &mut [f32], src: &[f32], offsets: &[usize]) {
+pub fn max_taps(isa: Isa, out: &mut [f32], src: &[f32], offsets: &[usize], lo: f32) {
     assert!(!offsets.is_empty(), "a max pool needs at least one tap");
     check_bounds(out.len(), src.len(), offsets.iter().copied());
     // SAFETY: as in `weighted_taps`.
     unsafe {
         match isa {
-            Isa::Scalar => max_scalar(out, src, offsets),
+            Isa::Scalar => max_scalar(out, src, offsets, lo),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2Fma => x86::max(out, src, offsets),
+            Isa::Avx2Fma => x86::max(out, src, offsets, lo),
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon => neon::max(out, src, offsets),
+            Isa::Neon => neon::max(out, src, offsets, lo),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            Isa::Simd128 => wasm::max(out, src, offsets),
+            Isa::Simd128 => wasm::max(out, src, offsets, lo),
         }
+    }
+}
+
+/// Channel-inner depthwise step for one output position:
+/// `out[c] = clamp(bias[c] + Σᵣ ws[wᵣ + c] · xs[xᵣ + c])` over the
+/// `(xᵣ, wᵣ)` row pairs (input row of a tap, weight row of that tap).
+///
+/// Panics if a row would read past `xs` or `ws`, or `bias` is short.
+#[allow(clippy::too_many_arguments)]
+pub fn weighted_rows(
+    isa: Isa,
+    out: &mut [f32],
+    xs: &[f32],
+    ws: &[f32],
+    rows: &[(usize, usize)],
+    bias: &[f32],
+    lo: f32,
+    hi: f32,
+) {
+    let n = out.len();
+    assert!(bias.len() >= n, "bias of {} for {n} channels", bias.len());
+    check_bounds(n, xs.len(), rows.iter().map(|r| r.0));
+    check_bounds(n, ws.len(), rows.iter().map(|r| r.1));
+    // SAFETY: every row's reads were checked above.
+    unsafe {
+        match isa {
+            Isa::Scalar => rows_scalar(out, xs, ws, rows, bias, lo, hi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => x86::rows(out, xs, ws, rows, bias, lo, hi),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::rows(out, xs, ws, rows, bias, lo, hi),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => wasm::rows(out, xs, ws, rows, bias, lo, hi),
+        }
+    }
+}
+
+fn rows_scalar(
+    out: &mut [f32],
+    xs: &[f32],
+    ws: &[f32],
+    rows: &[(usize, usize)],
+    bias: &[f32],
+    lo: f32,
+    hi: f32,
+) {
+    out.copy_from_slice(&bias[..out.len()]);
+    for &(x, w) in rows {
+        for ((o, a), b) in out.iter_mut().zip(&xs[x..]).zip(&ws[w..]) {
+            *o += a * b;
+        }
+    }
+    for o in out.iter_mut() {
+        *o = o.max(lo).min(hi);
     }
 }
 
@@ -195,9 +249,9 @@ fn weighted_scalar(out: &mut [f32], src: &[f32], taps: &[Tap], bias: f32, lo: f3
     }
 }
 
-fn max_scalar(out: &mut [f32], src: &[f32], offsets: &[usize]) {
-    out.copy_from_slice(&src[offsets[0]..][..out.len()]);
-    for &off in &offsets[1..] {
+fn max_scalar(out: &mut [f32], src: &[f32], offsets: &[usize], lo: f32) {
+    out.fill(lo);
+    for &off in offsets {
         for (o, s) in out.iter_mut().zip(&src[off..]) {
             *o = o.max(*s);
         }
@@ -268,18 +322,60 @@ macro_rules! simd_loops {
         }
 
         $(#[$attr])*
-        pub unsafe fn max(out: &mut [f32], src: &[f32], offsets: &[usize]) {
+        pub unsafe fn rows(
+            out: &mut [f32],
+            xs: &[f32],
+            ws: &[f32],
+            rows: &[(usize, usize)],
+            bias: &[f32],
+            lo: f32,
+            hi: f32,
+        ) {
+            const L: usize = $lanes;
+            let n = out.len();
+            let (x, w, b, o) = (xs.as_ptr(), ws.as_ptr(), bias.as_ptr(), out.as_mut_ptr());
+            let (vlo, vhi) = ($splat(lo), $splat(hi));
+            let mut i = 0;
+            while i + 2 * L <= n {
+                let (mut a0, mut a1) = ($load(b.add(i)), $load(b.add(i + L)));
+                for &(xr, wr) in rows {
+                    let (px, pw) = (x.add(xr + i), w.add(wr + i));
+                    a0 = $fma(a0, $load(pw), $load(px));
+                    a1 = $fma(a1, $load(pw.add(L)), $load(px.add(L)));
+                }
+                $store(o.add(i), $min($max(a0, vlo), vhi));
+                $store(o.add(i + L), $min($max(a1, vlo), vhi));
+                i += 2 * L;
+            }
+            while i + L <= n {
+                let mut a = $load(b.add(i));
+                for &(xr, wr) in rows {
+                    a = $fma(a, $load(w.add(wr + i)), $load(x.add(xr + i)));
+                }
+                $store(o.add(i), $min($max(a, vlo), vhi));
+                i += L;
+            }
+            while i < n {
+                let mut a = *b.add(i);
+                for &(xr, wr) in rows {
+                    a += *w.add(wr + i) * *x.add(xr + i);
+                }
+                *o.add(i) = a.max(lo).min(hi);
+                i += 1;
+            }
+        }
+
+        $(#[$attr])*
+        pub unsafe fn max(out: &mut [f32], src: &[f32], offsets: &[usize], lo: f32) {
             const L: usize = $lanes;
             let n = out.len();
             let s = src.as_ptr();
             let o = out.as_mut_ptr();
-            let (first, rest) = offsets.split_first().unwrap();
+            let vlo = $splat(lo);
             let mut i = 0;
             while i + 4 * L <= n {
-                let p = s.add(first + i);
-                let (mut a0, mut a1, mut a2, mut a3) =
-                    ($load(p), $load(p.add(L)), $load(p.add(2 * L)), $load(p.add(3 * L)));
-                for off in rest {
+                let (mut a0, mut a1, mut a2, mut a3) = (vlo, vlo, vlo, vlo);
+                for off in offsets {
                     let p = s.add(off + i);
                     a0 = $max(a0, $load(p));
                     a1 = $max(a1, $load(p.add(L)));
@@ -293,16 +389,16 @@ macro_rules! simd_loops {
                 i += 4 * L;
             }
             while i + L <= n {
-                let mut a = $load(s.add(first + i));
-                for off in rest {
+                let mut a = vlo;
+                for off in offsets {
                     a = $max(a, $load(s.add(off + i)));
                 }
                 $store(o.add(i), a);
                 i += L;
             }
             while i < n {
-                let mut a = *s.add(first + i);
-                for off in rest {
+                let mut a = lo;
+                for off in offsets {
                     a = a.max(*s.add(off + i));
                 }
                 *o.add(i) = a;
@@ -467,6 +563,32 @@ mod tests {
                         .map(|&k| src[k + i])
                         .fold(f32::MIN, f32::max);
                     assert_eq!(*o, want, "{} n={n} i={i}", isa.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn channel_rows_agree_with_a_plain_sum_at_every_width() {
+        let xs = random(300, 4);
+        let ws = random(300, 5);
+        let bias = random(60, 6);
+        let rows = [(0, 3), (61, 100), (120, 7), (200, 230)];
+        for isa in Isa::available() {
+            for n in 0..=60 {
+                let mut out = vec![f32::NAN; n];
+                weighted_rows(isa, &mut out, &xs, &ws, &rows, &bias, -0.5, 0.75);
+                for (c, o) in out.iter().enumerate() {
+                    let want = bias[c]
+                        + rows
+                            .iter()
+                            .map(|&(x, w)| xs[x + c] * ws[w + c])
+                            .sum::<f32>();
+                    assert!(
+                        (o - want.clamp(-0.5, 0.75)).abs() < 1e-5,
+                        "{} n={n} c={c}",
+                        isa.name()
+                    );
                 }
             }
         }

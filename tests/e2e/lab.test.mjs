@@ -125,6 +125,15 @@ test("the environment panel shows isolation and a fine timer", async () => {
     assert.equal(await page.textContent("#env-simd"), "ja");
     const timer = parseFloat(await page.textContent("#env-timer"));
     assert.ok(timer > 0 && timer < 0.05, `isolated Chromium resolves time finer than 50 µs, got ${timer} ms`);
+
+    // The project's kernels, checked against tract's own operators inside
+    // this browser's worker with wasm SIMD and with the scalar loops.
+    await page.click("#self-check");
+    await page.waitForFunction(() => /✓|Avvikelse/.test(document.querySelector("#self-check-result").textContent), null,
+        { timeout: RUN_TIMEOUT });
+    const check = await page.textContent("#self-check-result");
+    assert.match(check, /^✓ 40 \+ 40 slumpade former ger samma svar som tracts egna operatorer \(scalar, simd128; max \|Δ\| /);
+    assert.deepEqual(page.errors, []);
     await context.close();
 });
 

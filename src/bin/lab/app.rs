@@ -286,7 +286,7 @@ impl Lab {
         });
         dom::window().set_onhashchange(Some(wasm_bindgen::JsCast::unchecked_ref(on_hash.as_ref())));
         on_hash.forget();
-        expose_test_hooks();
+        expose_test_hooks(self);
     }
 
     pub fn notify(&self, text: String, is_error: bool) {
@@ -836,14 +836,29 @@ impl Lab {
     }
 }
 
-/// `window.piedgeLab.crashWorker()` makes the worker panic, so tests (and a
-/// curious teacher in the developer tools) can check that a crash is
-/// reported, the worker replaced, and nothing lost.
-fn expose_test_hooks() {
+/// Hooks for tests and scripts (and a curious teacher in the developer
+/// tools): `window.piedgeLab.crashWorker()` makes the worker panic, to check
+/// that a crash is reported, the worker replaced, and nothing lost;
+/// `window.piedgeLab.lastRun()` gives the newest run's statistics (the peer
+/// benchmark reads them).
+fn expose_test_hooks(lab: Lab) {
     let hooks = js_sys::Object::new();
     let crash = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| client::send(&ToWorker::Crash));
     let _ = js_sys::Reflect::set(&hooks, &"crashWorker".into(), crash.as_ref());
     crash.forget();
+    let last =
+        wasm_bindgen::closure::Closure::<dyn Fn() -> wasm_bindgen::JsValue>::new(move || {
+            let stats = lab.runs.with_untracked(|runs| {
+                runs.iter()
+                    .max_by(|a, b| a.created_ms.total_cmp(&b.created_ms))
+                    .map(|r| r.report.statistics.clone())
+            });
+            stats
+                .and_then(|s| serde_wasm_bindgen::to_value(&s).ok())
+                .unwrap_or(wasm_bindgen::JsValue::NULL)
+        });
+    let _ = js_sys::Reflect::set(&hooks, &"lastRun".into(), last.as_ref());
+    last.forget();
     let _ = js_sys::Reflect::set(&dom::window(), &"piedgeLab".into(), &hooks);
 }
 
