@@ -68,6 +68,9 @@ pub struct SelfCheck {
     pub isas: Vec<String>,
     pub depthwise_cases: usize,
     pub max_pool_cases: usize,
+    /// Dense convolutions taken by the direct kernel.
+    #[serde(default)]
+    pub direct_cases: usize,
     /// Largest |ours − tract| over every output value compared.
     pub max_abs_error: f32,
     /// Output values compared.

@@ -11,7 +11,10 @@ use piedge::zoo;
 #[test]
 fn random_depthwise_convolutions_and_max_pools_match_tract() {
     let r = self_check(300, 7).expect("the kernels agree with tract");
-    assert_eq!((r.depthwise_cases, r.max_pool_cases), (300, 300));
+    assert_eq!(
+        (r.depthwise_cases, r.direct_cases, r.max_pool_cases),
+        (300, 300, 300)
+    );
     assert_eq!(r.isas.len(), Isa::available().len());
     assert!(r.values > 100_000, "compared {} values", r.values);
     assert!(r.max_abs_error < 1e-4, "{}", r.max_abs_error);
@@ -19,7 +22,9 @@ fn random_depthwise_convolutions_and_max_pools_match_tract() {
 
 #[test]
 fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
-    for (name, depthwise, clamps, pools) in [("mobilenetv2", 17, 34, 0), ("tinycnn", 0, 2, 2)] {
+    for (name, depthwise, direct, clamps, pools) in
+        [("mobilenetv2", 17, 1, 36, 0), ("tinycnn", 0, 2, 2, 2)]
+    {
         let bytes = zoo::model_bytes(name).unwrap();
         let outputs = |kernels| {
             let loaded = model::load(name, &bytes, &LoadOptions::default()).unwrap();
@@ -32,11 +37,16 @@ fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
         let (ours, with_ours) = outputs(Kernels::Piedge);
         let (none, with_tract) = outputs(Kernels::Tract);
         assert_eq!(
-            (ours.depthwise, ours.fused_clamps, ours.max_pools),
-            (depthwise, clamps, pools),
+            (
+                ours.depthwise,
+                ours.direct,
+                ours.fused_clamps,
+                ours.max_pools
+            ),
+            (depthwise, direct, clamps, pools),
             "{name}"
         );
-        assert_eq!((none.depthwise, none.max_pools), (0, 0));
+        assert_eq!(none, piedge::kernels::Rewritten::default());
         for (a, b) in with_ours.iter().zip(&with_tract) {
             assert_eq!(a.shape, b.shape);
             for (x, y) in a.data.iter().zip(&b.data) {

@@ -1,5 +1,5 @@
-//! A self-check of the project's kernels against tract's own operators, on
-//! random shapes (strides 1–3, dilation, asymmetric padding, channel counts
+//! A self-check of the project's kernels against tract's own operators
+//! (depthwise and dense convolutions, max pools), on random shapes (strides 1–3, dilation, asymmetric padding, channel counts
 //! that are not multiples of any vector width, batch 1 and 2), for every
 //! instruction set this machine runs. It lives in the library, not only in
 //! tests, so it runs wherever the kernels do: natively in `cargo test`,
@@ -20,6 +20,8 @@ use tract_onnx::tract_core::ops::nn::DataFormat;
 pub struct Case {
     pub batch: Option<usize>,
     pub c: usize,
+    /// Output channels of a dense convolution (`c` for the others).
+    pub c_out: usize,
     pub h: usize,
     pub w: usize,
     pub k: (usize, usize),
@@ -39,6 +41,7 @@ impl Case {
             let case = Case {
                 batch: [None, Some(1), Some(2)][r.below(3)],
                 c: [2, 3, 5, 8, 13, 17, 32][r.below(7)],
+                c_out: 0,
                 h: 1 + r.below(20),
                 w: 1 + r.below(40),
                 k,
@@ -59,8 +62,111 @@ impl Case {
             if span(case.h, case.pad_before.0, case.pad_after.0, k.0, dilation.0) >= 0
                 && span(case.w, case.pad_before.1, case.pad_after.1, k.1, dilation.1) >= 0
             {
+                return Case {
+                    c_out: case.c,
+                    ..case
+                };
+            }
+        }
+    }
+
+    /// A random dense convolution the direct kernel takes: few input
+    /// channels, a 2×2 to 3×3 kernel, an output plane of 256 or more.
+    pub fn random_dense(r: &mut SplitMix64) -> Case {
+        loop {
+            let k = (2 + r.below(2), 2 + r.below(2));
+            let case = Case {
+                batch: [None, Some(1), Some(2)][r.below(3)],
+                c: [1, 2, 3, 5, 8, 16][r.below(6)],
+                c_out: [1, 3, 4, 5, 8, 13, 16][r.below(7)],
+                h: 16 + r.below(30),
+                w: 16 + r.below(40),
+                k,
+                stride: (1 + r.below(2), 1 + r.below(2)),
+                dilation: (1 + r.below(2), 1 + r.below(2)),
+                pad_before: (r.below(k.0), r.below(k.1)),
+                pad_after: (r.below(k.0), r.below(k.1)),
+                clamp: match r.below(3) {
+                    0 => (None, None),
+                    1 => (Some(0.0), None),
+                    _ => (Some(-0.25), Some(0.5)),
+                },
+            };
+            let g = case.geometry();
+            if g.oh * g.ow >= super::conv::MIN_POSITIONS
+                && case.c * k.0 * k.1 <= super::conv::MAX_REDUCTION
+            {
                 return case;
             }
+        }
+    }
+
+    /// A typed graph of tract's dense `Conv` with random weights, then the
+    /// clamp.
+    pub fn dense_model(&self, r: &mut SplitMix64) -> TractResult<TypedModel> {
+        let mut m = TypedModel::default();
+        let x = m.add_source("x", f32::fact(self.shape()))?;
+        let kernel = m.add_const(
+            "kernel",
+            random_tensor(r, &[self.c_out, self.c, self.k.0, self.k.1])?,
+        )?;
+        let bias = m.add_const("bias", random_tensor(r, &[self.c_out])?)?;
+        let conv = Conv {
+            pool_spec: PoolSpec {
+                output_channels: self.c_out,
+                ..self.pool_spec()
+            },
+            kernel_fmt: KernelFormat::OIHW,
+            group: 1,
+            q_params: None,
+        };
+        let y = m.wire_node("conv", conv, &[x, kernel, bias])?[0];
+        self.finish_with_clamp(m, y)
+    }
+
+    fn finish_with_clamp(&self, mut m: TypedModel, mut y: OutletId) -> TractResult<TypedModel> {
+        let rank = self.shape().len();
+        if let Some(lo) = self.clamp.0 {
+            let k = m.add_const("lo", tensor0(lo).broadcast_into_rank(rank)?)?;
+            y = m.wire_node("relu", math::max(), &[y, k])?[0];
+        }
+        if let Some(hi) = self.clamp.1 {
+            let k = m.add_const("hi", tensor0(hi).broadcast_into_rank(rank)?)?;
+            y = m.wire_node("relu6", math::min(), &[y, k])?[0];
+        }
+        m.select_output_outlets(&[y])?;
+        Ok(m)
+    }
+
+    /// The window geometry, as the rewrite computes it.
+    pub fn geometry(&self) -> super::ops::Geometry {
+        let out = |i: usize, p: usize, q: usize, k: usize, d: usize, s: usize| {
+            (i + p + q - (k - 1) * d - 1) / s + 1
+        };
+        super::ops::Geometry {
+            h: self.h,
+            w: self.w,
+            kh: self.k.0,
+            kw: self.k.1,
+            stride: self.stride,
+            dilation: self.dilation,
+            pad: self.pad_before,
+            oh: out(
+                self.h,
+                self.pad_before.0,
+                self.pad_after.0,
+                self.k.0,
+                self.dilation.0,
+                self.stride.0,
+            ),
+            ow: out(
+                self.w,
+                self.pad_before.1,
+                self.pad_after.1,
+                self.k.1,
+                self.dilation.1,
+                self.stride.1,
+            ),
         }
     }
 
@@ -106,18 +212,8 @@ impl Case {
             group: self.c,
             q_params: None,
         };
-        let mut y = m.wire_node("conv", conv, &[x, kernel, bias])?[0];
-        let rank = self.shape().len();
-        if let Some(lo) = self.clamp.0 {
-            let k = m.add_const("lo", tensor0(lo).broadcast_into_rank(rank)?)?;
-            y = m.wire_node("relu", math::max(), &[y, k])?[0];
-        }
-        if let Some(hi) = self.clamp.1 {
-            let k = m.add_const("hi", tensor0(hi).broadcast_into_rank(rank)?)?;
-            y = m.wire_node("relu6", math::min(), &[y, k])?[0];
-        }
-        m.select_output_outlets(&[y])?;
-        Ok(m)
+        let y = m.wire_node("conv", conv, &[x, kernel, bias])?[0];
+        self.finish_with_clamp(m, y)
     }
 
     /// A typed graph of tract's `MaxPool`, after a ReLU (`Max` with the
@@ -146,7 +242,7 @@ impl Case {
 fn random_tensor(r: &mut SplitMix64, shape: &[usize]) -> TractResult<Tensor> {
     let n = shape.iter().product();
     let v: Vec<f32> = (0..n).map(|_| r.next_f32() * 2.0 - 1.0).collect();
-    Ok(Tensor::from_shape(shape, &v)?)
+    Tensor::from_shape(shape, &v)
 }
 
 fn run(model: TypedModel, input: &Tensor) -> TractResult<Tensor> {
@@ -240,6 +336,16 @@ pub fn self_check(cases: usize, seed: u64) -> TractResult<SelfCheck> {
             d.max_pools == 1
         })?;
         report.max_pool_cases += 1;
+        report.max_abs_error = report.max_abs_error.max(worst.0);
+        report.values += worst.1;
+
+        let case = Case::random_dense(&mut r);
+        let model = case.dense_model(&mut r)?;
+        let input = case.input(&mut r)?;
+        let worst = check_one(&case, "direct_conv", model, &input, &isas, |d| {
+            d.direct == 1
+        })?;
+        report.direct_cases += 1;
         report.max_abs_error = report.max_abs_error.max(worst.0);
         report.values += worst.1;
     }

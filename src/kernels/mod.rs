@@ -4,10 +4,12 @@
 //!
 //! - [`simd`]: the two inner loops, per instruction set;
 //! - [`ops`]: the operators ([`ops::DepthwiseConv`], [`ops::MaxPool2d`]);
+//! - [`conv`]: a direct convolution for small dense layers on large planes;
 //! - [`rewrite`]: finds the nodes they replace and patches them in;
 //! - [`check`]: compares them with tract's own operators on random shapes.
 
 pub mod check;
+pub mod conv;
 pub mod ops;
 mod rewrite;
 pub mod simd;

@@ -57,6 +57,30 @@ impl Geometry {
         self.plane_rows() * self.plane_cols()
     }
 
+    /// Whether some output window covers only padding (possible with large
+    /// padding or dilation): there a max pool yields its padding value.
+    pub fn has_empty_window(&self) -> bool {
+        let empty = |o: usize, k: usize, s: usize, d: usize, pad: usize, len: usize| {
+            (0..o)
+                .any(|i| (0..k).all(|t| (i * s + t * d).checked_sub(pad).is_none_or(|x| x >= len)))
+        };
+        empty(
+            self.oh,
+            self.kh,
+            self.stride.0,
+            self.dilation.0,
+            self.pad.0,
+            self.h,
+        ) || empty(
+            self.ow,
+            self.kw,
+            self.stride.1,
+            self.dilation.1,
+            self.pad.1,
+            self.w,
+        )
+    }
+
     /// Values in all phase planes of one channel.
     pub fn scratch_len(&self) -> usize {
         self.stride.0 * self.stride.1 * self.plane_len()
@@ -85,7 +109,7 @@ impl Geometry {
 
     /// For each column phase `px`: the first input column landing in it, its
     /// phase-plane column, and how many input columns land there.
-    fn column_targets(&self) -> Vec<(usize, usize, usize)> {
+    pub(crate) fn column_targets(&self) -> Vec<(usize, usize, usize)> {
         let (_, sw) = self.stride;
         let q = self.plane_cols();
         (0..sw)
@@ -103,7 +127,7 @@ impl Geometry {
     }
 
     /// Copies one channel's `h × w` plane into the scratch's phase planes.
-    fn scatter(
+    pub(crate) fn scatter(
         &self,
         isa: Isa,
         plane: &[f32],
@@ -140,7 +164,7 @@ impl Geometry {
     }
 
     /// Copies the valid columns of the wide grid into an `oh × ow` plane.
-    fn gather(&self, wide: &[f32], out: &mut [f32]) {
+    pub(crate) fn gather(&self, wide: &[f32], out: &mut [f32]) {
         let q = self.plane_cols();
         for (dst, src) in out.chunks_exact_mut(self.ow).zip(wide.chunks(q)) {
             dst.copy_from_slice(&src[..self.ow]);
@@ -148,7 +172,7 @@ impl Geometry {
     }
 
     /// Output shape for an input of `shape` (`[N,] C, H, W`).
-    fn output_shape<D: Clone + From<usize>>(&self, shape: &[D]) -> TVec<D> {
+    pub(crate) fn output_shape<D: Clone + From<usize>>(&self, shape: &[D]) -> TVec<D> {
         let mut s: TVec<D> = shape.into();
         let r = s.len();
         s[r - 2] = self.oh.into();
@@ -240,9 +264,12 @@ pub struct DepthwiseConv {
 
 impl Eq for DepthwiseConv {}
 
+/// Channel-last input and output, the tap rows of every position and where
+/// each position's rows start.
+type ChannelInnerScratch = (Vec<f32>, Vec<f32>, Vec<(usize, usize)>, Vec<usize>);
+
 thread_local! {
-    /// Channel-last input and output, and the tap rows of each position.
-    static CHANNEL_INNER: RefCell<(Vec<f32>, Vec<f32>, Vec<(usize, usize)>, Vec<usize>)> =
+    static CHANNEL_INNER: RefCell<ChannelInnerScratch> =
         const { RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
 }
 

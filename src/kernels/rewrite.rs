@@ -4,6 +4,9 @@
 //!   channel-first `f32`, 2-D, constant kernel and bias, becomes a
 //!   [`DepthwiseConv`], taking along the `Max`/`Min` with a constant that
 //!   follow it (how tract expresses ONNX `Relu` and `Clip`, i.e. ReLU6);
+//! - a dense (`group == 1`) convolution with few products per output
+//!   (`C_in · kh · kw ≤ 144`) on a large output plane becomes a
+//!   [`DirectConv`], with its clamps likewise;
 //! - a `MaxPool` on channel-first `f32` 2-D data without index output
 //!   becomes a [`MaxPool2d`], taking along a ReLU (`Max` with a constant)
 //!   that only feeds it.
@@ -11,7 +14,9 @@
 //! Anything else is left to tract. The graph must be decluttered first
 //! (constants folded, padding merged into the convolutions).
 
+use super::conv::{self, DirectConv};
 use super::ops::{DepthwiseConv, Geometry, MaxPool2d};
+use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PoolSpec};
@@ -20,6 +25,8 @@ use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PoolSpec};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Rewritten {
     pub depthwise: usize,
+    /// Small dense convolutions on large planes.
+    pub direct: usize,
     /// Clamps (`Max`/`Min` nodes) fused into the new operators.
     pub fused_clamps: usize,
     pub max_pools: usize,
@@ -35,13 +42,24 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<Rewritten> {
                 replace(model, id, node.inputs[0], op, last)?;
                 done.depthwise += 1;
                 done.fused_clamps += fused;
+            } else if let Some((op, last, fused)) = direct(model, node, conv)? {
+                replace(model, id, node.inputs[0], op, last)?;
+                done.direct += 1;
+                done.fused_clamps += fused;
             }
         } else if let Some(pool) = node.op_as::<MaxPool>() {
             if pool.with_index_outputs.is_none() {
                 if let Some(geo) = geometry(model, node, &pool.pool_spec)? {
                     // max(relu(x)) = relu(max(x)): pool first, clamp after,
                     // and the ReLU pass over the larger input disappears.
-                    let (input, lo) = match relu_before(model, node.inputs[0])? {
+                    // (Not where a window is all padding: tract gives the
+                    // padding value there, the ReLU cannot lift it.)
+                    let relu = if geo.has_empty_window() {
+                        None
+                    } else {
+                        relu_before(model, node.inputs[0])?
+                    };
+                    let (input, lo) = match relu {
                         Some((input, lo)) => {
                             done.fused_clamps += 1;
                             (input, lo)
@@ -173,6 +191,64 @@ fn depthwise(
         1 => vec![bias[0]; c],
         _ => return Ok(None),
     };
+    let (last, clamp, fused) = clamp_chain(model, node)?;
+    Ok(Some((
+        DepthwiseConv::new(geo, weights, bias, clamp),
+        last,
+        fused,
+    )))
+}
+
+/// A small dense convolution on a large plane as a [`DirectConv`], like
+/// [`depthwise`].
+fn direct(
+    model: &TypedModel,
+    node: &TypedNode,
+    conv: &Conv,
+) -> TractResult<Option<(DirectConv, OutletId, usize)>> {
+    let (c_in, c_out) = (conv.input_channels(), conv.output_channels());
+    if conv.q_params.is_some()
+        || conv.group != 1
+        || conv.kernel_fmt != KernelFormat::OIHW
+        || node.inputs.len() != 3
+    {
+        return Ok(None);
+    }
+    let Some(geo) = geometry(model, node, &conv.pool_spec)? else {
+        return Ok(None);
+    };
+    let taps = geo.kh * geo.kw;
+    if taps < 2 || c_in * taps > conv::MAX_REDUCTION || geo.oh * geo.ow < conv::MIN_POSITIONS {
+        return Ok(None);
+    }
+    let (Some(weights), Some(bias)) = (
+        constant(model, node.inputs[1])?,
+        constant(model, node.inputs[2])?,
+    ) else {
+        return Ok(None);
+    };
+    if weights.len() != c_out * c_in * taps {
+        return Ok(None);
+    }
+    let bias = match bias.len() {
+        n if n == c_out => bias,
+        1 => vec![bias[0]; c_out],
+        _ => return Ok(None),
+    };
+    let (last, clamp, fused) = clamp_chain(model, node)?;
+    let op = DirectConv {
+        geo,
+        c_in,
+        weights: Arc::new(weights),
+        bias: Arc::new(bias),
+        clamp,
+    };
+    Ok(Some((op, last, fused)))
+}
+
+/// The `Max`/`Min` clamps that follow `node` alone: the outlet after the
+/// last, the combined bounds, and how many there were.
+fn clamp_chain(model: &TypedModel, node: &TypedNode) -> TractResult<(OutletId, (f32, f32), usize)> {
     let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
     let mut last = OutletId::new(node.id, 0);
     let mut fused = 0;
@@ -184,8 +260,7 @@ fn depthwise(
         last = next;
         fused += 1;
     }
-    let op = DepthwiseConv::new(geo, weights, bias, (lo, hi));
-    Ok(Some((op, last, fused)))
+    Ok((last, (lo, hi), fused))
 }
 
 /// If `outlet` is made by a `Max` with a uniform constant (a ReLU) that

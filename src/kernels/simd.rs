@@ -199,6 +199,66 @@ fn rows_scalar(
     }
 }
 
+/// Four output channels at once: `outⱼ[i] = clamp(biasⱼ + Σₜ rowsⱼ[t] ·
+/// src[offsets[t] + i])`, so each input load feeds four multiply-adds.
+///
+/// Panics if an offset would read past `src`, the outputs differ in length,
+/// or a weight row is shorter than `offsets`.
+pub fn weighted_taps_x4(
+    isa: Isa,
+    outs: [&mut [f32]; 4],
+    src: &[f32],
+    offsets: &[usize],
+    rows: [&[f32]; 4],
+    bias: [f32; 4],
+    clamp: (f32, f32),
+) {
+    let n = outs[0].len();
+    assert!(
+        outs.iter().all(|o| o.len() == n),
+        "outputs of different lengths"
+    );
+    assert!(
+        rows.iter().all(|r| r.len() >= offsets.len()),
+        "a weight row is short"
+    );
+    check_bounds(n, src.len(), offsets.iter().copied());
+    // SAFETY: reads checked above; each variant only runs where `Isa::best`
+    // found its instructions.
+    unsafe {
+        match isa {
+            Isa::Scalar => x4_scalar(outs, src, offsets, rows, bias, clamp),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => x86::x4(outs, src, offsets, rows, bias, clamp),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::x4(outs, src, offsets, rows, bias, clamp),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => wasm::x4(outs, src, offsets, rows, bias, clamp),
+        }
+    }
+}
+
+fn x4_scalar(
+    outs: [&mut [f32]; 4],
+    src: &[f32],
+    offsets: &[usize],
+    rows: [&[f32]; 4],
+    bias: [f32; 4],
+    clamp: (f32, f32),
+) {
+    for ((out, row), b) in outs.into_iter().zip(rows).zip(bias) {
+        out.fill(b);
+        for (&off, &w) in offsets.iter().zip(row) {
+            for (o, s) in out.iter_mut().zip(&src[off..]) {
+                *o += w * s;
+            }
+        }
+        for o in out.iter_mut() {
+            *o = o.max(clamp.0).min(clamp.1);
+        }
+    }
+}
+
 /// `dst[i] = src[2 · i]` for every `i < dst.len()`: the stride-2 column
 /// split of a phase-plane scatter.
 ///
@@ -317,6 +377,59 @@ macro_rules! simd_loops {
                     a += t.weight * *s.add(t.offset + i);
                 }
                 *o.add(i) = a.max(lo).min(hi);
+                i += 1;
+            }
+        }
+
+        $(#[$attr])*
+        pub unsafe fn x4(
+            outs: [&mut [f32]; 4],
+            src: &[f32],
+            offsets: &[usize],
+            rows: [&[f32]; 4],
+            bias: [f32; 4],
+            clamp: (f32, f32),
+        ) {
+            const L: usize = $lanes;
+            let n = outs[0].len();
+            let s = src.as_ptr();
+            let o = [outs[0].as_mut_ptr(), outs[1].as_mut_ptr(), outs[2].as_mut_ptr(), outs[3].as_mut_ptr()];
+            let w = [rows[0].as_ptr(), rows[1].as_ptr(), rows[2].as_ptr(), rows[3].as_ptr()];
+            let (vlo, vhi) = ($splat(clamp.0), $splat(clamp.1));
+            let vb = [$splat(bias[0]), $splat(bias[1]), $splat(bias[2]), $splat(bias[3])];
+            let mut i = 0;
+            while i + 2 * L <= n {
+                let (mut a0, mut a1, mut a2, mut a3) = (vb[0], vb[1], vb[2], vb[3]);
+                let (mut b0, mut b1, mut b2, mut b3) = (vb[0], vb[1], vb[2], vb[3]);
+                for (t, off) in offsets.iter().enumerate() {
+                    let p = s.add(off + i);
+                    let (x0, x1) = ($load(p), $load(p.add(L)));
+                    let (w0, w1, w2, w3) =
+                        ($splat(*w[0].add(t)), $splat(*w[1].add(t)), $splat(*w[2].add(t)), $splat(*w[3].add(t)));
+                    a0 = $fma(a0, w0, x0);
+                    b0 = $fma(b0, w0, x1);
+                    a1 = $fma(a1, w1, x0);
+                    b1 = $fma(b1, w1, x1);
+                    a2 = $fma(a2, w2, x0);
+                    b2 = $fma(b2, w2, x1);
+                    a3 = $fma(a3, w3, x0);
+                    b3 = $fma(b3, w3, x1);
+                }
+                for (j, (a, b)) in [(a0, b0), (a1, b1), (a2, b2), (a3, b3)].into_iter().enumerate() {
+                    $store(o[j].add(i), $min($max(a, vlo), vhi));
+                    $store(o[j].add(i + L), $min($max(b, vlo), vhi));
+                }
+                i += 2 * L;
+            }
+            while i < n {
+                // The tail, one value of each channel at a time.
+                for j in 0..4 {
+                    let mut a = bias[j];
+                    for (t, off) in offsets.iter().enumerate() {
+                        a += *w[j].add(t) * *s.add(off + i);
+                    }
+                    *o[j].add(i) = a.max(clamp.0).min(clamp.1);
+                }
                 i += 1;
             }
         }
@@ -556,12 +669,12 @@ mod tests {
                     );
                 }
                 let mut out = vec![f32::NAN; n];
-                max_taps(isa, &mut out, &src, &[3, 0, 20, 35]);
+                max_taps(isa, &mut out, &src, &[3, 0, 20, 35], -0.25);
                 for (i, o) in out.iter().enumerate() {
                     let want = [3, 0, 20, 35]
                         .iter()
                         .map(|&k| src[k + i])
-                        .fold(f32::MIN, f32::max);
+                        .fold(-0.25, f32::max);
                     assert_eq!(*o, want, "{} n={n} i={i}", isa.name());
                 }
             }
@@ -589,6 +702,39 @@ mod tests {
                         "{} n={n} c={c}",
                         isa.name()
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn four_channels_at_once_agree_with_a_plain_sum_at_every_length() {
+        let src = random(200, 8);
+        let offsets = [0, 2, 5, 40, 41, 77];
+        let w = random(24, 9);
+        let rows: [&[f32]; 4] = std::array::from_fn(|j| &w[6 * j..6 * j + 6]);
+        let bias = [0.1, -0.2, 0.3, 0.0];
+        for isa in Isa::available() {
+            for n in 0..=(200 - 77) {
+                let mut o = vec![vec![f32::NAN; n]; 4];
+                let [a, b, c, d] = &mut o[..] else {
+                    unreachable!()
+                };
+                weighted_taps_x4(isa, [a, b, c, d], &src, &offsets, rows, bias, (-0.5, 0.75));
+                for j in 0..4 {
+                    for i in 0..n {
+                        let want = bias[j]
+                            + offsets
+                                .iter()
+                                .zip(rows[j])
+                                .map(|(&k, &w)| w * src[k + i])
+                                .sum::<f32>();
+                        assert!(
+                            (o[j][i] - want.clamp(-0.5, 0.75)).abs() < 1e-5,
+                            "{} n={n} j={j} i={i}",
+                            isa.name()
+                        );
+                    }
                 }
             }
         }

@@ -277,8 +277,9 @@ pub fn Environment() -> impl IntoView {
                                 None => String::new(),
                                 Some(None) => ui().self_check_running.to_string(),
                                 Some(Some(Ok(r))) => format!(
-                                    "✓ {} + {} {} ({}; max |Δ| {:.1e})",
+                                    "✓ {} + {} + {} {} ({}; max |Δ| {:.1e})",
                                     r.depthwise_cases,
+                                    r.direct_cases,
                                     r.max_pool_cases,
                                     ui().self_check_matches,
                                     r.isas.join(", "),

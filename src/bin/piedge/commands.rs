@@ -116,9 +116,10 @@ fn self_check(a: SelfCheckArgs) -> Result<()> {
     let r = piedge::kernels::check::self_check(a.cases, a.seed)
         .map_err(|e| anyhow::anyhow!("the kernels disagree with tract: {e:#}"))?;
     println!(
-        "ok: {} depthwise convolutions and {} max pools match tract's operators with {} \
-         ({} values, largest difference {:.2e})",
+        "ok: {} depthwise convolutions, {} dense convolutions and {} max pools match tract's \
+         operators with {} ({} values, largest difference {:.2e})",
         r.depthwise_cases,
+        r.direct_cases,
         r.max_pool_cases,
         r.isas.join(" and "),
         r.values,
@@ -225,10 +226,10 @@ fn bench(a: BenchArgs) -> Result<()> {
             plan.name()
         );
         let r = runnable.rewritten;
-        if r.depthwise + r.max_pools > 0 {
+        if r.depthwise + r.direct + r.max_pools > 0 {
             println!(
-                "PiEdge kernels: {} depthwise convolutions ({} activations fused), {} max pools",
-                r.depthwise, r.fused_clamps, r.max_pools
+                "PiEdge kernels: {} depthwise and {} direct convolutions, {} max pools ({} activations fused)",
+                r.depthwise, r.direct, r.max_pools, r.fused_clamps
             );
         }
         println!(
