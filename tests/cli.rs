@@ -574,3 +574,89 @@ fn sample_env_records_temperature_and_clock_every_n_runs() {
         "must be at least 1",
     );
 }
+
+#[test]
+fn profile_and_self_check_report_what_they_measured() {
+    let out = piedge()
+        .args(["profile", "--runs", "5", "--json", "--model-path"])
+        .arg(bundled("tinycnn"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["kernels"], "piedge");
+    let ops: Vec<&str> = p["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["op"].as_str().unwrap())
+        .collect();
+    assert!(
+        ops.contains(&"PiEdgeDirectConv") && ops.contains(&"PiEdgeMaxPool"),
+        "{ops:?}"
+    );
+    let shares: f64 = p["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["share"].as_f64().unwrap())
+        .sum();
+    assert!((shares - 1.0).abs() < 1e-9);
+
+    piedge()
+        .args(["self-check", "--cases", "10"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "ok: 10 depthwise convolutions, 10 dense convolutions and 10 max pools match",
+        ));
+}
+
+#[test]
+fn bench_records_whose_kernels_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    for kernels in ["piedge", "tract"] {
+        piedge()
+            .args([
+                "bench",
+                "--fakedata",
+                "--runs",
+                "2",
+                "--quiet",
+                "--kernels",
+                kernels,
+                "--model-path",
+            ])
+            .arg(bundled("tinycnn"))
+            .arg("--output-dir")
+            .arg(dir.path())
+            .assert()
+            .success();
+        let json: Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join("latency_results.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json["engine"]["kernels"], kernels);
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    // `piedge profile | head -0`: the reader is gone before piedge writes.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_piedge"))
+        .args(["profile", "--runs", "1", "--model-path"])
+        .arg(bundled("tinycnn"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -13,6 +13,16 @@
 //! The crate denies `unsafe`; this module is one of the two places allowed
 //! it: SIMD intrinsics and unchecked loads, behind a bounds check per call.
 #![allow(unsafe_code)]
+// Where no SIMD variant exists (32-bit ARM, wasm without simd128) only the
+// scalar arms remain: the dispatch's `unsafe` and the loop macro go unused.
+#![cfg_attr(
+    not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )),
+    allow(unused_unsafe, unused_macros)
+)]
 
 /// One kernel tap: where its input starts and its weight.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -529,6 +529,10 @@ impl Lab {
                         m.loaded_plans.clear();
                     }
                 });
+                if self.model.with_untracked(|m| m.is_none()) {
+                    // Nothing loaded yet: the restarted worker loads the default.
+                    self.latest_choice.set(0);
+                }
                 if self.self_check.with_untracked(|c| matches!(c, Some(None))) {
                     self.self_check.set(Some(Some(Err(message.clone()))));
                 }
@@ -541,8 +545,11 @@ impl Lab {
         match msg {
             FromWorker::Ready { env } => {
                 self.env.set(Some(env));
+                // The default model, unless the student already chose one
+                // (a file picked while the worker was starting).
                 if self.model.with_untracked(|m| m.is_none())
                     && self.pending.with_untracked(|p| p.is_none())
+                    && self.latest_choice.get_untracked() == 0
                 {
                     self.load_bundled();
                 }

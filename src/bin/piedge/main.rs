@@ -16,6 +16,25 @@ mod serve;
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {
     use clap::Parser;
+    // `piedge profile | head` closes the pipe early: stop quietly, as Unix
+    // tools do. Any other panic is a bug: one line, no backtrace, exit 2.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        let place = info
+            .location()
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default();
+        eprintln!("error: piedge hit a bug{place}: {message}; please report it");
+        std::process::exit(2);
+    }));
     let argv = args::with_default_subcommand(std::env::args_os().collect());
     let cli = args::Cli::parse_from(argv);
     match commands::run(cli) {
