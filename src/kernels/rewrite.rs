@@ -177,19 +177,8 @@ fn depthwise(
     let Some(geo) = geometry(model, node, &conv.pool_spec)? else {
         return Ok(None);
     };
-    let (Some(weights), Some(bias)) = (
-        constant(model, node.inputs[1])?,
-        constant(model, node.inputs[2])?,
-    ) else {
+    let Some((weights, bias)) = weights_and_bias(model, node, c * geo.kh * geo.kw, c)? else {
         return Ok(None);
-    };
-    if weights.len() != c * geo.kh * geo.kw {
-        return Ok(None);
-    }
-    let bias = match bias.len() {
-        n if n == c => bias,
-        1 => vec![bias[0]; c],
-        _ => return Ok(None),
     };
     let (last, clamp, fused) = clamp_chain(model, node)?;
     Ok(Some((
@@ -221,19 +210,8 @@ fn direct(
     if taps < 2 || c_in * taps > conv::MAX_REDUCTION || geo.oh * geo.ow < conv::MIN_POSITIONS {
         return Ok(None);
     }
-    let (Some(weights), Some(bias)) = (
-        constant(model, node.inputs[1])?,
-        constant(model, node.inputs[2])?,
-    ) else {
+    let Some((weights, bias)) = weights_and_bias(model, node, c_out * c_in * taps, c_out)? else {
         return Ok(None);
-    };
-    if weights.len() != c_out * c_in * taps {
-        return Ok(None);
-    }
-    let bias = match bias.len() {
-        n if n == c_out => bias,
-        1 => vec![bias[0]; c_out],
-        _ => return Ok(None),
     };
     let (last, clamp, fused) = clamp_chain(model, node)?;
     let op = DirectConv {
@@ -244,6 +222,29 @@ fn direct(
         clamp,
     };
     Ok(Some((op, last, fused)))
+}
+
+/// A convolution's constant kernel (`weights` values) and bias (one per
+/// output channel, or one for all), or `None` when they are not constants
+/// of that size.
+fn weights_and_bias(
+    model: &TypedModel,
+    node: &TypedNode,
+    weights: usize,
+    channels: usize,
+) -> TractResult<Option<(Vec<f32>, Vec<f32>)>> {
+    let (Some(w), Some(b)) = (
+        constant(model, node.inputs[1])?,
+        constant(model, node.inputs[2])?,
+    ) else {
+        return Ok(None);
+    };
+    let b = match b.len() {
+        n if n == channels => b,
+        1 => vec![b[0]; channels],
+        _ => return Ok(None),
+    };
+    Ok((w.len() == weights).then_some((w, b)))
 }
 
 /// The `Max`/`Min` clamps that follow `node` alone: the outlet after the
