@@ -11,7 +11,7 @@
 
 #![allow(unsafe_code)] // tract's uninitialised output, entirely overwritten
 
-use super::ops::Geometry;
+use super::ops::{kernel_op, Geometry};
 use super::simd::{self, Isa};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -144,37 +144,13 @@ impl DirectConv {
     }
 }
 
-impl Op for DirectConv {
-    fn name(&self) -> StaticName {
-        "PiEdgeDirectConv".into()
-    }
-
-    fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!(
-            "{} -> {} ch, {:?}, clamp {:?}, {}",
-            self.c_in,
-            self.c_out(),
-            self.geo,
-            self.clamp,
-            Isa::best().name()
-        )])
-    }
-
-    fn validation(&self) -> Validation {
-        Validation::Rounding
-    }
-
-    op_as_typed_op!();
-}
-
-impl EvalOp for DirectConv {
-    op_out_of_plan!();
-
-    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = args_1!(inputs);
-        self.eval_with(Isa::current(), input)
-    }
-}
+kernel_op!(DirectConv, "PiEdgeDirectConv", |op| format!(
+    "{} -> {} ch, {:?}, clamp {:?}",
+    op.c_in,
+    op.c_out(),
+    op.geo,
+    op.clamp
+));
 
 impl TypedOp for DirectConv {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {

@@ -26,6 +26,40 @@ use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 
+/// The tract plumbing every project operator shares: one input, evaluated
+/// by its `eval_with` on the current instruction set; `describe` gives the
+/// line tract prints about the node.
+macro_rules! kernel_op {
+    ($op:ty, $name:literal, $describe:expr) => {
+        impl Op for $op {
+            fn name(&self) -> StaticName {
+                $name.into()
+            }
+
+            fn info(&self) -> TractResult<Vec<String>> {
+                let describe: fn(&$op) -> String = $describe;
+                Ok(vec![format!("{}, {}", describe(self), Isa::best().name())])
+            }
+
+            fn validation(&self) -> Validation {
+                Validation::Rounding
+            }
+
+            op_as_typed_op!();
+        }
+
+        impl EvalOp for $op {
+            op_out_of_plan!();
+
+            fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+                let input = args_1!(inputs);
+                self.eval_with(Isa::current(), input)
+            }
+        }
+    };
+}
+pub(crate) use kernel_op;
+
 /// Where a 2-D sliding window reads, for one channel plane.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Geometry {
@@ -419,36 +453,12 @@ impl DepthwiseConv {
     }
 }
 
-impl Op for DepthwiseConv {
-    fn name(&self) -> StaticName {
-        "PiEdgeDepthwiseConv".into()
-    }
-
-    fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!(
-            "{} ch, {:?}, clamp {:?}, {}",
-            self.channels(),
-            self.geo,
-            self.clamp,
-            Isa::best().name()
-        )])
-    }
-
-    fn validation(&self) -> Validation {
-        Validation::Rounding
-    }
-
-    op_as_typed_op!();
-}
-
-impl EvalOp for DepthwiseConv {
-    op_out_of_plan!();
-
-    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = args_1!(inputs);
-        self.eval_with(Isa::current(), input)
-    }
-}
+kernel_op!(DepthwiseConv, "PiEdgeDepthwiseConv", |op| format!(
+    "{} ch, {:?}, clamp {:?}",
+    op.channels(),
+    op.geo,
+    op.clamp
+));
 
 impl TypedOp for DepthwiseConv {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
@@ -489,31 +499,10 @@ impl MaxPool2d {
     }
 }
 
-impl Op for MaxPool2d {
-    fn name(&self) -> StaticName {
-        "PiEdgeMaxPool".into()
-    }
-
-    fn info(&self) -> TractResult<Vec<String>> {
-        Ok(vec![format!(
-            "{:?}, lo {}, {}",
-            self.geo,
-            self.lo,
-            Isa::best().name()
-        )])
-    }
-
-    op_as_typed_op!();
-}
-
-impl EvalOp for MaxPool2d {
-    op_out_of_plan!();
-
-    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let input = args_1!(inputs);
-        self.eval_with(Isa::current(), input)
-    }
-}
+kernel_op!(MaxPool2d, "PiEdgeMaxPool", |op| format!(
+    "{:?}, lo {}",
+    op.geo, op.lo
+));
 
 impl TypedOp for MaxPool2d {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
