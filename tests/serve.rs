@@ -272,3 +272,29 @@ fn lan_mode_listens_everywhere_and_prints_the_addresses() {
     }
     drop(server);
 }
+
+#[test]
+fn thirty_clients_at_once_all_get_whole_files() {
+    let dir = fixture();
+    let server = start(&dir.path().join("dist"));
+    let files: [(&str, &[u8]); 3] = [
+        ("/", b"<!DOCTYPE html><title>lab</title>"),
+        ("/lab-0123456789abcdef_bg.wasm", b"\0asm\x01\0\0\0"),
+        ("/models/tinycnn.onnx", b"onnx"),
+    ];
+    std::thread::scope(|s| {
+        for client in 0..30 {
+            s.spawn(move || {
+                for round in 0..10 {
+                    let (path, want) = files[(client + round) % files.len()];
+                    let (status, _, body) = get(server.port, path, "");
+                    assert_eq!(
+                        (status, body.as_slice()),
+                        (200, want),
+                        "client {client}, {path}"
+                    );
+                }
+            });
+        }
+    });
+}
