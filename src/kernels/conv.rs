@@ -11,7 +11,7 @@
 
 #![allow(unsafe_code)] // tract's uninitialised output, entirely overwritten
 
-use super::ops::{kernel_op, Geometry};
+use super::ops::{kernel_op, output_fact, Geometry};
 use super::simd::{self, Isa};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -48,13 +48,8 @@ impl DirectConv {
         let g = &self.geo;
         let (c_in, c_out) = (self.c_in, self.c_out());
         let shape = input.shape().to_vec();
+        g.check_input(&shape, Some(c_in))?;
         let r = shape.len();
-        ensure!(
-            r >= 3 && shape[r - 3] == c_in && shape[r - 2] == g.h && shape[r - 1] == g.w,
-            "input {shape:?} does not match {c_in} channels of {}x{}",
-            g.h,
-            g.w
-        );
         let mut out_shape = g.output_shape(&shape);
         out_shape[r - 3] = c_out;
         let view = input.try_as_plain_ram()?;
@@ -154,14 +149,7 @@ kernel_op!(DirectConv, "PiEdgeDirectConv", |op| format!(
 
 impl TypedOp for DirectConv {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        let input = inputs[0];
-        ensure!(input.datum_type == f32::datum_type(), "f32 input expected");
-        let shape: TVec<TDim> = input.shape.iter().cloned().collect();
-        ensure!(shape.len() >= 3, "expected [N,] C, H, W input");
-        let mut out = self.geo.output_shape(&shape);
-        let r = out.len();
-        out[r - 3] = self.c_out().into();
-        Ok(tvec!(f32::fact(out)))
+        output_fact(&self.geo, inputs[0], Some(self.c_out()))
     }
 
     as_op!();

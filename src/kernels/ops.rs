@@ -91,6 +91,23 @@ impl Geometry {
         self.plane_rows() * self.plane_cols()
     }
 
+    /// Refuses an input that is not `[N,] C, H, W` with this plane (and
+    /// `channels` channels, when given).
+    pub(crate) fn check_input(&self, shape: &[usize], channels: Option<usize>) -> TractResult<()> {
+        let r = shape.len();
+        ensure!(
+            r >= 3
+                && shape[r - 2] == self.h
+                && shape[r - 1] == self.w
+                && channels.is_none_or(|c| shape[r - 3] == c),
+            "input {shape:?} does not match {} channels of {}x{}",
+            channels.map_or("the".to_string(), |c| c.to_string()),
+            self.h,
+            self.w
+        );
+        Ok(())
+    }
+
     /// Whether some output window covers only padding (possible with large
     /// padding or dilation): there a max pool yields its padding value.
     pub fn has_empty_window(&self) -> bool {
@@ -221,26 +238,19 @@ thread_local! {
 }
 
 /// Runs `per_channel(channel_index, scratch, wide)` over every channel plane
-/// of `input` (`[N,] C, H, W`), writing `[N,] C, OH, OW`.
+/// of `input` (`[N,] C, H, W`, with `C = channels` when given), writing
+/// `[N,] C, OH, OW`.
 fn for_each_plane(
     isa: Isa,
     geo: &Geometry,
     input: TValue,
+    channels: Option<usize>,
     fill: f32,
     mut per_channel: impl FnMut(usize, &[f32], &mut [f32]),
 ) -> TractResult<TVec<TValue>> {
     let shape = input.shape().to_vec();
-    ensure!(
-        shape.len() >= 3,
-        "expected [N,] C, H, W input, got {shape:?}"
-    );
+    geo.check_input(&shape, channels)?;
     let r = shape.len();
-    ensure!(
-        shape[r - 2] == geo.h && shape[r - 1] == geo.w,
-        "input {shape:?} does not match the kernel's {}x{} plane",
-        geo.h,
-        geo.w
-    );
     let channels = shape[r - 3];
     let view = input.try_as_plain_ram()?;
     let x = view.as_slice::<f32>()?;
@@ -266,11 +276,22 @@ fn for_each_plane(
     Ok(tvec!(output.into_tvalue()))
 }
 
-fn output_fact(geo: &Geometry, input: &TypedFact) -> TractResult<TVec<TypedFact>> {
+/// The output fact for an `f32` `[N,] C, H, W` input, with `channels`
+/// output channels when they differ from the input's.
+pub(crate) fn output_fact(
+    geo: &Geometry,
+    input: &TypedFact,
+    channels: Option<usize>,
+) -> TractResult<TVec<TypedFact>> {
     ensure!(input.datum_type == f32::datum_type(), "f32 input expected");
     let shape: TVec<TDim> = input.shape.iter().cloned().collect();
     ensure!(shape.len() >= 3, "expected [N,] C, H, W input");
-    Ok(tvec!(f32::fact(geo.output_shape(&shape))))
+    let mut out = geo.output_shape(&shape);
+    if let Some(c) = channels {
+        let r = out.len();
+        out[r - 3] = c.into();
+    }
+    Ok(tvec!(f32::fact(out)))
 }
 
 /// Output planes up to this many positions are computed channel-inner
@@ -292,19 +313,49 @@ pub struct DepthwiseConv {
     pub weights: Arc<Vec<f32>>,
     /// The same, `[kh · kw, C]`, for the channel-inner loops.
     weights_tc: Arc<Vec<f32>>,
+    /// Channel-inner only: the taps of each output position.
+    tap_rows: Arc<TapRows>,
     pub bias: Arc<Vec<f32>>,
     pub clamp: (f32, f32),
 }
 
 impl Eq for DepthwiseConv {}
 
-/// Channel-last input and output, the tap rows of every position and where
-/// each position's rows start.
-type ChannelInnerScratch = (Vec<f32>, Vec<f32>, Vec<(usize, usize)>, Vec<usize>);
-
 thread_local! {
-    static CHANNEL_INNER: RefCell<ChannelInnerScratch> =
-        const { RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+    /// Channel-last input and output.
+    static CHANNEL_INNER: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// For every output position, the (input row, weight row) offsets of its
+/// taps inside the input (rows of `C` values), and where each position
+/// starts in that list (one more entry at the end).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct TapRows {
+    rows: Vec<(usize, usize)>,
+    starts: Vec<usize>,
+}
+
+fn tap_rows(g: &Geometry, c: usize) -> TapRows {
+    let (mut rows, mut starts) = (Vec::new(), Vec::new());
+    for oy in 0..g.oh {
+        for ox in 0..g.ow {
+            starts.push(rows.len());
+            for ky in 0..g.kh {
+                let iy = (oy * g.stride.0 + ky * g.dilation.0).checked_sub(g.pad.0);
+                let Some(iy) = iy.filter(|&iy| iy < g.h) else {
+                    continue;
+                };
+                for kx in 0..g.kw {
+                    let ix = (ox * g.stride.1 + kx * g.dilation.1).checked_sub(g.pad.1);
+                    if let Some(ix) = ix.filter(|&ix| ix < g.w) {
+                        rows.push(((iy * g.w + ix) * c, (ky * g.kw + kx) * c));
+                    }
+                }
+            }
+        }
+    }
+    starts.push(rows.len());
+    TapRows { rows, starts }
 }
 
 impl DepthwiseConv {
@@ -327,13 +378,18 @@ impl DepthwiseConv {
                 weights_tc[t * c + ci] = *w;
             }
         }
-        DepthwiseConv {
+        let mut op = DepthwiseConv {
             geo,
             weights: Arc::new(weights),
             weights_tc: Arc::new(weights_tc),
+            tap_rows: Arc::default(),
             bias: Arc::new(bias),
             clamp,
+        };
+        if op.channel_inner() {
+            op.tap_rows = Arc::new(tap_rows(&op.geo, c));
         }
+        op
     }
 
     pub fn channels(&self) -> usize {
@@ -349,41 +405,15 @@ impl DepthwiseConv {
         let g = &self.geo;
         let (c, hw, p) = (self.channels(), g.h * g.w, g.oh * g.ow);
         let shape = input.shape().to_vec();
-        let r = shape.len();
-        ensure!(
-            r >= 3 && shape[r - 3] == c && shape[r - 2] == g.h && shape[r - 1] == g.w,
-            "input {shape:?} does not match {c} channels of {}x{}",
-            g.h,
-            g.w
-        );
+        g.check_input(&shape, Some(c))?;
         let view = input.try_as_plain_ram()?;
         let x = view.as_slice::<f32>()?;
         let mut output = unsafe { Tensor::uninitialized::<f32>(&g.output_shape(&shape))? };
         {
             let mut out_view = output.try_as_plain_ram_mut()?;
             let y = out_view.as_slice_mut::<f32>()?;
-            CHANNEL_INNER.with_borrow_mut(|(xt, ot, rows, starts)| {
-                // The taps of each output position that land inside the input.
-                rows.clear();
-                starts.clear();
-                for oy in 0..g.oh {
-                    for ox in 0..g.ow {
-                        starts.push(rows.len());
-                        for ky in 0..g.kh {
-                            let iy = (oy * g.stride.0 + ky * g.dilation.0).checked_sub(g.pad.0);
-                            let Some(iy) = iy.filter(|&iy| iy < g.h) else {
-                                continue;
-                            };
-                            for kx in 0..g.kw {
-                                let ix = (ox * g.stride.1 + kx * g.dilation.1).checked_sub(g.pad.1);
-                                if let Some(ix) = ix.filter(|&ix| ix < g.w) {
-                                    rows.push(((iy * g.w + ix) * c, (ky * g.kw + kx) * c));
-                                }
-                            }
-                        }
-                    }
-                }
-                starts.push(rows.len());
+            let TapRows { rows, starts } = &*self.tap_rows;
+            CHANNEL_INNER.with_borrow_mut(|(xt, ot)| {
                 xt.resize(hw * c, 0.0);
                 ot.resize(p * c, 0.0);
                 for (xb, yb) in x.chunks_exact(c * hw).zip(y.chunks_exact_mut(c * p)) {
@@ -431,25 +461,27 @@ impl DepthwiseConv {
                 weight: 0.0,
             })
             .collect();
-        ensure!(
-            input.shape().len() >= 3 && input.shape()[input.rank() - 3] == channels,
-            "input {:?} does not have {channels} channels",
-            input.shape()
-        );
-        for_each_plane(isa, &self.geo, input, 0.0, |c, scratch, wide| {
-            for (t, &w) in taps.iter_mut().zip(&self.weights[c * k..][..k]) {
-                t.weight = w;
-            }
-            simd::weighted_taps(
-                isa,
-                wide,
-                scratch,
-                &taps,
-                self.bias[c],
-                self.clamp.0,
-                self.clamp.1,
-            );
-        })
+        for_each_plane(
+            isa,
+            &self.geo,
+            input,
+            Some(channels),
+            0.0,
+            |c, scratch, wide| {
+                for (t, &w) in taps.iter_mut().zip(&self.weights[c * k..][..k]) {
+                    t.weight = w;
+                }
+                simd::weighted_taps(
+                    isa,
+                    wide,
+                    scratch,
+                    &taps,
+                    self.bias[c],
+                    self.clamp.0,
+                    self.clamp.1,
+                );
+            },
+        )
     }
 }
 
@@ -462,7 +494,7 @@ kernel_op!(DepthwiseConv, "PiEdgeDepthwiseConv", |op| format!(
 
 impl TypedOp for DepthwiseConv {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        output_fact(&self.geo, inputs[0])
+        output_fact(&self.geo, inputs[0], None)
     }
 
     fn cost(&self, inputs: &[&TypedFact]) -> TractResult<TVec<(Cost, TDim)>> {
@@ -493,7 +525,7 @@ impl MaxPool2d {
         let offsets = self.geo.tap_offsets();
         // Padding is the lowest finite value, as tract pads: a window made only
         // of padding (possible with dilation) gives f32::MIN, not -inf.
-        for_each_plane(isa, &self.geo, input, f32::MIN, |_, scratch, wide| {
+        for_each_plane(isa, &self.geo, input, None, f32::MIN, |_, scratch, wide| {
             simd::max_taps(isa, wide, scratch, &offsets, self.lo);
         })
     }
@@ -506,7 +538,7 @@ kernel_op!(MaxPool2d, "PiEdgeMaxPool", |op| format!(
 
 impl TypedOp for MaxPool2d {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        output_fact(&self.geo, inputs[0])
+        output_fact(&self.geo, inputs[0], None)
     }
 
     as_op!();
