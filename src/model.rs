@@ -74,6 +74,14 @@ pub enum ModelError {
         bytes: u64,
         limit: u64,
     },
+    #[error("{name}: node '{node}' ({op}) has {attribute} = {values:?}, which no convolution or pooling can use; the file is damaged or was written by a buggy exporter")]
+    BadAttribute {
+        name: String,
+        node: String,
+        op: String,
+        attribute: String,
+        values: Vec<i64>,
+    },
     #[error("tract could not analyse {name}: {detail}")]
     Analyse { name: String, detail: String },
     #[error("tract could not optimise {name}: {detail}")]
@@ -88,6 +96,12 @@ pub enum ModelError {
     },
     #[error("inference failed: {0}")]
     Run(String),
+    #[error("tract stopped while {stage} {name} ({detail}); the file is probably damaged, or uses an operator in a way tract cannot handle: re-export it, or try a bundled model")]
+    TractPanic {
+        name: String,
+        stage: &'static str,
+        detail: String,
+    },
 }
 
 /// Options for [`load`].
@@ -191,6 +205,10 @@ pub struct Output {
 
 /// Step 1: parse, check and analyse `bytes` (named `name` in messages).
 pub fn load(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel, ModelError> {
+    guarded(name, "reading", || load_checked(name, bytes, opts))
+}
+
+fn load_checked(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel, ModelError> {
     let name = name.to_string();
     if bytes.is_empty() {
         return Err(ModelError::Empty { name });
@@ -208,6 +226,8 @@ pub fn load(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel,
         return Err(not_onnx("no graph nodes, outputs or IR version".into()));
     }
     check_embedded_weights(&name, graph)?;
+    check_outputs_defined(&name, graph, &mut Vec::new())?;
+    check_window_attributes(&name, graph)?;
     let onnx = tract_onnx::onnx();
     check_operators(&name, graph, &onnx)?;
 
@@ -277,6 +297,17 @@ impl LoadedModel {
 
     /// Step 2 with a choice of kernels (the benchmarks compare them).
     pub fn optimise_with(self, plan: Plan, kernels: Kernels) -> Result<OptimisedModel, ModelError> {
+        let name = self.card.name.clone();
+        guarded(&name, "optimising", || {
+            self.optimise_unguarded(plan, kernels)
+        })
+    }
+
+    fn optimise_unguarded(
+        self,
+        plan: Plan,
+        kernels: Kernels,
+    ) -> Result<OptimisedModel, ModelError> {
         let err = |e: TractError| ModelError::Optimise {
             name: self.card.name.clone(),
             detail: format!("{e:#}"),
@@ -315,6 +346,11 @@ impl OptimisedModel {
 
     /// Step 3: build the execution plan and state, with `input` prepared.
     pub fn into_runnable(self, input: Tensor) -> Result<Runnable, ModelError> {
+        let name = self.card.name.clone();
+        guarded(&name, "planning", || self.into_runnable_unguarded(input))
+    }
+
+    fn into_runnable_unguarded(self, input: Tensor) -> Result<Runnable, ModelError> {
         let plan_err = |e: TractError| ModelError::Plan {
             name: self.card.name.clone(),
             detail: format!("{e:#}"),
@@ -348,10 +384,13 @@ impl Runnable {
 
     /// Runs once on the first prepared input and returns the outputs as f32.
     pub fn predict(&mut self) -> Result<Vec<Output>, ModelError> {
-        let outputs = self
-            .state
-            .run(self.inputs[0].clone())
-            .map_err(|e| ModelError::Run(format!("{e:#}")))?;
+        let input = self.inputs[0].clone();
+        let name = self.card.name.clone();
+        let outputs = guarded(&name, "running", || {
+            self.state
+                .run(input)
+                .map_err(|e| ModelError::Run(format!("{e:#}")))
+        })?;
         let names = self.card.outputs.iter().map(|o| o.name.clone());
         outputs
             .into_iter()
@@ -459,11 +498,50 @@ impl Inference for Runnable {
     fn run_once(&mut self) -> Result<(), ModelError> {
         let input = self.inputs[self.next_input].clone();
         self.next_input = (self.next_input + 1) % self.inputs.len();
-        self.state
-            .run(input)
-            .map(drop)
-            .map_err(|e| ModelError::Run(format!("{e:#}")))
+        let state = &mut self.state;
+        guarded(&self.card.name, "running", || {
+            state
+                .run(input)
+                .map(drop)
+                .map_err(|e| ModelError::Run(format!("{e:#}")))
+        })
     }
+}
+
+thread_local! {
+    static GUARDS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// True while this thread is inside a call into tract whose panic the
+/// engine turns into [`ModelError::TractPanic`]; a program's panic hook can
+/// stay quiet then. (Natively. A wasm build aborts on any panic, so in the
+/// browser the worker dies and the page replaces it.)
+pub fn panic_becomes_error() -> bool {
+    GUARDS.with(|g| g.get() > 0)
+}
+
+/// Runs `f`, turning a panic inside tract into an error: tract assumes
+/// well-formed graphs in places, and a damaged file must not stop the program.
+fn guarded<T>(
+    name: &str,
+    stage: &'static str,
+    f: impl FnOnce() -> Result<T, ModelError>,
+) -> Result<T, ModelError> {
+    GUARDS.with(|g| g.set(g.get() + 1));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDS.with(|g| g.set(g.get() - 1));
+    result.unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "a panic".into());
+        Err(ModelError::TractPanic {
+            name: name.to_string(),
+            stage,
+            detail,
+        })
+    })
 }
 
 /// Steps 1–3 with fake input, timing each step on `clock`.
@@ -524,6 +602,93 @@ fn check_embedded_weights(name: &str, graph: &pb::GraphProto) -> Result<(), Mode
         }),
         None => Ok(()),
     }
+}
+
+/// Every output a graph (or a subgraph of `Loop`/`If`/`Scan`) declares must
+/// be computed by something: a node, an input or a stored tensor. tract
+/// assumes it and stops the program on a model that breaks it.
+fn check_outputs_defined<'g>(
+    name: &str,
+    graph: &'g pb::GraphProto,
+    outer: &mut Vec<&'g str>,
+) -> Result<(), ModelError> {
+    let scope = outer.len();
+    outer.extend(graph.input.iter().map(|i| i.name.as_str()));
+    outer.extend(graph.initializer.iter().map(|t| t.name.as_str()));
+    outer.extend(
+        graph
+            .node
+            .iter()
+            .flat_map(|n| n.output.iter().map(|o| o.as_str())),
+    );
+    let result = match graph
+        .output
+        .iter()
+        .find(|o| !outer.contains(&o.name.as_str()))
+    {
+        Some(o) => Err(ModelError::NotOnnx {
+            name: name.to_string(),
+            detail: format!(
+                "graph '{}' declares output {:?}, which nothing computes",
+                graph.name, o.name
+            ),
+        }),
+        None => graph
+            .node
+            .iter()
+            .flat_map(|n| n.attribute.iter())
+            .flat_map(|a| a.g.iter().chain(a.graphs.iter()))
+            .try_for_each(|sub| check_outputs_defined(name, sub, outer)),
+    };
+    outer.truncate(scope);
+    result
+}
+
+/// Sliding-window operators need kernel sizes, strides, dilations and
+/// groups of at least 1 and pads of at least 0; tract divides by them.
+fn check_window_attributes(name: &str, graph: &pb::GraphProto) -> Result<(), ModelError> {
+    const WINDOWED: &[&str] = &[
+        "Conv",
+        "ConvTranspose",
+        "ConvInteger",
+        "QLinearConv",
+        "MaxPool",
+        "AveragePool",
+        "LpPool",
+    ];
+    // Larger than any real window, small enough that no sum of them overflows.
+    const LIMIT: i64 = 1 << 20;
+    for node in &graph.node {
+        for attr in &node.attribute {
+            let least = match attr.name.as_str() {
+                "kernel_shape" | "strides" | "dilations" | "group" => 1,
+                "pads" | "output_padding" => 0,
+                _ => {
+                    for sub in attr.g.iter().chain(attr.graphs.iter()) {
+                        check_window_attributes(name, sub)?;
+                    }
+                    continue;
+                }
+            };
+            let values = if attr.ints.is_empty() {
+                vec![attr.i]
+            } else {
+                attr.ints.clone()
+            };
+            if WINDOWED.contains(&node.op_type.as_str())
+                && values.iter().any(|v| !(least..=LIMIT).contains(v))
+            {
+                return Err(ModelError::BadAttribute {
+                    name: name.to_string(),
+                    node: node.name.clone(),
+                    op: node.op_type.clone(),
+                    attribute: attr.name.clone(),
+                    values,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_operators(

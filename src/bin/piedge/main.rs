@@ -19,6 +19,10 @@ fn main() -> std::process::ExitCode {
     // `piedge profile | head` closes the pipe early: stop quietly, as Unix
     // tools do. Any other panic is a bug: one line, no backtrace, exit 2.
     std::panic::set_hook(Box::new(|info| {
+        if piedge::model::panic_becomes_error() {
+            // The engine reports it as an error about the model file.
+            return;
+        }
         let payload = info.payload();
         let message = payload
             .downcast_ref::<String>()
