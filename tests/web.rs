@@ -112,6 +112,7 @@ fn results_with_every_latency_cross_exactly() {
         done: 3,
         total: 3,
         new_latencies: m.latencies_ms.clone(),
+        inferences_per_sample: 4,
     };
     let back: FromWorker = serde_wasm_bindgen::from_value(to_js(&msg)).unwrap();
     assert_eq!(back, msg);

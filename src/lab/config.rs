@@ -5,10 +5,12 @@
 use super::i18n::Lang;
 use crate::plan::Plan;
 
-/// Limits of the lab's inputs. They are lower than the CLI's: a browser tab
-/// keeps every latency in memory and draws them.
+/// Limits of the lab's inputs. A browser tab keeps every latency in memory,
+/// draws them and stores them: above `WARN_RUNS` the lab warns, above
+/// `MAX_RUNS` it refuses (and refuses imports holding more).
 pub const MAX_WARMUP: usize = 10_000;
-pub const MAX_RUNS: usize = 100_000;
+pub const WARN_RUNS: usize = 100_000;
+pub const MAX_RUNS: usize = 1_000_000;
 /// The lesson's starting values.
 pub const DEFAULT_WARMUP: usize = 3;
 pub const DEFAULT_RUNS: usize = 10;
@@ -86,6 +88,14 @@ impl LabConfig {
             }),
             _ => Err(errors),
         }
+    }
+
+    /// Runs above [`WARN_RUNS`] (and valid): the lab warns before starting.
+    pub fn many_runs(&self) -> Option<usize> {
+        self.validate()
+            .ok()
+            .map(|c| c.runs)
+            .filter(|&r| r > WARN_RUNS)
     }
 
     /// The errors that concern one field, for showing next to it.
@@ -271,6 +281,21 @@ mod tests {
             .validate()
             .is_ok());
         assert!(cfg(" 3 ", "10", "0").validate().is_ok());
+    }
+
+    #[test]
+    fn many_runs_warn_and_too_many_are_refused() {
+        assert_eq!(cfg("0", "100000", "0").many_runs(), None);
+        assert_eq!(cfg("0", "100001", "0").many_runs(), Some(100_001));
+        assert_eq!(cfg("0", "1000000", "0").many_runs(), Some(1_000_000));
+        assert_eq!(
+            cfg("0", "1000001", "0").validate().unwrap_err(),
+            vec![FieldError::TooLarge {
+                field: Field::Runs,
+                max: MAX_RUNS
+            }]
+        );
+        assert_eq!(cfg("0", "1000001", "0").many_runs(), None);
     }
 
     #[test]

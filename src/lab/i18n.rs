@@ -123,6 +123,11 @@ pub struct Ui {
     pub dismiss: &'static str,
     pub worker_restarted: &'static str,
     pub storage_failed: &'static str,
+    pub export_all: &'static str,
+    pub stop_and_keep: &'static str,
+    pub keep_going: &'static str,
+    pub worker_hung: &'static str,
+    pub model_crashed_worker: &'static str,
     pub host: &'static str,
     pub engine: &'static str,
     pub name: &'static str,
@@ -206,7 +211,12 @@ pub static SV: Ui = Ui {
     error: "Fel",
     dismiss: "Stäng",
     worker_restarted: "Beräkningstråden kraschade och har startats om. Dina tidigare resultat finns kvar.",
-    storage_failed: "Körningen kunde inte sparas i webbläsaren (lagringen är full eller avstängd). Exportera den för att inte förlora den.",
+    storage_failed: "Körningen kunde inte sparas i webbläsaren (lagringen är full eller avstängd). Den finns kvar i den här fliken tills du stänger den: exportera alla körningar för att inte förlora dem.",
+    export_all: "Exportera alla körningar",
+    stop_and_keep: "Avbryt och behåll det som hann mätas",
+    keep_going: "Fortsätt",
+    worker_hung: "Beräkningstråden slutade svara (en modell som aldrig blir klar, eller en oändlig loop). Den har stoppats och startats om; dina tidigare resultat finns kvar.",
+    model_crashed_worker: "tract kraschade när filen lästes in, så filen är troligen skadad. Beräkningstråden har startats om; din förra modell och dina resultat finns kvar.",
     host: "Maskin",
     engine: "Motor",
     name: "Namn",
@@ -290,7 +300,12 @@ pub static EN: Ui = Ui {
     error: "Error",
     dismiss: "Close",
     worker_restarted: "The computation thread crashed and was restarted. Your earlier results are still here.",
-    storage_failed: "The run could not be saved in the browser (storage is full or disabled). Export it so it is not lost.",
+    storage_failed: "The run could not be saved in the browser (storage is full or disabled). It stays in this tab until you close it: export all runs so nothing is lost.",
+    export_all: "Export all runs",
+    stop_and_keep: "Stop and keep what was measured",
+    keep_going: "Keep going",
+    worker_hung: "The computation thread stopped answering (a model that never finishes, or an endless loop). It was stopped and restarted; your earlier results are still here.",
+    model_crashed_worker: "tract crashed while reading the file, so it is probably damaged. The computation thread was restarted; your previous model and results are still here.",
     host: "Machine",
     engine: "Engine",
     name: "Name",
@@ -299,6 +314,34 @@ pub static EN: Ui = Ui {
 };
 
 impl Lang {
+    /// The warning under Runs above `WARN_RUNS`: what so many runs cost.
+    pub fn many_runs_warning(self, runs: usize) -> String {
+        // Eight bytes per latency in the tab, about 20 as JSON in storage.
+        let memory_mb = (runs * 8) as f64 / 1e6;
+        let stored_mb = (runs * 20) as f64 / 1e6;
+        match self {
+            Lang::Sv => format!(
+                "{runs} körningar är många: fliken håller {memory_mb:.0} MB latenser i minnet och sparar cirka {stored_mb:.0} MB. Labbet frågar om du vill avbryta om körningen drar ut på tiden."
+            ),
+            Lang::En => format!(
+                "{runs} runs is a lot: the tab keeps {memory_mb:.0} MB of latencies in memory and stores about {stored_mb:.0} MB. The lab asks whether to stop if the run takes long."
+            ),
+        }
+    }
+
+    /// Shown when a run has outlasted its time budget.
+    pub fn long_run(self, seconds: f64, percent: usize) -> String {
+        let minutes = seconds / 60.0;
+        match self {
+            Lang::Sv => format!(
+                "Körningen har pågått i {minutes:.1} minuter och är {percent} % klar. Vill du avbryta den?"
+            ),
+            Lang::En => format!(
+                "This run has been going for {minutes:.1} minutes and is {percent} % done. Stop it?"
+            ),
+        }
+    }
+
     /// An input error, worded for this language.
     pub fn field_error(self, e: &FieldError) -> String {
         let field = |f: Field| match (self, f) {

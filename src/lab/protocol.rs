@@ -41,8 +41,31 @@ pub enum ToWorker {
         cases: usize,
         seed: u64,
     },
-    /// Deliberately crash the worker (tests check that the page survives).
-    Crash,
+    /// Deliberately break the worker (recovery drills: tests check that the
+    /// page notices, replaces it and loses nothing).
+    Crash { how: CrashKind },
+}
+
+/// How a drill breaks the worker: the three ways a real one dies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CrashKind {
+    /// A Rust panic (a bug, or tract on a damaged model): the instance traps.
+    Panic,
+    /// Allocate until the 4 GB wasm memory is exhausted: the allocator aborts.
+    OutOfMemory,
+    /// Spin forever, like a model that never finishes: the worker goes silent.
+    Hang,
+}
+
+impl CrashKind {
+    pub fn from_name(name: &str) -> Option<CrashKind> {
+        match name {
+            "panic" => Some(CrashKind::Panic),
+            "oom" => Some(CrashKind::OutOfMemory),
+            "hang" => Some(CrashKind::Hang),
+            _ => None,
+        }
+    }
 }
 
 /// From the worker to the page.
@@ -70,6 +93,8 @@ pub enum FromWorker {
         done: usize,
         total: usize,
         new_latencies: Vec<f64>,
+        /// Inferences timed together per latency (see `inferences_per_sample`).
+        inferences_per_sample: usize,
     },
     Finished {
         request: u64,

@@ -2,6 +2,7 @@
 //! `piedge bench` (on a Raspberry Pi, say), stored across reloads, and
 //! compared side by side.
 
+use super::config::MAX_RUNS;
 use crate::report::{self, BenchmarkReport, EngineInfo, ReportConfig};
 use crate::stats::{LatencyStats, StatsOptions};
 use crate::sysinfo::SystemInfo;
@@ -27,8 +28,29 @@ pub enum RunSource {
 }
 
 /// The largest file the lab imports. A `latency.csv` of the browser's
-/// maximum of 100 000 runs is about 2.5 MB.
+/// maximum of 1 000 000 runs is about 25 MB.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The file "export all runs" writes; the import reads it back.
+pub const EXPORT_ALL_FILE: &str = "piedge-lab-runs.json";
+
+/// Every run of a lab, in one file: what the student keeps when the
+/// browser's storage is full or about to be cleared.
+#[derive(Serialize, Deserialize)]
+struct ExportBundle {
+    /// Format version; its key also marks the file as a bundle.
+    piedge_lab_runs: u32,
+    runs: Vec<RunRecord>,
+}
+
+/// All `runs` as one JSON file.
+pub fn export_all(runs: &[RunRecord]) -> Vec<u8> {
+    serde_json::to_vec(&ExportBundle {
+        piedge_lab_runs: 1,
+        runs: runs.to_vec(),
+    })
+    .expect("runs serialise")
+}
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ImportError {
@@ -46,11 +68,49 @@ pub enum ImportError {
         file: String,
         source: report::JsonError,
     },
+    #[error("{file} holds {found} latencies in one run; the lab keeps at most {MAX_RUNS} per run")]
+    TooManyLatencies { file: String, found: usize },
+    #[error("{file} is a PiEdge Lab export, but it is damaged: {detail}")]
+    Bundle { file: String, detail: String },
+}
+
+/// Reads a `latency_results.json`, a `latency.csv` or an export of all
+/// runs, deciding by content, and returns the runs it holds.
+pub fn import(
+    file: &str,
+    bytes: &[u8],
+    id: String,
+    now_ms: f64,
+) -> Result<Vec<RunRecord>, ImportError> {
+    let head = &bytes[..bytes.len().min(64)];
+    if head.windows(17).any(|w| w == b"\"piedge_lab_runs\"") && bytes.len() <= MAX_IMPORT_BYTES {
+        let bundle: ExportBundle =
+            serde_json::from_slice(bytes).map_err(|e| ImportError::Bundle {
+                file: file.into(),
+                detail: e.to_string(),
+            })?;
+        for r in &bundle.runs {
+            check_run_count(file, &r.report)?;
+        }
+        return Ok(bundle.runs);
+    }
+    import_one(file, bytes, id, now_ms).map(|r| vec![r])
+}
+
+fn check_run_count(file: &str, report: &BenchmarkReport) -> Result<(), ImportError> {
+    let found = report.raw_latencies.len();
+    if found > MAX_RUNS {
+        return Err(ImportError::TooManyLatencies {
+            file: file.into(),
+            found,
+        });
+    }
+    Ok(())
 }
 
 /// Reads a `latency_results.json` or a `latency.csv`, deciding by content
 /// (a JSON file starts with `{`), and makes it a run named after the file.
-pub fn import(file: &str, bytes: &[u8], id: String, now_ms: f64) -> Result<RunRecord, ImportError> {
+fn import_one(file: &str, bytes: &[u8], id: String, now_ms: f64) -> Result<RunRecord, ImportError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ImportError::Empty { file: file.into() });
     }
@@ -71,8 +131,15 @@ pub fn import(file: &str, bytes: &[u8], id: String, now_ms: f64) -> Result<RunRe
             file: file.into(),
             source,
         })?;
+        if latencies.len() > MAX_RUNS {
+            return Err(ImportError::TooManyLatencies {
+                file: file.into(),
+                found: latencies.len(),
+            });
+        }
         csv_report(file, latencies)
     };
+    check_run_count(file, &report)?;
     let name = match report.system_info.device.as_str() {
         "" | "unknown" => file.to_string(),
         device => format!("{file} ({device})"),
@@ -206,10 +273,51 @@ pub fn unique_name(base: &str, existing: &[RunRecord]) -> String {
 mod tests {
     use super::*;
 
+    fn one(file: &str, bytes: &[u8], id: &str, now_ms: f64) -> RunRecord {
+        let mut runs = import(file, bytes, id.into(), now_ms).unwrap();
+        assert_eq!(runs.len(), 1);
+        runs.remove(0)
+    }
+
+    #[test]
+    fn an_export_of_all_runs_imports_back_whole() {
+        let a = one("a.csv", &report::latency_csv(&[1.0, 2.5]), "a", 1.0);
+        let mut b = one("b.csv", &report::latency_csv(&[0.1 + 0.2]), "b", 2.0);
+        b.name = "renamed".into();
+        let bytes = export_all(&[a.clone(), b.clone()]);
+        let back = import(EXPORT_ALL_FILE, &bytes, "unused".into(), 9.0).unwrap();
+        assert_eq!(back, vec![a, b]);
+        let damaged = &bytes[..bytes.len() - 3];
+        assert!(import("all.json", damaged, "x".into(), 0.0)
+            .unwrap_err()
+            .to_string()
+            .starts_with("all.json is a PiEdge Lab export, but it is damaged"));
+    }
+
+    #[test]
+    fn more_latencies_than_the_lab_keeps_are_refused() {
+        let csv = report::latency_csv(&vec![0.5; MAX_RUNS + 1]);
+        assert_eq!(
+            import("huge.csv", &csv, "x".into(), 0.0).unwrap_err(),
+            ImportError::TooManyLatencies {
+                file: "huge.csv".into(),
+                found: MAX_RUNS + 1
+            }
+        );
+        assert_eq!(
+            import("max.csv", &report::latency_csv(&vec![0.5; MAX_RUNS]), "x".into(), 0.0)
+                .unwrap()[0]
+                .report
+                .raw_latencies
+                .len(),
+            MAX_RUNS
+        );
+    }
+
     #[test]
     fn imports_a_csv_from_piedge_bench() {
         let csv = report::latency_csv(&[1.0, 2.0, 3.0]);
-        let r = import("latency.csv", &csv, "a".into(), 5.0).unwrap();
+        let r = one("latency.csv", &csv, "a", 5.0);
         assert_eq!(r.name, "latency.csv");
         assert_eq!(r.report.statistics.p50, 2.0);
         assert_eq!(r.report.benchmark_config.benchmark_runs, 3);
@@ -226,7 +334,7 @@ mod tests {
         let mut report = crate::report::fixtures_for_tests();
         report.system_info.device = "Raspberry Pi 4 Model B Rev 1.4".into();
         let bytes = report::results_json(&report);
-        let r = import("pi.json", &bytes, "b".into(), 0.0).unwrap();
+        let r = one("pi.json", &bytes, "b", 0.0);
         assert_eq!(r.name, "pi.json (Raspberry Pi 4 Model B Rev 1.4)");
         assert_eq!(r.report.raw_latencies, report.raw_latencies);
     }
@@ -246,7 +354,7 @@ mod tests {
     #[test]
     fn names_stay_unique() {
         let csv = report::latency_csv(&[1.0]);
-        let a = import("x", &csv, "1".into(), 0.0).unwrap();
+        let a = one("x", &csv, "1", 0.0);
         let mut b = a.clone();
         b.name = "x (2)".into();
         assert_eq!(unique_name("y", std::slice::from_ref(&a)), "y");
@@ -256,13 +364,7 @@ mod tests {
 
     #[test]
     fn comparison_rows_carry_ci_widths() {
-        let r = import(
-            "x",
-            &report::latency_csv(&[1.0, 2.0, 3.0, 4.0]),
-            "1".into(),
-            0.0,
-        )
-        .unwrap();
+        let r = one("x", &report::latency_csv(&[1.0, 2.0, 3.0, 4.0]), "1", 0.0);
         let row = r.comparison_row();
         assert_eq!(row.n, 4);
         assert_eq!(row.p50_ci_width, r.report.statistics.p50_ci95.width());

@@ -407,3 +407,182 @@ test("piedge serve: the classroom server serves the built lab, isolated", async 
         child.kill();
     }
 });
+
+// --- Reliability: hostile files, dying workers, full storage, huge runs ------
+
+const HOSTILE = path.join(REPO, "tests/hostile");
+
+async function waitForNotice(page, needle, timeout = RUN_TIMEOUT) {
+    await page.waitForFunction(
+        (n) => [...document.querySelectorAll(".notice")].some((e) => e.textContent.includes(n)),
+        needle,
+        { timeout },
+    );
+}
+
+async function savedRuns(page) {
+    return Number(await page.getAttribute(".app", "data-runs"));
+}
+
+test("hostile files each get their own readable error; the model, the app and the results survive", async () => {
+    const { files } = JSON.parse(fs.readFileSync(path.join(HOSTILE, "expected.json"), "utf8"));
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=0&runs=3");
+    await waitForModel(page, "tinycnn.onnx");
+    await runAndWait(page);
+    let model = "tinycnn.onnx";
+    let runs = 1;
+    for (const { file, error } of files.filter((f) => f.file.endsWith(".onnx"))) {
+        await page.setInputFiles("#model-file", path.join(HOSTILE, file));
+        if (error === null) {
+            await waitForModel(page, file);
+            model = file;
+            await runAndWait(page);
+            runs += 1;
+        } else {
+            await waitForNotice(page, error);
+            assert.equal(await page.textContent("#model-name"), model, `${file} replaced the model`);
+        }
+    }
+    // The last good model still runs, in the same (never restarted) worker.
+    await runAndWait(page);
+    runs += 1;
+
+    await page.click("#next");
+    await page.goto(server.url + "#step=6&lang=en");
+    await page.waitForSelector("#saved-runs li");
+    for (const { file, error } of files.filter((f) => f.file.endsWith(".csv"))) {
+        await page.setInputFiles("#import-file", path.join(HOSTILE, file));
+        await waitForNotice(page, error);
+    }
+    // A 10 MB CSV with 1.75 million rows: more than the lab keeps.
+    const big = Buffer.from("latency_ms\n" + "0.512\n".repeat(1_750_000));
+    assert.ok(big.length > 10_000_000);
+    await page.setInputFiles("#import-file", { name: "big.csv", mimeType: "text/csv", buffer: big });
+    await waitForNotice(page, "big.csv holds 1750000 latencies in one run; the lab keeps at most 1000000 per run");
+    assert.equal(await savedRuns(page), runs);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+});
+
+for (const [how, kill, within] of [
+    ["a thrown error", (page) => page.workers()[0].evaluate(() => setTimeout(() => { throw new Error("killed by the test"); })), 1000],
+    ["running out of memory", (page) => page.evaluate(() => window.piedgeLab.crashWorker("oom")), 3000],
+    ["an endless loop", (page) => page.evaluate(() => window.piedgeLab.crashWorker("hang")), 2000],
+]) {
+    test(`a worker killed mid-run by ${how} is noticed within ${within / 1000} s and replaced; the run keeps what it measured`, async () => {
+        const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=0&runs=200000");
+        await waitForModel(page, "tinycnn.onnx");
+        await page.click("#run");
+        await page.waitForFunction(() => /Measuring: [1-9]\d{2}/.test(document.querySelector("#progress")?.textContent || ""));
+        assert.equal(page.workers().length, 1);
+        const t0 = Date.now();
+        await kill(page);
+        await page.waitForSelector(".notice.error", { timeout: 10_000 });
+        const noticed = Date.now() - t0;
+        assert.ok(noticed < within, `noticed after ${noticed} ms`);
+        const text = (await notices(page)).join("\n");
+        assert.match(text, how === "an endless loop" ? /stopped answering/ : /crashed and was restarted/);
+        await page.waitForSelector("#progress", { state: "detached" });
+        // The interrupted run is kept with what it measured.
+        await page.waitForFunction(() => document.querySelector(".app").dataset.runs === "1");
+        await page.click("#next");
+        await page.waitForSelector("#stats-table");
+        const n = Number(await statCell(page, "n"));
+        assert.ok(n > 100 && n < 200000, `kept ${n} latencies`);
+        // The replacement worker runs the next benchmark.
+        await page.goto(server.url + "#step=3&lang=en&model=tinycnn&warmup=0&runs=5");
+        await waitForModel(page, "tinycnn.onnx");
+        await runAndWait(page);
+        assert.equal(await savedRuns(page), 2);
+        assert.deepEqual(page.errors, []);
+        console.log(`# worker killed by ${how}: noticed after ${noticed} ms`);
+        await context.close();
+    });
+}
+
+test("full storage: the student is told, the run stays in the tab, and 'export all' keeps everything", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=0&runs=2000");
+    await waitForModel(page, "tinycnn.onnx");
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(server.url).origin, quotaSize: 1 });
+    await runAndWait(page);
+    await runAndWait(page);
+    await waitForNotice(page, "could not be saved in the browser");
+    assert.match((await notices(page)).join("\n"), /QuotaExceededError/);
+    assert.equal(await savedRuns(page), 2);
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click(".notice-action")]);
+    assert.equal(dl.suggestedFilename(), "piedge-lab-runs.json");
+    const exported = fs.readFileSync(await dl.path());
+    assert.equal(JSON.parse(exported).runs.length, 2);
+    await context.close();
+
+    // A fresh browser (nothing stored) gets both runs back from the file.
+    const fresh = await openLab("#step=6&lang=en");
+    await fresh.page.setInputFiles("#import-file", { name: "piedge-lab-runs.json", mimeType: "application/json", buffer: exported });
+    await fresh.page.waitForFunction(() => document.querySelectorAll("#saved-runs li").length === 2);
+    await fresh.page.reload();
+    await fresh.page.waitForFunction(() => document.querySelectorAll("#saved-runs li").length === 2);
+    await fresh.context.close();
+});
+
+test("more than 100 000 runs warns, more than 1 000 000 is refused", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=0&runs=250000");
+    await waitForModel(page, "tinycnn.onnx");
+    assert.match(await page.textContent("#runs-warning"), /250000 runs is a lot: the tab keeps 2 MB/);
+    assert.equal(await page.isDisabled("#run"), false);
+    await page.fill("#runs", "1000001");
+    assert.match(await page.textContent("#runs-error"), /at most 1000000/);
+    assert.equal(await page.isDisabled("#run"), true);
+    await page.fill("#runs", "100000");
+    assert.equal(await page.textContent("#runs-warning"), "");
+    await context.close();
+});
+
+test("a run past its time budget offers to stop, and stopping keeps what was measured", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=0&runs=1000000");
+    await waitForModel(page, "tinycnn.onnx");
+    await page.evaluate(() => window.piedgeLab.setRunBudget(1500));
+    await page.click("#run");
+    await page.waitForSelector("#long-run", { timeout: 10_000 });
+    assert.match(await page.textContent("#long-run"), /This run has been going for 0\.\d minutes/);
+    await page.click("#keep-going");
+    await page.waitForSelector("#long-run", { state: "detached" });
+    await page.waitForSelector("#long-run", { timeout: 10_000 });
+    await page.click("#stop-long-run");
+    await page.waitForSelector("#progress", { state: "detached", timeout: 5000 });
+    await page.waitForFunction(() => document.querySelector(".app").dataset.runs === "1");
+    await context.close();
+});
+
+test("50 000 inferences in one run: the tab's memory stays bounded", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=0&runs=5000");
+    await waitForModel(page, "tinycnn.onnx");
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Performance.enable");
+    const heap = async () => {
+        await cdp.send("HeapProfiler.collectGarbage");
+        const { metrics } = await cdp.send("Performance.getMetrics");
+        return metrics.find((m) => m.name === "JSHeapUsedSize").value / 1e6;
+    };
+    const wasmPages = () => page.workers()[0].evaluate(() => globalThis.piedgeWorkerMemory?.() ?? 0);
+    await runAndWait(page);
+    const pageWasm = () => page.evaluate(() => window.piedgeLab.memoryMb());
+    const small = { heap: await heap(), worker: await wasmPages(), wasm: await pageWasm() };
+    await page.fill("#runs", "50000");
+    const t0 = Date.now();
+    await runAndWait(page);
+    const seconds = (Date.now() - t0) / 1000;
+    const large = { heap: await heap(), worker: await wasmPages(), wasm: await pageWasm() };
+    console.log(`# 50 000 inferences in ${seconds.toFixed(1)} s; page JS heap ${small.heap.toFixed(1)} → ${large.heap.toFixed(1)} MB; ` +
+        `page wasm memory ${small.wasm.toFixed(1)} → ${large.wasm.toFixed(1)} MB; worker wasm memory ${small.worker.toFixed(1)} → ${large.worker.toFixed(1)} MB`);
+    // Ten times the runs: the latencies themselves are 0.4 MB more (and are
+    // kept twice in the page: the live run, then the stored record).
+    assert.ok(large.heap - small.heap < 32, `page heap grew ${large.heap - small.heap} MB`);
+    assert.ok(large.wasm > 0 && large.wasm - small.wasm < 32, `page wasm memory grew ${large.wasm - small.wasm} MB`);
+    assert.ok(large.worker > 0 && large.worker - small.worker < 16, `worker memory grew ${large.worker - small.worker} MB`);
+    await page.click("#next");
+    await page.waitForSelector("#stats-table");
+    assert.equal(await statCell(page, "n"), "50000");
+    assert.deepEqual(page.errors, []);
+    await context.close();
+});

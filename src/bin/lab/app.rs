@@ -10,7 +10,7 @@ use piedge::card::ModelCard;
 use piedge::clock::TimerResolution;
 use piedge::lab::config::{ValidConfig, BUNDLED_MODELS, STEPS};
 use piedge::lab::lesson::Lesson;
-use piedge::lab::protocol::{FromWorker, ToWorker, WorkerEnv};
+use piedge::lab::protocol::{CrashKind, FromWorker, ToWorker, WorkerEnv};
 use piedge::lab::session::{self, RunRecord, RunSource, Series};
 use piedge::lab::{Lang, UrlState};
 use piedge::plan::{Kernels, Plan, SelfCheck};
@@ -93,7 +93,17 @@ pub struct LiveRun {
     pub warmup_ms: Vec<f64>,
     pub latencies_ms: Vec<f64>,
     pub cancelling: bool,
+    /// When the run started (`dom::now_ms`), and how long it may go before
+    /// the lab asks whether to stop it.
+    pub started_ms: f64,
+    pub budget_ms: f64,
+    /// Inferences timed together per latency, as the worker last reported.
+    pub inferences_per_sample: usize,
 }
+
+/// A run's wall-time budget before the lab offers to stop it; "keep going"
+/// adds as much again.
+pub const RUN_BUDGET_MS: f64 = 120_000.0;
 
 /// A reflection question's progress: predicted, measured, answer shown.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -111,6 +121,14 @@ pub struct Notice {
     pub id: u64,
     pub text: String,
     pub is_error: bool,
+    /// A button the notice offers besides "dismiss".
+    pub action: Option<NoticeAction>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NoticeAction {
+    /// Download every run as one file the lab can import again.
+    ExportAll,
 }
 
 /// The whole lab's state: signals, so every part of the page that shows a
@@ -290,10 +308,37 @@ impl Lab {
     }
 
     pub fn notify(&self, text: String, is_error: bool) {
+        self.notify_with(text, is_error, None);
+    }
+
+    pub fn notify_with(&self, text: String, is_error: bool, action: Option<NoticeAction>) {
         let id = self.id();
         self.notices.update(|n| {
             if !n.iter().any(|x| x.text == text) {
-                n.push(Notice { id, text, is_error });
+                n.push(Notice {
+                    id,
+                    text,
+                    is_error,
+                    action,
+                });
+            }
+        });
+    }
+
+    /// Offers every run (kept or only in this tab) as one JSON file that
+    /// the lab's import reads back.
+    pub fn export_all(&self) {
+        let bytes = self.runs.with_untracked(|runs| session::export_all(runs));
+        if let Err(e) = dom::download(session::EXPORT_ALL_FILE, "application/json", &bytes) {
+            self.notify(e, true);
+        }
+    }
+
+    /// Gives the live run another wall-time budget.
+    pub fn keep_going(&self) {
+        self.live.update(|l| {
+            if let Some(l) = l {
+                l.budget_ms = dom::now_ms() - l.started_ms + run_budget_ms();
             }
         });
     }
@@ -493,6 +538,9 @@ impl Lab {
             warmup_ms: Vec::with_capacity(job.warmup),
             latencies_ms: Vec::with_capacity(job.runs),
             cancelling: false,
+            started_ms: dom::now_ms(),
+            budget_ms: run_budget_ms(),
+            inferences_per_sample: 1,
         }));
         client::send(&ToWorker::Run {
             request,
@@ -517,10 +565,16 @@ impl Lab {
     }
 
     fn on_worker(self, event: WorkerEvent) {
-        match event {
-            WorkerEvent::Message(msg) => self.on_message(msg),
-            WorkerEvent::Crashed(message) => {
+        match &event {
+            WorkerEvent::Message(_) => {
+                if let WorkerEvent::Message(msg) = event {
+                    self.on_message(msg);
+                }
+            }
+            WorkerEvent::Crashed(_) | WorkerEvent::Hung { .. } => {
                 let ui = self.lang_now().ui();
+                let loading = self.pending.with_untracked(|p| p.as_ref().map(|p| p.name.clone()));
+                self.keep_interrupted_run();
                 self.live.set(None);
                 self.queue.set(vec![]);
                 self.pending.set(None);
@@ -533,10 +587,22 @@ impl Lab {
                     // Nothing loaded yet: the restarted worker loads the default.
                     self.latest_choice.set(0);
                 }
+                let text = match (&event, loading) {
+                    (WorkerEvent::Hung { silent_ms }, _) => {
+                        format!("{} ({:.1} s)", ui.worker_hung, silent_ms / 1000.0)
+                    }
+                    (WorkerEvent::Crashed(message), Some(file)) => {
+                        format!("{file}: {} ({message})", ui.model_crashed_worker)
+                    }
+                    (WorkerEvent::Crashed(message), None) => {
+                        format!("{} ({message})", ui.worker_restarted)
+                    }
+                    (WorkerEvent::Message(_), _) => unreachable!("matched above"),
+                };
                 if self.self_check.with_untracked(|c| matches!(c, Some(None))) {
-                    self.self_check.set(Some(Some(Err(message.clone()))));
+                    self.self_check.set(Some(Some(Err(text.clone()))));
                 }
-                self.notify(format!("{} ({message})", ui.worker_restarted), true);
+                self.notify(text, true);
             }
         }
     }
@@ -609,9 +675,11 @@ impl Lab {
                 done,
                 total,
                 new_latencies,
+                inferences_per_sample,
             } => {
                 self.live.update(|l| {
                     if let Some(l) = l.as_mut().filter(|l| l.request == request) {
+                        l.inferences_per_sample = inferences_per_sample;
                         l.phase = phase;
                         l.done = done;
                         l.total = total;
@@ -656,6 +724,28 @@ impl Lab {
                 self.notify(message, true);
             }
         }
+    }
+
+    /// A run the worker's death interrupted keeps what it measured, like a
+    /// cancelled one.
+    fn keep_interrupted_run(&self) {
+        let Some(live) = self.live.get_untracked() else {
+            return;
+        };
+        let (Some(env), Some(model)) = (self.env.get_untracked(), self.model.get_untracked())
+        else {
+            return;
+        };
+        if live.latencies_ms.is_empty() {
+            return;
+        }
+        let measurements = Measurements {
+            warmup_ms: live.warmup_ms.clone(),
+            latencies_ms: live.latencies_ms.clone(),
+            cancelled: true,
+        };
+        let k = live.inferences_per_sample;
+        self.finish_run(live, measurements, env.timer, k, model.pipeline);
     }
 
     fn finish_run(
@@ -763,7 +853,11 @@ impl Lab {
         leptos::task::spawn_local(async move {
             if let Err(e) = storage::put(&record).await {
                 let ui = lab.lang_now().ui();
-                lab.notify(format!("{} ({})", ui.storage_failed, e.0), true);
+                lab.notify_with(
+                    format!("{} ({})", ui.storage_failed, e.0),
+                    true,
+                    Some(NoticeAction::ExportAll),
+                );
             }
         });
     }
@@ -823,13 +917,26 @@ impl Lab {
                 };
                 let id = format!("import-{:.0}-{}", dom::now_ms(), self.id());
                 match session::import(&name, &bytes, id, dom::now_ms()) {
-                    Ok(mut record) => {
-                        record.name = self
-                            .runs
-                            .with_untracked(|r| session::unique_name(&record.name, r));
-                        let id = record.id.clone();
-                        self.save(record);
-                        self.compare.update(|c| c.push(id));
+                    Ok(records) => {
+                        for mut record in records {
+                            // A run restored from an export replaces its
+                            // own older copy, and keeps its name.
+                            let known = self.runs.with_untracked(|r| {
+                                r.iter().any(|x| x.id == record.id)
+                            });
+                            if !known {
+                                record.name = self
+                                    .runs
+                                    .with_untracked(|r| session::unique_name(&record.name, r));
+                            }
+                            let id = record.id.clone();
+                            self.save(record);
+                            self.compare.update(|c| {
+                                if !c.contains(&id) {
+                                    c.push(id)
+                                }
+                            });
+                        }
                     }
                     Err(e) => self.notify(e.to_string(), true),
                 }
@@ -844,15 +951,38 @@ impl Lab {
 }
 
 /// Hooks for tests and scripts (and a curious teacher in the developer
-/// tools): `window.piedgeLab.crashWorker()` makes the worker panic, to check
-/// that a crash is reported, the worker replaced, and nothing lost;
+/// tools): `window.piedgeLab.crashWorker("panic" | "oom" | "hang")` breaks
+/// the worker, to check that it is noticed, reported and replaced with
+/// nothing lost; `setRunBudget(ms)` shortens the time before the lab offers
+/// to stop a long run; `memoryMb()` is the page's wasm heap (the soak test);
 /// `window.piedgeLab.lastRun()` gives the newest run's statistics (the peer
 /// benchmark reads them).
 fn expose_test_hooks(lab: Lab) {
     let hooks = js_sys::Object::new();
-    let crash = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| client::send(&ToWorker::Crash));
+    let crash = wasm_bindgen::closure::Closure::<dyn Fn(Option<String>)>::new(
+        |how: Option<String>| {
+            let how = how
+                .as_deref()
+                .and_then(CrashKind::from_name)
+                .unwrap_or(CrashKind::Panic);
+            client::send(&ToWorker::Crash { how })
+        },
+    );
     let _ = js_sys::Reflect::set(&hooks, &"crashWorker".into(), crash.as_ref());
     crash.forget();
+    let budget = wasm_bindgen::closure::Closure::<dyn Fn(f64)>::new(|ms: f64| {
+        RUN_BUDGET.with(|b| b.set(ms));
+    });
+    let _ = js_sys::Reflect::set(&hooks, &"setRunBudget".into(), budget.as_ref());
+    budget.forget();
+    let memory = wasm_bindgen::closure::Closure::<dyn Fn() -> f64>::new(|| {
+        use wasm_bindgen::JsCast;
+        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+        let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
+        buffer.byte_length() as f64 / 1e6
+    });
+    let _ = js_sys::Reflect::set(&hooks, &"memoryMb".into(), memory.as_ref());
+    memory.forget();
     let last =
         wasm_bindgen::closure::Closure::<dyn Fn() -> wasm_bindgen::JsValue>::new(move || {
             let stats = lab.runs.with_untracked(|runs| {
@@ -867,6 +997,15 @@ fn expose_test_hooks(lab: Lab) {
     let _ = js_sys::Reflect::set(&hooks, &"lastRun".into(), last.as_ref());
     last.forget();
     let _ = js_sys::Reflect::set(&dom::window(), &"piedgeLab".into(), &hooks);
+}
+
+thread_local! {
+    static RUN_BUDGET: std::cell::Cell<f64> = const { std::cell::Cell::new(RUN_BUDGET_MS) };
+}
+
+/// The wall-time budget for a run (tests shorten it).
+fn run_budget_ms() -> f64 {
+    RUN_BUDGET.with(|b| b.get())
 }
 
 /// What the page knows about the machine it runs on.

@@ -1,7 +1,7 @@
 //! The lab's visible parts. Each widget reads the `Lab` state from context
 //! and calls its methods; drawing is the engine's chart code on a canvas.
 
-use crate::app::{bundled_models, Job, Lab, Purpose};
+use crate::app::{bundled_models, Job, Lab, NoticeAction, Purpose};
 use crate::{charts, dom};
 use leptos::html;
 use leptos::prelude::*;
@@ -98,9 +98,17 @@ pub fn Notices() -> impl IntoView {
                     .into_iter()
                     .map(|n| {
                         let id = n.id;
+                        let action = n.action.map(|a| match a {
+                            NoticeAction::ExportAll => view! {
+                                <button class="notice-action" on:click=move |_| lab.export_all()>
+                                    {move || lab.lang().ui().export_all}
+                                </button>
+                            },
+                        });
                         view! {
                             <div class="notice" class:error=n.is_error>
                                 <span class="notice-text">{n.text}</span>
+                                {action}
                                 <button
                                     class="link"
                                     on:click=move |_| lab.notices.update(|ns| ns.retain(|x| x.id != id))
@@ -451,6 +459,13 @@ fn NumberField(field: Field, id: &'static str) -> impl IntoView {
             .collect::<Vec<_>>()
             .join(" ")
     };
+    let warning = move || {
+        (field == Field::Runs)
+            .then(|| lab.url.with(|u| u.config.many_runs()))
+            .flatten()
+            .map(|runs| lab.lang().many_runs_warning(runs))
+            .unwrap_or_default()
+    };
     let error_id = format!("{id}-error");
     view! {
         <label class="field" class:invalid=move || !errors().is_empty()>
@@ -472,6 +487,7 @@ fn NumberField(field: Field, id: &'static str) -> impl IntoView {
                 }
             />
             <span class="error-text" id=error_id>{errors}</span>
+            <span class="warning-text" id=format!("{id}-warning")>{warning}</span>
         </label>
     }
 }
@@ -535,10 +551,27 @@ fn Progress() -> impl IntoView {
                     Phase::Timed => (ui().running, l.done, l.total),
                 };
                 let pct = (done * 100).checked_div(total).unwrap_or(0);
+                // Progress messages re-render this at least every few ms.
+                let elapsed_ms = dom::now_ms() - l.started_ms;
+                let over_budget = (elapsed_ms > l.budget_ms && !l.cancelling).then(|| {
+                    let run_pct = if l.phase == Phase::Timed { pct } else { 0 };
+                    view! {
+                        <div class="long-run" id="long-run" role="alert">
+                            <span>{lab.lang().long_run(elapsed_ms / 1000.0, run_pct)}</span>
+                            <button id="stop-long-run" on:click=move |_| lab.cancel()>
+                                {move || ui().stop_and_keep}
+                            </button>
+                            <button id="keep-going" on:click=move |_| lab.keep_going()>
+                                {move || ui().keep_going}
+                            </button>
+                        </div>
+                    }
+                });
                 view! {
                     <div class="progress" id="progress">
                         <progress max=total.to_string() value=done.to_string()></progress>
                         <span>{format!("{label}: {done} / {total} ({pct} %) – {}", l.model_name)}</span>
+                        {over_budget}
                     </div>
                 }
             })
@@ -1003,6 +1036,13 @@ fn SavedRuns() -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
+            <button
+                id="export-all"
+                disabled=move || lab.runs.with(|r| r.is_empty())
+                on:click=move |_| lab.export_all()
+            >
+                {move || ui().export_all}
+            </button>
             <button
                 id="clear-all"
                 class="danger"

@@ -1,6 +1,6 @@
 use piedge::bench::{BenchConfig, Benchmark, Phase};
 use piedge::clock::{Clock, SystemClock, TimerResolution};
-use piedge::lab::protocol::{inferences_per_sample, FromWorker, ToWorker, WorkerEnv};
+use piedge::lab::protocol::{inferences_per_sample, CrashKind, FromWorker, ToWorker, WorkerEnv};
 use piedge::model::{self, LoadOptions, Plan, Runnable};
 use piedge::report::PipelineTimings;
 use std::cell::{Cell, RefCell};
@@ -48,6 +48,15 @@ pub fn start() {
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
+    // For the memory soak test and the curious: the wasm heap's size in MB
+    // (it only grows; it is the high-water mark).
+    let memory_mb = Closure::<dyn Fn() -> f64>::new(|| {
+        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+        let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
+        buffer.byte_length() as f64 / 1e6
+    });
+    let _ = js_sys::Reflect::set(&scope, &"piedgeWorkerMemory".into(), memory_mb.as_ref());
+    memory_mb.forget();
     let timer = CLOCK.with(|c| c.resolution());
     TIMER.with(|t| *t.borrow_mut() = Some(timer.clone()));
     let isolated = js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
@@ -103,7 +112,7 @@ fn handle(msg: ToWorker) {
             request,
             result: piedge::kernels::check::self_check(cases, seed).map_err(|e| format!("{e:#}")),
         }),
-        ToWorker::Crash => panic!("crash requested by the page (a test of worker recovery)"),
+        ToWorker::Crash { how } => crash(how),
     }
 }
 
@@ -250,6 +259,7 @@ async fn benchmark(
                     done: m.warmup_ms.len(),
                     total: warmup,
                     new_latencies: m.warmup_ms[sent_warmup..].to_vec(),
+                    inferences_per_sample: 1,
                 });
                 sent_warmup = m.warmup_ms.len();
             }
@@ -260,6 +270,7 @@ async fn benchmark(
                     done: m.latencies_ms.len(),
                     total: runs,
                     new_latencies: m.latencies_ms[sent_timed..].to_vec(),
+                    inferences_per_sample: bench.config().inferences_per_sample,
                 });
                 sent_timed = m.latencies_ms.len();
             }
@@ -273,6 +284,31 @@ async fn benchmark(
     }
     let k = bench.config().inferences_per_sample;
     Ok((bench.finish(false), k))
+}
+
+fn crash(how: CrashKind) {
+    match how {
+        CrashKind::Panic => panic!("crash requested by the page (a test of worker recovery)"),
+        CrashKind::OutOfMemory => {
+            let mut hoard: Vec<Vec<u8>> = vec![];
+            loop {
+                // Touch one byte per block so nothing is optimised away.
+                let mut block = Vec::<u8>::with_capacity(256 << 20);
+                block.push(1);
+                hoard.push(block);
+                if hoard.len() > 1 << 10 {
+                    break;
+                }
+            }
+            web_sys::console::error_1(&format!("{} blocks", hoard.len()).into());
+        }
+        CrashKind::Hang => {
+            let mut n = 0u64;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
+    }
 }
 
 /// Lets queued messages (a cancel) run: a message to ourselves through a
