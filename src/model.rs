@@ -67,7 +67,7 @@ pub enum ModelError {
         input: String,
         shape: Vec<usize>,
     },
-    #[error("{name}'s input '{input}' would need {bytes} bytes, over the {limit}-byte budget")]
+    #[error("{name}'s input '{input}' would need {bytes} bytes, over the {limit}-byte budget for one input (the CLI's --max-input-mb)")]
     InputTooLarge {
         name: String,
         input: String,

@@ -450,6 +450,16 @@ fn bad_input_gets_a_clear_error_and_exit_code_2() {
         "zero-sized dimension",
     );
     fails_with(
+        &["bench", "--fakedata", "--max-model-mb", "0"],
+        Some(&tiny),
+        "tinycnn.onnx is 0.1 MB, over the 0 MB limit for a model file; raise it with --max-model-mb",
+    );
+    fails_with(
+        &["info", "--max-input-mb", "0"],
+        Some(&tiny),
+        "would need 49152 bytes, over the 0-byte budget",
+    );
+    fails_with(
         &["bench", "--fakedata", "--runs", "0"],
         Some(&tiny),
         "runs must be at least 1",
@@ -659,4 +669,77 @@ fn a_closed_pipe_ends_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_stops_a_bench_writes_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    let tiny = bundled("tinycnn");
+    piedge()
+        .args([
+            "bench",
+            "--fakedata",
+            "--runs",
+            "5",
+            "--quiet",
+            "--model-path",
+        ])
+        .arg(&tiny)
+        .arg("--output-dir")
+        .arg(&reports)
+        .assert()
+        .success();
+    let before: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    assert_eq!(before.len(), 4);
+
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("piedge"))
+        .args([
+            "bench",
+            "--fakedata",
+            "--runs",
+            "10000000",
+            "--quiet",
+            "--model-path",
+        ])
+        .arg(&tiny)
+        .arg("--output-dir")
+        .arg(&reports)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.starts_with("interrupted after ")
+            && stderr.contains("of 10000000 timed runs: no reports written"),
+        "{stderr}"
+    );
+    let after: Vec<_> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(after.len(), 4, "no temporary files left: {after:?}");
+    for (path, bytes) in before {
+        assert!(
+            std::fs::read(&path).unwrap() == bytes,
+            "{} changed",
+            path.display()
+        );
+    }
 }

@@ -18,11 +18,18 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
     let mut rng = piedge::rng::SplitMix64::new(6);
     let random: Vec<u8> = (0..4096).map(|_| rng.next_u64() as u8).collect();
     let mut png = std::io::Cursor::new(Vec::new());
-    image::RgbImage::from_fn(8, 8, |x, y| image::Rgb([(x * 32) as u8, (y * 32) as u8, 128]))
-        .write_to(&mut png, image::ImageOutputFormat::Png)
-        .unwrap();
+    image::RgbImage::from_fn(8, 8, |x, y| {
+        image::Rgb([(x * 32) as u8, (y * 32) as u8, 128])
+    })
+    .write_to(&mut png, image::ImageOutputFormat::Png)
+    .unwrap();
     let zero_stride = model(
-        vec![pb_node_with_ints("MaxPool", "x", "y", &[("kernel_shape", &[2, 2]), ("strides", &[1, 0])])],
+        vec![pb_node_with_ints(
+            "MaxPool",
+            "x",
+            "y",
+            &[("kernel_shape", &[2, 2]), ("strides", &[1, 0])],
+        )],
         vec![value("x", FLOAT, &["1", "1", "4", "4"])],
         vec![value("y", FLOAT, &["1", "1", "3", "3"])],
     );
@@ -48,23 +55,37 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
             "two-inputs.onnx",
             model(
                 vec![node("Add", &["a", "b"], "y")],
-                vec![value("a", FLOAT, &["1", "4"]), value("b", FLOAT, &["1", "4"])],
+                vec![
+                    value("a", FLOAT, &["1", "4"]),
+                    value("b", FLOAT, &["1", "4"]),
+                ],
                 vec![value("y", FLOAT, &["1", "4"])],
             ),
         ),
         ("int64-input.onnx", relu_model(INT64, &["1", "4"])),
         ("zero-sized.onnx", relu_model(FLOAT, &["1", "0", "4"])),
-        ("huge-input.onnx", relu_model(FLOAT, &["1", "3", "100000", "100000"])),
+        (
+            "huge-input.onnx",
+            relu_model(FLOAT, &["1", "3", "100000", "100000"]),
+        ),
         ("zero-stride.onnx", zero_stride),
         ("undefined-output.onnx", undefined_output),
         ("nan.csv", b"run,latency_ms\n0,1.25\n1,NaN\n".to_vec()),
         ("inf.csv", b"run,latency_ms\n0,inf\n".to_vec()),
         ("no-latency-column.csv", b"run,time\n0,1.0\n".to_vec()),
-        ("picture.csv", std::fs::read(repo().join("static/favicon.svg")).unwrap()),
+        (
+            "picture.csv",
+            std::fs::read(repo().join("static/favicon.svg")).unwrap(),
+        ),
     ]
 }
 
-fn pb_node_with_ints(op: &str, input: &str, output: &str, ints: &[(&str, &[i64])]) -> tract_onnx::pb::NodeProto {
+fn pb_node_with_ints(
+    op: &str,
+    input: &str,
+    output: &str,
+    ints: &[(&str, &[i64])],
+) -> tract_onnx::pb::NodeProto {
     let mut n = node(op, &[input], output);
     n.attribute = ints
         .iter()
@@ -104,7 +125,10 @@ fn the_committed_corpus_is_current() {
             committed == bytes,
             "{name} differs from its recipe; PIEDGE_WRITE_HOSTILE=1 rewrites it"
         );
-        assert!(listed.contains(&name.to_string()), "{name} has no expectation");
+        assert!(
+            listed.contains(&name.to_string()),
+            "{name} has no expectation"
+        );
     }
 }
 
@@ -119,7 +143,16 @@ fn every_model_gets_its_own_error_from_the_cli() {
         }
         let out = tempfile::tempdir().unwrap();
         let result = piedge()
-            .args(["bench", "--fakedata", "--warmup", "0", "--runs", "2", "--quiet", "--model-path"])
+            .args([
+                "bench",
+                "--fakedata",
+                "--warmup",
+                "0",
+                "--runs",
+                "2",
+                "--quiet",
+                "--model-path",
+            ])
             .arg(dir.join(file))
             .arg("--output-dir")
             .arg(out.path())
@@ -129,9 +162,19 @@ fn every_model_gets_its_own_error_from_the_cli() {
         match e["error"].as_str() {
             Some(needle) => {
                 assert_eq!(result.status.code(), Some(2), "{file}: {stderr}");
-                assert!(stderr.contains(needle), "{file}: expected {needle:?} in {stderr}");
-                assert_eq!(stderr.trim().lines().count(), 1, "{file}: one line: {stderr}");
-                assert!(!out.path().join("latency.csv").exists(), "{file}: no report");
+                assert!(
+                    stderr.contains(needle),
+                    "{file}: expected {needle:?} in {stderr}"
+                );
+                assert_eq!(
+                    stderr.trim().lines().count(),
+                    1,
+                    "{file}: one line: {stderr}"
+                );
+                assert!(
+                    !out.path().join("latency.csv").exists(),
+                    "{file}: no report"
+                );
             }
             None => {
                 assert!(result.status.success(), "{file} should run: {stderr}");

@@ -305,8 +305,13 @@ mod tests {
             }
         );
         assert_eq!(
-            import("max.csv", &report::latency_csv(&vec![0.5; MAX_RUNS]), "x".into(), 0.0)
-                .unwrap()[0]
+            import(
+                "max.csv",
+                &report::latency_csv(&vec![0.5; MAX_RUNS]),
+                "x".into(),
+                0.0
+            )
+            .unwrap()[0]
                 .report
                 .raw_latencies
                 .len(),

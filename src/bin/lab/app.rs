@@ -22,6 +22,9 @@ use piedge::sysinfo::SystemInfo;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// The largest model file the lab reads into the tab (as the CLI's default).
+const MAX_MODEL_FILE_BYTES: u64 = 256 << 20;
+
 /// Random shapes per operator in the engine panel's kernel self-check.
 const SELF_CHECK_CASES: usize = 40;
 
@@ -423,8 +426,20 @@ impl Lab {
     /// A file the student chose or dropped.
     pub fn load_file(self, file: web_sys::File) {
         let choice = self.choose();
+        let name = file.name();
+        let size = file.size();
+        if size > MAX_MODEL_FILE_BYTES as f64 {
+            self.notify(
+                format!(
+                    "{name} is {:.0} MB, over the lab's {} MB limit for a model file",
+                    size / 1048576.0,
+                    MAX_MODEL_FILE_BYTES >> 20
+                ),
+                true,
+            );
+            return;
+        }
         leptos::task::spawn_local(async move {
-            let name = file.name();
             let read = dom::read_file(&file).await;
             if !self.still_chosen(choice) {
                 return;
@@ -573,7 +588,9 @@ impl Lab {
             }
             WorkerEvent::Crashed(_) | WorkerEvent::Hung { .. } => {
                 let ui = self.lang_now().ui();
-                let loading = self.pending.with_untracked(|p| p.as_ref().map(|p| p.name.clone()));
+                let loading = self
+                    .pending
+                    .with_untracked(|p| p.as_ref().map(|p| p.name.clone()));
                 self.keep_interrupted_run();
                 self.live.set(None);
                 self.queue.set(vec![]);
@@ -921,9 +938,9 @@ impl Lab {
                         for mut record in records {
                             // A run restored from an export replaces its
                             // own older copy, and keeps its name.
-                            let known = self.runs.with_untracked(|r| {
-                                r.iter().any(|x| x.id == record.id)
-                            });
+                            let known = self
+                                .runs
+                                .with_untracked(|r| r.iter().any(|x| x.id == record.id));
                             if !known {
                                 record.name = self
                                     .runs
@@ -959,15 +976,14 @@ impl Lab {
 /// benchmark reads them).
 fn expose_test_hooks(lab: Lab) {
     let hooks = js_sys::Object::new();
-    let crash = wasm_bindgen::closure::Closure::<dyn Fn(Option<String>)>::new(
-        |how: Option<String>| {
+    let crash =
+        wasm_bindgen::closure::Closure::<dyn Fn(Option<String>)>::new(|how: Option<String>| {
             let how = how
                 .as_deref()
                 .and_then(CrashKind::from_name)
                 .unwrap_or(CrashKind::Panic);
             client::send(&ToWorker::Crash { how })
-        },
-    );
+        });
     let _ = js_sys::Reflect::set(&hooks, &"crashWorker".into(), crash.as_ref());
     crash.forget();
     let budget = wasm_bindgen::closure::Closure::<dyn Fn(f64)>::new(|ms: f64| {

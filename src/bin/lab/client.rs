@@ -26,7 +26,9 @@ pub enum WorkerEvent {
     Crashed(String),
     /// The worker went silent while work was expected (see the module
     /// comment), was terminated and replaced.
-    Hung { silent_ms: f64 },
+    Hung {
+        silent_ms: f64,
+    },
 }
 
 /// Silence that always counts as a hang while a run streams progress.

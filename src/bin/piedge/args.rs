@@ -18,6 +18,12 @@ latency_results.json, latency_plot.png).\n\nThe old lesson's command works uncha
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The largest model file to read, in MB.
+    #[arg(long, global = true, value_name = "MB", default_value_t = 256)]
+    pub max_model_mb: u64,
+    /// The most memory the model's input tensor may need, in MB.
+    #[arg(long, global = true, value_name = "MB", default_value_t = 1024)]
+    pub max_input_mb: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -21,6 +21,11 @@ use piedge::sysinfo::EnvSample;
 use std::path::{Path, PathBuf};
 
 pub fn run(cli: Cli) -> Result<()> {
+    files::set_max_model_bytes(cli.max_model_mb.saturating_mul(1 << 20));
+    MAX_INPUT_BYTES.store(
+        cli.max_input_mb.saturating_mul(1 << 20),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     match cli.command {
         Command::Bench(a) => bench(a),
         Command::Info(a) => info(a),
@@ -45,7 +50,7 @@ fn profile(a: ProfileArgs) -> Result<()> {
     let (mut runnable, _) = model::prepare(
         &name,
         &bytes,
-        &LoadOptions::default(),
+        &load_options(1),
         plan,
         a.kernels.into(),
         0,
@@ -134,7 +139,7 @@ fn bare_loop(a: BareLoopArgs) -> Result<()> {
     let (mut runnable, _) = model::prepare(
         &file_name(&a.model_path),
         &bytes,
-        &LoadOptions::default(),
+        &load_options(1),
         Plan::Optimized,
         a.kernels.into(),
         0,
@@ -188,6 +193,7 @@ fn bench(a: BenchArgs) -> Result<()> {
         inferences_per_sample: 1,
     };
     config.validate()?;
+    let interrupted = interrupt_flag()?;
     if let Some(script) = &a.debug_fake_latencies {
         if script.is_empty() || script.iter().any(|x| !x.is_finite() || *x < 0.0) {
             bail!("--debug-fake-latencies needs finite, non-negative milliseconds");
@@ -201,10 +207,7 @@ fn bench(a: BenchArgs) -> Result<()> {
     } else {
         Plan::Optimized
     };
-    let opts = LoadOptions {
-        batch_size: a.batch_size,
-        ..Default::default()
-    };
+    let opts = load_options(a.batch_size);
     let kernels: piedge::plan::Kernels = a.kernels.into();
     let (mut runnable, pipeline) =
         model::prepare(&name, &bytes, &opts, plan, kernels, a.seed, &clock)?;
@@ -264,7 +267,11 @@ fn bench(a: BenchArgs) -> Result<()> {
                 });
             }
         }
-        Control::Continue
+        if interrupted.load(std::sync::atomic::Ordering::Relaxed) {
+            Control::Cancel
+        } else {
+            Control::Continue
+        }
     };
     let (measurements, timer) = match &a.debug_fake_latencies {
         Some(script) => {
@@ -282,6 +289,15 @@ fn bench(a: BenchArgs) -> Result<()> {
         }
     };
     bar.finish_and_clear();
+    if measurements.cancelled {
+        eprintln!(
+            "interrupted after {} of {} timed runs: no reports written ({} is as it was)",
+            measurements.latencies_ms.len(),
+            a.runs,
+            a.output_dir.display()
+        );
+        std::process::exit(130);
+    }
     system_info.soc_temp_after_c = host::soc_temp_c();
     system_info.throttled_after = host::throttled();
 
@@ -382,10 +398,7 @@ fn bench(a: BenchArgs) -> Result<()> {
 fn runnable_card(a: &BenchArgs, bytes: &[u8], name: &str) -> Result<ModelSummary> {
     // Loading again is cheap next to a benchmark and keeps `prepare`'s
     // result free to be consumed by the benchmark loop.
-    let opts = LoadOptions {
-        batch_size: a.batch_size,
-        ..Default::default()
-    };
+    let opts = load_options(a.batch_size);
     let card = model::load(name, bytes, &opts)?.card;
     Ok(ModelSummary {
         name: card.name,
@@ -394,6 +407,31 @@ fn runnable_card(a: &BenchArgs, bytes: &[u8], name: &str) -> Result<ModelSummary
         macs: card.macs,
         input_shape: card.fixed_input_shape,
     })
+}
+
+/// `--max-input-mb`, in bytes.
+static MAX_INPUT_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 30);
+
+fn load_options(batch_size: usize) -> LoadOptions {
+    LoadOptions {
+        batch_size,
+        max_input_bytes: MAX_INPUT_BYTES.load(std::sync::atomic::Ordering::Relaxed),
+    }
+}
+
+/// Ctrl-C (or SIGTERM) during a benchmark sets the returned flag: the run
+/// stops after the inference in progress and writes nothing. A second
+/// Ctrl-C ends the program at once (exit 130).
+fn interrupt_flag() -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::flag;
+    let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        flag::register_conditional_shutdown(signal, 130, interrupted.clone())
+            .and_then(|_| flag::register(signal, interrupted.clone()))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    Ok(interrupted)
 }
 
 fn progress_bar(total: usize, quiet: bool) -> indicatif::ProgressBar {
@@ -451,7 +489,7 @@ fn image_inputs(
 
 fn info(a: InfoArgs) -> Result<()> {
     let bytes = files::read_model(&a.model_path)?;
-    let loaded = model::load(&file_name(&a.model_path), &bytes, &LoadOptions::default())?;
+    let loaded = model::load(&file_name(&a.model_path), &bytes, &load_options(1))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&loaded.card)?);
         return Ok(());
@@ -470,10 +508,7 @@ fn info(a: InfoArgs) -> Result<()> {
 fn predict(a: PredictArgs) -> Result<()> {
     let bytes = files::read_model(&a.model_path)?;
     let name = file_name(&a.model_path);
-    let opts = LoadOptions {
-        batch_size: a.batch_size,
-        ..Default::default()
-    };
+    let opts = load_options(a.batch_size);
     let plan = if a.unoptimized {
         Plan::Unoptimized
     } else {

@@ -7,8 +7,13 @@
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
-/// The largest model file `piedge` reads, in bytes.
-pub const MAX_MODEL_BYTES: u64 = 256 * 1024 * 1024;
+/// The largest model file `piedge` reads, in bytes (`--max-model-mb`).
+static MAX_MODEL_BYTES: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(256 * 1024 * 1024);
+
+pub fn set_max_model_bytes(bytes: u64) {
+    MAX_MODEL_BYTES.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// Reads a model file, with messages for the ways that goes wrong.
 pub fn read_model(path: &Path) -> Result<Vec<u8>> {
@@ -25,12 +30,13 @@ pub fn read_model(path: &Path) -> Result<Vec<u8>> {
             path.display()
         );
     }
-    if meta.len() > MAX_MODEL_BYTES {
+    let limit = MAX_MODEL_BYTES.load(std::sync::atomic::Ordering::Relaxed);
+    if meta.len() > limit {
         bail!(
-            "{} is {} MB, over the {} MB limit for a model file",
+            "{} is {:.1} MB, over the {} MB limit for a model file; raise it with --max-model-mb",
             path.display(),
-            meta.len() / (1024 * 1024),
-            MAX_MODEL_BYTES / (1024 * 1024)
+            meta.len() as f64 / (1024.0 * 1024.0),
+            limit / (1024 * 1024)
         );
     }
     std::fs::read(path).with_context(|| format!("cannot read model file {}", path.display()))

@@ -31,6 +31,13 @@ thread_local! {
     static TIMER: RefCell<Option<TimerResolution>> = const { RefCell::new(None) };
 }
 
+/// A tab has at most 4 GB of wasm memory, shared by the model's weights,
+/// tract's buffers and the input: one input may take a sixteenth of it.
+const BROWSER_LOAD_OPTIONS: LoadOptions = LoadOptions {
+    batch_size: 1,
+    max_input_bytes: 256 << 20,
+};
+
 /// How long the worker computes before it yields to its event loop.
 const SLICE_MS: f64 = 10.0;
 
@@ -133,7 +140,7 @@ fn load(request: u64, model_key: String, name: &str, bytes: &[u8], plan: Plan) -
     }
     let prepared = CLOCK.with(|clock| -> Result<Cached, model::ModelError> {
         let t0 = clock.now_ms();
-        let loaded = model::load(name, bytes, &LoadOptions::default())?;
+        let loaded = model::load(name, bytes, &BROWSER_LOAD_OPTIONS)?;
         let nodes_analysed = loaded.typed_node_count();
         let t1 = clock.now_ms();
         let optimised = loaded.optimise(plan)?;
