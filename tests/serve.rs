@@ -22,10 +22,15 @@ impl Drop for Server {
 }
 
 fn start(dir: &std::path::Path) -> Server {
+    start_with(dir, &[])
+}
+
+fn start_with(dir: &std::path::Path, extra: &[&str]) -> Server {
     let bin = assert_cmd::cargo::cargo_bin("piedge");
     let mut child = Command::new(bin)
         .args(["serve", "--port", "0", "--dir"])
         .arg(dir)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -297,4 +302,88 @@ fn thirty_clients_at_once_all_get_whole_files() {
             });
         }
     });
+}
+
+#[test]
+fn requests_beyond_the_limits_are_refused() {
+    let dir = fixture();
+    let server = start(&dir.path().join("dist"));
+    let long = format!("/{}", "a".repeat(3000));
+    assert_eq!(get(server.port, &long, "").0, 414);
+    let huge = format!("/{}", "a".repeat(20_000));
+    assert_eq!(get(server.port, &huge, "").0, 414);
+    let many: String = (0..80).map(|i| format!("X-Header-{i}: {i}\r\n")).collect();
+    assert_eq!(get(server.port, "/", &many).0, 431);
+    let fat = format!("X-Big: {}\r\n", "b".repeat(20_000));
+    assert_eq!(get(server.port, "/", &fat).0, 431);
+    assert_eq!(raw(server.port, "GARBAGE\r\n\r\n").0, 400);
+    assert_eq!(raw(server.port, "GET / HTTP/2.0\r\n\r\n").0, 505);
+    // Still serving.
+    assert_eq!(get(server.port, "/", "").0, 200);
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let dir = fixture();
+    let server = start(&dir.path().join("dist"));
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    // Pipelined: both requests sent before reading anything.
+    s.write_all(
+        b"GET /models/tinycnn.onnx HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert_eq!(text.matches("HTTP/1.1 200 OK").count(), 2, "{text}");
+    assert!(text.contains("\r\n\r\nonnxHTTP/1.1 200"), "{text}");
+    assert!(
+        text.contains("Content-Length: 33"),
+        "HEAD gives the GET's length: {text}"
+    );
+    assert!(text.ends_with("\r\n\r\n"), "HEAD has no body: {text}");
+}
+
+#[test]
+fn a_request_that_trickles_in_is_cut_off_and_others_are_served_meanwhile() {
+    let dir = fixture();
+    let server = start(&dir.path().join("dist"));
+    let mut slow = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let t0 = std::time::Instant::now();
+    slow.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    let mut reply = String::new();
+    let mut reader = slow.try_clone().unwrap();
+    let waited = std::thread::scope(|s| {
+        s.spawn(move || {
+            // One header line every second: each read is quick, the whole is not.
+            for i in 0..30 {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                if slow
+                    .write_all(format!("X-Slow-{i}: 1\r\n").as_bytes())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        assert_eq!(get(server.port, "/", "").0, 200);
+        let _ = reader.read_to_string(&mut reply);
+        t0.elapsed().as_secs_f64()
+    });
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    // The 10 s deadline, plus up to a second spent draining the rest.
+    assert!((9.5..12.0).contains(&waited), "cut off after {waited} s");
+}
+
+#[test]
+fn connections_beyond_the_maximum_are_told_to_retry() {
+    let dir = fixture();
+    let server = start_with(&dir.path().join("dist"), &["--max-connections", "2"]);
+    let _a = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let _b = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (status, h, _) = get(server.port, "/", "");
+    assert_eq!((status, header(&h, "retry-after")), (503, Some("1")));
+    drop((_a, _b));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(get(server.port, "/", "").0, 200);
 }

@@ -514,6 +514,8 @@ test("full storage: the student is told, the run stays in the tab, and 'export a
     assert.equal(dl.suggestedFilename(), "piedge-lab-runs.json");
     const exported = fs.readFileSync(await dl.path());
     assert.equal(JSON.parse(exported).runs.length, 2);
+    // The override holds for the origin in the whole browser: lift it.
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(server.url).origin });
     await context.close();
 
     // A fresh browser (nothing stored) gets both runs back from the file.

@@ -120,9 +120,10 @@ pub struct ServeArgs {
     /// Serve this built lab (trunk's dist/) instead of the one built in.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Worker threads answering requests.
-    #[arg(long, default_value = "8", value_parser = positive, hide = true)]
-    pub threads: usize,
+    /// Connections served at once (browsers open about six each); more
+    /// are told to retry.
+    #[arg(long, default_value = "256", value_parser = positive)]
+    pub max_connections: usize,
 }
 
 #[derive(Args, Debug)]

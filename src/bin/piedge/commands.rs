@@ -167,7 +167,7 @@ fn serve(a: ServeArgs) -> Result<()> {
     } else {
         std::net::Ipv4Addr::LOCALHOST
     };
-    serve::run(bundle, (ip, a.port).into(), a.lan, a.threads)
+    serve::run(bundle, (ip, a.port).into(), a.lan, a.max_connections)
 }
 
 /// Execution providers `--providers` accepts. The old lesson passed

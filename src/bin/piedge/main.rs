@@ -11,6 +11,8 @@ mod files;
 #[cfg(not(target_arch = "wasm32"))]
 mod host;
 #[cfg(not(target_arch = "wasm32"))]
+mod http;
+#[cfg(not(target_arch = "wasm32"))]
 mod serve;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -8,7 +8,8 @@
 //! `.br`/`.gz` twin is sent when the browser accepts it.
 //!
 //! The request → response logic (`respond`) touches no socket, so it is
-//! tested directly; `run` is the thin loop around tiny_http.
+//! tested directly; `run` hands it to the connection handling in `http.rs`,
+//! which holds the limits on what clients may send and how slowly.
 
 use anyhow::{bail, Context, Result};
 use std::borrow::Cow;
@@ -152,7 +153,7 @@ pub fn respond(bundle: &Bundle, method: &str, raw_path: &str, accept_encoding: &
     }
 }
 
-fn text(status: u16, message: &'static str) -> Reply {
+pub fn text(status: u16, message: &'static str) -> Reply {
     let mut headers = vec![
         ("Content-Type", "text/plain; charset=utf-8".to_string()),
         ("Cache-Control", "no-store".into()),
@@ -260,12 +261,16 @@ fn is_hashed(path: &str) -> bool {
 }
 
 /// Serves `bundle` until interrupted, printing where.
-pub fn run(bundle: Bundle, addr: std::net::SocketAddr, lan: bool, threads: usize) -> Result<()> {
-    let server = tiny_http::Server::http(addr)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let port = server
-        .server_addr()
-        .to_ip()
+pub fn run(
+    bundle: Bundle,
+    addr: std::net::SocketAddr,
+    lan: bool,
+    max_connections: usize,
+) -> Result<()> {
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let port = listener
+        .local_addr()
         .map(|a| a.port())
         .unwrap_or(addr.port());
     println!("PiEdge Lab: serving {}", bundle.describe());
@@ -285,57 +290,10 @@ pub fn run(bundle: Bundle, addr: std::net::SocketAddr, lan: bool, threads: usize
         println!("(only this computer can connect; use --lan to let students' devices in)");
     }
     println!("Stop with Ctrl-C.");
-    let server = std::sync::Arc::new(server);
-    let bundle = std::sync::Arc::new(bundle);
-    let workers: Vec<_> = (0..threads.max(1))
-        .map(|_| {
-            let (server, bundle) = (server.clone(), bundle.clone());
-            std::thread::spawn(move || {
-                for request in server.incoming_requests() {
-                    handle(&bundle, request);
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        let _ = w.join();
-    }
+    let handler =
+        move |method: &str, target: &str, accept: &str| respond(&bundle, method, target, accept);
+    crate::http::serve(listener, max_connections, std::sync::Arc::new(handler));
     Ok(())
-}
-
-/// Answers one request; requests with a body are refused unread.
-fn handle(bundle: &Bundle, request: tiny_http::Request) {
-    let method = request.method().as_str().to_string();
-    let has_body = request.body_length().is_some_and(|n| n > 0);
-    let accept = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Accept-Encoding"))
-        .map(|h| h.value.as_str().to_string())
-        .unwrap_or_default();
-    // tiny_http leaves out the body of a HEAD response itself and sends the
-    // full length, so a HEAD is answered as the GET it mirrors.
-    let method = if method == "HEAD" {
-        "GET".to_string()
-    } else {
-        method
-    };
-    let reply = if has_body {
-        text(413, "request bodies are not accepted\n")
-    } else {
-        respond(bundle, &method, request.url(), &accept)
-    };
-    let mut response =
-        tiny_http::Response::from_data(reply.body.into_owned()).with_status_code(reply.status);
-    for (k, v) in reply.headers {
-        if k == "Content-Length" {
-            continue;
-        }
-        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            response.add_header(h);
-        }
-    }
-    let _ = request.respond(response);
 }
 
 fn lan_urls(port: u16) -> Vec<String> {
