@@ -466,8 +466,8 @@ test("hostile files each get their own readable error; the model, the app and th
 
 for (const [how, kill, within] of [
     ["a thrown error", (page) => page.workers()[0].evaluate(() => setTimeout(() => { throw new Error("killed by the test"); })), 1000],
-    ["running out of memory", (page) => page.evaluate(() => window.piedgeLab.crashWorker("oom")), 3000],
-    ["an endless loop", (page) => page.evaluate(() => window.piedgeLab.crashWorker("hang")), 2000],
+    ["running out of memory", (page) => page.evaluate(() => window.piedgeLab.crashWorker("oom")), 1000],
+    ["an endless loop", (page) => page.evaluate(() => window.piedgeLab.crashWorker("hang")), 1000],
 ]) {
     test(`a worker killed mid-run by ${how} is noticed within ${within / 1000} s and replaced; the run keeps what it measured`, async () => {
         const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=0&runs=200000");

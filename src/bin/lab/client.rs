@@ -4,10 +4,11 @@
 //!
 //! A worker can also die silently: a model that never finishes keeps it
 //! busy forever, and a busy worker cannot say so. A watchdog therefore
-//! checks, five times a second, how long an expected worker has been quiet.
+//! checks, ten times a second, how long an expected worker has been quiet.
 //! While a run streams progress (every 10 ms of computing, or after each
-//! inference if one takes longer), silence beyond `max(1 s, 5 × the longest
-//! gap seen so far in runs)` means it hangs. Loading a model, a run's first
+//! inference if one takes longer), silence beyond `max(0.7 s, 5 × the
+//! longest gap seen so far in runs)` means it hangs: a small model's hang is
+//! noticed within a second. Loading a model, a run's first
 //! inference and the kernel self-check are single long computations of
 //! unknown length: they get `SLOW_STEP_MS`.
 
@@ -32,11 +33,11 @@ pub enum WorkerEvent {
 }
 
 /// Silence that always counts as a hang while a run streams progress.
-const HANG_MS: f64 = 1000.0;
+const HANG_MS: f64 = 700.0;
 /// Silence allowed for a step of unknown length (a load, a first inference).
 const SLOW_STEP_MS: f64 = 20_000.0;
 /// How often the watchdog looks.
-const WATCH_EVERY_MS: i32 = 200;
+const WATCH_EVERY_MS: i32 = 100;
 
 /// What the page waits for, by request id.
 #[derive(Clone, Copy, PartialEq)]
@@ -122,11 +123,11 @@ fn heard(msg: &FromWorker) {
         let Some(client) = c.as_mut() else { return };
         match msg {
             FromWorker::Progress { request, .. } => {
-                if client.awaiting.get(request) == Some(&Awaiting::Streaming) {
+                // Every gap counts, the first too: it holds at least one
+                // inference, which is what a later gap may have to wait for.
+                if client.awaiting.contains_key(request) {
                     client.longest_gap_ms = client.longest_gap_ms.max(now - client.last_heard_ms);
-                }
-                if let Some(a) = client.awaiting.get_mut(request) {
-                    *a = Awaiting::Streaming;
+                    client.awaiting.insert(*request, Awaiting::Streaming);
                 }
             }
             FromWorker::Loaded { request, .. }
