@@ -443,6 +443,13 @@ test("hostile files each get their own readable error; the model, the app and th
             assert.equal(await page.textContent("#model-name"), model, `${file} replaced the model`);
         }
     }
+    // A 300 MB model file (sparse: it costs no disk) is refused before it is read.
+    const huge = path.join(tmp, "huge.onnx");
+    fs.closeSync(fs.openSync(huge, "w"));
+    fs.truncateSync(huge, 300 * 1024 * 1024);
+    await page.setInputFiles("#model-file", huge);
+    await waitForNotice(page, "huge.onnx is 300 MB, over the lab's 256 MB limit for a model file");
+    assert.equal(await page.textContent("#model-name"), model);
     // The last good model still runs, in the same (never restarted) worker.
     await runAndWait(page);
     runs += 1;

@@ -183,6 +183,7 @@ mod tests {
             created_ms,
         )
         .unwrap()
+        .remove(0)
     }
 
     #[wasm_bindgen_test]
