@@ -82,6 +82,14 @@ pub enum ModelError {
         attribute: String,
         values: Vec<i64>,
     },
+    #[error("{name}: node '{node}' ({op}) asks for a tensor of shape {shape:?}, over the {limit}-byte budget for one tensor; the file is damaged or not meant for a small device")]
+    HugeConstant {
+        name: String,
+        node: String,
+        op: String,
+        shape: Vec<i64>,
+        limit: u64,
+    },
     #[error("tract could not analyse {name}: {detail}")]
     Analyse { name: String, detail: String },
     #[error("tract could not optimise {name}: {detail}")]
@@ -228,6 +236,7 @@ fn load_checked(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedMo
     check_embedded_weights(&name, graph)?;
     check_outputs_defined(&name, graph, &mut Vec::new())?;
     check_window_attributes(&name, graph)?;
+    check_constant_shapes(&name, graph, opts.max_input_bytes)?;
     let onnx = tract_onnx::onnx();
     check_operators(&name, graph, &onnx)?;
 
@@ -644,6 +653,88 @@ fn check_outputs_defined<'g>(
     result
 }
 
+/// Operators whose output size comes from a stored shape (ConstantOfShape,
+/// Expand, Tile) are computed while tract analyses the model: a damaged
+/// shape of [1073741826, 4] would fill 17 GB before anything could be
+/// said. Their stored shapes must be non-negative and fit `limit` bytes
+/// (counting 4 bytes per element, the smallest of the lesson's types).
+fn check_constant_shapes(name: &str, graph: &pb::GraphProto, limit: u64) -> Result<(), ModelError> {
+    let mut known: std::collections::HashMap<&str, Vec<i64>> = graph
+        .initializer
+        .iter()
+        .filter_map(|t| Some((t.name.as_str(), small_ints(t)?)))
+        .collect();
+    for node in &graph.node {
+        if node.op_type == "Constant" {
+            if let (Some(out), Some(t)) = (
+                node.output.first(),
+                node.attribute.iter().find_map(|a| a.t.as_ref()),
+            ) {
+                if let Some(values) = small_ints(t) {
+                    known.insert(out.as_str(), values);
+                }
+            }
+        }
+    }
+    for node in &graph.node {
+        let shape_input = match node.op_type.as_str() {
+            "ConstantOfShape" => 0,
+            "Expand" | "Tile" => 1,
+            _ => continue,
+        };
+        let Some(shape) = node
+            .input
+            .get(shape_input)
+            .and_then(|i| known.get(i.as_str()))
+        else {
+            continue;
+        };
+        let bytes = shape.iter().try_fold(4u64, |acc, &d| {
+            u64::try_from(d).ok().and_then(|d| acc.checked_mul(d))
+        });
+        if bytes.is_none_or(|b| b > limit) {
+            return Err(ModelError::HugeConstant {
+                name: name.to_string(),
+                node: node_label(node),
+                op: node.op_type.clone(),
+                shape: shape.clone(),
+                limit,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A node's name for messages: its own, or else its first output's.
+fn node_label(node: &pb::NodeProto) -> String {
+    match (node.name.as_str(), node.output.first()) {
+        ("", Some(output)) => output.clone(),
+        (name, _) => name.to_string(),
+    }
+}
+
+/// The values of a small stored integer tensor (a shape), if it is one.
+fn small_ints(t: &pb::TensorProto) -> Option<Vec<i64>> {
+    const INT32: i32 = 6;
+    const INT64: i32 = 7;
+    let values: Vec<i64> = match t.data_type {
+        INT64 if !t.int64_data.is_empty() => t.int64_data.clone(),
+        INT32 if !t.int32_data.is_empty() => t.int32_data.iter().map(|&v| v as i64).collect(),
+        INT64 => t
+            .raw_data
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect(),
+        INT32 => t
+            .raw_data
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes(c.try_into().expect("4 bytes")) as i64)
+            .collect(),
+        _ => return None,
+    };
+    (values.len() <= 16).then_some(values)
+}
+
 /// Sliding-window operators need kernel sizes, strides, dilations and
 /// groups of at least 1 and pads of at least 0; tract divides by them.
 fn check_window_attributes(name: &str, graph: &pb::GraphProto) -> Result<(), ModelError> {
@@ -680,7 +771,7 @@ fn check_window_attributes(name: &str, graph: &pb::GraphProto) -> Result<(), Mod
             {
                 return Err(ModelError::BadAttribute {
                     name: name.to_string(),
-                    node: node.name.clone(),
+                    node: node_label(node),
                     op: node.op_type.clone(),
                     attribute: attr.name.clone(),
                     values,

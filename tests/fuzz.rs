@@ -77,6 +77,10 @@ const TOKENS: &[&[u8]] = &[
 /// has, bounded for parsers whose messages quote the input.
 const MAX_CORPUS: usize = 2000;
 
+/// An input slower than this is saved for a look (not a failure: a large
+/// model may be slow honestly).
+const SLOW: Duration = Duration::from_secs(2);
+
 struct Stats {
     execs: u64,
     outcomes: usize,
@@ -209,6 +213,7 @@ fn fuzz(name: &str, target: Target, extra_seeds: Vec<Vec<u8>>) -> Stats {
     let mut corpus: Vec<Vec<u8>> = kept("corpus", name).into_iter().map(|(_, b)| b).collect();
     corpus.extend(extra_seeds);
     assert!(!corpus.is_empty(), "{name}: empty corpus");
+    let seeds = corpus.len();
     let mut outcomes = HashSet::new();
     let mut slowest = Duration::ZERO;
     for input in corpus.clone() {
@@ -227,10 +232,24 @@ fn fuzz(name: &str, target: Target, extra_seeds: Vec<Vec<u8>>) -> Stats {
     let start = Instant::now();
     let mut execs = 0u64;
     while start.elapsed() < budget && findings.len() < 5 {
-        let parent = corpus[rng.below(corpus.len())].clone();
+        // Half the parents are seeds: real files are where deep bugs hide,
+        // and mutants of mutants drift towards junk that fails at once.
+        let pool = if rng.below(2) == 0 {
+            seeds
+        } else {
+            corpus.len()
+        };
+        let parent = corpus[rng.below(pool)].clone();
         let input = mutate(&mut rng, &corpus, &parent);
         let t = Instant::now();
         let result = exec(target, &input);
+        if t.elapsed() > SLOW && t.elapsed() > slowest {
+            println!(
+                "fuzz {name}: a slow input ({:.1} s) saved as {}",
+                t.elapsed().as_secs_f64(),
+                save_finding(&format!("{name}-slow"), &input).display()
+            );
+        }
         slowest = slowest.max(t.elapsed());
         execs += 1;
         match result {

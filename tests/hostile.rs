@@ -70,6 +70,12 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("zero-stride.onnx", zero_stride),
         ("undefined-output.onnx", undefined_output),
+        // Found by the fuzzer: a shape of [1073741826, 4] for ConstantOfShape,
+        // which tract filled (17 GB) while analysing the model.
+        (
+            "huge-constant.onnx",
+            std::fs::read(repo().join("tests/fuzz/regressions/onnx/huge-constant.onnx")).unwrap(),
+        ),
         ("nan.csv", b"run,latency_ms\n0,1.25\n1,NaN\n".to_vec()),
         ("inf.csv", b"run,latency_ms\n0,inf\n".to_vec()),
         ("no-latency-column.csv", b"run,time\n0,1.0\n".to_vec()),
