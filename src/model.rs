@@ -540,17 +540,20 @@ fn guarded<T>(
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     GUARDS.with(|g| g.set(g.get() - 1));
     result.unwrap_or_else(|payload| {
-        let detail = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "a panic".into());
         Err(ModelError::TractPanic {
             name: name.to_string(),
             stage,
-            detail,
+            detail: panic_text(&*payload).unwrap_or("a panic").to_string(),
         })
     })
+}
+
+/// The message a panic carries (`panic!` with text or a format string).
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
 }
 
 /// Steps 1–3 with fake input, timing each step on `clock`.

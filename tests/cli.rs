@@ -20,6 +20,10 @@ fn read_csv(path: &Path) -> Vec<(usize, f64)> {
         .collect()
 }
 
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 fn summary_value(text: &str, key: &str) -> f64 {
     let line = text
         .lines()
@@ -72,8 +76,7 @@ fn bench_writes_the_four_reports_consistently() {
         (latencies.iter().cloned().fold(f64::INFINITY, f64::min) * 1000.0).round() / 1000.0
     );
 
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(out.join("latency_results.json")).unwrap()).unwrap();
+    let json = read_json(&out.join("latency_results.json"));
     let raw: Vec<f64> = json["raw_latencies"]
         .as_array()
         .unwrap()
@@ -146,9 +149,7 @@ fn fake_clock_makes_the_summary_exact() {
     }
     assert!(s.contains("  Outliers (Tukey 1.5 IQR): 1 of 5"));
     assert!(s.ends_with("median_ms: 3.000\n"));
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("latency_results.json")).unwrap())
-            .unwrap();
+    let json = read_json(&dir.path().join("latency_results.json"));
     assert_eq!(json["warmup_latencies"], serde_json::json!([7.0]));
     assert_eq!(json["statistics"]["std"], 3.1622776601683795);
 }
@@ -190,10 +191,7 @@ fn defaults_are_the_old_tools() {
         .arg(bundled("tinycnn"))
         .assert()
         .success();
-    let json: Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("reports/latency_results.json")).unwrap(),
-    )
-    .unwrap();
+    let json = read_json(&dir.path().join("reports/latency_results.json"));
     assert_eq!(json["benchmark_config"]["warmup_runs"], 1);
     assert_eq!(json["benchmark_config"]["benchmark_runs"], 3);
 }
@@ -224,9 +222,7 @@ fn options_reach_the_report() {
         .assert()
         .success()
         .stdout(predicate::str::starts_with("median_ms: "));
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("latency_results.json")).unwrap())
-            .unwrap();
+    let json = read_json(&dir.path().join("latency_results.json"));
     assert_eq!(json["benchmark_config"]["plan"], "unoptimized");
     assert_eq!(json["benchmark_config"]["batch_size"], 2);
     assert_eq!(json["benchmark_config"]["seed"], 5);
@@ -267,10 +263,7 @@ fn real_images_from_a_data_path() {
         .assert()
         .success()
         .stdout(predicate::str::contains("(5)"));
-    let json: Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("out/latency_results.json")).unwrap(),
-    )
-    .unwrap();
+    let json = read_json(&dir.path().join("out/latency_results.json"));
     assert_eq!(json["benchmark_config"]["input"], "images");
 }
 
@@ -407,24 +400,13 @@ fn bad_input_gets_a_clear_error_and_exit_code_2() {
         Some(&write(d, "truncated.onnx", &full[..full.len() / 2])),
         "is not an ONNX model",
     );
-    let two = model(
-        vec![node("Add", &["a", "b"], "y")],
-        vec![
-            value("a", FLOAT, &["1", "4"]),
-            value("b", FLOAT, &["1", "4"]),
-        ],
-        vec![value("y", FLOAT, &["1", "4"])],
-    );
+    let two = two_input_model();
     fails_with(
         &bench,
         Some(&write(d, "two.onnx", &two)),
         "has 2 inputs ('a', 'b'); the lab benchmarks single-input models",
     );
-    let unsupported = model(
-        vec![node("FancyOp", &["x"], "y")],
-        vec![value("x", FLOAT, &["1", "4"])],
-        vec![value("y", FLOAT, &["1", "4"])],
-    );
+    let unsupported = unsupported_op_model();
     fails_with(
         &bench,
         Some(&write(d, "fancy.onnx", &unsupported)),
@@ -552,9 +534,7 @@ fn sample_env_records_temperature_and_clock_every_n_runs() {
         .arg(dir.path())
         .assert()
         .success();
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("latency_results.json")).unwrap())
-            .unwrap();
+    let json = read_json(&dir.path().join("latency_results.json"));
     let samples = json["env_samples"].as_array().unwrap();
     let after: Vec<u64> = samples
         .iter()
@@ -646,10 +626,7 @@ fn bench_records_whose_kernels_ran() {
             .arg(dir.path())
             .assert()
             .success();
-        let json: Value = serde_json::from_slice(
-            &std::fs::read(dir.path().join("latency_results.json")).unwrap(),
-        )
-        .unwrap();
+        let json = read_json(&dir.path().join("latency_results.json"));
         assert_eq!(json["engine"]["kernels"], kernels);
     }
 }

@@ -176,12 +176,8 @@ fn mutate(rng: &mut SplitMix64, corpus: &[Vec<u8>], parent: &[u8]) -> Vec<u8> {
 
 /// Runs `target` on `input`; a panic becomes `Err` with its message.
 fn exec(target: Target, input: &[u8]) -> Result<String, String> {
-    catch_unwind(AssertUnwindSafe(|| target(input))).map_err(|p| {
-        p.downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "a panic".into())
-    })
+    catch_unwind(AssertUnwindSafe(|| target(input)))
+        .map_err(|p| model::panic_text(&*p).unwrap_or("a panic").to_string())
 }
 
 fn save_finding(name: &str, input: &[u8]) -> PathBuf {
@@ -417,19 +413,8 @@ fn edge_case_models() -> Vec<Vec<u8>> {
         relu_model(FLOAT, &["1", "0"]),
         relu_model(FLOAT, &["batch", "3", "height", "8"]),
         relu_model(STRING, &["1", "4"]),
-        model(
-            vec![node("Add", &["a", "b"], "y")],
-            vec![
-                value("a", FLOAT, &["1", "4"]),
-                value("b", FLOAT, &["1", "4"]),
-            ],
-            vec![value("y", FLOAT, &["1", "4"])],
-        ),
-        model(
-            vec![node("FancyOp", &["x"], "y")],
-            vec![value("x", FLOAT, &["1", "4"])],
-            vec![value("y", FLOAT, &["1", "4"])],
-        ),
+        two_input_model(),
+        unsupported_op_model(),
     ]
 }
 

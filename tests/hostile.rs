@@ -43,25 +43,8 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         ("random-bytes.onnx", random),
         ("truncated.onnx", tiny[..tiny.len() / 2].to_vec()),
         ("picture.onnx", png.into_inner()),
-        (
-            "unsupported-op.onnx",
-            model(
-                vec![node("FancyOp", &["x"], "y")],
-                vec![value("x", FLOAT, &["1", "4"])],
-                vec![value("y", FLOAT, &["1", "4"])],
-            ),
-        ),
-        (
-            "two-inputs.onnx",
-            model(
-                vec![node("Add", &["a", "b"], "y")],
-                vec![
-                    value("a", FLOAT, &["1", "4"]),
-                    value("b", FLOAT, &["1", "4"]),
-                ],
-                vec![value("y", FLOAT, &["1", "4"])],
-            ),
-        ),
+        ("unsupported-op.onnx", unsupported_op_model()),
+        ("two-inputs.onnx", two_input_model()),
         ("int64-input.onnx", relu_model(INT64, &["1", "4"])),
         ("zero-sized.onnx", relu_model(FLOAT, &["1", "0", "4"])),
         (

@@ -1,5 +1,6 @@
 //! Naming the browser and operating system from a user-agent string, for
-//! the environment panel and the reports of browser runs.
+//! the environment panel and the reports of browser runs; and, in a wasm
+//! build, the size of the instance's memory.
 
 /// (browser with major version, operating system) from `navigator.userAgent`.
 pub fn describe_user_agent(ua: &str) -> (String, String) {
@@ -50,6 +51,16 @@ pub fn describe_user_agent(ua: &str) -> (String, String) {
         "unknown OS"
     };
     (browser, os.to_string())
+}
+
+/// This wasm instance's memory in MB. It only grows, so it is the
+/// high-water mark (the memory soak test reads it from page and worker).
+#[cfg(target_arch = "wasm32")]
+pub fn wasm_memory_mb() -> f64 {
+    use wasm_bindgen::JsCast;
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
+    buffer.byte_length() as f64 / 1e6
 }
 
 #[cfg(test)]

@@ -82,23 +82,32 @@ pub fn import(
     id: String,
     now_ms: f64,
 ) -> Result<Vec<RunRecord>, ImportError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ImportError::Empty { file: file.into() });
+    }
+    if bytes.len() > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge {
+            file: file.into(),
+            size: bytes.len(),
+        });
+    }
     let head = &bytes[..bytes.len().min(64)];
-    if head.windows(17).any(|w| w == b"\"piedge_lab_runs\"") && bytes.len() <= MAX_IMPORT_BYTES {
+    if head.windows(17).any(|w| w == b"\"piedge_lab_runs\"") {
         let bundle: ExportBundle =
             serde_json::from_slice(bytes).map_err(|e| ImportError::Bundle {
                 file: file.into(),
                 detail: e.to_string(),
             })?;
         for r in &bundle.runs {
-            check_run_count(file, &r.report)?;
+            check_run_count(file, r.report.raw_latencies.len())?;
         }
         return Ok(bundle.runs);
     }
     import_one(file, bytes, id, now_ms).map(|r| vec![r])
 }
 
-fn check_run_count(file: &str, report: &BenchmarkReport) -> Result<(), ImportError> {
-    let found = report.raw_latencies.len();
+/// Refuses a run holding more latencies than the lab keeps.
+fn check_run_count(file: &str, found: usize) -> Result<(), ImportError> {
     if found > MAX_RUNS {
         return Err(ImportError::TooManyLatencies {
             file: file.into(),
@@ -111,35 +120,23 @@ fn check_run_count(file: &str, report: &BenchmarkReport) -> Result<(), ImportErr
 /// Reads a `latency_results.json` or a `latency.csv`, deciding by content
 /// (a JSON file starts with `{`), and makes it a run named after the file.
 fn import_one(file: &str, bytes: &[u8], id: String, now_ms: f64) -> Result<RunRecord, ImportError> {
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ImportError::Empty { file: file.into() });
-    }
-    if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(ImportError::TooLarge {
-            file: file.into(),
-            size: bytes.len(),
-        });
-    }
     let starts_with_brace = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let report = if starts_with_brace {
-        report::parse_results_json(bytes).map_err(|source| ImportError::Json {
+        let report = report::parse_results_json(bytes).map_err(|source| ImportError::Json {
             file: file.into(),
             source,
-        })?
+        })?;
+        check_run_count(file, report.raw_latencies.len())?;
+        report
     } else {
         let latencies = report::parse_latency_csv(bytes).map_err(|source| ImportError::Csv {
             file: file.into(),
             source,
         })?;
-        if latencies.len() > MAX_RUNS {
-            return Err(ImportError::TooManyLatencies {
-                file: file.into(),
-                found: latencies.len(),
-            });
-        }
+        // Before the statistics: a million-row CSV is refused at once.
+        check_run_count(file, latencies.len())?;
         csv_report(file, latencies)
     };
-    check_run_count(file, &report)?;
     let name = match report.system_info.device.as_str() {
         "" | "unknown" => file.to_string(),
         device => format!("{file} ({device})"),

@@ -93,6 +93,27 @@ pub fn relu_model(elem_type: i32, dims: &[&str]) -> Vec<u8> {
     )
 }
 
+/// y = a + b: a model with two inputs, which the lab refuses.
+pub fn two_input_model() -> Vec<u8> {
+    model(
+        vec![node("Add", &["a", "b"], "y")],
+        vec![
+            value("a", FLOAT, &["1", "4"]),
+            value("b", FLOAT, &["1", "4"]),
+        ],
+        vec![value("y", FLOAT, &["1", "4"])],
+    )
+}
+
+/// A model using an operator tract does not know, `FancyOp`.
+pub fn unsupported_op_model() -> Vec<u8> {
+    model(
+        vec![node("FancyOp", &["x"], "y")],
+        vec![value("x", FLOAT, &["1", "4"])],
+        vec![value("y", FLOAT, &["1", "4"])],
+    )
+}
+
 pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();

@@ -580,48 +580,38 @@ impl Lab {
     }
 
     fn on_worker(self, event: WorkerEvent) {
-        match &event {
-            WorkerEvent::Message(_) => {
-                if let WorkerEvent::Message(msg) = event {
-                    self.on_message(msg);
-                }
+        let ui = self.lang_now().ui();
+        let text = match event {
+            WorkerEvent::Message(msg) => return self.on_message(msg),
+            WorkerEvent::Hung { silent_ms } => {
+                format!("{} ({:.1} s)", ui.worker_hung, silent_ms / 1000.0)
             }
-            WorkerEvent::Crashed(_) | WorkerEvent::Hung { .. } => {
-                let ui = self.lang_now().ui();
-                let loading = self
-                    .pending
-                    .with_untracked(|p| p.as_ref().map(|p| p.name.clone()));
-                self.keep_interrupted_run();
-                self.live.set(None);
-                self.queue.set(vec![]);
-                self.pending.set(None);
-                self.model.update(|m| {
-                    if let Some(m) = m {
-                        m.loaded_plans.clear();
-                    }
-                });
-                if self.model.with_untracked(|m| m.is_none()) {
-                    // Nothing loaded yet: the restarted worker loads the default.
-                    self.latest_choice.set(0);
-                }
-                let text = match (&event, loading) {
-                    (WorkerEvent::Hung { silent_ms }, _) => {
-                        format!("{} ({:.1} s)", ui.worker_hung, silent_ms / 1000.0)
-                    }
-                    (WorkerEvent::Crashed(message), Some(file)) => {
-                        format!("{file}: {} ({message})", ui.model_crashed_worker)
-                    }
-                    (WorkerEvent::Crashed(message), None) => {
-                        format!("{} ({message})", ui.worker_restarted)
-                    }
-                    (WorkerEvent::Message(_), _) => unreachable!("matched above"),
-                };
-                if self.self_check.with_untracked(|c| matches!(c, Some(None))) {
-                    self.self_check.set(Some(Some(Err(text.clone()))));
-                }
-                self.notify(text, true);
+            // A crash while a file was being read: tract crashed on it.
+            WorkerEvent::Crashed(message) => match self
+                .pending
+                .with_untracked(|p| p.as_ref().map(|p| p.name.clone()))
+            {
+                Some(file) => format!("{file}: {} ({message})", ui.model_crashed_worker),
+                None => format!("{} ({message})", ui.worker_restarted),
+            },
+        };
+        self.keep_interrupted_run();
+        self.live.set(None);
+        self.queue.set(vec![]);
+        self.pending.set(None);
+        self.model.update(|m| {
+            if let Some(m) = m {
+                m.loaded_plans.clear();
             }
+        });
+        if self.model.with_untracked(|m| m.is_none()) {
+            // Nothing loaded yet: the restarted worker loads the default.
+            self.latest_choice.set(0);
         }
+        if self.self_check.with_untracked(|c| matches!(c, Some(None))) {
+            self.self_check.set(Some(Some(Err(text.clone()))));
+        }
+        self.notify(text, true);
     }
 
     fn on_message(self, msg: FromWorker) {
@@ -991,12 +981,9 @@ fn expose_test_hooks(lab: Lab) {
     });
     let _ = js_sys::Reflect::set(&hooks, &"setRunBudget".into(), budget.as_ref());
     budget.forget();
-    let memory = wasm_bindgen::closure::Closure::<dyn Fn() -> f64>::new(|| {
-        use wasm_bindgen::JsCast;
-        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-        let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
-        buffer.byte_length() as f64 / 1e6
-    });
+    let memory = wasm_bindgen::closure::Closure::<dyn Fn() -> f64>::new(
+        piedge::lab::browser::wasm_memory_mb,
+    );
     let _ = js_sys::Reflect::set(&hooks, &"memoryMb".into(), memory.as_ref());
     memory.forget();
     let last =

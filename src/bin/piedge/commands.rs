@@ -21,25 +21,24 @@ use piedge::sysinfo::EnvSample;
 use std::path::{Path, PathBuf};
 
 pub fn run(cli: Cli) -> Result<()> {
-    files::set_max_model_bytes(cli.max_model_mb.saturating_mul(1 << 20));
-    MAX_INPUT_BYTES.store(
-        cli.max_input_mb.saturating_mul(1 << 20),
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    let limits = Limits {
+        model_bytes: cli.max_model_mb.saturating_mul(1 << 20),
+        input_bytes: cli.max_input_mb.saturating_mul(1 << 20),
+    };
     match cli.command {
-        Command::Bench(a) => bench(a),
-        Command::Info(a) => info(a),
-        Command::Predict(a) => predict(a),
+        Command::Bench(a) => bench(a, &limits),
+        Command::Info(a) => info(a, &limits),
+        Command::Predict(a) => predict(a, &limits),
         Command::Models(a) => models(a),
         Command::Serve(a) => serve(a),
-        Command::Profile(a) => profile(a),
+        Command::Profile(a) => profile(a, &limits),
         Command::SelfCheck(a) => self_check(a),
-        Command::BareLoop(a) => bare_loop(a),
+        Command::BareLoop(a) => bare_loop(a, &limits),
     }
 }
 
-fn profile(a: ProfileArgs) -> Result<()> {
-    let bytes = files::read_model(&a.model_path)?;
+fn profile(a: ProfileArgs, limits: &Limits) -> Result<()> {
+    let bytes = limits.read_model(&a.model_path)?;
     let name = file_name(&a.model_path);
     let plan = if a.unoptimized {
         Plan::Unoptimized
@@ -50,7 +49,7 @@ fn profile(a: ProfileArgs) -> Result<()> {
     let (mut runnable, _) = model::prepare(
         &name,
         &bytes,
-        &load_options(1),
+        &limits.load_options(1),
         plan,
         a.kernels.into(),
         0,
@@ -133,13 +132,13 @@ fn self_check(a: SelfCheckArgs) -> Result<()> {
     Ok(())
 }
 
-fn bare_loop(a: BareLoopArgs) -> Result<()> {
-    let bytes = files::read_model(&a.model_path)?;
+fn bare_loop(a: BareLoopArgs, limits: &Limits) -> Result<()> {
+    let bytes = limits.read_model(&a.model_path)?;
     let clock = SystemClock::new();
     let (mut runnable, _) = model::prepare(
         &file_name(&a.model_path),
         &bytes,
-        &load_options(1),
+        &limits.load_options(1),
         Plan::Optimized,
         a.kernels.into(),
         0,
@@ -177,7 +176,7 @@ const PROVIDERS: [&str; 1] = ["CPUExecutionProvider"];
 /// Size of latency_plot.png in pixels.
 const PLOT_SIZE: (u32, u32) = (1600, 1100);
 
-fn bench(a: BenchArgs) -> Result<()> {
+fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
     for p in &a.providers {
         if !PROVIDERS.contains(&p.as_str()) {
             bail!(
@@ -199,7 +198,7 @@ fn bench(a: BenchArgs) -> Result<()> {
             bail!("--debug-fake-latencies needs finite, non-negative milliseconds");
         }
     }
-    let bytes = files::read_model(&a.model_path)?;
+    let bytes = limits.read_model(&a.model_path)?;
     let name = file_name(&a.model_path);
     let clock = SystemClock::new();
     let plan = if a.unoptimized {
@@ -207,10 +206,11 @@ fn bench(a: BenchArgs) -> Result<()> {
     } else {
         Plan::Optimized
     };
-    let opts = load_options(a.batch_size);
+    let opts = limits.load_options(a.batch_size);
     let kernels: piedge::plan::Kernels = a.kernels.into();
     let (mut runnable, pipeline) =
         model::prepare(&name, &bytes, &opts, plan, kernels, a.seed, &clock)?;
+    let card = model_summary(runnable.card.clone());
     let input_desc = match &a.data_path {
         Some(dir) => {
             let (inputs, n_images) = image_inputs(dir, &runnable)?;
@@ -301,7 +301,6 @@ fn bench(a: BenchArgs) -> Result<()> {
     system_info.soc_temp_after_c = host::soc_temp_c();
     system_info.throttled_after = host::throttled();
 
-    let card = runnable_card(&a, &bytes, &name)?;
     let mut report = BenchmarkReport::assemble(
         measurements,
         ReportConfig {
@@ -394,28 +393,33 @@ fn bench(a: BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// The model summary for the report, from the card `prepare` already built.
-fn runnable_card(a: &BenchArgs, bytes: &[u8], name: &str) -> Result<ModelSummary> {
-    // Loading again is cheap next to a benchmark and keeps `prepare`'s
-    // result free to be consumed by the benchmark loop.
-    let opts = load_options(a.batch_size);
-    let card = model::load(name, bytes, &opts)?.card;
-    Ok(ModelSummary {
+/// The model summary for the report, from the card `prepare` built.
+fn model_summary(card: piedge::card::ModelCard) -> ModelSummary {
+    ModelSummary {
         name: card.name,
         size_bytes: card.size_bytes,
         parameters: card.parameters,
         macs: card.macs,
         input_shape: card.fixed_input_shape,
-    })
+    }
 }
 
-/// `--max-input-mb`, in bytes.
-static MAX_INPUT_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 30);
+/// `--max-model-mb` and `--max-input-mb`, in bytes.
+struct Limits {
+    model_bytes: u64,
+    input_bytes: u64,
+}
 
-fn load_options(batch_size: usize) -> LoadOptions {
-    LoadOptions {
-        batch_size,
-        max_input_bytes: MAX_INPUT_BYTES.load(std::sync::atomic::Ordering::Relaxed),
+impl Limits {
+    fn read_model(&self, path: &Path) -> Result<Vec<u8>> {
+        files::read_model(path, self.model_bytes)
+    }
+
+    fn load_options(&self, batch_size: usize) -> LoadOptions {
+        LoadOptions {
+            batch_size,
+            max_input_bytes: self.input_bytes,
+        }
     }
 }
 
@@ -487,9 +491,9 @@ fn image_inputs(
     Ok((tensors, paths.len()))
 }
 
-fn info(a: InfoArgs) -> Result<()> {
-    let bytes = files::read_model(&a.model_path)?;
-    let loaded = model::load(&file_name(&a.model_path), &bytes, &load_options(1))?;
+fn info(a: InfoArgs, limits: &Limits) -> Result<()> {
+    let bytes = limits.read_model(&a.model_path)?;
+    let loaded = model::load(&file_name(&a.model_path), &bytes, &limits.load_options(1))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&loaded.card)?);
         return Ok(());
@@ -505,10 +509,10 @@ fn info(a: InfoArgs) -> Result<()> {
     Ok(())
 }
 
-fn predict(a: PredictArgs) -> Result<()> {
-    let bytes = files::read_model(&a.model_path)?;
+fn predict(a: PredictArgs, limits: &Limits) -> Result<()> {
+    let bytes = limits.read_model(&a.model_path)?;
     let name = file_name(&a.model_path);
-    let opts = load_options(a.batch_size);
+    let opts = limits.load_options(a.batch_size);
     let plan = if a.unoptimized {
         Plan::Unoptimized
     } else {

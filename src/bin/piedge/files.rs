@@ -7,16 +7,9 @@
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
-/// The largest model file `piedge` reads, in bytes (`--max-model-mb`).
-static MAX_MODEL_BYTES: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(256 * 1024 * 1024);
-
-pub fn set_max_model_bytes(bytes: u64) {
-    MAX_MODEL_BYTES.store(bytes, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Reads a model file, with messages for the ways that goes wrong.
-pub fn read_model(path: &Path) -> Result<Vec<u8>> {
+/// Reads a model file of at most `limit` bytes (`--max-model-mb`), with
+/// messages for the ways that goes wrong.
+pub fn read_model(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => anyhow::anyhow!(
             "model file {} does not exist; check the path (bundled models are in static/models/)",
@@ -30,7 +23,6 @@ pub fn read_model(path: &Path) -> Result<Vec<u8>> {
             path.display()
         );
     }
-    let limit = MAX_MODEL_BYTES.load(std::sync::atomic::Ordering::Relaxed);
     if meta.len() > limit {
         bail!(
             "{} is {:.1} MB, over the {} MB limit for a model file; raise it with --max-model-mb",

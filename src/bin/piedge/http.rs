@@ -100,15 +100,6 @@ fn connection(stream: TcpStream, handler: &Handler) -> std::io::Result<()> {
                 return close_after_refusal(reader.into_inner());
             }
         };
-        let has_body = head
-            .header("Content-Length")
-            .is_some_and(|n| n.trim() != "0")
-            || head.header("Transfer-Encoding").is_some();
-        if has_body {
-            let reply = status_only(413, "request bodies are not accepted\n");
-            write_reply(&mut writer, &reply, true)?;
-            return close_after_refusal(reader.into_inner());
-        }
         let close = head.http10
             || head
                 .header("Connection")
@@ -145,7 +136,8 @@ fn close_after_refusal(mut stream: TcpStream) -> std::io::Result<()> {
 }
 
 /// Reads one request head: the request line and header lines up to the
-/// blank line, within the size, count and time limits.
+/// blank line, within the size, count and time limits; a request that
+/// announces a body is refused.
 fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Head, HeadError> {
     let stream = reader.get_ref();
     // Waiting for the next request on a kept-alive connection.
@@ -247,12 +239,20 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Head, HeadError> {
         };
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
-    Ok(Head {
+    let head = Head {
         method: method.to_string(),
         target: target.to_string(),
         headers,
         http10,
-    })
+    };
+    let has_body = head
+        .header("Content-Length")
+        .is_some_and(|n| n.trim() != "0")
+        || head.header("Transfer-Encoding").is_some();
+    if has_body {
+        return Err(HeadError::Status(413, "request bodies are not accepted\n"));
+    }
+    Ok(head)
 }
 
 fn status_only(status: u16, message: &'static str) -> Reply {

@@ -25,12 +25,7 @@ fn main() -> std::process::ExitCode {
             // The engine reports it as an error about the model file.
             return;
         }
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied())
-            .unwrap_or("");
+        let message = piedge::model::panic_text(info.payload()).unwrap_or("");
         if message.contains("Broken pipe") {
             std::process::exit(0);
         }

@@ -57,11 +57,7 @@ pub fn start() {
     onmessage.forget();
     // For the memory soak test and the curious: the wasm heap's size in MB
     // (it only grows; it is the high-water mark).
-    let memory_mb = Closure::<dyn Fn() -> f64>::new(|| {
-        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
-        let buffer: js_sys::ArrayBuffer = memory.buffer().unchecked_into();
-        buffer.byte_length() as f64 / 1e6
-    });
+    let memory_mb = Closure::<dyn Fn() -> f64>::new(piedge::lab::browser::wasm_memory_mb);
     let _ = js_sys::Reflect::set(&scope, &"piedgeWorkerMemory".into(), memory_mb.as_ref());
     memory_mb.forget();
     let timer = CLOCK.with(|c| c.resolution());
@@ -297,17 +293,11 @@ fn crash(how: CrashKind) {
     match how {
         CrashKind::Panic => panic!("crash requested by the page (a test of worker recovery)"),
         CrashKind::OutOfMemory => {
+            // 256 MB blocks until the allocator fails (and aborts).
             let mut hoard: Vec<Vec<u8>> = vec![];
             loop {
-                // Touch one byte per block so nothing is optimised away.
-                let mut block = Vec::<u8>::with_capacity(256 << 20);
-                block.push(1);
-                hoard.push(block);
-                if hoard.len() > 1 << 10 {
-                    break;
-                }
+                hoard.push(std::hint::black_box(Vec::with_capacity(256 << 20)));
             }
-            web_sys::console::error_1(&format!("{} blocks", hoard.len()).into());
         }
         CrashKind::Hang => {
             let mut n = 0u64;
