@@ -720,3 +720,115 @@ fn ctrl_c_stops_a_bench_writes_nothing_and_says_so() {
         );
     }
 }
+
+#[test]
+fn input_shape_fixes_free_dimensions_and_must_fit_the_declared_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let free = write(
+        dir.path(),
+        "free.onnx",
+        &relu_model(FLOAT, &["N", "3", "height", "width"]),
+    );
+    let out = piedge()
+        .args([
+            "predict",
+            "--fakedata",
+            "--json",
+            "--input-shape",
+            "1,3,5,7",
+            "--model-path",
+        ])
+        .arg(&free)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["outputs"][0]["shape"], serde_json::json!([1, 3, 5, 7]));
+    // Without it, the message names the dimension and gives an example.
+    fails_with(
+        &["bench", "--fakedata"],
+        Some(&free),
+        "free dimension 'height' at position 2; only the batch (position 0) is fixed for you: give every size, e.g. --input-shape 1,3,224,224",
+    );
+    fails_with(
+        &["info", "--input-shape", "1,4,5,7"],
+        Some(&free),
+        "is declared as [N, 3, height, width], which the input shape [1, 4, 5, 7] does not fit",
+    );
+    fails_with(
+        &["info", "--input-shape", "1,3,0,7"],
+        Some(&free),
+        "every size must be at least 1",
+    );
+}
+
+/// A model tract cannot analyse: the first line says where and what to
+/// try, in words; tract's reasoning comes only with --verbose.
+#[test]
+fn analysis_failures_name_the_layer_and_keep_tracts_words_for_verbose() {
+    let dir = tempfile::tempdir().unwrap();
+    // x [1, 3] times w [4, 2]: the inner dimensions differ.
+    let mut proto = {
+        use prost::Message;
+        tract_onnx::pb::ModelProto::decode(
+            model(
+                vec![node("MatMul", &["x", "w"], "product")],
+                vec![value("x", FLOAT, &["1", "3"])],
+                vec![value("product", FLOAT, &["1", "2"])],
+            )
+            .as_slice(),
+        )
+        .unwrap()
+    };
+    proto
+        .graph
+        .as_mut()
+        .unwrap()
+        .initializer
+        .push(tract_onnx::pb::TensorProto {
+            name: "w".into(),
+            dims: vec![4, 2],
+            data_type: FLOAT,
+            float_data: vec![1.0; 8],
+            ..Default::default()
+        });
+    let path = write(
+        dir.path(),
+        "clash.onnx",
+        &prost::Message::encode_to_vec(&proto),
+    );
+    let out = piedge()
+        .args(["info", "--model-path"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with(
+            "error: clash.onnx: tract cannot work out the tensor shapes at layer MatMul 'product': "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("(--verbose shows tract's own explanation)"),
+        "{text}"
+    );
+    assert!(!text.contains("Infering facts"), "{text}");
+    let verbose = piedge()
+        .args(["info", "--verbose", "--model-path"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(verbose.stderr).unwrap();
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("tract says: "),
+        "{text}"
+    );
+    assert!(text.contains("Failed analyse for node"), "{text}");
+}

@@ -317,6 +317,7 @@ thread_local! {
 fn onnx_target(bytes: &[u8]) -> String {
     let opts = LoadOptions {
         batch_size: 1,
+        input_shape: None,
         // Fuzzed shapes can ask for anything; keep one input small.
         max_input_bytes: 16 << 20,
     };

@@ -22,6 +22,10 @@ pub enum ToWorker {
         name: String,
         #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
+        /// The other files chosen with the model (its weights, such as
+        /// `model.onnx.data`), by file name.
+        #[serde(default)]
+        files: Vec<ModelFile>,
         plan: Plan,
     },
     /// Benchmark a loaded model.
@@ -44,6 +48,14 @@ pub enum ToWorker {
     /// Deliberately break the worker (recovery drills: tests check that the
     /// page notices, replaces it and loses nothing).
     Crash { how: CrashKind },
+}
+
+/// A file that came with a model: its name and bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub name: String,
+    #[serde(with = "serde_bytes")]
+    pub bytes: Vec<u8>,
 }
 
 /// How a drill breaks the worker: the three ways a real one dies.
@@ -73,9 +85,7 @@ impl CrashKind {
 #[serde(tag = "type")]
 pub enum FromWorker {
     /// Sent once the worker's wasm has started.
-    Ready {
-        env: WorkerEnv,
-    },
+    Ready { env: WorkerEnv },
     Loaded {
         request: u64,
         model_key: String,
@@ -110,6 +120,9 @@ pub enum FromWorker {
     Failed {
         request: u64,
         message: String,
+        /// tract's own words behind `message`, for an expandable detail.
+        #[serde(default)]
+        detail: Option<String>,
     },
 }
 
@@ -163,6 +176,10 @@ mod tests {
             model_key: "k".into(),
             name: "m.onnx".into(),
             bytes: vec![1, 2, 3],
+            files: vec![ModelFile {
+                name: "m.onnx.data".into(),
+                bytes: vec![4],
+            }],
             plan: Plan::Optimized,
         };
         let back: ToWorker = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();

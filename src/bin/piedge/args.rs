@@ -24,7 +24,28 @@ pub struct Cli {
     /// The most memory the model's input tensor may need, in MB.
     #[arg(long, global = true, value_name = "MB", default_value_t = 1024)]
     pub max_input_mb: u64,
+    /// When tract cannot read a model, also print tract's own explanation.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
+
+/// The model file and how its input is shaped: every command that loads a
+/// model takes these.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// The ONNX model (its weight file, e.g. model.onnx.data, is read from beside it).
+    #[arg(long, value_name = "FILE")]
+    pub model_path: PathBuf,
+    /// The input's whole shape, e.g. 1,3,224,224, for a model whose input has
+    /// free dimensions besides the batch (image size, sequence length).
+    #[arg(long, value_name = "N,C,H,W", value_parser = shape)]
+    pub input_shape: Option<Shape>,
+}
+
+/// A tensor shape given on the command line (one value, not a list of
+/// values to clap).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shape(pub Vec<usize>);
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -67,8 +88,8 @@ impl From<KernelsArg> for piedge::plan::Kernels {
 
 #[derive(Args, Debug)]
 pub struct ProfileArgs {
-    #[arg(long, value_name = "FILE")]
-    pub model_path: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Untimed runs first.
     #[arg(long, default_value = "10", value_parser = count, allow_hyphen_values = true)]
     pub warmup: usize,
@@ -98,8 +119,8 @@ pub struct SelfCheckArgs {
 
 #[derive(Args, Debug)]
 pub struct BareLoopArgs {
-    #[arg(long, value_name = "FILE")]
-    pub model_path: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     #[arg(long, default_value = "1", value_parser = count)]
     pub warmup: usize,
     #[arg(long, default_value = "3", value_parser = positive)]
@@ -128,9 +149,8 @@ pub struct ServeArgs {
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// The ONNX model to benchmark.
-    #[arg(long, value_name = "FILE")]
-    pub model_path: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Feed seeded random inputs (values uniform in [-1, 1)).
     #[arg(
         long,
@@ -197,8 +217,8 @@ pub enum PercentileArg {
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
-    #[arg(long, value_name = "FILE")]
-    pub model_path: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Print the card as JSON.
     #[arg(long)]
     pub json: bool,
@@ -206,8 +226,8 @@ pub struct InfoArgs {
 
 #[derive(Args, Debug)]
 pub struct PredictArgs {
-    #[arg(long, value_name = "FILE")]
-    pub model_path: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Use a seeded random input.
     #[arg(long, group = "source")]
     pub fakedata: bool,
@@ -265,6 +285,22 @@ fn count(s: &str) -> Result<usize, String> {
     }
 }
 
+/// A tensor shape: sizes of at least 1, separated by commas (or `x`).
+fn shape(s: &str) -> Result<Shape, String> {
+    let sizes: Result<Vec<usize>, String> = s
+        .split([',', 'x'])
+        .map(|part| match count(part)? {
+            0 => Err("every size must be at least 1".to_string()),
+            n => Ok(n),
+        })
+        .collect();
+    match sizes {
+        Ok(v) if v.len() <= 8 => Ok(Shape(v)),
+        Ok(_) => Err("a shape has at most 8 dimensions".into()),
+        Err(e) => Err(format!("'{s}' is not a shape like 1,3,224,224: {e}")),
+    }
+}
+
 fn port(s: &str) -> Result<u16, String> {
     s.trim()
         .parse::<u16>()
@@ -307,6 +343,14 @@ mod tests {
         assert_eq!(count("3"), Ok(3));
         assert!(count("-1").unwrap_err().contains("negative"));
         assert!(count("ten").unwrap_err().contains("not a whole number"));
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(shape("1,3,224,224"), Ok(Shape(vec![1, 3, 224, 224])));
+        assert_eq!(shape("1x3x32x32"), Ok(Shape(vec![1, 3, 32, 32])));
+        assert!(shape("1,0,3").unwrap_err().contains("at least 1"));
+        assert!(shape("1,,3").unwrap_err().contains("not a shape"));
     }
 
     #[test]

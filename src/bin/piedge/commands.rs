@@ -2,8 +2,8 @@
 //! file reads first and file writes last.
 
 use crate::args::{
-    BareLoopArgs, BenchArgs, Cli, Command, InfoArgs, ModelsArgs, PercentileArg, PredictArgs,
-    ProfileArgs, SelfCheckArgs, ServeArgs,
+    BareLoopArgs, BenchArgs, Cli, Command, InfoArgs, ModelArgs, ModelsArgs, PercentileArg,
+    PredictArgs, ProfileArgs, SelfCheckArgs, ServeArgs,
 };
 use crate::{files, host};
 use anyhow::{bail, Context, Result};
@@ -11,7 +11,7 @@ use piedge::bench::{run_benchmark, BenchConfig, Control, Phase, Scripted};
 use piedge::charts::{dashboard_png, ChartText};
 use piedge::clock::{Clock, FakeClock, SystemClock};
 use piedge::histogram::Histogram;
-use piedge::model::{self, LoadOptions, Plan, Runnable};
+use piedge::model::{self, ExternalFiles, LoadOptions, ModelSource, Plan, Runnable};
 use piedge::npy::NpyArray;
 use piedge::report::{
     self, BenchmarkReport, EngineInfo, ModelSummary, ReportConfig, ReportContext,
@@ -38,23 +38,23 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn profile(a: ProfileArgs, limits: &Limits) -> Result<()> {
-    let bytes = limits.read_model(&a.model_path)?;
-    let name = file_name(&a.model_path);
+    let file = limits.read_model(&a.model)?;
+    let name = file.name.clone();
     let plan = if a.unoptimized {
         Plan::Unoptimized
     } else {
         Plan::Optimized
     };
     let clock = SystemClock::new();
-    let (mut runnable, _) = model::prepare(
-        &name,
-        &bytes,
-        &limits.load_options(1),
+    let mut runnable = model::prepare(
+        file.source(),
+        &limits.load_options(1, &a.model),
         plan,
         a.kernels.into(),
         0,
         &clock,
-    )?;
+    )?
+    .runnable;
     for _ in 0..a.warmup {
         piedge::bench::Inference::run_once(&mut runnable)?;
     }
@@ -133,17 +133,17 @@ fn self_check(a: SelfCheckArgs) -> Result<()> {
 }
 
 fn bare_loop(a: BareLoopArgs, limits: &Limits) -> Result<()> {
-    let bytes = limits.read_model(&a.model_path)?;
+    let file = limits.read_model(&a.model)?;
     let clock = SystemClock::new();
-    let (mut runnable, _) = model::prepare(
-        &file_name(&a.model_path),
-        &bytes,
-        &limits.load_options(1),
+    let mut runnable = model::prepare(
+        file.source(),
+        &limits.load_options(1, &a.model),
         Plan::Optimized,
         a.kernels.into(),
         0,
         &clock,
-    )?;
+    )?
+    .runnable;
     let mean_ms = runnable.bare_loop_ms(a.warmup, a.runs, &clock)?;
     println!(
         "{}",
@@ -198,18 +198,17 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
             bail!("--debug-fake-latencies needs finite, non-negative milliseconds");
         }
     }
-    let bytes = limits.read_model(&a.model_path)?;
-    let name = file_name(&a.model_path);
+    let file = limits.read_model(&a.model)?;
     let clock = SystemClock::new();
     let plan = if a.unoptimized {
         Plan::Unoptimized
     } else {
         Plan::Optimized
     };
-    let opts = limits.load_options(a.batch_size);
+    let opts = limits.load_options(a.batch_size, &a.model);
     let kernels: piedge::plan::Kernels = a.kernels.into();
-    let (mut runnable, pipeline) =
-        model::prepare(&name, &bytes, &opts, plan, kernels, a.seed, &clock)?;
+    let prepared = model::prepare(file.source(), &opts, plan, kernels, a.seed, &clock)?;
+    let (mut runnable, pipeline) = (prepared.runnable, prepared.timings);
     let card = model_summary(runnable.card.clone());
     let input_desc = match &a.data_path {
         Some(dir) => {
@@ -223,7 +222,7 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
     if !a.quiet {
         println!(
             "Model: {} ({}), input {:?}, {} plan",
-            a.model_path.display(),
+            a.model.model_path.display(),
             runnable.input_spec.name,
             runnable.input_spec.shape,
             plan.name()
@@ -304,7 +303,7 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
     let mut report = BenchmarkReport::assemble(
         measurements,
         ReportConfig {
-            model_path: a.model_path.display().to_string(),
+            model_path: a.model.model_path.display().to_string(),
             warmup_runs: a.warmup,
             benchmark_runs: a.runs,
             batch_size: card.input_shape.first().copied().unwrap_or(1),
@@ -410,14 +409,48 @@ struct Limits {
     input_bytes: u64,
 }
 
+/// A model as read from disk: the `.onnx` and the weight files it names.
+struct ModelFile {
+    name: String,
+    bytes: Vec<u8>,
+    files: ExternalFiles,
+}
+
+impl ModelFile {
+    fn source(&self) -> ModelSource<'_> {
+        ModelSource {
+            name: &self.name,
+            bytes: &self.bytes,
+            files: &self.files,
+        }
+    }
+}
+
 impl Limits {
-    fn read_model(&self, path: &Path) -> Result<Vec<u8>> {
-        files::read_model(path, self.model_bytes)
+    /// Reads the model and the weight files it names from beside it; all of
+    /// them together stay within `--max-model-mb`.
+    fn read_model(&self, a: &ModelArgs) -> Result<ModelFile> {
+        let path = &a.model_path;
+        let bytes = files::read_model(path, self.model_bytes)?;
+        let name = file_name(path);
+        let mut budget = self.model_bytes.saturating_sub(bytes.len() as u64);
+        let mut external = ExternalFiles::new();
+        for location in model::external_files(&name, &bytes)? {
+            let data = files::read_weight_file(path, &location, budget, self.model_bytes)?;
+            budget = budget.saturating_sub(data.len() as u64);
+            external.insert(location, data);
+        }
+        Ok(ModelFile {
+            name,
+            bytes,
+            files: external,
+        })
     }
 
-    fn load_options(&self, batch_size: usize) -> LoadOptions {
+    fn load_options(&self, batch_size: usize, a: &ModelArgs) -> LoadOptions {
         LoadOptions {
             batch_size,
+            input_shape: a.input_shape.as_ref().map(|s| s.0.clone()),
             max_input_bytes: self.input_bytes,
         }
     }
@@ -492,8 +525,13 @@ fn image_inputs(
 }
 
 fn info(a: InfoArgs, limits: &Limits) -> Result<()> {
-    let bytes = limits.read_model(&a.model_path)?;
-    let loaded = model::load(&file_name(&a.model_path), &bytes, &limits.load_options(1))?;
+    let file = limits.read_model(&a.model)?;
+    let loaded = model::load_with_files(
+        &file.name,
+        &file.bytes,
+        &file.files,
+        &limits.load_options(1, &a.model),
+    )?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&loaded.card)?);
         return Ok(());
@@ -510,15 +548,15 @@ fn info(a: InfoArgs, limits: &Limits) -> Result<()> {
 }
 
 fn predict(a: PredictArgs, limits: &Limits) -> Result<()> {
-    let bytes = limits.read_model(&a.model_path)?;
-    let name = file_name(&a.model_path);
-    let opts = limits.load_options(a.batch_size);
+    let file = limits.read_model(&a.model)?;
+    let opts = limits.load_options(a.batch_size, &a.model);
     let plan = if a.unoptimized {
         Plan::Unoptimized
     } else {
         Plan::Optimized
     };
-    let optimised = model::load(&name, &bytes, &opts)?.optimise_with(plan, a.kernels.into())?;
+    let optimised = model::load_with_files(&file.name, &file.bytes, &file.files, &opts)?
+        .optimise_with(plan, a.kernels.into())?;
     let spec = optimised.input.clone();
     let (input, fed) = if let Some(path) = &a.input {
         let arr = NpyArray::from_bytes(&files::read_file(path, "input array")?)

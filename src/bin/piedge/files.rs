@@ -34,6 +34,62 @@ pub fn read_model(path: &Path, limit: u64) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read model file {}", path.display()))
 }
 
+/// Reads the weight file `location` that the model at `model_path` names,
+/// from the model's own folder: a location that leads out of it (through
+/// `..` or a symbolic link) is refused. At most `budget` bytes: what is
+/// left of `--max-model-mb` (`limit`) after the model itself.
+pub fn read_weight_file(
+    model_path: &Path,
+    location: &str,
+    budget: u64,
+    limit: u64,
+) -> Result<Vec<u8>> {
+    let dir = model_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let model = model_path.display();
+    let path = dir.join(location);
+    let real = match path.canonicalize() {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "{model} keeps its weights in a second file, {location}, which is not in {}; \
+             copy both files of the export side by side",
+            dir.display()
+        ),
+        Err(e) => bail!(
+            "cannot read {}, the weights of {model}: {e}",
+            path.display()
+        ),
+    };
+    let real_dir = dir
+        .canonicalize()
+        .with_context(|| format!("cannot read folder {}", dir.display()))?;
+    if !real.starts_with(&real_dir) {
+        bail!(
+            "{model} names its weight file {location}, which leads out of the model's folder \
+             (a symbolic link?); copy the real file beside the model"
+        );
+    }
+    let meta = std::fs::metadata(&real)
+        .with_context(|| format!("cannot read {}, the weights of {model}", path.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{} is not a file; {model} needs its weights there",
+            path.display()
+        );
+    }
+    if meta.len() > budget {
+        bail!(
+            "{model} and its weights ({location}, {:.1} MB) are over the {} MB limit for a model; \
+             raise it with --max-model-mb",
+            meta.len() as f64 / (1024.0 * 1024.0),
+            limit / (1024 * 1024)
+        );
+    }
+    std::fs::read(&real).with_context(|| format!("cannot read {}", path.display()))
+}
+
 pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => anyhow::anyhow!("{what} {} does not exist", path.display()),

@@ -38,10 +38,20 @@ fn main() -> std::process::ExitCode {
     }));
     let argv = args::with_default_subcommand(std::env::args_os().collect());
     let cli = args::Cli::parse_from(argv);
+    let verbose = cli.verbose;
     match commands::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // One line that says what to do; tract's own reasoning is for
+            // whoever asks for it.
+            let detail = e
+                .downcast_ref::<piedge::model::ModelError>()
+                .and_then(|m| m.detail());
+            match detail {
+                Some(detail) if verbose => eprintln!("error: {e:#}\ntract says: {detail}"),
+                Some(_) => eprintln!("error: {e:#} (--verbose shows tract's own explanation)"),
+                None => eprintln!("error: {e:#}"),
+            }
             std::process::ExitCode::from(2)
         }
     }

@@ -35,6 +35,7 @@ thread_local! {
 /// tract's buffers and the input: one input may take a sixteenth of it.
 const BROWSER_LOAD_OPTIONS: LoadOptions = LoadOptions {
     batch_size: 1,
+    input_shape: None,
     max_input_bytes: 256 << 20,
 };
 
@@ -50,6 +51,7 @@ pub fn start() {
             Err(e) => post(&FromWorker::Failed {
                 request: 0,
                 message: format!("unreadable message: {e}"),
+                detail: None,
             }),
         }
     });
@@ -83,9 +85,17 @@ fn handle(msg: ToWorker) {
             model_key,
             name,
             bytes,
+            files,
             plan,
         } => {
-            post(&load(request, model_key, &name, &bytes, plan));
+            let files: model::ExternalFiles =
+                files.into_iter().map(|f| (f.name, f.bytes)).collect();
+            let source = model::ModelSource {
+                name: &name,
+                bytes: &bytes,
+                files: &files,
+            };
+            post(&load(request, model_key, source, plan));
         }
         ToWorker::Run {
             request,
@@ -119,7 +129,7 @@ fn handle(msg: ToWorker) {
     }
 }
 
-fn load(request: u64, model_key: String, name: &str, bytes: &[u8], plan: Plan) -> FromWorker {
+fn load(request: u64, model_key: String, source: model::ModelSource<'_>, plan: Plan) -> FromWorker {
     let key = (model_key.clone(), plan);
     if let Some(reply) = STATE.with(|s| {
         s.borrow().models.get(&key).map(|c| FromWorker::Loaded {
@@ -134,30 +144,24 @@ fn load(request: u64, model_key: String, name: &str, bytes: &[u8], plan: Plan) -
     }) {
         return reply;
     }
-    let prepared = CLOCK.with(|clock| -> Result<Cached, model::ModelError> {
-        let t0 = clock.now_ms();
-        let loaded = model::load(name, bytes, &BROWSER_LOAD_OPTIONS)?;
-        let nodes_analysed = loaded.typed_node_count();
-        let t1 = clock.now_ms();
-        let optimised = loaded.optimise(plan)?;
-        let nodes_planned = optimised.node_count();
-        let t2 = clock.now_ms();
-        let input = optimised.input.fake_tensor(0)?;
-        let runnable = optimised.into_runnable(input)?;
-        let t3 = clock.now_ms();
-        Ok(Cached {
-            runnable,
-            pipeline: PipelineTimings {
-                load_ms: t1 - t0,
-                optimise_ms: t2 - t1,
-                make_runnable_ms: t3 - t2,
-            },
-            nodes_analysed,
-            nodes_planned,
-        })
+    let prepared = CLOCK.with(|clock| {
+        model::prepare(
+            source,
+            &BROWSER_LOAD_OPTIONS,
+            plan,
+            model::Kernels::default(),
+            0,
+            clock,
+        )
     });
     match prepared {
-        Ok(c) => {
+        Ok(p) => {
+            let c = Cached {
+                runnable: p.runnable,
+                pipeline: p.timings,
+                nodes_analysed: p.nodes_analysed,
+                nodes_planned: p.nodes_planned,
+            };
             let reply = FromWorker::Loaded {
                 request,
                 model_key,
@@ -173,6 +177,7 @@ fn load(request: u64, model_key: String, name: &str, bytes: &[u8], plan: Plan) -
         Err(e) => FromWorker::Failed {
             request,
             message: e.to_string(),
+            detail: e.detail().map(str::to_string),
         },
     }
 }
@@ -185,7 +190,11 @@ async fn run(
     runs: usize,
     seed: u64,
 ) -> FromWorker {
-    let failed = |message: String| FromWorker::Failed { request, message };
+    let failed = |message: String| FromWorker::Failed {
+        request,
+        message,
+        detail: None,
+    };
     let key = (model_key, plan);
     // The model leaves the cache while it runs, so no borrow spans an await.
     let Some(mut cached) = STATE.with(|s| s.borrow_mut().models.remove(&key)) else {

@@ -26,6 +26,12 @@ use tract_onnx::tract_core::ops::cnn::Conv;
 use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_hir::infer::Factoid;
 
+mod diagnose;
+mod graph;
+
+use diagnose::{at_layer, example_shape};
+pub use graph::{ExternalFiles, LOWERED_QLINEAR_OPS};
+
 /// Why a model cannot be benchmarked. Each message says what was found and
 /// what to do, because students will meet these.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -34,8 +40,21 @@ pub enum ModelError {
     Empty { name: String },
     #[error("{name} is not an ONNX model ({detail}); export one with torch.onnx.export or pick a bundled model")]
     NotOnnx { name: String, detail: String },
-    #[error("{name} keeps its weights in separate files (external data: {tensor}); re-export it with the weights inside the .onnx file")]
-    ExternalData { name: String, tensor: String },
+    #[error("{name} keeps its weights in a second file, '{location}'; give both files together (choose or drop them at once in the lab; keep them side by side for piedge)")]
+    ExternalDataMissing { name: String, location: String },
+    #[error("{name} says tensor '{tensor}' is stored in '{location}', outside the model's folder; only a weight file beside the model is read: save it again with onnx.save_model(model, path, save_as_external_data=True, location=\"{name}.data\")")]
+    ExternalDataLocation {
+        name: String,
+        tensor: String,
+        location: String,
+    },
+    #[error("{name}'s weight file '{location}' does not fit tensor '{tensor}': {detail}; the two files do not belong together: copy both from the same export")]
+    ExternalDataRange {
+        name: String,
+        tensor: String,
+        location: String,
+        detail: String,
+    },
     #[error("{name} uses operator{} {} that tract does not support; the lab cannot run it", if ops.len() > 1 { "s" } else { "" }, ops.join(", "))]
     UnsupportedOperators { name: String, ops: Vec<String> },
     #[error("{name} has {} inputs ({}); the lab benchmarks single-input models", inputs.len(), inputs.join(", "))]
@@ -46,20 +65,29 @@ pub enum ModelError {
         input: String,
         element_type: String,
     },
-    #[error("{name}'s input '{input}' has no declared shape; re-export the model with a fixed input shape")]
+    #[error("{name}'s input '{input}' has no declared shape; give one (piedge's --input-shape, e.g. --input-shape 1,3,224,224, or the lab's input-shape field) or re-export the model with a fixed input shape")]
     UnknownShape { name: String, input: String },
+    #[error("{name}'s input '{input}' is declared as [{}], which the input shape {given:?} does not fit; give one size per dimension and keep the declared numbers", declared.join(", "))]
+    InputShapeMismatch {
+        name: String,
+        input: String,
+        declared: Vec<String>,
+        given: Vec<usize>,
+    },
     #[error("{name} has a fixed batch size of {fixed}; it cannot be benchmarked with batch size {requested}")]
     FixedBatch {
         name: String,
         fixed: usize,
         requested: usize,
     },
-    #[error("{name}'s input '{input}' has a free dimension '{dim}' at position {axis}; only the first (batch) dimension may be symbolic")]
+    #[error("{name}'s input '{input}' [{}] has a free dimension '{dim}' at position {axis}; only the batch (position 0) is fixed for you: give every size, e.g. --input-shape {} in piedge or the same numbers in the lab's input-shape field", declared.join(", "), example_shape(declared))]
     FreeDimension {
         name: String,
         input: String,
         dim: String,
         axis: usize,
+        /// The input's dimensions as declared (numbers and names).
+        declared: Vec<String>,
     },
     #[error("{name}'s input '{input}' has shape {shape:?} with a zero-sized dimension; there is nothing to compute")]
     ZeroSized {
@@ -90,10 +118,30 @@ pub enum ModelError {
         shape: Vec<i64>,
         limit: u64,
     },
-    #[error("tract could not analyse {name}: {detail}")]
-    Analyse { name: String, detail: String },
-    #[error("tract could not optimise {name}: {detail}")]
-    Optimise { name: String, detail: String },
+    /// tract could not work out the graph's types and shapes. The message
+    /// is in plain words; `detail` keeps tract's own text.
+    #[error(
+        "{name}: tract cannot work out the tensor shapes{}: {reason}; {hint}",
+        at_layer(layer)
+    )]
+    Analyse {
+        name: String,
+        layer: Option<String>,
+        reason: String,
+        hint: String,
+        detail: String,
+    },
+    #[error(
+        "{name}: tract cannot optimise the graph{}: {reason}; {hint}",
+        at_layer(layer)
+    )]
+    Optimise {
+        name: String,
+        layer: Option<String>,
+        reason: String,
+        hint: String,
+        detail: String,
+    },
     #[error("tract could not plan {name}: {detail}")]
     Plan { name: String, detail: String },
     #[error("input has shape {found:?} but {name} expects {expected:?}")]
@@ -117,6 +165,9 @@ pub enum ModelError {
 pub struct LoadOptions {
     /// The batch size a symbolic first dimension is fixed to.
     pub batch_size: usize,
+    /// The input's whole shape, for models with other free dimensions
+    /// (image size, sequence length); overrides `batch_size`.
+    pub input_shape: Option<Vec<usize>>,
     /// The most bytes the input tensor may take.
     pub max_input_bytes: u64,
 }
@@ -125,6 +176,7 @@ impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             batch_size: 1,
+            input_shape: None,
             max_input_bytes: 1 << 30,
         }
     }
@@ -177,6 +229,8 @@ pub struct LoadedModel {
     pub card: ModelCard,
     pub input: InputSpec,
     typed: TypedModel,
+    /// The file's layers (names and types only), to name one in a message.
+    layers: pb::GraphProto,
 }
 
 /// Step 2's result.
@@ -211,18 +265,40 @@ pub struct Output {
     pub data: Vec<f32>,
 }
 
-/// Step 1: parse, check and analyse `bytes` (named `name` in messages).
+/// Step 1: parse, check and analyse `bytes` (named `name` in messages), a
+/// model that keeps all its weights inside.
 pub fn load(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel, ModelError> {
-    guarded(name, "reading", || load_checked(name, bytes, opts))
+    load_with_files(name, bytes, &ExternalFiles::new(), opts)
 }
 
-fn load_checked(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel, ModelError> {
-    let name = name.to_string();
+/// Step 1 for a model whose weights may live in other files
+/// ([`external_files`] names them): `files` holds their bytes.
+pub fn load_with_files(
+    name: &str,
+    bytes: &[u8],
+    files: &ExternalFiles,
+    opts: &LoadOptions,
+) -> Result<LoadedModel, ModelError> {
+    guarded(name, "reading", || load_checked(name, bytes, files, opts))
+}
+
+/// The weight files a model names beside itself (`model.onnx.data`), so a
+/// shell can read them before [`load_with_files`]; each is checked to stay
+/// in the model's folder.
+pub fn external_files(name: &str, bytes: &[u8]) -> Result<Vec<String>, ModelError> {
+    guarded(name, "reading", || {
+        graph::external_locations(name, &decode(name, bytes)?)
+    })
+}
+
+fn decode(name: &str, bytes: &[u8]) -> Result<pb::ModelProto, ModelError> {
     if bytes.is_empty() {
-        return Err(ModelError::Empty { name });
+        return Err(ModelError::Empty {
+            name: name.to_string(),
+        });
     }
     let not_onnx = |detail: String| ModelError::NotOnnx {
-        name: name.clone(),
+        name: name.to_string(),
         detail,
     };
     let proto = pb::ModelProto::decode(bytes).map_err(|e| not_onnx(format!("protobuf: {e}")))?;
@@ -233,12 +309,27 @@ fn load_checked(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedMo
     if graph.node.is_empty() || graph.output.is_empty() || proto.ir_version <= 0 {
         return Err(not_onnx("no graph nodes, outputs or IR version".into()));
     }
-    check_embedded_weights(&name, graph)?;
-    check_outputs_defined(&name, graph, &mut Vec::new())?;
-    check_window_attributes(&name, graph)?;
-    check_constant_shapes(&name, graph, opts.max_input_bytes)?;
+    Ok(proto)
+}
+
+fn load_checked(
+    name: &str,
+    bytes: &[u8],
+    files: &ExternalFiles,
+    opts: &LoadOptions,
+) -> Result<LoadedModel, ModelError> {
+    let mut proto = decode(name, bytes)?;
+    graph::inline_external_data(name, &mut proto, files)?;
+    let graph = proto.graph.as_mut().expect("decode checked the graph");
+    // The card counts the file's own operators, before any rewrite.
+    let op_histogram = op_histogram(graph);
+    let node_count = graph.node.len();
+    graph::lower_qlinear_ops(graph);
+    check_outputs_defined(name, graph, &mut Vec::new())?;
+    check_window_attributes(name, graph)?;
+    check_constant_shapes(name, graph, opts.max_input_bytes)?;
     let onnx = tract_onnx::onnx();
-    check_operators(&name, graph, &onnx)?;
+    check_operators(name, graph, &onnx)?;
 
     let initializers: std::collections::HashSet<&str> =
         graph.initializer.iter().map(|t| t.name.as_str()).collect();
@@ -249,35 +340,34 @@ fn load_checked(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedMo
         .collect();
     if inputs.len() != 1 {
         return Err(ModelError::InputCount {
-            name,
+            name: name.to_string(),
             inputs: inputs.iter().map(|i| format!("'{}'", i.name)).collect(),
         });
     }
     let input_info = tensor_info(inputs[0]);
+    let shape = graph::decide_input_shape(
+        name,
+        inputs[0],
+        opts.batch_size,
+        opts.input_shape.as_deref(),
+    )?;
+    graph::pin_input_shape(graph, &input_info.name, &shape);
 
-    let parsed = onnx.parse(&proto, None).map_err(|e| analyse(&name, e))?;
-    if !parsed.unresolved_inputs.is_empty() {
-        return Err(ModelError::Analyse {
-            name,
-            detail: format!(
-                "inputs {:?} are used but never defined",
-                parsed.unresolved_inputs
-            ),
-        });
-    }
-    let mut model = parsed.model;
-    let input = fixed_input(&name, &model, &input_info, opts)?;
-    model
-        .set_input_fact(
-            0,
-            InferenceFact::dt_shape(input.datum_type, input.shape.clone()),
-        )
-        .map_err(|e| analyse(&name, e))?;
-    let typed = model.into_typed().map_err(|e| analyse(&name, e))?;
-
+    // The recorded intermediate shapes are hints. When tract cannot agree
+    // with them even with the input pinned (an exporter's mistake, or a
+    // symbol of its own), it is asked again without them.
+    let (input, typed) = match analyse_typed(name, &proto, &onnx, &input_info, &shape, opts) {
+        Err(first @ ModelError::Analyse { .. }) if !graph_of(&proto).value_info.is_empty() => {
+            let without_hints = onnx.clone().with_ignore_value_info(true);
+            analyse_typed(name, &proto, &without_hints, &input_info, &shape, opts)
+                .map_err(|_| first)?
+        }
+        other => other?,
+    };
+    let graph = graph_of(&proto);
     let card = ModelCard {
-        name: name.clone(),
-        size_bytes: bytes.len() as u64,
+        name: name.to_string(),
+        size_bytes: bytes.len() as u64 + files.values().map(|f| f.len() as u64).sum::<u64>(),
         producer: format!("{} {}", proto.producer_name, proto.producer_version)
             .trim()
             .to_string(),
@@ -290,12 +380,71 @@ fn load_checked(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedMo
         inputs: vec![input_info],
         outputs: graph.output.iter().map(tensor_info).collect(),
         fixed_input_shape: input.shape.clone(),
-        node_count: graph.node.len(),
-        op_histogram: op_histogram(graph),
+        node_count,
+        op_histogram,
         parameters: parameter_count(graph),
         macs: macs(&typed),
     };
-    Ok(LoadedModel { card, input, typed })
+    Ok(LoadedModel {
+        card,
+        input,
+        typed,
+        layers: layers_of(graph),
+    })
+}
+
+/// `graph`'s nodes without their attributes (which may hold weights).
+fn layers_of(graph: &pb::GraphProto) -> pb::GraphProto {
+    pb::GraphProto {
+        node: graph
+            .node
+            .iter()
+            .map(|n| pb::NodeProto {
+                name: n.name.clone(),
+                op_type: n.op_type.clone(),
+                output: n.output.clone(),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+fn graph_of(proto: &pb::ModelProto) -> &pb::GraphProto {
+    proto.graph.as_ref().expect("decode checked the graph")
+}
+
+/// tract's parse and analysis of the prepared graph, with the input fixed.
+fn analyse_typed(
+    name: &str,
+    proto: &pb::ModelProto,
+    onnx: &tract_onnx::Onnx,
+    input_info: &TensorInfo,
+    shape: &[usize],
+    opts: &LoadOptions,
+) -> Result<(InputSpec, TypedModel), ModelError> {
+    let graph = graph_of(proto);
+    let analyse = |e: TractError| analyse_error(name, graph, e);
+    let parsed = onnx.parse(proto, None).map_err(analyse)?;
+    if !parsed.unresolved_inputs.is_empty() {
+        return Err(ModelError::NotOnnx {
+            name: name.to_string(),
+            detail: format!(
+                "inputs {:?} are used but never defined",
+                parsed.unresolved_inputs
+            ),
+        });
+    }
+    let mut model = parsed.model;
+    let input = fixed_input(name, &model, input_info, shape, opts)?;
+    model
+        .set_input_fact(
+            0,
+            InferenceFact::dt_shape(input.datum_type, input.shape.clone()),
+        )
+        .map_err(analyse)?;
+    let typed = model.into_typed().map_err(analyse)?;
+    Ok((input, typed))
 }
 
 impl LoadedModel {
@@ -317,9 +466,18 @@ impl LoadedModel {
         plan: Plan,
         kernels: Kernels,
     ) -> Result<OptimisedModel, ModelError> {
-        let err = |e: TractError| ModelError::Optimise {
-            name: self.card.name.clone(),
-            detail: format!("{e:#}"),
+        let layers = &self.layers;
+        let name = &self.card.name;
+        let err = |e: TractError| {
+            let detail = format!("{e:#}");
+            let d = diagnose::optimisation(layers, &detail);
+            ModelError::Optimise {
+                name: name.clone(),
+                layer: d.layer,
+                reason: d.reason,
+                hint: d.hint,
+                detail,
+            }
         };
         let (typed, rewritten) = match plan {
             Plan::Optimized => {
@@ -556,30 +714,54 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
         .or_else(|| payload.downcast_ref::<&str>().copied())
 }
 
+/// A model file as a shell hands it over: its name for messages, its
+/// bytes, and the bytes of any weight files it names ([`external_files`]).
+#[derive(Clone, Copy)]
+pub struct ModelSource<'a> {
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+    pub files: &'a ExternalFiles,
+}
+
+/// What [`prepare`] returns: a runnable model and what its steps took.
+pub struct Prepared {
+    pub runnable: Runnable,
+    pub timings: crate::report::PipelineTimings,
+    /// Nodes of the analysed graph, before optimisation.
+    pub nodes_analysed: usize,
+    /// Nodes of the graph that runs.
+    pub nodes_planned: usize,
+}
+
 /// Steps 1–3 with fake input, timing each step on `clock`.
 pub fn prepare<C: crate::clock::Clock + ?Sized>(
-    name: &str,
-    bytes: &[u8],
+    source: ModelSource<'_>,
     opts: &LoadOptions,
     plan: Plan,
     kernels: Kernels,
     seed: u64,
     clock: &C,
-) -> Result<(Runnable, crate::report::PipelineTimings), ModelError> {
+) -> Result<Prepared, ModelError> {
     let t0 = clock.now_ms();
-    let loaded = load(name, bytes, opts)?;
+    let loaded = load_with_files(source.name, source.bytes, source.files, opts)?;
+    let nodes_analysed = loaded.typed_node_count();
     let t1 = clock.now_ms();
     let optimised = loaded.optimise_with(plan, kernels)?;
+    let nodes_planned = optimised.node_count();
     let t2 = clock.now_ms();
     let input = optimised.input.fake_tensor(seed)?;
     let runnable = optimised.into_runnable(input)?;
     let t3 = clock.now_ms();
-    let timings = crate::report::PipelineTimings {
-        load_ms: t1 - t0,
-        optimise_ms: t2 - t1,
-        make_runnable_ms: t3 - t2,
-    };
-    Ok((runnable, timings))
+    Ok(Prepared {
+        runnable,
+        timings: crate::report::PipelineTimings {
+            load_ms: t1 - t0,
+            optimise_ms: t2 - t1,
+            make_runnable_ms: t3 - t2,
+        },
+        nodes_analysed,
+        nodes_planned,
+    })
 }
 
 fn check_shape(spec: &InputSpec, input: &Tensor) -> Result<(), ModelError> {
@@ -593,26 +775,15 @@ fn check_shape(spec: &InputSpec, input: &Tensor) -> Result<(), ModelError> {
     Ok(())
 }
 
-fn analyse(name: &str, e: TractError) -> ModelError {
+fn analyse_error(name: &str, graph: &pb::GraphProto, e: TractError) -> ModelError {
+    let detail = format!("{e:#}");
+    let d = diagnose::analysis(graph, &detail);
     ModelError::Analyse {
         name: name.to_string(),
-        detail: format!("{e:#}"),
-    }
-}
-
-fn check_embedded_weights(name: &str, graph: &pb::GraphProto) -> Result<(), ModelError> {
-    // data_location 1 is EXTERNAL: the numbers live in another file, which a
-    // browser given one file cannot open.
-    match graph
-        .initializer
-        .iter()
-        .find(|t| t.data_location == Some(1) || !t.external_data.is_empty())
-    {
-        Some(t) => Err(ModelError::ExternalData {
-            name: name.to_string(),
-            tensor: t.name.clone(),
-        }),
-        None => Ok(()),
+        layer: d.layer,
+        reason: d.reason,
+        hint: d.hint,
+        detail,
     }
 }
 
@@ -843,60 +1014,29 @@ fn tensor_info(v: &pb::ValueInfoProto) -> TensorInfo {
     }
 }
 
-/// Fixes the input's shape: a symbolic first dimension becomes the batch
-/// size; any other unknown dimension is an error.
+/// The input as the benchmark feeds it: its element type from tract, the
+/// shape decided by [`graph::decide_input_shape`], both checked.
 fn fixed_input(
     name: &str,
     model: &InferenceModel,
     info: &TensorInfo,
+    shape: &[usize],
     opts: &LoadOptions,
 ) -> Result<InputSpec, ModelError> {
-    let fact = model.input_fact(0).map_err(|e| analyse(name, e))?;
+    let fact = model
+        .input_fact(0)
+        .map_err(|e| analyse_error(name, &pb::GraphProto::default(), e))?;
     let input = info.name.clone();
-    let datum_type = fact
-        .datum_type
-        .concretize()
-        .ok_or_else(|| ModelError::NonNumericInput {
-            name: name.to_string(),
-            input: input.clone(),
-            element_type: info.element_type.clone(),
-        })?;
+    let non_numeric = || ModelError::NonNumericInput {
+        name: name.to_string(),
+        input: input.clone(),
+        element_type: info.element_type.clone(),
+    };
+    let datum_type = fact.datum_type.concretize().ok_or_else(non_numeric)?;
     if !(datum_type.is_float() || datum_type.is_integer()) {
-        return Err(ModelError::NonNumericInput {
-            name: name.to_string(),
-            input,
-            element_type: info.element_type.clone(),
-        });
+        return Err(non_numeric());
     }
-    if fact.shape.is_open() {
-        return Err(ModelError::UnknownShape {
-            name: name.to_string(),
-            input,
-        });
-    }
-    let mut shape = Vec::new();
-    for (axis, dim) in fact.shape.dims().enumerate() {
-        let concrete = dim.concretize().and_then(|d| d.to_i64().ok());
-        match concrete {
-            Some(n) if n >= 0 => shape.push(n as usize),
-            _ if axis == 0 => shape.push(opts.batch_size),
-            _ => {
-                return Err(ModelError::FreeDimension {
-                    name: name.to_string(),
-                    input,
-                    dim: info.shape.get(axis).cloned().unwrap_or_else(|| "?".into()),
-                    axis,
-                })
-            }
-        }
-    }
-    if shape.first() != Some(&opts.batch_size) && opts.batch_size != 1 {
-        return Err(ModelError::FixedBatch {
-            name: name.to_string(),
-            fixed: shape.first().copied().unwrap_or(0),
-            requested: opts.batch_size,
-        });
-    }
+    let shape = shape.to_vec();
     if shape.contains(&0) {
         return Err(ModelError::ZeroSized {
             name: name.to_string(),
