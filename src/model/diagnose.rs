@@ -208,9 +208,9 @@ mod tests {
         check(
             "Failed analyse for node #9 \"elsewhere\" SomethingHir: oops",
             Some("Something 'elsewhere'"),
-            "stopped",
+            "could not finish",
         );
-        check("no node named here #x", None, "stopped");
+        check("no node named here #x", None, "could not finish");
     }
 
     #[test]
