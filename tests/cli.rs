@@ -771,36 +771,7 @@ fn input_shape_fixes_free_dimensions_and_must_fit_the_declared_ones() {
 #[test]
 fn analysis_failures_name_the_layer_and_keep_tracts_words_for_verbose() {
     let dir = tempfile::tempdir().unwrap();
-    // x [1, 3] times w [4, 2]: the inner dimensions differ.
-    let mut proto = {
-        use prost::Message;
-        tract_onnx::pb::ModelProto::decode(
-            model(
-                vec![node("MatMul", &["x", "w"], "product")],
-                vec![value("x", FLOAT, &["1", "3"])],
-                vec![value("product", FLOAT, &["1", "2"])],
-            )
-            .as_slice(),
-        )
-        .unwrap()
-    };
-    proto
-        .graph
-        .as_mut()
-        .unwrap()
-        .initializer
-        .push(tract_onnx::pb::TensorProto {
-            name: "w".into(),
-            dims: vec![4, 2],
-            data_type: FLOAT,
-            float_data: vec![1.0; 8],
-            ..Default::default()
-        });
-    let path = write(
-        dir.path(),
-        "clash.onnx",
-        &prost::Message::encode_to_vec(&proto),
-    );
+    let path = write(dir.path(), "clash.onnx", &mismatched_matmul_model());
     let out = piedge()
         .args(["info", "--model-path"])
         .arg(&path)

@@ -38,6 +38,36 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
         vec![value("x", FLOAT, &["1", "4"])],
         vec![value("z", FLOAT, &["1", "4"])],
     );
+    let weights_elsewhere = {
+        use prost::Message;
+        let mut proto = tract_onnx::pb::ModelProto::decode(
+            model(
+                vec![node("Add", &["x", "w"], "y")],
+                vec![value("x", FLOAT, &["1", "4"])],
+                vec![value("y", FLOAT, &["1", "4"])],
+            )
+            .as_slice(),
+        )
+        .unwrap();
+        let entry = |k: &str, v: &str| tract_onnx::pb::StringStringEntryProto {
+            key: k.into(),
+            value: v.into(),
+        };
+        proto
+            .graph
+            .as_mut()
+            .unwrap()
+            .initializer
+            .push(tract_onnx::pb::TensorProto {
+                name: "w".into(),
+                dims: vec![4],
+                data_type: FLOAT,
+                data_location: Some(1),
+                external_data: vec![entry("location", "../weights.bin"), entry("length", "16")],
+                ..Default::default()
+            });
+        proto.encode_to_vec()
+    };
     vec![
         ("empty.onnx", vec![]),
         ("random-bytes.onnx", random),
@@ -52,6 +82,12 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
             relu_model(FLOAT, &["1", "3", "100000", "100000"]),
         ),
         ("zero-stride.onnx", zero_stride),
+        (
+            "free-dims.onnx",
+            relu_model(FLOAT, &["N", "3", "height", "width"]),
+        ),
+        ("weights-elsewhere.onnx", weights_elsewhere),
+        ("clash.onnx", mismatched_matmul_model()),
         ("undefined-output.onnx", undefined_output),
         // Found by the fuzzer: a shape of [1073741826, 4] for ConstantOfShape,
         // which tract filled (17 GB) while analysing the model.

@@ -19,6 +19,30 @@ pub const BUNDLED_MODELS: [&str; 2] = ["mobilenetv2", "tinycnn"];
 /// Number of steps of the lesson walk-through.
 pub const STEPS: usize = 7;
 
+/// Reads an input shape as a student or the CLI writes it: sizes of at
+/// least 1 separated by commas or `x` ("1,3,224,224", "1x3x32x32"). Empty
+/// means none. The message says what is wrong, in English (the CLI's
+/// language; the page adds the field's name in the student's language).
+pub fn parse_input_shape(text: &str) -> Result<Option<Vec<usize>>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let mut sizes = Vec::new();
+    for part in text.split([',', 'x', 'X']) {
+        match part.trim().parse::<u64>() {
+            Ok(0) => return Err(format!("'{text}': every size must be at least 1")),
+            Ok(n) if n <= 1 << 24 => sizes.push(n as usize),
+            Ok(n) => return Err(format!("'{text}': {n} is larger than any input dimension")),
+            Err(_) => return Err(format!("'{text}' is not a shape like 1,3,224,224")),
+        }
+    }
+    if sizes.len() > 8 {
+        return Err(format!("'{text}': a shape has at most 8 dimensions"));
+    }
+    Ok(Some(sizes))
+}
+
 /// What the student has typed; numbers stay text until they are valid, so
 /// a half-typed value can be shown back with an explanation.
 #[derive(Clone, Debug, PartialEq)]
@@ -255,6 +279,21 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_shapes_parse_or_say_why_not() {
+        let ok = |t: &str| parse_input_shape(t).unwrap();
+        assert_eq!(ok(""), None);
+        assert_eq!(ok(" 1,3,224,224 "), Some(vec![1, 3, 224, 224]));
+        assert_eq!(ok("1x3x32x32"), Some(vec![1, 3, 32, 32]));
+        assert_eq!(ok("1, 3, 8"), Some(vec![1, 3, 8]));
+        let err = |t: &str| parse_input_shape(t).unwrap_err();
+        assert!(err("1,0,3").contains("at least 1"));
+        assert!(err("1,,3").contains("not a shape"));
+        assert!(err("-1,3").contains("not a shape"));
+        assert!(err("1,99999999999").contains("larger than"));
+        assert!(err("1,1,1,1,1,1,1,1,1").contains("at most 8"));
+    }
 
     fn cfg(warmup: &str, runs: &str, seed: &str) -> LabConfig {
         LabConfig {

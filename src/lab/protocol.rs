@@ -26,6 +26,10 @@ pub enum ToWorker {
         /// `model.onnx.data`), by file name.
         #[serde(default)]
         files: Vec<ModelFile>,
+        /// The input's whole shape, for a model with free dimensions
+        /// besides the batch.
+        #[serde(default)]
+        input_shape: Option<Vec<usize>>,
         plan: Plan,
     },
     /// Benchmark a loaded model.
@@ -180,6 +184,7 @@ mod tests {
                 name: "m.onnx.data".into(),
                 bytes: vec![4],
             }],
+            input_shape: Some(vec![1, 3, 8, 8]),
             plan: Plan::Optimized,
         };
         let back: ToWorker = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();

@@ -131,3 +131,30 @@ pub fn median(xs: &[f64]) -> f64 {
         (s[n / 2 - 1] + s[n / 2]) / 2.0
     }
 }
+
+/// x [1, 3] times w [4, 2]: the inner dimensions differ, so tract's shape
+/// analysis stops at the MatMul named "product".
+pub fn mismatched_matmul_model() -> Vec<u8> {
+    let mut proto = pb::ModelProto::decode(
+        model(
+            vec![node("MatMul", &["x", "w"], "product")],
+            vec![value("x", FLOAT, &["1", "3"])],
+            vec![value("product", FLOAT, &["1", "2"])],
+        )
+        .as_slice(),
+    )
+    .expect("a model just encoded");
+    proto
+        .graph
+        .as_mut()
+        .expect("a graph")
+        .initializer
+        .push(pb::TensorProto {
+            name: "w".into(),
+            dims: vec![4, 2],
+            data_type: FLOAT,
+            float_data: vec![1.0; 8],
+            ..Default::default()
+        });
+    proto.encode_to_vec()
+}

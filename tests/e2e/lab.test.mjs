@@ -607,3 +607,49 @@ test("50 000 inferences in one run: the tab's memory stays bounded", async () =>
     assert.deepEqual(page.errors, []);
     await context.close();
 });
+
+test("models students bring: an .onnx with its .data file, dynamic batch, quantized, free dimensions", async () => {
+    const COMPAT = path.join(REPO, "tests/compat");
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=5");
+    await waitForModel(page, "tinycnn.onnx");
+    // PyTorch's default export alone: the lab names the file that is missing.
+    await page.setInputFiles("#model-file", path.join(COMPAT, "mobilenetv2-dynamo.onnx"));
+    await waitForNotice(page, "mobilenetv2-dynamo.onnx keeps its weights in a second file, 'mobilenetv2-dynamo.onnx.data'; give both files together");
+    assert.equal(await page.textContent("#model-name"), "tinycnn.onnx");
+    // Both files at once, as a student picks them.
+    await page.setInputFiles("#model-file", [
+        path.join(COMPAT, "mobilenetv2-dynamo.onnx"),
+        path.join(COMPAT, "mobilenetv2-dynamo.onnx.data"),
+    ]);
+    await waitForModel(page, "mobilenetv2-dynamo.onnx");
+    await runAndWait(page);
+    let runs = 1;
+    for (const file of ["resnet18-dynamo-dynbatch.onnx", "efficientnet-dynamo-dynbatch.onnx",
+        "mobilenetv2-int8-qdq.onnx", "mobilenetv2-int8-qoperator.onnx"]) {
+        await page.setInputFiles("#model-file", path.join(COMPAT, file));
+        await waitForModel(page, file);
+        await runAndWait(page);
+        runs += 1;
+    }
+    // A model with free image dimensions: the message points to the field,
+    // tract's words wait behind a detail, and the field makes it load.
+    const free = path.join(REPO, "tests/hostile/free-dims.onnx");
+    await page.setInputFiles("#model-file", free);
+    await waitForNotice(page, "has a free dimension 'height' at position 2");
+    assert.equal(await page.textContent("#model-name"), "mobilenetv2-int8-qoperator.onnx");
+    await page.fill("#input-shape", "1,3,16,16");
+    await page.click("#apply-shape");
+    await waitForModel(page, "free-dims.onnx");
+    await runAndWait(page);
+    runs += 1;
+    // A layer tract cannot analyse: plain words first, tract's text in the detail.
+    await page.fill("#input-shape", "");
+    await page.setInputFiles("#model-file", path.join(REPO, "tests/hostile/clash.onnx"));
+    await waitForNotice(page, "clash.onnx: tract cannot work out the tensor shapes at layer MatMul 'product'");
+    const detail = await page.$$eval(".notice-detail pre", (ps) => ps.map((p) => p.textContent).join("\n"));
+    assert.match(detail, /Failed analyse for node/);
+    assert.equal(await page.textContent("#model-name"), "free-dims.onnx");
+    assert.equal(Number(await page.getAttribute(".app", "data-runs")), runs);
+    assert.deepEqual(page.errors, []);
+    await context.close();
+});

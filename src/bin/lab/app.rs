@@ -8,9 +8,9 @@ use leptos::prelude::*;
 use piedge::bench::{Measurements, Phase};
 use piedge::card::ModelCard;
 use piedge::clock::TimerResolution;
-use piedge::lab::config::{ValidConfig, BUNDLED_MODELS, STEPS};
+use piedge::lab::config::{self, ValidConfig, BUNDLED_MODELS, STEPS};
 use piedge::lab::lesson::Lesson;
-use piedge::lab::protocol::{CrashKind, FromWorker, ToWorker, WorkerEnv};
+use piedge::lab::protocol::{CrashKind, FromWorker, ModelFile, ToWorker, WorkerEnv};
 use piedge::lab::session::{self, RunRecord, RunSource, Series};
 use piedge::lab::{Lang, UrlState};
 use piedge::plan::{Kernels, Plan, SelfCheck};
@@ -41,7 +41,7 @@ pub struct ActiveModel {
     pub key: String,
     pub name: String,
     pub source: ModelSource,
-    pub bytes: Arc<Vec<u8>>,
+    pub data: Arc<ModelData>,
     pub card: ModelCard,
     pub pipeline: PipelineTimings,
     pub nodes_analysed: usize,
@@ -59,7 +59,30 @@ pub struct PendingModel {
     pub key: String,
     pub name: String,
     pub source: ModelSource,
-    pub bytes: Arc<Vec<u8>>,
+    pub data: Arc<ModelData>,
+}
+
+/// What the worker needs to load a model: the `.onnx` file's bytes, the
+/// files chosen with it (its weights), and the input shape the student gave.
+#[derive(Clone, Debug, Default)]
+pub struct ModelData {
+    pub bytes: Vec<u8>,
+    pub files: Vec<ModelFile>,
+    pub input_shape: Option<Vec<usize>>,
+}
+
+impl ModelData {
+    fn load_message(&self, request: u64, key: &str, name: &str, plan: Plan) -> ToWorker {
+        ToWorker::Load {
+            request,
+            model_key: key.to_string(),
+            name: name.to_string(),
+            bytes: self.bytes.clone(),
+            files: self.files.clone(),
+            input_shape: self.input_shape.clone(),
+            plan,
+        }
+    }
 }
 
 /// Why a run is made, which decides what happens when it ends.
@@ -123,6 +146,8 @@ pub struct QuestionState {
 pub struct Notice {
     pub id: u64,
     pub text: String,
+    /// tract's own words behind a model error, shown on request.
+    pub detail: Option<String>,
     pub is_error: bool,
     /// A button the notice offers besides "dismiss".
     pub action: Option<NoticeAction>,
@@ -158,6 +183,10 @@ pub struct Lab {
     /// newer choice was made is dropped, so the newer choice wins.
     latest_choice: RwSignal<u64>,
     next_id: RwSignal<u64>,
+    /// The input shape typed for models with free dimensions ("" for none).
+    pub input_shape: RwSignal<String>,
+    /// The files last chosen, kept to load them again with another shape.
+    last_files: RwSignal<Option<(String, Arc<ModelData>)>>,
 }
 
 pub fn start() {
@@ -222,6 +251,8 @@ impl Lab {
             projector: RwSignal::new(false),
             self_check: RwSignal::new(None),
             latest_choice: RwSignal::new(0),
+            input_shape: RwSignal::new(String::new()),
+            last_files: RwSignal::new(None),
             next_id: RwSignal::new(1),
         }
     }
@@ -315,12 +346,23 @@ impl Lab {
     }
 
     pub fn notify_with(&self, text: String, is_error: bool, action: Option<NoticeAction>) {
+        self.push_notice(text, None, is_error, action);
+    }
+
+    fn push_notice(
+        &self,
+        text: String,
+        detail: Option<String>,
+        is_error: bool,
+        action: Option<NoticeAction>,
+    ) {
         let id = self.id();
         self.notices.update(|n| {
             if !n.iter().any(|x| x.text == text) {
                 n.push(Notice {
                     id,
                     text,
+                    detail,
                     is_error,
                     action,
                 });
@@ -383,7 +425,10 @@ impl Lab {
                     format!("bundled:{name}"),
                     format!("{name}.onnx"),
                     ModelSource::Bundled(name),
-                    bytes,
+                    ModelData {
+                        bytes,
+                        ..ModelData::default()
+                    },
                 ),
                 Err(e) => self.notify(format!("{name}.onnx: {e}"), true),
             }
@@ -403,55 +448,95 @@ impl Lab {
 
     /// Hands a model to the worker; it becomes active when the worker has
     /// checked and planned it.
-    pub fn load_model(&self, key: String, name: String, source: ModelSource, bytes: Vec<u8>) {
+    pub fn load_model(&self, key: String, name: String, source: ModelSource, data: ModelData) {
         let request = self.id();
-        let bytes = Arc::new(bytes);
+        let data = Arc::new(data);
         let plan = self.url.with_untracked(|u| u.config.plan);
+        client::send(&data.load_message(request, &key, &name, plan));
         self.pending.set(Some(PendingModel {
             request,
-            key: key.clone(),
-            name: name.clone(),
-            source,
-            bytes: bytes.clone(),
-        }));
-        client::send(&ToWorker::Load {
-            request,
-            model_key: key,
+            key,
             name,
-            bytes: bytes.to_vec(),
-            plan,
-        });
+            source,
+            data,
+        }));
     }
 
-    /// A file the student chose or dropped.
-    pub fn load_file(self, file: web_sys::File) {
-        let choice = self.choose();
-        let name = file.name();
-        let size = file.size();
+    /// Files the student chose or dropped together: one `.onnx` and the
+    /// files it keeps its weights in (`model.onnx.data`).
+    pub fn load_files(self, files: Vec<web_sys::File>) {
+        let ui = self.lang_now().ui();
+        let names: Vec<String> = files.iter().map(|f| f.name()).collect();
+        let (models, others): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|f| f.name().to_lowercase().ends_with(".onnx"));
+        let model = match models.as_slice() {
+            [one] => one.clone(),
+            [] => return self.notify(format!("{}: {}", names.join(", "), ui.no_onnx_chosen), true),
+            _ => return self.notify(ui.one_onnx_at_a_time.to_string(), true),
+        };
+        let size: f64 = model.size() + others.iter().map(|f| f.size()).sum::<f64>();
         if size > MAX_MODEL_FILE_BYTES as f64 {
             self.notify(
                 format!(
-                    "{name} is {:.0} MB, over the lab's {} MB limit for a model file",
+                    "{}: {:.0} MB, {} {} MB",
+                    names.join(" + "),
                     size / 1048576.0,
+                    ui.over_model_limit,
                     MAX_MODEL_FILE_BYTES >> 20
                 ),
                 true,
             );
             return;
         }
+        let input_shape = match config::parse_input_shape(&self.input_shape.get_untracked()) {
+            Ok(shape) => shape,
+            Err(e) => return self.notify(format!("{}: {e}", ui.input_shape), true),
+        };
+        let choice = self.choose();
         leptos::task::spawn_local(async move {
-            let read = dom::read_file(&file).await;
-            if !self.still_chosen(choice) {
-                return;
-            }
-            match read {
-                Ok(bytes) => {
-                    let key = format!("file:{name}:{}:{:016x}", bytes.len(), fnv1a(&bytes));
-                    self.load_model(key, name, ModelSource::File, bytes);
+            let mut data = ModelData {
+                input_shape,
+                ..ModelData::default()
+            };
+            let name = model.name();
+            for file in std::iter::once(&model).chain(&others) {
+                let read = dom::read_file(file).await;
+                if !self.still_chosen(choice) {
+                    return;
                 }
-                Err(e) => self.notify(format!("{name}: {e}"), true),
+                match read {
+                    Ok(bytes) if file.name() == name => data.bytes = bytes,
+                    Ok(bytes) => data.files.push(ModelFile {
+                        name: file.name(),
+                        bytes,
+                    }),
+                    Err(e) => return self.notify(format!("{}: {e}", file.name()), true),
+                }
             }
+            let key = file_key(&name, &data);
+            self.last_files
+                .set(Some((name.clone(), Arc::new(data.clone()))));
+            self.load_model(key, name, ModelSource::File, data);
         });
+    }
+
+    /// Loads the last chosen file again with the input shape now typed in
+    /// (for a model with free dimensions that failed without one).
+    pub fn reload_with_shape(self) {
+        let ui = self.lang_now().ui();
+        let Some((name, data)) = self.last_files.get_untracked() else {
+            return self.notify(ui.choose_file_first.to_string(), true);
+        };
+        let input_shape = match config::parse_input_shape(&self.input_shape.get_untracked()) {
+            Ok(shape) => shape,
+            Err(e) => return self.notify(format!("{}: {e}", ui.input_shape), true),
+        };
+        self.choose();
+        let mut data = (*data).clone();
+        data.input_shape = input_shape;
+        let key = file_key(&name, &data);
+        self.load_model(key, name, ModelSource::File, data);
     }
 
     // --- Runs --------------------------------------------------------------
@@ -528,13 +613,11 @@ impl Lab {
         if !model.loaded_plans.contains(&plan) {
             // The worker keeps a plan per (model, plan); send the bytes only
             // when it does not hold this one yet (messages run in order).
-            client::send(&ToWorker::Load {
-                request: self.id(),
-                model_key: model.key.clone(),
-                name: model.name.clone(),
-                bytes: model.bytes.to_vec(),
-                plan,
-            });
+            client::send(
+                &model
+                    .data
+                    .load_message(self.id(), &model.key, &model.name, plan),
+            );
         }
         let request = self.id();
         self.live.set(Some(LiveRun {
@@ -647,7 +730,7 @@ impl Lab {
                         key: p.key,
                         name: p.name,
                         source: p.source,
-                        bytes: p.bytes,
+                        data: p.data,
                         card,
                         pipeline,
                         nodes_analysed,
@@ -714,7 +797,11 @@ impl Lab {
             FromWorker::SelfChecked { result, .. } => {
                 self.self_check.set(Some(Some(result)));
             }
-            FromWorker::Failed { request, message } => {
+            FromWorker::Failed {
+                request,
+                message,
+                detail,
+            } => {
                 let was_pending = self
                     .pending
                     .with_untracked(|p| p.as_ref().is_some_and(|p| p.request == request));
@@ -728,7 +815,7 @@ impl Lab {
                     self.live.set(None);
                     self.queue.set(vec![]);
                 }
-                self.notify(message, true);
+                self.push_notice(message, detail, true, None);
             }
         }
     }
@@ -1045,6 +1132,23 @@ fn embedded_lesson(lang: Lang) -> &'static str {
         Lang::Sv => include_str!("../../../lessons/sv.md"),
         Lang::En => include_str!("../../../lessons/en.md"),
     }
+}
+
+/// Identifies a chosen model in the worker's plan cache: every file's name
+/// and a hash of its bytes, and the input shape it is loaded with.
+fn file_key(name: &str, data: &ModelData) -> String {
+    let mut key = format!(
+        "file:{name}:{}:{:016x}",
+        data.bytes.len(),
+        fnv1a(&data.bytes)
+    );
+    for f in &data.files {
+        key += &format!("+{}:{:016x}", f.name, fnv1a(&f.bytes));
+    }
+    if let Some(shape) = &data.input_shape {
+        key += &format!("@{shape:?}");
+    }
+    key
 }
 
 /// FNV-1a, to tell two chosen files apart in the worker's plan cache.

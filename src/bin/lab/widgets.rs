@@ -105,9 +105,16 @@ pub fn Notices() -> impl IntoView {
                                 </button>
                             },
                         });
+                        let detail = n.detail.map(|d| view! {
+                            <details class="notice-detail">
+                                <summary>{move || lab.lang().ui().tract_detail}</summary>
+                                <pre>{d}</pre>
+                            </details>
+                        });
                         view! {
                             <div class="notice" class:error=n.is_error>
                                 <span class="notice-text">{n.text}</span>
+                                {detail}
                                 {action}
                                 <button
                                     class="link"
@@ -322,8 +329,11 @@ pub fn ModelPicker() -> impl IntoView {
     let ui = move || lab.lang().ui();
     let dragging = RwSignal::new(false);
     let on_files = move |files: Option<web_sys::FileList>| {
-        if let Some(file) = files.and_then(|f| f.get(0)) {
-            lab.load_file(file);
+        let files: Vec<web_sys::File> = files
+            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+            .unwrap_or_default();
+        if !files.is_empty() {
+            lab.load_files(files);
         }
     };
     view! {
@@ -370,7 +380,8 @@ pub fn ModelPicker() -> impl IntoView {
                     <input
                         id="model-file"
                         type="file"
-                        accept=".onnx"
+                        accept=".onnx,.data,.bin"
+                        multiple=true
                         disabled=move || lab.is_busy()
                         on:change=move |ev| {
                             let input: web_sys::HtmlInputElement = event_target(&ev);
@@ -381,6 +392,27 @@ pub fn ModelPicker() -> impl IntoView {
                 </label>
             </div>
             <p class="hint">{move || ui().drop_hint}</p>
+            <div class="row">
+                <label>
+                    <span>{move || ui().input_shape}</span>
+                    <input
+                        id="input-shape"
+                        type="text"
+                        inputmode="numeric"
+                        placeholder="1,3,224,224"
+                        prop:value=move || lab.input_shape.get()
+                        on:input=move |ev| lab.input_shape.set(event_target_value(&ev))
+                    />
+                </label>
+                <button
+                    id="apply-shape"
+                    disabled=move || lab.is_busy()
+                    on:click=move |_| lab.reload_with_shape()
+                >
+                    {move || ui().use_shape}
+                </button>
+            </div>
+            <p class="hint">{move || ui().input_shape_hint}</p>
             <Show when=move || lab.pending.with(|p| p.is_some())>
                 <p class="busy">{move || ui().loading_model}</p>
             </Show>

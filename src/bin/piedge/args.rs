@@ -285,19 +285,12 @@ fn count(s: &str) -> Result<usize, String> {
     }
 }
 
-/// A tensor shape: sizes of at least 1, separated by commas (or `x`).
+/// A tensor shape: sizes of at least 1, separated by commas (or `x`); the
+/// lab's input-shape field reads the same syntax.
 fn shape(s: &str) -> Result<Shape, String> {
-    let sizes: Result<Vec<usize>, String> = s
-        .split([',', 'x'])
-        .map(|part| match count(part)? {
-            0 => Err("every size must be at least 1".to_string()),
-            n => Ok(n),
-        })
-        .collect();
-    match sizes {
-        Ok(v) if v.len() <= 8 => Ok(Shape(v)),
-        Ok(_) => Err("a shape has at most 8 dimensions".into()),
-        Err(e) => Err(format!("'{s}' is not a shape like 1,3,224,224: {e}")),
+    match piedge::lab::config::parse_input_shape(s)? {
+        Some(sizes) => Ok(Shape(sizes)),
+        None => Err("give a shape like 1,3,224,224".into()),
     }
 }
 
@@ -351,6 +344,7 @@ mod tests {
         assert_eq!(shape("1x3x32x32"), Ok(Shape(vec![1, 3, 32, 32])));
         assert!(shape("1,0,3").unwrap_err().contains("at least 1"));
         assert!(shape("1,,3").unwrap_err().contains("not a shape"));
+        assert!(shape("").is_err());
     }
 
     #[test]

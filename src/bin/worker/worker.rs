@@ -86,6 +86,7 @@ fn handle(msg: ToWorker) {
             name,
             bytes,
             files,
+            input_shape,
             plan,
         } => {
             let files: model::ExternalFiles =
@@ -95,7 +96,11 @@ fn handle(msg: ToWorker) {
                 bytes: &bytes,
                 files: &files,
             };
-            post(&load(request, model_key, source, plan));
+            let opts = LoadOptions {
+                input_shape,
+                ..BROWSER_LOAD_OPTIONS
+            };
+            post(&load(request, model_key, source, &opts, plan));
         }
         ToWorker::Run {
             request,
@@ -129,7 +134,13 @@ fn handle(msg: ToWorker) {
     }
 }
 
-fn load(request: u64, model_key: String, source: model::ModelSource<'_>, plan: Plan) -> FromWorker {
+fn load(
+    request: u64,
+    model_key: String,
+    source: model::ModelSource<'_>,
+    opts: &LoadOptions,
+    plan: Plan,
+) -> FromWorker {
     let key = (model_key.clone(), plan);
     if let Some(reply) = STATE.with(|s| {
         s.borrow().models.get(&key).map(|c| FromWorker::Loaded {
@@ -144,16 +155,8 @@ fn load(request: u64, model_key: String, source: model::ModelSource<'_>, plan: P
     }) {
         return reply;
     }
-    let prepared = CLOCK.with(|clock| {
-        model::prepare(
-            source,
-            &BROWSER_LOAD_OPTIONS,
-            plan,
-            model::Kernels::default(),
-            0,
-            clock,
-        )
-    });
+    let prepared =
+        CLOCK.with(|clock| model::prepare(source, opts, plan, model::Kernels::default(), 0, clock));
     match prepared {
         Ok(p) => {
             let c = Cached {
