@@ -126,6 +126,80 @@ class OutputsMatchOnnxruntime(unittest.TestCase):
         self.assertLess(float(np.abs(np.load(self.tmp / "y.npy") - expected).max()), TOLERANCE)
 
 
+class TheBundledModelThroughTheRealTools(unittest.TestCase):
+    """The bundled MobileNetV2 as lesson 03 will treat it: recorded shapes
+    from onnx's shape inference, and onnxruntime's quantizer in its three
+    forms (made here, at test time, by the installed onnxruntime)."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.tmp = Path(self._tmp.name)
+        self.x = np.random.default_rng(3).uniform(-1, 1, (1, 3, 64, 64)).astype(np.float32)
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def compare(self, path, tolerance):
+        expected = onnxruntime_output(path, self.x)
+        got = piedge_output(path, self.x, self.tmp)
+        diff = float(np.abs(got - expected).max())
+        self.assertLessEqual(diff, tolerance, f"{path.name}: max |diff| {diff}")
+        return diff
+
+    def test_recorded_symbolic_shapes(self):
+        # The shortest reproduction of the dynamic-batch failure: every
+        # intermediate shape recorded with the symbolic batch.
+        path = self.tmp / "mobilenetv2-inferred.onnx"
+        inferred = onnx.shape_inference.infer_shapes(onnx.load(str(MODELS / "mobilenetv2.onnx")))
+        self.assertGreater(sum("batch_size" in str(v.type) for v in inferred.graph.value_info), 50)
+        onnx.save(inferred, str(path))
+        self.compare(path, TOLERANCE)
+        piedge("bench", "--fakedata", "--model-path", path, "--batch-size", "2", "--runs", "2",
+               "--output-dir", self.tmp / "reports", "--quiet")
+
+    def test_quantized_forms(self):
+        from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                              quantize_dynamic, quantize_static)
+        from onnxruntime.quantization.shape_inference import quant_pre_process
+
+        class Calibration(CalibrationDataReader):
+            def __init__(self):
+                rng = np.random.default_rng(11)
+                self.batches = iter([{"input": rng.uniform(-1, 1, (1, 3, 64, 64)).astype(np.float32)}
+                                     for _ in range(4)])
+
+            def get_next(self):
+                return next(self.batches, None)
+
+        pre = self.tmp / "pre.onnx"
+        quant_pre_process(str(MODELS / "mobilenetv2.onnx"), str(pre))
+        forms = {
+            "qdq": lambda out: quantize_static(str(pre), str(out), Calibration()),
+            "qoperator": lambda out: quantize_static(str(pre), str(out), Calibration(),
+                                                     quant_format=QuantFormat.QOperator),
+            "dynamic": lambda out: quantize_dynamic(str(pre), str(out), weight_type=QuantType.QInt8),
+        }
+        for form, make in forms.items():
+            out = self.tmp / f"mobilenetv2-{form}.onnx"
+            make(out)
+            expected = onnxruntime_output(out, self.x)
+            # As in tests/compat.rs: two steps of the output's scale where
+            # the output is dequantized from int8, else 2 % of its range.
+            scale = output_scale(onnx.load(str(out)))
+            tolerance = 2 * scale + 1e-6 if scale else 0.02 * float(np.abs(expected).max())
+            diff = self.compare(out, tolerance)
+            print(f"bundled mobilenetv2, {form}: max |piedge - onnxruntime| = {diff:.2e} (allowed {tolerance:.1e})")
+
+
+def output_scale(proto):
+    producer = {o: n for n in proto.graph.node for o in n.output}
+    node = producer.get(proto.graph.output[0].name)
+    if node is None or node.op_type != "DequantizeLinear":
+        return None
+    stored = {t.name: t for t in proto.graph.initializer}
+    return float(numpy_helper.to_array(stored[node.input[1]]).reshape(-1)[0])
+
+
 class ReportsOpenInTheOldNotebook(unittest.TestCase):
     def test_cells_of_lesson_02(self):
         import pandas as pd
