@@ -729,24 +729,19 @@ fn input_shape_fixes_free_dimensions_and_must_fit_the_declared_ones() {
         "free.onnx",
         &relu_model(FLOAT, &["N", "3", "height", "width"]),
     );
-    let out = piedge()
-        .args([
-            "predict",
-            "--fakedata",
-            "--json",
-            "--input-shape",
-            "1,3,5,7",
-            "--model-path",
-        ])
-        .arg(&free)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let json = json_stdout(
+        piedge()
+            .args([
+                "predict",
+                "--fakedata",
+                "--json",
+                "--input-shape",
+                "1,3,5,7",
+            ])
+            .arg("--model-path")
+            .arg(&free),
+        "predict with --input-shape",
     );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["outputs"][0]["shape"], serde_json::json!([1, 3, 5, 7]));
     // Without it, the message names the dimension and gives an example.
     fails_with(

@@ -104,17 +104,12 @@ fn every_corpus_model_predicts_what_onnxruntime_computes() {
 fn every_corpus_model_shows_its_card() {
     for entry in manifest()["models"].as_array().unwrap() {
         let name = entry["file"].as_str().unwrap();
-        let run = piedge()
-            .args(["info", "--json", "--model-path"])
-            .arg(model_path(entry))
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&run.stderr)
+        let card = json_stdout(
+            piedge()
+                .args(["info", "--json", "--model-path"])
+                .arg(model_path(entry)),
+            name,
         );
-        let card: Value = serde_json::from_slice(&run.stdout).unwrap();
         assert_eq!(
             card["fixed_input_shape"],
             serde_json::json!([1, 3, 64, 64]),

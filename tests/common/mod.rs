@@ -15,6 +15,18 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs `cmd`, requires success (saying `what` failed and why), and
+/// returns what it wrote to stdout as JSON.
+pub fn json_stdout(cmd: &mut assert_cmd::Command, what: &str) -> serde_json::Value {
+    let out = cmd.output().expect("piedge runs");
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
 pub fn bundled(name: &str) -> PathBuf {
     repo().join("static/models").join(format!("{name}.onnx"))
 }
