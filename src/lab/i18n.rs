@@ -37,6 +37,18 @@ impl Lang {
         }
     }
 
+    /// Files chosen as a model that together pass the lab's limit.
+    pub fn model_too_large(self, names: &str, mb: f64, limit_mb: u64) -> String {
+        match self {
+            Lang::Sv => format!(
+                "{names} är {mb:.0} MB, över labbets gräns på {limit_mb} MB för en modellfil"
+            ),
+            Lang::En => format!(
+                "{names} is {mb:.0} MB, over the lab's {limit_mb} MB limit for a model file"
+            ),
+        }
+    }
+
     pub fn ui(self) -> &'static Ui {
         match self {
             Lang::Sv => &SV,
@@ -58,7 +70,6 @@ pub struct Ui {
     pub drop_hint: &'static str,
     pub no_onnx_chosen: &'static str,
     pub one_onnx_at_a_time: &'static str,
-    pub over_model_limit: &'static str,
     pub input_shape: &'static str,
     pub input_shape_hint: &'static str,
     pub use_shape: &'static str,
@@ -155,7 +166,6 @@ pub static SV: Ui = Ui {
     drop_hint: "…eller släpp en .onnx-fil här. Om PyTorch sparade vikterna i en egen fil (model.onnx.data): välj eller släpp båda filerna samtidigt. Filerna läses bara i din webbläsare och skickas ingenstans.",
     no_onnx_chosen: "ingen av filerna är en .onnx-modell; välj modellens .onnx-fil (och dess .data-fil, om den har en)",
     one_onnx_at_a_time: "Välj en .onnx-modell i taget (tillsammans med dess .data-fil, om den har en).",
-    over_model_limit: "är mer än labbets gräns för en modell,",
     input_shape: "Indataform",
     input_shape_hint: "Bara för modeller med fria dimensioner utöver batchen, t.ex. 1,3,224,224. Lämna tomt annars.",
     use_shape: "Ladda om med formen",
@@ -252,7 +262,6 @@ pub static EN: Ui = Ui {
     drop_hint: "…or drop an .onnx file here. If PyTorch saved the weights in a file of their own (model.onnx.data), choose or drop both files at once. Files are read in your browser only and sent nowhere.",
     no_onnx_chosen: "none of these is an .onnx model; choose the model's .onnx file (and its .data file, if it has one)",
     one_onnx_at_a_time: "Choose one .onnx model at a time (with its .data file, if it has one).",
-    over_model_limit: "over the lab's limit for a model,",
     input_shape: "Input shape",
     input_shape_hint: "Only for models with free dimensions besides the batch, e.g. 1,3,224,224. Leave empty otherwise.",
     use_shape: "Reload with this shape",
@@ -422,5 +431,21 @@ mod tests {
             "Antal körningar måste vara minst 1."
         );
         assert_eq!(Lang::En.field_error(&e), "Runs must be at least 1.");
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn the_size_limit_reads_in_both_languages() {
+        assert_eq!(
+            Lang::En.model_too_large("huge.onnx", 300.0, 256),
+            "huge.onnx is 300 MB, over the lab's 256 MB limit for a model file"
+        );
+        assert!(Lang::Sv
+            .model_too_large("m.onnx + m.onnx.data", 300.4, 256)
+            .starts_with("m.onnx + m.onnx.data är 300 MB, över labbets gräns på 256 MB"));
     }
 }

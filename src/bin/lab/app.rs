@@ -477,17 +477,12 @@ impl Lab {
         };
         let size: f64 = model.size() + others.iter().map(|f| f.size()).sum::<f64>();
         if size > MAX_MODEL_FILE_BYTES as f64 {
-            self.notify(
-                format!(
-                    "{}: {:.0} MB, {} {} MB",
-                    names.join(" + "),
-                    size / 1048576.0,
-                    ui.over_model_limit,
-                    MAX_MODEL_FILE_BYTES >> 20
-                ),
-                true,
+            let text = self.lang_now().model_too_large(
+                &names.join(" + "),
+                size / 1048576.0,
+                MAX_MODEL_FILE_BYTES >> 20,
             );
-            return;
+            return self.notify(text, true);
         }
         let input_shape = match config::parse_input_shape(&self.input_shape.get_untracked()) {
             Ok(shape) => shape,
