@@ -66,11 +66,22 @@ fn model_bytes_cross_as_a_uint8array_and_seeds_as_bigints() {
         model_key: "k".into(),
         name: "m.onnx".into(),
         bytes: vec![0, 1, 255],
+        files: vec![piedge::lab::protocol::ModelFile {
+            name: "m.onnx.data".into(),
+            bytes: vec![9; 16],
+        }],
+        input_shape: Some(vec![1, 3, 32, 32]),
         plan: Plan::Unoptimized,
     };
     let js = to_js(&msg);
     let bytes = js_sys::Reflect::get(&js, &"bytes".into()).unwrap();
     assert!(bytes.is_instance_of::<js_sys::Uint8Array>());
+    // A weight file's bytes travel the same way.
+    let files = js_sys::Reflect::get(&js, &"files".into()).unwrap();
+    let first = js_sys::Reflect::get_u32(&files, 0).unwrap();
+    assert!(js_sys::Reflect::get(&first, &"bytes".into())
+        .unwrap()
+        .is_instance_of::<js_sys::Uint8Array>());
     // Through structured clone, as postMessage does it.
     let structured_clone: js_sys::Function =
         js_sys::Reflect::get(&js_sys::global(), &"structuredClone".into())
