@@ -2,6 +2,7 @@
 //! The lesson text itself lives in `lessons/*.md`, where a teacher can edit it.
 
 use super::config::{Field, FieldError};
+use crate::model_error::{example_shape, ModelError, ShapeTrouble};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -447,5 +448,316 @@ mod size_tests {
         assert!(Lang::Sv
             .model_too_large("m.onnx + m.onnx.data", 300.4, 256)
             .starts_with("m.onnx + m.onnx.data är 300 MB, över labbets gräns på 256 MB"));
+    }
+}
+
+impl Lang {
+    /// A model error as the student reads it: the engine's English text, or
+    /// the same facts and advice in Swedish. Command-line flags and code
+    /// (`--input-shape`, `torch.onnx.export`) stay as they are typed.
+    pub fn model_error(self, e: &ModelError) -> String {
+        match self {
+            Lang::En => e.to_string(),
+            Lang::Sv => model_error_sv(e),
+        }
+    }
+}
+
+fn model_error_sv(e: &ModelError) -> String {
+    use ModelError as E;
+    match e {
+        E::Empty { name } => format!(
+            "{name} är tom (0 byte); välj en .onnx-fil som ditt träningsskript har exporterat"
+        ),
+        E::NotOnnx { name, detail } => format!(
+            "{name} är ingen ONNX-modell ({detail}); exportera en med torch.onnx.export eller välj en inbyggd modell"
+        ),
+        E::ExternalDataMissing { name, location } => format!(
+            "{name} har sina vikter i en andra fil, '{location}'; ge båda filerna samtidigt (välj eller släpp dem på en gång i labbet; lägg dem bredvid varandra för piedge)"
+        ),
+        E::ExternalDataLocation {
+            name,
+            tensor,
+            location,
+        } => format!(
+            "{name} säger att tensorn '{tensor}' ligger i '{location}', utanför modellens mapp; bara en viktfil bredvid modellen läses: spara om den med onnx.save_model(model, path, save_as_external_data=True, location=\"{name}.data\")"
+        ),
+        E::ExternalDataRange {
+            name,
+            tensor,
+            location,
+            detail,
+        } => format!(
+            "viktfilen '{location}' passar inte tensorn '{tensor}' i {name} ({detail}); filerna hör inte ihop: kopiera båda från samma export"
+        ),
+        E::UnsupportedOperators { name, ops } => format!(
+            "{name} använder {} {} som tract inte stöder; labbet kan inte köra den",
+            if ops.len() > 1 { "operatorerna" } else { "operatorn" },
+            ops.join(", ")
+        ),
+        E::InputCount { name, inputs } => format!(
+            "{name} har {} indata ({}); labbet mäter modeller med en enda indata",
+            inputs.len(),
+            inputs.join(", ")
+        ),
+        E::NonNumericInput {
+            name,
+            input,
+            element_type,
+        } => format!(
+            "indatan '{input}' i {name} har elementtypen {element_type}; labbet kan bara mata in tal (flyttal eller heltal)"
+        ),
+        E::UnknownShape { name, input } => format!(
+            "indatan '{input}' i {name} har ingen angiven form; ange en (fältet Indataform i labbet, --input-shape i piedge, t.ex. 1,3,224,224) eller exportera om modellen med fast form"
+        ),
+        E::InputShapeMismatch {
+            name,
+            input,
+            declared,
+            given,
+        } => format!(
+            "indatan '{input}' i {name} är angiven som [{}], och formen {given:?} passar inte; ge en storlek per dimension och behåll de angivna talen",
+            declared.join(", ")
+        ),
+        E::FixedBatch {
+            name,
+            fixed,
+            requested,
+        } => format!(
+            "{name} har fast batchstorlek {fixed}; den kan inte mätas med batchstorlek {requested}"
+        ),
+        E::FreeDimension {
+            name,
+            input,
+            dim,
+            axis,
+            declared,
+        } => format!(
+            "indatan '{input}' [{}] i {name} har en fri dimension '{dim}' på plats {axis}; bara batchen (plats 0) bestäms åt dig: ange alla storlekar, t.ex. {} i fältet Indataform (--input-shape i piedge)",
+            declared.join(", "),
+            example_shape(declared)
+        ),
+        E::ZeroSized { name, input, shape } => format!(
+            "indatan '{input}' i {name} har formen {shape:?} med en dimension av storlek 0; det finns inget att räkna"
+        ),
+        E::InputTooLarge {
+            name,
+            input,
+            bytes,
+            limit,
+        } => format!(
+            "indatan '{input}' i {name} skulle behöva {bytes} byte, mer än gränsen på {limit} byte för en indata"
+        ),
+        E::BadAttribute {
+            name,
+            node,
+            op,
+            attribute,
+            values,
+        } => format!(
+            "{name}: noden '{node}' ({op}) har {attribute} = {values:?}, vilket ingen faltning eller poolning kan använda; filen är skadad eller skriven av en felaktig exportör"
+        ),
+        E::HugeConstant {
+            name,
+            node,
+            op,
+            shape,
+            limit,
+        } => format!(
+            "{name}: noden '{node}' ({op}) begär en tensor med formen {shape:?}, mer än gränsen på {limit} byte för en tensor; filen är skadad eller inte gjord för en liten enhet"
+        ),
+        E::Analyse {
+            name,
+            layer,
+            trouble,
+            ..
+        } => format!(
+            "{name}: tract kan inte räkna ut tensorernas former{}: {}",
+            layer.as_ref().map(|l| format!(" i lagret {l}")).unwrap_or_default(),
+            shape_trouble_sv(trouble)
+        ),
+        E::Optimise { name, layer, .. } => format!(
+            "{name}: tract kan inte optimera grafen{}: optimeraren kunde inte skriva om lagret; kör utan optimering (den ooptimerade planen i labbet, --unoptimized i piedge) eller exportera om med en annan opset",
+            layer.as_ref().map(|l| format!(" i lagret {l}")).unwrap_or_default()
+        ),
+        E::Plan { name, detail } => {
+            format!("tract kunde inte planera körningen av {name}: {detail}")
+        }
+        E::InputShape {
+            name,
+            expected,
+            found,
+        } => format!("indatan har formen {found:?} men {name} väntar sig {expected:?}"),
+        E::Run(detail) => format!("inferensen misslyckades: {detail}"),
+        E::TractPanic {
+            name,
+            stage,
+            detail,
+        } => format!(
+            "tract stannade medan den {} {name} ({detail}); filen är troligen skadad eller använder en operator på ett sätt tract inte klarar: exportera om den, eller prova en inbyggd modell",
+            match stage.as_str() {
+                "reading" => "läste",
+                "optimising" => "optimerade",
+                "planning" => "planerade",
+                "running" => "körde",
+                other => other,
+            }
+        ),
+    }
+}
+
+fn shape_trouble_sv(t: &ShapeTrouble) -> String {
+    match t {
+        ShapeTrouble::RecordedSymbol(symbol) => format!(
+            "filen anger en form med den fria dimensionen '{symbol}' där lagret behöver ett tal; ange indatans hela form (fältet Indataform, --input-shape i piedge) eller exportera om med fast form (torch.onnx.export utan dynamic_shapes)"
+        ),
+        ShapeTrouble::ElementTypes => "två tensorer som möts här har olika elementtyper; exportera om modellen med en annan opset (torch.onnx.export(..., opset_version=17)) och kontrollera att den går i onnxruntime".into(),
+        ShapeTrouble::Ranks => "tensorer med olika antal dimensioner möts här; exportera om med fast indataform, eller förenkla modellen med onnxsim".into(),
+        ShapeTrouble::Other => "tracts formanalys kom inte fram; exportera om med en annan opset (torch.onnx.export(..., opset_version=17, dynamo=False)), förenkla modellen med onnxsim eller byt lagret mot ett vanligare".into(),
+    }
+}
+
+#[cfg(test)]
+mod model_error_tests {
+    use super::*;
+
+    fn cases() -> Vec<ModelError> {
+        let n = || "m.onnx".to_string();
+        let s = |x: &str| x.to_string();
+        vec![
+            ModelError::Empty { name: n() },
+            ModelError::NotOnnx {
+                name: n(),
+                detail: s("protobuf"),
+            },
+            ModelError::ExternalDataMissing {
+                name: n(),
+                location: s("m.onnx.data"),
+            },
+            ModelError::ExternalDataLocation {
+                name: n(),
+                tensor: s("w"),
+                location: s("../w"),
+            },
+            ModelError::ExternalDataRange {
+                name: n(),
+                tensor: s("w"),
+                location: s("d"),
+                detail: s("short"),
+            },
+            ModelError::UnsupportedOperators {
+                name: n(),
+                ops: vec![s("FancyOp")],
+            },
+            ModelError::InputCount {
+                name: n(),
+                inputs: vec![s("'a'"), s("'b'")],
+            },
+            ModelError::NonNumericInput {
+                name: n(),
+                input: s("x"),
+                element_type: s("string"),
+            },
+            ModelError::UnknownShape {
+                name: n(),
+                input: s("x"),
+            },
+            ModelError::InputShapeMismatch {
+                name: n(),
+                input: s("x"),
+                declared: vec![s("N"), s("3")],
+                given: vec![1, 4],
+            },
+            ModelError::FixedBatch {
+                name: n(),
+                fixed: 1,
+                requested: 2,
+            },
+            ModelError::FreeDimension {
+                name: n(),
+                input: s("x"),
+                dim: s("height"),
+                axis: 2,
+                declared: vec![s("N"), s("3"), s("height"), s("width")],
+            },
+            ModelError::ZeroSized {
+                name: n(),
+                input: s("x"),
+                shape: vec![1, 0],
+            },
+            ModelError::InputTooLarge {
+                name: n(),
+                input: s("x"),
+                bytes: 10,
+                limit: 5,
+            },
+            ModelError::BadAttribute {
+                name: n(),
+                node: s("p"),
+                op: s("MaxPool"),
+                attribute: s("strides"),
+                values: vec![0],
+            },
+            ModelError::HugeConstant {
+                name: n(),
+                node: s("c"),
+                op: s("ConstantOfShape"),
+                shape: vec![9],
+                limit: 4,
+            },
+            ModelError::Analyse {
+                name: n(),
+                layer: Some(s("Conv 'c'")),
+                trouble: ShapeTrouble::RecordedSymbol(s("batch_size")),
+                detail: s("t"),
+            },
+            ModelError::Analyse {
+                name: n(),
+                layer: None,
+                trouble: ShapeTrouble::Other,
+                detail: s("t"),
+            },
+            ModelError::Optimise {
+                name: n(),
+                layer: Some(s("Conv 'c'")),
+                detail: s("t"),
+            },
+            ModelError::Plan {
+                name: n(),
+                detail: s("t"),
+            },
+            ModelError::InputShape {
+                name: n(),
+                expected: vec![1],
+                found: vec![2],
+            },
+            ModelError::Run(s("t")),
+            ModelError::TractPanic {
+                name: n(),
+                stage: s("reading"),
+                detail: s("t"),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_model_error_has_swedish_words_with_the_same_facts() {
+        for e in cases() {
+            let en = Lang::En.model_error(&e);
+            let sv = Lang::Sv.model_error(&e);
+            assert_eq!(en, e.to_string());
+            assert_ne!(sv, en, "{en}");
+            // The file, the layer and the numbers a student acts on appear in both.
+            for fact in [
+                "m.onnx",
+                "m.onnx.data",
+                "Conv 'c'",
+                "height",
+                "1,3,224,224",
+                "FancyOp",
+            ] {
+                assert_eq!(en.contains(fact), sv.contains(fact), "{fact}: {en} / {sv}");
+            }
+        }
     }
 }

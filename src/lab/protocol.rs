@@ -5,6 +5,7 @@
 use crate::bench::{Measurements, Phase};
 use crate::card::ModelCard;
 use crate::clock::TimerResolution;
+use crate::model_error::ModelError;
 use crate::plan::{Plan, SelfCheck};
 use crate::report::PipelineTimings;
 use serde::{Deserialize, Serialize};
@@ -127,6 +128,10 @@ pub enum FromWorker {
         /// tract's own words behind `message`, for an expandable detail.
         #[serde(default)]
         detail: Option<String>,
+        /// The model error behind `message`, so the page can word it in the
+        /// student's language.
+        #[serde(default)]
+        error: Option<ModelError>,
     },
 }
 

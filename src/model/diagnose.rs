@@ -7,97 +7,26 @@
 //! inside its error chain; the version is pinned (`=0.23.9`) and the
 //! compatibility tests read these messages, so a change there shows.
 
-use super::ModelError;
+use crate::model_error::ShapeTrouble;
 use tract_onnx::pb;
 
-/// What [`ModelError::Analyse`] and [`ModelError::Optimise`] say.
-pub(crate) struct Diagnosis {
-    pub layer: Option<String>,
-    pub reason: String,
-    pub hint: String,
-}
-
-impl ModelError {
-    /// tract's own words behind a plain message, for `--verbose` and the
-    /// lab's detail; `None` for errors the engine found itself.
-    pub fn detail(&self) -> Option<&str> {
-        match self {
-            ModelError::Analyse { detail, .. } | ModelError::Optimise { detail, .. } => {
-                Some(detail)
-            }
-            ModelError::Plan { detail, .. } | ModelError::TractPanic { detail, .. } => Some(detail),
-            _ => None,
-        }
-    }
-}
-
-/// Why tract's analysis of `graph` failed, from its error text.
-pub(crate) fn analysis(graph: &pb::GraphProto, detail: &str) -> Diagnosis {
-    let layer = layer(graph, detail);
-    let (reason, hint) = if let Some(symbol) = unified_symbol(detail) {
-        (
-            format!("the file records a shape with the free dimension '{symbol}' where the layer needs a number"),
-            "give the input's full shape (piedge --input-shape, the lab's input-shape field) or re-export with a fixed shape (torch.onnx.export without dynamic_shapes)".to_string(),
-        )
+/// Where tract's analysis of `graph` stopped and why, from its error text.
+pub(crate) fn analysis(graph: &pb::GraphProto, detail: &str) -> (Option<String>, ShapeTrouble) {
+    let trouble = if let Some(symbol) = unified_symbol(detail) {
+        ShapeTrouble::RecordedSymbol(symbol.to_string())
     } else if detail.contains("Impossible to unify") && has_type_name(detail) {
-        (
-            "two tensors that meet here disagree about their element type".to_string(),
-            "re-export the model with another opset (torch.onnx.export(..., opset_version=17)) and check it runs in onnxruntime".to_string(),
-        )
+        ShapeTrouble::ElementTypes
     } else if detail.contains("rank") || detail.contains("Rank") {
-        (
-            "tensors of different ranks (numbers of dimensions) meet here".to_string(),
-            "re-export with a fixed input shape, or simplify the model with onnxsim".to_string(),
-        )
+        ShapeTrouble::Ranks
     } else {
-        (
-            "tract's shape analysis could not finish".to_string(),
-            "re-export with another opset (torch.onnx.export(..., opset_version=17, dynamo=False)), simplify the model with onnxsim, or replace this layer with a more common one".to_string(),
-        )
+        ShapeTrouble::Other
     };
-    Diagnosis {
-        layer,
-        reason,
-        hint,
-    }
-}
-
-/// Why tract's optimisation failed.
-pub(crate) fn optimisation(graph: &pb::GraphProto, detail: &str) -> Diagnosis {
-    Diagnosis {
-        layer: layer(graph, detail),
-        reason: "tract's optimiser could not rewrite this layer".to_string(),
-        hint: "run it without optimisation (piedge --unoptimized, the lab's unoptimised plan) or re-export with another opset".to_string(),
-    }
-}
-
-/// " at layer Conv 'node_Conv_811'", or nothing.
-pub(crate) fn at_layer(layer: &Option<String>) -> String {
-    layer
-        .as_ref()
-        .map(|l| format!(" at layer {l}"))
-        .unwrap_or_default()
-}
-
-/// The declared shape with names replaced by a plausible size, as an
-/// example for `--input-shape` (batch 1, 3 channels, 224 for the rest).
-pub(crate) fn example_shape(declared: &[String]) -> String {
-    declared
-        .iter()
-        .enumerate()
-        .map(|(axis, d)| match d.parse::<usize>() {
-            Ok(n) => n.to_string(),
-            Err(_) if axis == 0 => "1".to_string(),
-            Err(_) if axis == 1 && declared.len() == 4 => "3".to_string(),
-            Err(_) => "224".to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+    (layer(graph, detail), trouble)
 }
 
 /// The layer tract names in `detail`, as "Conv 'node_Conv_811'" with the
 /// ONNX operator type when the file has that node.
-fn layer(graph: &pb::GraphProto, detail: &str) -> Option<String> {
+pub(crate) fn layer(graph: &pb::GraphProto, detail: &str) -> Option<String> {
     let (tract_name, tract_op) = node_reference(detail)?;
     let onnx = graph
         .node
@@ -182,10 +111,10 @@ mod tests {
         }
     }
 
-    fn check(detail: &str, layer: Option<&str>, reason: &str) {
-        let d = analysis(&graph(), detail);
-        assert_eq!(d.layer.as_deref(), layer, "{detail}");
-        assert!(d.reason.contains(reason), "{} lacks {reason}", d.reason);
+    fn check(detail: &str, layer: Option<&str>, trouble: ShapeTrouble) {
+        let (l, t) = analysis(&graph(), detail);
+        assert_eq!(l.as_deref(), layer, "{detail}");
+        assert_eq!(t, trouble, "{detail}");
     }
 
     #[test]
@@ -193,31 +122,23 @@ mod tests {
         check(
             "Failed analyse for node #58 \"node_Conv_811\" ConvHir: Infering facts: Applying rule outputs[0].shape == 1,32,32,32: Unifying shapes batch_size,32,32,32 and 1,32,32,32: Impossible to unify Sym(batch_size) with Val(1).",
             Some("Conv 'node_Conv_811'"),
-            "free dimension 'batch_size'",
+            ShapeTrouble::RecordedSymbol("batch_size".into()),
         );
         check(
             "Failed analyse for node #3 \"relu_out\" Relu: Impossible to unify F32 with I64",
             Some("Relu 'relu_out'"),
-            "element type",
+            ShapeTrouble::ElementTypes,
         );
         check(
             "Failed analyse for node #9 \"node_Conv_811.kernel\" Reshape: oops",
             Some("Conv 'node_Conv_811'"),
-            "could not finish",
+            ShapeTrouble::Other,
         );
         check(
             "Failed analyse for node #9 \"elsewhere\" SomethingHir: oops",
             Some("Something 'elsewhere'"),
-            "could not finish",
+            ShapeTrouble::Other,
         );
-        check("no node named here #x", None, "could not finish");
-    }
-
-    #[test]
-    fn example_shapes_fill_in_names() {
-        let d = |v: &[&str]| example_shape(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(d(&["N", "C", "H", "W"]), "1,3,224,224");
-        assert_eq!(d(&["batch", "3", "height", "width"]), "1,3,224,224");
-        assert_eq!(d(&["batch", "seq"]), "1,224");
+        check("no node named here #x", None, ShapeTrouble::Other);
     }
 }

@@ -29,136 +29,8 @@ use tract_onnx::tract_hir::infer::Factoid;
 mod diagnose;
 mod graph;
 
-use diagnose::{at_layer, example_shape};
+pub use crate::model_error::{ModelError, ShapeTrouble};
 pub use graph::{ExternalFiles, LOWERED_QLINEAR_OPS};
-
-/// Why a model cannot be benchmarked. Each message says what was found and
-/// what to do, because students will meet these.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ModelError {
-    #[error("{name} is empty (0 bytes); choose an .onnx file exported from your training script")]
-    Empty { name: String },
-    #[error("{name} is not an ONNX model ({detail}); export one with torch.onnx.export or pick a bundled model")]
-    NotOnnx { name: String, detail: String },
-    #[error("{name} keeps its weights in a second file, '{location}'; give both files together (choose or drop them at once in the lab; keep them side by side for piedge)")]
-    ExternalDataMissing { name: String, location: String },
-    #[error("{name} says tensor '{tensor}' is stored in '{location}', outside the model's folder; only a weight file beside the model is read: save it again with onnx.save_model(model, path, save_as_external_data=True, location=\"{name}.data\")")]
-    ExternalDataLocation {
-        name: String,
-        tensor: String,
-        location: String,
-    },
-    #[error("{name}'s weight file '{location}' does not fit tensor '{tensor}': {detail}; the two files do not belong together: copy both from the same export")]
-    ExternalDataRange {
-        name: String,
-        tensor: String,
-        location: String,
-        detail: String,
-    },
-    #[error("{name} uses operator{} {} that tract does not support; the lab cannot run it", if ops.len() > 1 { "s" } else { "" }, ops.join(", "))]
-    UnsupportedOperators { name: String, ops: Vec<String> },
-    #[error("{name} has {} inputs ({}); the lab benchmarks single-input models", inputs.len(), inputs.join(", "))]
-    InputCount { name: String, inputs: Vec<String> },
-    #[error("{name}'s input '{input}' has element type {element_type}; the lab can only feed numbers (float or integer tensors)")]
-    NonNumericInput {
-        name: String,
-        input: String,
-        element_type: String,
-    },
-    #[error("{name}'s input '{input}' has no declared shape; give one (piedge's --input-shape, e.g. --input-shape 1,3,224,224, or the lab's input-shape field) or re-export the model with a fixed input shape")]
-    UnknownShape { name: String, input: String },
-    #[error("{name}'s input '{input}' is declared as [{}], which the input shape {given:?} does not fit; give one size per dimension and keep the declared numbers", declared.join(", "))]
-    InputShapeMismatch {
-        name: String,
-        input: String,
-        declared: Vec<String>,
-        given: Vec<usize>,
-    },
-    #[error("{name} has a fixed batch size of {fixed}; it cannot be benchmarked with batch size {requested}")]
-    FixedBatch {
-        name: String,
-        fixed: usize,
-        requested: usize,
-    },
-    #[error("{name}'s input '{input}' [{}] has a free dimension '{dim}' at position {axis}; only the batch (position 0) is fixed for you: give every size, e.g. --input-shape {} in piedge or the same numbers in the lab's input-shape field", declared.join(", "), example_shape(declared))]
-    FreeDimension {
-        name: String,
-        input: String,
-        dim: String,
-        axis: usize,
-        /// The input's dimensions as declared (numbers and names).
-        declared: Vec<String>,
-    },
-    #[error("{name}'s input '{input}' has shape {shape:?} with a zero-sized dimension; there is nothing to compute")]
-    ZeroSized {
-        name: String,
-        input: String,
-        shape: Vec<usize>,
-    },
-    #[error("{name}'s input '{input}' would need {bytes} bytes, over the {limit}-byte budget for one input (the CLI's --max-input-mb)")]
-    InputTooLarge {
-        name: String,
-        input: String,
-        bytes: u64,
-        limit: u64,
-    },
-    #[error("{name}: node '{node}' ({op}) has {attribute} = {values:?}, which no convolution or pooling can use; the file is damaged or was written by a buggy exporter")]
-    BadAttribute {
-        name: String,
-        node: String,
-        op: String,
-        attribute: String,
-        values: Vec<i64>,
-    },
-    #[error("{name}: node '{node}' ({op}) asks for a tensor of shape {shape:?}, over the {limit}-byte budget for one tensor; the file is damaged or not meant for a small device")]
-    HugeConstant {
-        name: String,
-        node: String,
-        op: String,
-        shape: Vec<i64>,
-        limit: u64,
-    },
-    /// tract could not work out the graph's types and shapes. The message
-    /// is in plain words; `detail` keeps tract's own text.
-    #[error(
-        "{name}: tract cannot work out the tensor shapes{}: {reason}; {hint}",
-        at_layer(layer)
-    )]
-    Analyse {
-        name: String,
-        layer: Option<String>,
-        reason: String,
-        hint: String,
-        detail: String,
-    },
-    #[error(
-        "{name}: tract cannot optimise the graph{}: {reason}; {hint}",
-        at_layer(layer)
-    )]
-    Optimise {
-        name: String,
-        layer: Option<String>,
-        reason: String,
-        hint: String,
-        detail: String,
-    },
-    #[error("tract could not plan {name}: {detail}")]
-    Plan { name: String, detail: String },
-    #[error("input has shape {found:?} but {name} expects {expected:?}")]
-    InputShape {
-        name: String,
-        expected: Vec<usize>,
-        found: Vec<usize>,
-    },
-    #[error("inference failed: {0}")]
-    Run(String),
-    #[error("tract stopped while {stage} {name} ({detail}); the file is probably damaged, or uses an operator in a way tract cannot handle: re-export it, or try a bundled model")]
-    TractPanic {
-        name: String,
-        stage: &'static str,
-        detail: String,
-    },
-}
 
 /// Options for [`load`].
 #[derive(Clone, Debug, PartialEq)]
@@ -470,12 +342,9 @@ impl LoadedModel {
         let name = &self.card.name;
         let err = |e: TractError| {
             let detail = format!("{e:#}");
-            let d = diagnose::optimisation(layers, &detail);
             ModelError::Optimise {
                 name: name.clone(),
-                layer: d.layer,
-                reason: d.reason,
-                hint: d.hint,
+                layer: diagnose::layer(layers, &detail),
                 detail,
             }
         };
@@ -700,7 +569,7 @@ fn guarded<T>(
     result.unwrap_or_else(|payload| {
         Err(ModelError::TractPanic {
             name: name.to_string(),
-            stage,
+            stage: stage.to_string(),
             detail: panic_text(&*payload).unwrap_or("a panic").to_string(),
         })
     })
@@ -777,12 +646,11 @@ fn check_shape(spec: &InputSpec, input: &Tensor) -> Result<(), ModelError> {
 
 fn analyse_error(name: &str, graph: &pb::GraphProto, e: TractError) -> ModelError {
     let detail = format!("{e:#}");
-    let d = diagnose::analysis(graph, &detail);
+    let (layer, trouble) = diagnose::analysis(graph, &detail);
     ModelError::Analyse {
         name: name.to_string(),
-        layer: d.layer,
-        reason: d.reason,
-        hint: d.hint,
+        layer,
+        trouble,
         detail,
     }
 }

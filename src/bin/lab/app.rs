@@ -796,7 +796,9 @@ impl Lab {
                 request,
                 message,
                 detail,
+                error,
             } => {
+                let message = error.map_or(message, |e| self.lang_now().model_error(&e));
                 let was_pending = self
                     .pending
                     .with_untracked(|p| p.as_ref().is_some_and(|p| p.request == request));
@@ -870,13 +872,7 @@ impl Lab {
             engine: EngineInfo::tract("piedge-lab (browser)").with_kernels(Kernels::Piedge),
             timer: Some(timer),
             generated: dom::local_timestamp(),
-            model: Some(ModelSummary {
-                name: model.card.name.clone(),
-                size_bytes: model.card.size_bytes,
-                parameters: model.card.parameters,
-                macs: model.card.macs,
-                input_shape: model.card.fixed_input_shape.clone(),
-            }),
+            model: Some(ModelSummary::from(&model.card)),
             pipeline_ms: Some(pipeline),
         };
         let options = StatsOptions {

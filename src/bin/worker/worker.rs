@@ -52,6 +52,7 @@ pub fn start() {
                 request: 0,
                 message: format!("unreadable message: {e}"),
                 detail: None,
+                error: None,
             }),
         }
     });
@@ -181,6 +182,7 @@ fn load(
             request,
             message: e.to_string(),
             detail: e.detail().map(str::to_string),
+            error: Some(e),
         },
     }
 }
@@ -197,6 +199,7 @@ async fn run(
         request,
         message,
         detail: None,
+        error: None,
     };
     let key = (model_key, plan);
     // The model leaves the cache while it runs, so no borrow spans an await.
