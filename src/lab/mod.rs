@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod config;
 pub mod i18n;
+pub mod isolation;
 pub mod lesson;
 pub mod protocol;
 pub mod session;

@@ -86,15 +86,20 @@ pub struct Reply {
     pub body: Cow<'static, [u8]>,
 }
 
+/// Every response's headers: the isolation headers, then the safety ones.
+fn common_headers() -> impl Iterator<Item = (&'static str, String)> {
+    piedge::lab::isolation::HEADERS
+        .iter()
+        .chain(&SAFETY_HEADERS)
+        .map(|(k, v)| (*k, v.to_string()))
+}
+
 /// Headers on every response: cross-origin isolation, no MIME sniffing, no
 /// referrer leaving the classroom, no framing by other sites, and a content
 /// security policy that allows only the bundle's own files. WebAssembly
 /// needs 'wasm-unsafe-eval' (not 'unsafe-eval'); wasm-bindgen's loader needs
 /// the inline module script trunk writes into index.html.
-const COMMON_HEADERS: [(&str, &str); 7] = [
-    ("Cross-Origin-Opener-Policy", "same-origin"),
-    ("Cross-Origin-Embedder-Policy", "require-corp"),
-    ("Cross-Origin-Resource-Policy", "same-origin"),
+const SAFETY_HEADERS: [(&str, &str); 4] = [
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "no-referrer"),
     ("X-Frame-Options", "DENY"),
@@ -141,7 +146,7 @@ pub fn respond(bundle: &Bundle, method: &str, raw_path: &str, accept_encoding: &
             }
         }
     }
-    headers.extend(COMMON_HEADERS.iter().map(|(k, v)| (*k, v.to_string())));
+    headers.extend(common_headers());
     if head {
         headers.push(("Content-Length", body.len().to_string()));
         body = Cow::Borrowed(&[]);
@@ -158,7 +163,7 @@ pub fn text(status: u16, message: &'static str) -> Reply {
         ("Content-Type", "text/plain; charset=utf-8".to_string()),
         ("Cache-Control", "no-store".into()),
     ];
-    headers.extend(COMMON_HEADERS.iter().map(|(k, v)| (*k, v.to_string())));
+    headers.extend(common_headers());
     Reply {
         status,
         headers,
