@@ -167,6 +167,19 @@ pub struct ModelSummary {
     pub input_shape: Vec<usize>,
 }
 
+/// A report's model summary is what the card says of the size of the work.
+impl From<&crate::card::ModelCard> for ModelSummary {
+    fn from(card: &crate::card::ModelCard) -> Self {
+        ModelSummary {
+            name: card.name.clone(),
+            size_bytes: card.size_bytes,
+            parameters: card.parameters,
+            macs: card.macs,
+            input_shape: card.fixed_input_shape.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PipelineTimings {
     pub load_ms: f64,

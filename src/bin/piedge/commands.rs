@@ -209,7 +209,8 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
     let kernels: piedge::plan::Kernels = a.kernels.into();
     let prepared = model::prepare(file.source(), &opts, plan, kernels, a.seed, &clock)?;
     let (mut runnable, pipeline) = (prepared.runnable, prepared.timings);
-    let card = model_summary(runnable.card.clone());
+    // The report's model summary, from the card `prepare` built.
+    let card = ModelSummary::from(&runnable.card);
     let input_desc = match &a.data_path {
         Some(dir) => {
             let (inputs, n_images) = image_inputs(dir, &runnable)?;
@@ -390,17 +391,6 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The model summary for the report, from the card `prepare` built.
-fn model_summary(card: piedge::card::ModelCard) -> ModelSummary {
-    ModelSummary {
-        name: card.name,
-        size_bytes: card.size_bytes,
-        parameters: card.parameters,
-        macs: card.macs,
-        input_shape: card.fixed_input_shape,
-    }
 }
 
 /// `--max-model-mb` and `--max-input-mb`, in bytes.
