@@ -43,7 +43,7 @@ pub(crate) fn layer(graph: &pb::GraphProto, detail: &str) -> Option<String> {
                 .find(|n| tract_name.starts_with(&format!("{}.", n.name)))
         });
     Some(match onnx {
-        Some(n) => format!("{} '{}'", n.op_type, super::node_label(n)),
+        Some(n) => format!("{} '{}'", n.op_type, super::validate::node_label(n)),
         None => format!("{} '{tract_name}'", tract_op.trim_end_matches("Hir")),
     })
 }

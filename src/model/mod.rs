@@ -22,12 +22,22 @@ use prost::Message;
 use std::collections::BTreeMap;
 use tract_onnx::pb;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::cnn::Conv;
-use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_hir::infer::Factoid;
 
 mod diagnose;
 mod graph;
+mod guard;
+mod macs;
+mod profile;
+mod validate;
+
+use guard::guarded;
+pub use guard::{panic_becomes_error, panic_text};
+use macs::macs;
+pub use profile::NodeTime;
+use validate::{
+    check_constant_shapes, check_operators, check_outputs_defined, check_window_attributes,
+};
 
 pub use crate::model_error::{ModelError, ShapeTrouble};
 pub use graph::{ExternalFiles, LOWERED_QLINEAR_OPS};
@@ -448,83 +458,6 @@ impl Runnable {
     }
 }
 
-/// Where the time of an inference goes: one node of the planned graph.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct NodeTime {
-    pub name: String,
-    /// The operator as tract names it ("OptMatMul", "PiEdgeDepthwiseConv", ...).
-    pub op: String,
-    /// Mean milliseconds per inference.
-    pub ms: f64,
-}
-
-impl Runnable {
-    /// Runs `runs` inferences timing every node on `clock`; nodes in plan
-    /// order. The clock reads add a little to each node, so the sum is a bit
-    /// more than a plain inference takes: use it for shares, not totals.
-    pub fn profile<C: crate::clock::Clock + ?Sized>(
-        &mut self,
-        runs: usize,
-        clock: &C,
-    ) -> Result<Vec<NodeTime>, ModelError> {
-        let mut times: Vec<Option<NodeTime>> = Vec::new();
-        for _ in 0..runs.max(1) {
-            let input = self.inputs[0].clone();
-            let eval =
-                |ctx: &tract_onnx::tract_core::plan::EvalContext<'_>,
-                 state: Option<&mut (dyn tract_onnx::tract_core::ops::OpState + 'static)>,
-                 node: &TypedNode,
-                 input: TVec<TValue>|
-                 -> TractResult<TVec<TValue>> {
-                    let t0 = clock.now_ms();
-                    let out = tract_onnx::tract_core::plan::eval(ctx, state, node, input);
-                    let dt = clock.now_ms() - t0;
-                    if times.len() <= node.id {
-                        times.resize(node.id + 1, None);
-                    }
-                    let slot = times[node.id].get_or_insert_with(|| NodeTime {
-                        name: node.name.clone(),
-                        op: node.op().name().to_string(),
-                        ms: 0.0,
-                    });
-                    slot.ms += dt;
-                    out
-                };
-            self.state
-                .run_plan_with_eval(input, eval)
-                .map_err(|e| ModelError::Run(format!("{e:#}")))?;
-        }
-        let order = self.state.plan().order_without_consts().to_vec();
-        Ok(order
-            .into_iter()
-            .filter_map(|id| times.get(id).cloned().flatten())
-            .map(|mut t| {
-                t.ms /= runs.max(1) as f64;
-                t
-            })
-            .collect())
-    }
-
-    /// Mean milliseconds per inference of a bare loop of `runs` inferences
-    /// after `warmup`, timed once around the whole loop: the reference the
-    /// benchmark's per-run timing is checked against (no measurement overhead).
-    pub fn bare_loop_ms<C: crate::clock::Clock + ?Sized>(
-        &mut self,
-        warmup: usize,
-        runs: usize,
-        clock: &C,
-    ) -> Result<f64, ModelError> {
-        for _ in 0..warmup {
-            self.run_once()?;
-        }
-        let t0 = clock.now_ms();
-        for _ in 0..runs {
-            self.run_once()?;
-        }
-        Ok((clock.now_ms() - t0) / runs.max(1) as f64)
-    }
-}
-
 impl Inference for Runnable {
     type Error = ModelError;
 
@@ -542,45 +475,6 @@ impl Inference for Runnable {
                 .map_err(|e| ModelError::Run(format!("{e:#}")))
         })
     }
-}
-
-thread_local! {
-    static GUARDS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-}
-
-/// True while this thread is inside a call into tract whose panic the
-/// engine turns into [`ModelError::TractPanic`]; a program's panic hook can
-/// stay quiet then. (Natively. A wasm build aborts on any panic, so in the
-/// browser the worker dies and the page replaces it.)
-pub fn panic_becomes_error() -> bool {
-    GUARDS.with(|g| g.get() > 0)
-}
-
-/// Runs `f`, turning a panic inside tract into an error: tract assumes
-/// well-formed graphs in places, and a damaged file must not stop the program.
-fn guarded<T>(
-    name: &str,
-    stage: &'static str,
-    f: impl FnOnce() -> Result<T, ModelError>,
-) -> Result<T, ModelError> {
-    GUARDS.with(|g| g.set(g.get() + 1));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    GUARDS.with(|g| g.set(g.get() - 1));
-    result.unwrap_or_else(|payload| {
-        Err(ModelError::TractPanic {
-            name: name.to_string(),
-            stage: stage.to_string(),
-            detail: panic_text(&*payload).unwrap_or("a panic").to_string(),
-        })
-    })
-}
-
-/// The message a panic carries (`panic!` with text or a format string).
-pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
 }
 
 /// A model file as a shell hands it over: its name for messages, its
@@ -652,204 +546,6 @@ fn analyse_error(name: &str, graph: &pb::GraphProto, e: TractError) -> ModelErro
         layer,
         trouble,
         detail,
-    }
-}
-
-/// Every output a graph (or a subgraph of `Loop`/`If`/`Scan`) declares must
-/// be computed by something: a node, an input or a stored tensor. tract
-/// assumes it and stops the program on a model that breaks it.
-fn check_outputs_defined<'g>(
-    name: &str,
-    graph: &'g pb::GraphProto,
-    outer: &mut Vec<&'g str>,
-) -> Result<(), ModelError> {
-    let scope = outer.len();
-    outer.extend(graph.input.iter().map(|i| i.name.as_str()));
-    outer.extend(graph.initializer.iter().map(|t| t.name.as_str()));
-    outer.extend(
-        graph
-            .node
-            .iter()
-            .flat_map(|n| n.output.iter().map(|o| o.as_str())),
-    );
-    let result = match graph
-        .output
-        .iter()
-        .find(|o| !outer.contains(&o.name.as_str()))
-    {
-        Some(o) => Err(ModelError::NotOnnx {
-            name: name.to_string(),
-            detail: format!(
-                "graph '{}' declares output {:?}, which nothing computes",
-                graph.name, o.name
-            ),
-        }),
-        None => graph
-            .node
-            .iter()
-            .flat_map(|n| n.attribute.iter())
-            .flat_map(|a| a.g.iter().chain(a.graphs.iter()))
-            .try_for_each(|sub| check_outputs_defined(name, sub, outer)),
-    };
-    outer.truncate(scope);
-    result
-}
-
-/// Operators whose output size comes from a stored shape (ConstantOfShape,
-/// Expand, Tile) are computed while tract analyses the model: a damaged
-/// shape of [1073741826, 4] would fill 17 GB before anything could be
-/// said. Their stored shapes must be non-negative and fit `limit` bytes
-/// (counting 4 bytes per element, the smallest of the lesson's types).
-fn check_constant_shapes(name: &str, graph: &pb::GraphProto, limit: u64) -> Result<(), ModelError> {
-    let mut known: std::collections::HashMap<&str, Vec<i64>> = graph
-        .initializer
-        .iter()
-        .filter_map(|t| Some((t.name.as_str(), small_ints(t)?)))
-        .collect();
-    for node in &graph.node {
-        if node.op_type == "Constant" {
-            if let (Some(out), Some(t)) = (
-                node.output.first(),
-                node.attribute.iter().find_map(|a| a.t.as_ref()),
-            ) {
-                if let Some(values) = small_ints(t) {
-                    known.insert(out.as_str(), values);
-                }
-            }
-        }
-    }
-    for node in &graph.node {
-        let shape_input = match node.op_type.as_str() {
-            "ConstantOfShape" => 0,
-            "Expand" | "Tile" => 1,
-            _ => continue,
-        };
-        let Some(shape) = node
-            .input
-            .get(shape_input)
-            .and_then(|i| known.get(i.as_str()))
-        else {
-            continue;
-        };
-        let bytes = shape.iter().try_fold(4u64, |acc, &d| {
-            u64::try_from(d).ok().and_then(|d| acc.checked_mul(d))
-        });
-        if bytes.is_none_or(|b| b > limit) {
-            return Err(ModelError::HugeConstant {
-                name: name.to_string(),
-                node: node_label(node),
-                op: node.op_type.clone(),
-                shape: shape.clone(),
-                limit,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// A node's name for messages: its own, or else its first output's.
-fn node_label(node: &pb::NodeProto) -> String {
-    match (node.name.as_str(), node.output.first()) {
-        ("", Some(output)) => output.clone(),
-        (name, _) => name.to_string(),
-    }
-}
-
-/// The values of a small stored integer tensor (a shape), if it is one.
-fn small_ints(t: &pb::TensorProto) -> Option<Vec<i64>> {
-    const INT32: i32 = 6;
-    const INT64: i32 = 7;
-    let values: Vec<i64> = match t.data_type {
-        INT64 if !t.int64_data.is_empty() => t.int64_data.clone(),
-        INT32 if !t.int32_data.is_empty() => t.int32_data.iter().map(|&v| v as i64).collect(),
-        INT64 => t
-            .raw_data
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect(),
-        INT32 => t
-            .raw_data
-            .chunks_exact(4)
-            .map(|c| i32::from_le_bytes(c.try_into().expect("4 bytes")) as i64)
-            .collect(),
-        _ => return None,
-    };
-    (values.len() <= 16).then_some(values)
-}
-
-/// Sliding-window operators need kernel sizes, strides, dilations and
-/// groups of at least 1 and pads of at least 0; tract divides by them.
-fn check_window_attributes(name: &str, graph: &pb::GraphProto) -> Result<(), ModelError> {
-    const WINDOWED: &[&str] = &[
-        "Conv",
-        "ConvTranspose",
-        "ConvInteger",
-        "QLinearConv",
-        "MaxPool",
-        "AveragePool",
-        "LpPool",
-    ];
-    // Larger than any real window, small enough that no sum of them overflows.
-    const LIMIT: i64 = 1 << 20;
-    for node in &graph.node {
-        for attr in &node.attribute {
-            let least = match attr.name.as_str() {
-                "kernel_shape" | "strides" | "dilations" | "group" => 1,
-                "pads" | "output_padding" => 0,
-                _ => {
-                    for sub in attr.g.iter().chain(attr.graphs.iter()) {
-                        check_window_attributes(name, sub)?;
-                    }
-                    continue;
-                }
-            };
-            let values = if attr.ints.is_empty() {
-                vec![attr.i]
-            } else {
-                attr.ints.clone()
-            };
-            if WINDOWED.contains(&node.op_type.as_str())
-                && values.iter().any(|v| !(least..=LIMIT).contains(v))
-            {
-                return Err(ModelError::BadAttribute {
-                    name: name.to_string(),
-                    node: node_label(node),
-                    op: node.op_type.clone(),
-                    attribute: attr.name.clone(),
-                    values,
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-fn check_operators(
-    name: &str,
-    graph: &pb::GraphProto,
-    onnx: &tract_onnx::Onnx,
-) -> Result<(), ModelError> {
-    let mut missing: Vec<String> = graph
-        .node
-        .iter()
-        .filter(|n| !onnx.op_register.0.contains_key(&n.op_type))
-        .map(|n| {
-            if n.domain.is_empty() || n.domain == "ai.onnx" {
-                n.op_type.clone()
-            } else {
-                format!("{}.{}", n.domain, n.op_type)
-            }
-        })
-        .collect();
-    missing.sort();
-    missing.dedup();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ModelError::UnsupportedOperators {
-            name: name.to_string(),
-            ops: missing,
-        })
     }
 }
 
@@ -953,58 +649,6 @@ fn parameter_count(graph: &pb::GraphProto) -> u64 {
         .flat_map(|n| n.attribute.iter().filter_map(|a| a.t.as_ref()))
         .map(volume);
     graph.initializer.iter().map(volume).chain(constants).sum()
-}
-
-/// Multiply–accumulates of convolutions and matrix products at the fixed
-/// input shape, read off the typed graph where shapes are known.
-fn macs(model: &TypedModel) -> u64 {
-    let mut total = 0u64;
-    for node in model.nodes() {
-        let input_shapes: Vec<Option<&[usize]>> = node
-            .inputs
-            .iter()
-            .map(|o| {
-                model
-                    .outlet_fact(*o)
-                    .ok()
-                    .and_then(|f| f.shape.as_concrete())
-            })
-            .collect();
-        let output_shape = node
-            .outputs
-            .first()
-            .and_then(|o| o.fact.shape.as_concrete());
-        if let Some(conv) = node.op_as::<Conv>() {
-            // Each output value sums (input channels / group) × kernel area
-            // products: the kernel's volume divided by the output channels.
-            if let (Some(Some(kernel)), Some(out)) = (input_shapes.get(1), output_shape) {
-                let per_output = kernel.iter().product::<usize>() / conv.output_channels().max(1);
-                total += (out.iter().product::<usize>() * per_output) as u64;
-            }
-        } else if let Some(einsum) = node.op_as::<EinSum>() {
-            // One multiply–accumulate per point of the full index space.
-            let mut points = 1u64;
-            for axis in einsum.axes.iter_all_axes() {
-                let size = axis
-                    .inputs
-                    .iter()
-                    .enumerate()
-                    .find_map(|(slot, pos)| {
-                        pos.first()
-                            .and_then(|&p| input_shapes.get(slot)?.map(|s| s[p]))
-                    })
-                    .or_else(|| {
-                        axis.outputs[0]
-                            .first()
-                            .and_then(|&p| output_shape.map(|s| s[p]))
-                    })
-                    .unwrap_or(1);
-                points *= size as u64;
-            }
-            total += points;
-        }
-    }
-    total
 }
 
 /// tract's tensor type, for shells that build inputs.
