@@ -36,9 +36,8 @@ impl Default for BenchConfig {
     }
 }
 
-/// Limits on a configuration; the shells may impose lower ones.
-pub const MAX_WARMUP: usize = 10_000_000;
-pub const MAX_RUNS: usize = 10_000_000;
+/// Limits on a configuration (see `crate::limits`).
+pub use crate::limits::{BENCH_MAX_RUNS as MAX_RUNS, BENCH_MAX_WARMUP as MAX_WARMUP};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod fakedata;
 pub mod histogram;
 pub mod lab;
+pub mod limits;
 pub mod model_error;
 pub mod npy;
 pub mod plan;

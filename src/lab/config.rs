@@ -5,12 +5,10 @@
 use super::i18n::Lang;
 use crate::plan::Plan;
 
-/// Limits of the lab's inputs. A browser tab keeps every latency in memory,
-/// draws them and stores them: above `WARN_RUNS` the lab warns, above
-/// `MAX_RUNS` it refuses (and refuses imports holding more).
-pub const MAX_WARMUP: usize = 10_000;
-pub const WARN_RUNS: usize = 100_000;
-pub const MAX_RUNS: usize = 1_000_000;
+/// Limits of the lab's inputs (see `crate::limits`).
+pub use crate::limits::{
+    LAB_MAX_RUNS as MAX_RUNS, LAB_MAX_WARMUP as MAX_WARMUP, LAB_WARN_RUNS as WARN_RUNS,
+};
 /// The lesson's starting values.
 pub const DEFAULT_WARMUP: usize = 3;
 pub const DEFAULT_RUNS: usize = 10;

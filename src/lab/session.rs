@@ -27,9 +27,7 @@ pub enum RunSource {
     Imported { file_name: String },
 }
 
-/// The largest file the lab imports. A `latency.csv` of the browser's
-/// maximum of 1 000 000 runs is about 25 MB.
-pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+pub use crate::limits::MAX_IMPORT_BYTES;
 
 /// The file "export all runs" writes; the import reads it back.
 pub const EXPORT_ALL_FILE: &str = "piedge-lab-runs.json";

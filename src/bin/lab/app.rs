@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The largest model file the lab reads into the tab (as the CLI's default).
-const MAX_MODEL_FILE_BYTES: u64 = 256 << 20;
+const MAX_MODEL_FILE_BYTES: u64 = piedge::limits::MAX_MODEL_MB << 20;
 
 /// Random shapes per operator in the engine panel's kernel self-check.
 const SELF_CHECK_CASES: usize = 40;

@@ -19,10 +19,10 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// The largest model file to read, in MB.
-    #[arg(long, global = true, value_name = "MB", default_value_t = 256)]
+    #[arg(long, global = true, value_name = "MB", default_value_t = piedge::limits::MAX_MODEL_MB)]
     pub max_model_mb: u64,
     /// The most memory the model's input tensor may need, in MB.
-    #[arg(long, global = true, value_name = "MB", default_value_t = 1024)]
+    #[arg(long, global = true, value_name = "MB", default_value_t = piedge::limits::CLI_MAX_INPUT_MB)]
     pub max_input_mb: u64,
     /// When tract cannot read a model, also print tract's own explanation.
     #[arg(long, short, global = true)]

@@ -36,7 +36,7 @@ thread_local! {
 const BROWSER_LOAD_OPTIONS: LoadOptions = LoadOptions {
     batch_size: 1,
     input_shape: None,
-    max_input_bytes: 256 << 20,
+    max_input_bytes: piedge::limits::BROWSER_MAX_INPUT_BYTES,
 };
 
 /// How long the worker computes before it yields to its event loop.
