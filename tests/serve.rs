@@ -223,6 +223,26 @@ fn without_a_built_lab_it_says_how_to_build_one() {
     }
 }
 
+/// build.rs and scripts/bundle-stamp compute the sources' stamp the same
+/// way, so a bundle scripts/build-web made from these sources is embedded
+/// and one made from others is not.
+#[test]
+fn build_rs_and_build_web_agree_on_the_sources_stamp() {
+    let python = Command::new("python3")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bundle-stamp"))
+        .output()
+        .expect("python3 runs scripts/bundle-stamp");
+    assert!(python.status.success());
+    let script = String::from_utf8(python.stdout).unwrap();
+    let out = piedge().arg("bundle-stamp").output().unwrap();
+    let built = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        built.lines().next(),
+        Some(format!("sources {}", script.trim()).as_str()),
+        "build.rs and scripts/bundle-stamp disagree (or the tree changed since the build)"
+    );
+}
+
 #[test]
 fn lan_mode_listens_everywhere_and_prints_the_addresses() {
     let dir = fixture();

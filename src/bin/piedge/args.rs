@@ -66,6 +66,10 @@ pub enum Command {
     /// Time a bare inference loop (the reference for measurement overhead).
     #[command(hide = true)]
     BareLoop(BareLoopArgs),
+    /// Print the stamp of the sources this piedge was built from and
+    /// whether it carries the web lab (for tests and the curious).
+    #[command(hide = true)]
+    BundleStamp,
 }
 
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]

@@ -34,6 +34,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Profile(a) => profile(a, &limits),
         Command::SelfCheck(a) => self_check(a),
         Command::BareLoop(a) => bare_loop(a, &limits),
+        Command::BundleStamp => {
+            println!("sources {}", env!("PIEDGE_SOURCES_STAMP"));
+            let embedded = crate::serve::Bundle::embedded().is_some();
+            println!("web lab built in: {}", if embedded { "yes" } else { "no" });
+            Ok(())
+        }
     }
 }
 
