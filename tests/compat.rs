@@ -66,20 +66,16 @@ fn every_corpus_model_predicts_what_onnxruntime_computes() {
     for entry in m["models"].as_array().unwrap() {
         let name = entry["file"].as_str().unwrap();
         let out = dir.path().join(format!("{name}.npy"));
-        let run = piedge()
-            .arg("predict")
-            .arg("--model-path")
-            .arg(model_path(entry))
-            .arg("--input")
-            .arg(&input)
-            .arg("--save-output")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&run.stderr)
+        run_ok(
+            piedge()
+                .arg("predict")
+                .arg("--model-path")
+                .arg(model_path(entry))
+                .arg("--input")
+                .arg(&input)
+                .arg("--save-output")
+                .arg(&out),
+            name,
         );
         let expected = read_npy(&corpus().join(entry["expected"].as_str().unwrap()));
         let got = read_npy(&out);
@@ -139,26 +135,22 @@ fn every_corpus_model_benchmarks_and_batches() {
         let dynamic = entry["input_shape"][0].is_string();
         let out = dir.path().join(name);
         let batch = if dynamic { "2" } else { "1" };
-        let run = piedge()
-            .args([
-                "bench",
-                "--fakedata",
-                "--warmup",
-                "1",
-                "--runs",
-                "3",
-                "--quiet",
-            ])
-            .args(["--batch-size", batch, "--model-path"])
-            .arg(model_path(entry))
-            .arg("--output-dir")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&run.stderr)
+        run_ok(
+            piedge()
+                .args([
+                    "bench",
+                    "--fakedata",
+                    "--warmup",
+                    "1",
+                    "--runs",
+                    "3",
+                    "--quiet",
+                ])
+                .args(["--batch-size", batch, "--model-path"])
+                .arg(model_path(entry))
+                .arg("--output-dir")
+                .arg(&out),
+            name,
         );
         let json: Value =
             serde_json::from_slice(&std::fs::read(out.join("latency_results.json")).unwrap())

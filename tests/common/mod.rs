@@ -15,16 +15,20 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `cmd`, requires success (saying `what` failed and why), and
-/// returns what it wrote to stdout as JSON.
-pub fn json_stdout(cmd: &mut assert_cmd::Command, what: &str) -> serde_json::Value {
+/// Runs `cmd` and requires success, saying `what` failed and why.
+pub fn run_ok(cmd: &mut assert_cmd::Command, what: &str) -> std::process::Output {
     let out = cmd.output().expect("piedge runs");
     assert!(
         out.status.success(),
         "{what}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+    out
+}
+
+/// Runs `cmd`, requires success, and returns its stdout as JSON.
+pub fn json_stdout(cmd: &mut assert_cmd::Command, what: &str) -> serde_json::Value {
+    serde_json::from_slice(&run_ok(cmd, what).stdout).expect("JSON on stdout")
 }
 
 pub fn bundled(name: &str) -> PathBuf {
