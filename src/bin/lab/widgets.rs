@@ -398,7 +398,6 @@ pub fn ModelPicker() -> impl IntoView {
                     <input
                         id="input-shape"
                         type="text"
-                        inputmode="numeric"
                         placeholder="1,3,224,224"
                         prop:value=move || lab.input_shape.get()
                         on:input=move |ev| lab.input_shape.set(event_target_value(&ev))
