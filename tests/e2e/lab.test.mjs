@@ -608,6 +608,21 @@ test("50 000 inferences in one run: the tab's memory stays bounded", async () =>
     await context.close();
 });
 
+/** Drops `files` onto `selector` with a real DataTransfer, as a file manager would. */
+async function dropFiles(page, selector, files) {
+    const payload = files.map((f) => ({ name: path.basename(f), bytes: fs.readFileSync(f).toString("base64") }));
+    await page.evaluate(({ selector, payload }) => {
+        const dt = new DataTransfer();
+        for (const { name, bytes } of payload) {
+            const raw = Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0));
+            dt.items.add(new File([raw], name, { type: "application/octet-stream" }));
+        }
+        const target = document.querySelector(selector);
+        target.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+        target.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, { selector, payload });
+}
+
 test("models students bring: an .onnx with its .data file, dynamic batch, quantized, free dimensions", async () => {
     const COMPAT = path.join(REPO, "tests/compat");
     const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=5");
@@ -624,6 +639,14 @@ test("models students bring: an .onnx with its .data file, dynamic batch, quanti
     await waitForModel(page, "mobilenetv2-dynamo.onnx");
     await runAndWait(page);
     let runs = 1;
+    // Dropped together onto the model card, as from a file manager.
+    await dropFiles(page, "section.model", [
+        path.join(COMPAT, "resnet18-dynamo.onnx"),
+        path.join(COMPAT, "resnet18-dynamo.onnx.data"),
+    ]);
+    await waitForModel(page, "resnet18-dynamo.onnx");
+    await runAndWait(page);
+    runs += 1;
     for (const file of ["resnet18-dynamo-dynbatch.onnx", "efficientnet-dynamo-dynbatch.onnx",
         "mobilenetv2-int8-qdq.onnx", "mobilenetv2-int8-qoperator.onnx"]) {
         await page.setInputFiles("#model-file", path.join(COMPAT, file));
