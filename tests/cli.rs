@@ -20,10 +20,6 @@ fn read_csv(path: &Path) -> Vec<(usize, f64)> {
         .collect()
 }
 
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
 fn summary_value(text: &str, key: &str) -> f64 {
     let line = text
         .lines()

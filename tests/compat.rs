@@ -18,7 +18,7 @@ fn corpus() -> PathBuf {
 }
 
 fn manifest() -> Value {
-    serde_json::from_slice(&std::fs::read(corpus().join("manifest.json")).unwrap()).unwrap()
+    read_json(&corpus().join("manifest.json"))
 }
 
 fn read_npy(path: &Path) -> NpyArray {
@@ -152,9 +152,7 @@ fn every_corpus_model_benchmarks_and_batches() {
                 .arg(&out),
             name,
         );
-        let json: Value =
-            serde_json::from_slice(&std::fs::read(out.join("latency_results.json")).unwrap())
-                .unwrap();
+        let json = read_json(&out.join("latency_results.json"));
         assert_eq!(json["raw_latencies"].as_array().unwrap().len(), 3, "{name}");
         // A dynamic batch really is the batch asked for, in the whole graph.
         assert_eq!(

@@ -15,6 +15,11 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A JSON file, parsed.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// Runs `cmd` and requires success, saying `what` failed and why.
 pub fn run_ok(cmd: &mut assert_cmd::Command, what: &str) -> std::process::Output {
     let out = cmd.output().expect("piedge runs");
