@@ -484,9 +484,8 @@ impl Lab {
             );
             return self.notify(text, true);
         }
-        let input_shape = match config::parse_input_shape(&self.input_shape.get_untracked()) {
-            Ok(shape) => shape,
-            Err(e) => return self.notify(format!("{}: {e}", ui.input_shape), true),
+        let Some(input_shape) = self.typed_input_shape() else {
+            return;
         };
         let choice = self.choose();
         leptos::task::spawn_local(async move {
@@ -516,6 +515,17 @@ impl Lab {
         });
     }
 
+    /// The input-shape field as a shape (`Some(None)` when empty), or `None`
+    /// after telling the student why it is not one.
+    fn typed_input_shape(&self) -> Option<Option<Vec<usize>>> {
+        config::parse_input_shape(&self.input_shape.get_untracked())
+            .map_err(|e| {
+                let field = self.lang_now().ui().input_shape;
+                self.notify(format!("{field}: {e}"), true);
+            })
+            .ok()
+    }
+
     /// Loads the last chosen file again with the input shape now typed in
     /// (for a model with free dimensions that failed without one).
     pub fn reload_with_shape(self) {
@@ -523,9 +533,8 @@ impl Lab {
         let Some((name, data)) = self.last_files.get_untracked() else {
             return self.notify(ui.choose_file_first.to_string(), true);
         };
-        let input_shape = match config::parse_input_shape(&self.input_shape.get_untracked()) {
-            Ok(shape) => shape,
-            Err(e) => return self.notify(format!("{}: {e}", ui.input_shape), true),
+        let Some(input_shape) = self.typed_input_shape() else {
+            return;
         };
         self.choose();
         let mut data = (*data).clone();
