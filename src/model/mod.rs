@@ -150,17 +150,24 @@ pub struct Output {
 /// Step 1: parse, check and analyse `bytes` (named `name` in messages), a
 /// model that keeps all its weights inside.
 pub fn load(name: &str, bytes: &[u8], opts: &LoadOptions) -> Result<LoadedModel, ModelError> {
-    load_with_files(name, bytes, &ExternalFiles::new(), opts)
+    let files = ExternalFiles::new();
+    load_with_files(
+        ModelSource {
+            name,
+            bytes,
+            files: &files,
+        },
+        opts,
+    )
 }
 
 /// Step 1 for a model whose weights may live in other files
 /// ([`external_files`] names them): `files` holds their bytes.
 pub fn load_with_files(
-    name: &str,
-    bytes: &[u8],
-    files: &ExternalFiles,
+    source: ModelSource<'_>,
     opts: &LoadOptions,
 ) -> Result<LoadedModel, ModelError> {
+    let ModelSource { name, bytes, files } = source;
     guarded(name, "reading", || load_checked(name, bytes, files, opts))
 }
 
@@ -506,7 +513,7 @@ pub fn prepare<C: crate::clock::Clock + ?Sized>(
     clock: &C,
 ) -> Result<Prepared, ModelError> {
     let t0 = clock.now_ms();
-    let loaded = load_with_files(source.name, source.bytes, source.files, opts)?;
+    let loaded = load_with_files(source, opts)?;
     let nodes_analysed = loaded.typed_node_count();
     let t1 = clock.now_ms();
     let optimised = loaded.optimise_with(plan, kernels)?;

@@ -522,12 +522,7 @@ fn image_inputs(
 
 fn info(a: InfoArgs, limits: &Limits) -> Result<()> {
     let file = limits.read_model(&a.model)?;
-    let loaded = model::load_with_files(
-        &file.name,
-        &file.bytes,
-        &file.files,
-        &limits.load_options(1, &a.model),
-    )?;
+    let loaded = model::load_with_files(file.source(), &limits.load_options(1, &a.model))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&loaded.card)?);
         return Ok(());
@@ -551,8 +546,8 @@ fn predict(a: PredictArgs, limits: &Limits) -> Result<()> {
     } else {
         Plan::Optimized
     };
-    let optimised = model::load_with_files(&file.name, &file.bytes, &file.files, &opts)?
-        .optimise_with(plan, a.kernels.into())?;
+    let optimised =
+        model::load_with_files(file.source(), &opts)?.optimise_with(plan, a.kernels.into())?;
     let spec = optimised.input.clone();
     let (input, fed) = if let Some(path) = &a.input {
         let arr = NpyArray::from_bytes(&files::read_file(path, "input array")?)
