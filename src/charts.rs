@@ -9,7 +9,7 @@
 //! - [`draw_dashboard`]: the four in a 2 × 2 grid, like the old lesson's plot.
 
 use crate::histogram::Histogram;
-use crate::report::BenchmarkReport;
+use crate::report::{cv_percent, stat_lines, BenchmarkReport, StatLine};
 use crate::stats::LatencyStats;
 use crate::sysinfo::EnvSample;
 use plotters::coord::Shift;
@@ -505,22 +505,10 @@ pub fn draw_series<DB: DrawingBackend>(
 /// The lines of the statistics panel.
 pub fn stats_panel_lines(report: &BenchmarkReport, text: &ChartText) -> Vec<String> {
     let s = &report.statistics;
-    vec![
-        text.stats_title.clone(),
-        format!("Mean: {:.3}", s.mean),
-        format!("Std:  {:.3}", s.std),
-        format!("Min:  {:.3}", s.min),
-        format!("Max:  {:.3}", s.max),
-        format!(
-            "P50:  {:.3}  (95% CI {:.3}..{:.3})",
-            s.p50, s.p50_ci95.low, s.p50_ci95.high
-        ),
-        format!(
-            "P95:  {:.3}  (95% CI {:.3}..{:.3})",
-            s.p95, s.p95_ci95.low, s.p95_ci95.high
-        ),
-        format!("P99:  {:.3}", s.p99),
-        format!("CV:   {:.1} %   outliers: {}", s.cv * 100.0, s.outliers),
+    let mut lines = vec![text.stats_title.clone()];
+    lines.extend(stat_lines(s).iter().map(StatLine::aligned_with_ci));
+    lines.extend([
+        format!("CV:   {}   outliers: {}", cv_percent(s), s.outliers),
         String::new(),
         format!("{}: {}", text.system, report.system_info.device),
         format!(
@@ -529,7 +517,8 @@ pub fn stats_panel_lines(report: &BenchmarkReport, text: &ChartText) -> Vec<Stri
         ),
         format!("Model: {}", report.model_name()),
         format!("Engine: {} {}", report.engine.name, report.engine.version),
-    ]
+    ]);
+    lines
 }
 
 /// The statistics as text on a light grey card.

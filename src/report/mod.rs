@@ -11,10 +11,12 @@
 
 mod csv;
 mod json;
+mod lines;
 mod summary;
 
 pub use self::csv::{latency_csv, parse_latency_csv, CsvError};
 pub use self::json::{parse_results_json, results_json, JsonError};
+pub use self::lines::{cv_percent, ms, stat_lines, StatLine};
 pub use self::summary::summary_txt;
 
 use crate::clock::TimerResolution;
@@ -187,26 +189,67 @@ pub struct PipelineTimings {
     pub make_runnable_ms: f64,
 }
 
+/// How a run was set up, as the report records it (see [`ReportConfig`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSettings {
+    pub warmup_runs: usize,
+    pub benchmark_runs: usize,
+    /// "fakedata" or "images".
+    pub input: String,
+    /// The fake input's seed (none for images).
+    pub seed: Option<u64>,
+    pub plan: crate::plan::Plan,
+    pub providers: Vec<String>,
+    pub inferences_per_sample: usize,
+}
+
+/// A finished benchmark as a shell hands it over: what was measured, on
+/// which model, set up how.
+pub struct Run {
+    pub measurements: crate::bench::Measurements,
+    /// The model's path (CLI) or file name (lab).
+    pub model_path: String,
+    pub model: ModelSummary,
+    pub pipeline_ms: PipelineTimings,
+    pub settings: RunSettings,
+}
+
 /// The parts of a report that the shell knows and the engine does not.
 pub struct ReportContext {
     pub system_info: SystemInfo,
     pub engine: EngineInfo,
     pub timer: Option<TimerResolution>,
     pub generated: String,
-    pub model: Option<ModelSummary>,
-    pub pipeline_ms: Option<PipelineTimings>,
 }
 
 impl BenchmarkReport {
-    /// Builds the report of one benchmark: statistics are computed here, from
-    /// the measurements, so every shell reports the same numbers.
+    /// Builds the report of one run, for the CLI and the lab alike: the
+    /// statistics are computed here, from the measurements, and the batch size
+    /// is the model's, so every shell reports the same numbers.
     pub fn assemble(
-        measurements: crate::bench::Measurements,
-        benchmark_config: ReportConfig,
+        run: Run,
         stats_options: &crate::stats::StatsOptions,
         context: ReportContext,
     ) -> Result<BenchmarkReport, crate::stats::StatsError> {
+        let Run {
+            measurements,
+            model_path,
+            model,
+            pipeline_ms,
+            settings,
+        } = run;
         let statistics = LatencyStats::compute(&measurements.latencies_ms, stats_options)?;
+        let benchmark_config = ReportConfig {
+            model_path,
+            warmup_runs: settings.warmup_runs,
+            benchmark_runs: settings.benchmark_runs,
+            batch_size: model.input_shape.first().copied().unwrap_or(1),
+            input: settings.input,
+            seed: settings.seed,
+            plan: settings.plan.name().into(),
+            providers: settings.providers,
+            inferences_per_sample: settings.inferences_per_sample,
+        };
         Ok(BenchmarkReport {
             host: context.system_info.host_description(),
             system_info: context.system_info,
@@ -217,8 +260,8 @@ impl BenchmarkReport {
             engine: context.engine,
             timer: context.timer,
             generated: context.generated,
-            model: context.model,
-            pipeline_ms: context.pipeline_ms,
+            model: Some(model),
+            pipeline_ms: Some(pipeline_ms),
             cancelled: measurements.cancelled,
             env_samples: vec![],
             format_version: RESULTS_FORMAT_VERSION,

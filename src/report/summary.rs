@@ -56,13 +56,9 @@ pub fn summary_txt(r: &BenchmarkReport) -> Vec<u8> {
     }
     w!();
     w!("Latency Statistics (ms):");
-    w!("  Mean: {:.3}", st.mean);
-    w!("  Std:  {:.3}", st.std);
-    w!("  Min:  {:.3}", st.min);
-    w!("  Max:  {:.3}", st.max);
-    w!("  P50:  {:.3}", st.p50);
-    w!("  P95:  {:.3}", st.p95);
-    w!("  P99:  {:.3}", st.p99);
+    for line in super::stat_lines(st) {
+        w!("  {}", line.aligned());
+    }
     w!();
     w!("Spread and Confidence:");
     w!("  Timed runs: {}", st.n);
@@ -70,7 +66,7 @@ pub fn summary_txt(r: &BenchmarkReport) -> Vec<u8> {
         "  Percentiles: {}",
         st.percentile_method.name().replace('_', " ")
     );
-    w!("  CV: {:.1} %", st.cv * 100.0);
+    w!("  CV: {}", super::cv_percent(st));
     w!(
         "  Outliers (Tukey 1.5 IQR): {} of {} (outside {:.3} .. {:.3} ms)",
         st.outliers,

@@ -15,7 +15,7 @@ use piedge::lab::session::{self, RunRecord, RunSource, Series};
 use piedge::lab::{Lang, UrlState};
 use piedge::plan::{Kernels, Plan, SelfCheck};
 use piedge::report::{
-    BenchmarkReport, EngineInfo, ModelSummary, PipelineTimings, ReportConfig, ReportContext,
+    BenchmarkReport, EngineInfo, ModelSummary, PipelineTimings, ReportContext, Run, RunSettings,
 };
 use piedge::stats::StatsOptions;
 use piedge::sysinfo::SystemInfo;
@@ -865,30 +865,32 @@ impl Lab {
             return;
         };
         let env = self.env.get_untracked();
-        let config = ReportConfig {
+        let run = Run {
+            measurements,
             model_path: model.name.clone(),
-            warmup_runs: live.job.warmup,
-            benchmark_runs: live.job.runs,
-            batch_size: model.card.fixed_input_shape.first().copied().unwrap_or(1),
-            input: "fakedata".into(),
-            seed: Some(live.seed),
-            plan: live.plan.name().into(),
-            providers: vec!["tract (WebAssembly)".into()],
-            inferences_per_sample,
+            model: ModelSummary::from(&model.card),
+            pipeline_ms: pipeline,
+            settings: RunSettings {
+                warmup_runs: live.job.warmup,
+                benchmark_runs: live.job.runs,
+                input: "fakedata".into(),
+                seed: Some(live.seed),
+                plan: live.plan,
+                providers: vec!["tract (WebAssembly)".into()],
+                inferences_per_sample,
+            },
         };
         let context = ReportContext {
             system_info: browser_system_info(env.as_ref()),
             engine: EngineInfo::tract("piedge-lab (browser)").with_kernels(Kernels::Piedge),
             timer: Some(timer),
             generated: dom::local_timestamp(),
-            model: Some(ModelSummary::from(&model.card)),
-            pipeline_ms: Some(pipeline),
         };
         let options = StatsOptions {
             bootstrap_seed: live.seed,
             ..Default::default()
         };
-        let report = match BenchmarkReport::assemble(measurements, config, &options, context) {
+        let report = match BenchmarkReport::assemble(run, &options, context) {
             Ok(r) => r,
             Err(e) => {
                 self.notify(e.to_string(), true);

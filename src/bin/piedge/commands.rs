@@ -14,7 +14,7 @@ use piedge::histogram::Histogram;
 use piedge::model::{self, ExternalFiles, LoadOptions, ModelSource, Plan, Runnable};
 use piedge::npy::NpyArray;
 use piedge::report::{
-    self, BenchmarkReport, EngineInfo, ModelSummary, ReportConfig, ReportContext,
+    self, BenchmarkReport, EngineInfo, ModelSummary, ReportContext, Run, RunSettings,
 };
 use piedge::stats::{PercentileMethod, StatsOptions};
 use piedge::sysinfo::EnvSample;
@@ -308,21 +308,24 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
     system_info.throttled_after = host::throttled();
 
     let mut report = BenchmarkReport::assemble(
-        measurements,
-        ReportConfig {
+        Run {
+            measurements,
             model_path: a.model.model_path.display().to_string(),
-            warmup_runs: a.warmup,
-            benchmark_runs: a.runs,
-            batch_size: card.input_shape.first().copied().unwrap_or(1),
-            input: if a.data_path.is_some() {
-                "images".into()
-            } else {
-                "fakedata".into()
+            model: card,
+            pipeline_ms: pipeline,
+            settings: RunSettings {
+                warmup_runs: a.warmup,
+                benchmark_runs: a.runs,
+                input: if a.data_path.is_some() {
+                    "images".into()
+                } else {
+                    "fakedata".into()
+                },
+                seed: a.data_path.is_none().then_some(a.seed),
+                plan,
+                providers: a.providers.clone(),
+                inferences_per_sample: 1,
             },
-            seed: a.data_path.is_none().then_some(a.seed),
-            plan: plan.name().into(),
-            providers: a.providers.clone(),
-            inferences_per_sample: 1,
         },
         &StatsOptions {
             method: match a.percentiles {
@@ -337,8 +340,6 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
             engine: EngineInfo::tract("piedge").with_kernels(kernels),
             timer: Some(timer),
             generated: host::timestamp(),
-            model: Some(card),
-            pipeline_ms: Some(pipeline),
         },
     )?;
 
@@ -368,24 +369,30 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
 
     let s = &report.statistics;
     if a.quiet {
-        println!("median_ms: {:.3}", s.p50);
+        println!("median_ms: {}", report::ms(s.p50));
     } else {
         let rule = "=".repeat(50);
         println!("{rule}\nBENCHMARK RESULTS\n{rule}");
-        println!("Mean latency:  {:.3} ms", s.mean);
+        // The lesson's headline numbers, from the formatter every report uses.
+        for line in report::stat_lines(s)
+            .iter()
+            .filter(|l| matches!(l.key, "mean" | "p50" | "p95" | "std"))
+        {
+            match &line.ci95 {
+                Some(ci) => println!(
+                    "{:<15}{} ms  (95% CI {ci})",
+                    format!("{}:", line.label),
+                    line.value
+                ),
+                None => println!("{:<15}{} ms", format!("{}:", line.label), line.value),
+            }
+        }
         println!(
-            "P50 latency:   {:.3} ms  (95% CI {:.3} .. {:.3})",
-            s.p50, s.p50_ci95.low, s.p50_ci95.high
-        );
-        println!(
-            "P95 latency:   {:.3} ms  (95% CI {:.3} .. {:.3})",
-            s.p95, s.p95_ci95.low, s.p95_ci95.high
-        );
-        println!(
-            "Std deviation: {:.3} ms  (CV {:.1} %, {} outliers)",
-            s.std,
-            s.cv * 100.0,
-            s.outliers
+            "{:<15}{}, {} outliers of {}",
+            "CV:",
+            report::cv_percent(s),
+            s.outliers,
+            s.n
         );
         println!("{rule}");
         for warning in report.system_info.warnings() {
