@@ -11,6 +11,7 @@ pub mod isolation;
 pub mod lesson;
 pub mod protocol;
 pub mod session;
+pub mod state;
 
 pub use config::{FieldError, LabConfig, UrlState};
 pub use i18n::Lang;

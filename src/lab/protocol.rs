@@ -56,7 +56,7 @@ pub enum ToWorker {
 }
 
 /// A file that came with a model: its name and bytes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelFile {
     pub name: String,
     #[serde(with = "serde_bytes")]

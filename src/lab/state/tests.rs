@@ -1,0 +1,1344 @@
+//! The lab's behaviour as event scripts: each case is a few lines of what
+//! happens (a click, a worker message, a storage answer) and the effects and
+//! state that must follow, written out by hand.
+//!
+//! A script line is one event (see `event_of`); `check` prints, under each
+//! line, the effects that event produced (`-> ...`), and at the end the
+//! state's parts that a student would see (`| ...`). The harness plays the
+//! worker's part from what the state sent it: `loaded` answers the newest
+//! load request, `finish` the live run.
+
+use super::*;
+use crate::card::TensorInfo;
+use crate::lab::protocol::ModelFile;
+use std::fmt::Write;
+
+/// Runs `script` on a fresh lab (English, default URL) and compares the
+/// transcript with `expected`, ignoring the indentation of both.
+fn check(script: &str, expected: &str) {
+    let mut h = Harness::new();
+    let mut out = String::new();
+    for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let event = h.event_of(line);
+        let effects = h.state.update(h.now.clone(), event);
+        let _ = writeln!(out, "{line}");
+        for e in &effects {
+            let _ = writeln!(out, "  -> {}", describe(e));
+            h.remember(e);
+        }
+    }
+    out += &h.summary();
+    let tidy = |s: &str| {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (got, want) = (tidy(&out), tidy(expected));
+    assert!(
+        got == want,
+        "transcript differs.\n--- got:\n{got}\n--- expected:\n{want}\n"
+    );
+}
+
+struct Harness {
+    state: LabState,
+    now: Moment,
+    /// The newest load request the state sent, and its model key.
+    last_load: Option<(u64, String)>,
+    last_fetch: Option<(u64, String)>,
+    last_read: Option<(u64, Vec<String>)>,
+    /// File choices read earlier, to answer one late.
+    earlier_reads: Vec<(u64, Vec<String>)>,
+    last_self_check: Option<u64>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let url = UrlState {
+            lang: Lang::En,
+            ..UrlState::default()
+        };
+        Harness {
+            state: LabState::new(url, browser()),
+            now: Moment {
+                ms: 1000.0,
+                local: "2026-12-01 10:00:00".into(),
+            },
+            last_load: None,
+            last_fetch: None,
+            last_read: None,
+            earlier_reads: vec![],
+            last_self_check: None,
+        }
+    }
+
+    fn remember(&mut self, effect: &Effect) {
+        match effect {
+            Effect::Send(ToWorker::Load {
+                request, model_key, ..
+            }) => self.last_load = Some((*request, model_key.clone())),
+            Effect::Send(ToWorker::SelfCheck { request, .. }) => {
+                self.last_self_check = Some(*request)
+            }
+            Effect::FetchModel { choice, name } => self.last_fetch = Some((*choice, name.clone())),
+            Effect::ReadModelFiles { choice, names } => {
+                if let Some(old) = self.last_read.replace((*choice, names.clone())) {
+                    self.earlier_reads.push(old);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn live_request(&self) -> u64 {
+        self.state.live.as_ref().expect("a live run").request
+    }
+
+    /// The event a script line stands for.
+    fn event_of(&mut self, line: &str) -> Event {
+        let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let args: Vec<&str> = rest.split_whitespace().collect();
+        match word {
+            "boot" => Event::Boot,
+            "lesson" => Event::LessonText {
+                lang: Lang::En,
+                text: rest.replace("\\n", "\n"),
+            },
+            "stored" => Event::StoredRuns(Ok(args.iter().map(|n| stored_run(n)).collect())),
+            "stored-failed" => Event::StoredRuns(Err(rest.into())),
+            "store-failed" => Event::StoreFailed(rest.into()),
+            "hash" => Event::HashChanged(rest.into()),
+            "lang" => Event::SetLang(Lang::from_code(rest).unwrap()),
+            "step" => Event::GoToStep(rest.parse().unwrap()),
+            "dismiss" => Event::DismissNotice(self.state.notices[0].id),
+            "choose" => Event::ChooseBundled(rest.into()),
+            "ready" => Event::Worker(FromWorker::Ready { env: env() }),
+            "fetched" | "fetch-failed" => {
+                let (choice, name) = self.last_fetch.clone().expect("a fetch");
+                let result = match word {
+                    "fetched" => Ok(format!("onnx:{name}").into_bytes()),
+                    _ => Err(rest.into()),
+                };
+                Event::ModelFetched {
+                    choice,
+                    name,
+                    result,
+                }
+            }
+            "pick" => Event::FilesChosen(
+                args.iter()
+                    .map(|a| {
+                        let (name, size) = a.split_once(':').unwrap_or((a, "1000"));
+                        FileMeta {
+                            name: name.into(),
+                            size: size.parse().unwrap(),
+                        }
+                    })
+                    .collect(),
+            ),
+            "read" | "read-failed" | "read-late" => {
+                let (choice, names) = match word {
+                    "read-late" => self.earlier_reads.last().cloned(),
+                    _ => self.last_read.clone(),
+                }
+                .expect("a file read");
+                let result = match word {
+                    "read-failed" => Err(rest.into()),
+                    _ => Ok(names
+                        .into_iter()
+                        .map(|n| (n.clone(), n.into_bytes()))
+                        .collect()),
+                };
+                Event::FilesRead { choice, result }
+            }
+            "shape" => Event::SetInputShape(rest.into()),
+            "reload" => Event::ReloadWithShape,
+            "warmup" => Event::SetField(Field::Warmup, rest.into()),
+            "runs" => Event::SetField(Field::Runs, rest.into()),
+            "plan" => Event::SetPlan(Plan::from_name(rest).unwrap()),
+            "loaded" => {
+                let (request, model_key) = self.last_load.clone().expect("a load");
+                Event::Worker(FromWorker::Loaded {
+                    request,
+                    model_key,
+                    card: card("model.onnx"),
+                    pipeline: pipeline(),
+                    nodes_analysed: 40,
+                    nodes_planned: 30,
+                    cached: false,
+                })
+            }
+            "load-failed" => {
+                let (request, _) = self.last_load.clone().expect("a load");
+                Event::Worker(failed(request, rest))
+            }
+            "run" => Event::Run,
+            "series" => Event::RunSeries(match rest {
+                "runs" => Series::Runs,
+                _ => Series::Warmup,
+            }),
+            "cold" => Event::ColdStart,
+            "measure" => Event::Measure(rest.into()),
+            "predict" => {
+                let (question, text) = rest.split_once(' ').unwrap_or((rest, ""));
+                Event::SetPrediction {
+                    question: question.into(),
+                    text: text.into(),
+                }
+            }
+            "reveal" => Event::Reveal(rest.into()),
+            "progress" => {
+                let (phase, values) = args.split_first().expect("a phase");
+                let new_latencies: Vec<f64> = values.iter().map(|v| v.parse().unwrap()).collect();
+                let live = self.state.live.as_ref().expect("a live run");
+                let phase = match *phase {
+                    "warmup" => Phase::Warmup,
+                    _ => Phase::Timed,
+                };
+                let (before, total) = match phase {
+                    Phase::Warmup => (live.warmup_ms.len(), live.job.warmup),
+                    Phase::Timed => (live.latencies_ms.len(), live.job.runs),
+                };
+                Event::Worker(FromWorker::Progress {
+                    request: live.request,
+                    phase,
+                    done: before + new_latencies.len(),
+                    total,
+                    new_latencies,
+                    inferences_per_sample: 1,
+                })
+            }
+            "finish" | "finish-cancelled" => {
+                let live = self.state.live.as_ref().expect("a live run");
+                // What the worker measured: what it streamed, or 1, 2, 3 ... ms.
+                let filled = |streamed: &[f64], n: usize| {
+                    if streamed.is_empty() {
+                        (1..=n).map(|i| i as f64).collect()
+                    } else {
+                        streamed.to_vec()
+                    }
+                };
+                let cancelled = word == "finish-cancelled";
+                Event::Worker(FromWorker::Finished {
+                    request: live.request,
+                    measurements: Measurements {
+                        warmup_ms: filled(&live.warmup_ms, live.job.warmup),
+                        latencies_ms: if cancelled {
+                            live.latencies_ms.clone()
+                        } else {
+                            filled(&live.latencies_ms, live.job.runs)
+                        },
+                        cancelled,
+                    },
+                    timer: env().timer,
+                    inferences_per_sample: 1,
+                    pipeline: pipeline(),
+                })
+            }
+            "run-failed" => Event::Worker(failed(self.live_request(), rest)),
+            "crash" => Event::WorkerCrashed(rest.into()),
+            "hang" => Event::WorkerHung {
+                silent_ms: rest.parse().unwrap(),
+            },
+            "cancel" => Event::Cancel,
+            "keep-going" => Event::KeepGoing,
+            "budget" => Event::SetRunBudget(rest.parse().unwrap()),
+            "at" => {
+                self.now.ms = rest.parse().unwrap();
+                Event::SetProjector(self.state.projector)
+            }
+            "self-check" => Event::SelfCheck,
+            "self-checked" => Event::Worker(FromWorker::SelfChecked {
+                request: self.last_self_check.expect("a self-check"),
+                result: Ok(SelfCheck {
+                    depthwise_cases: 40,
+                    ..SelfCheck::default()
+                }),
+            }),
+            "show" => Event::ShowRun(self.run_id(rest)),
+            "compare" => Event::SetCompared {
+                id: self.run_id(args[0]),
+                on: args[1] == "on",
+            },
+            "rename" => {
+                let (which, name) = rest.split_once(' ').unwrap_or((rest, ""));
+                Event::Rename {
+                    id: self.run_id(which),
+                    name: name.into(),
+                }
+            }
+            "delete" => Event::Delete(self.run_id(rest)),
+            "clear" => Event::ClearAll,
+            "confirm" => Event::ClearConfirmed,
+            "import" => {
+                let (name, text) = rest.split_once(' ').unwrap_or((rest, ""));
+                Event::ImportRead {
+                    name: name.into(),
+                    result: Ok(text.replace("\\n", "\n").into_bytes()),
+                }
+            }
+            "import-chosen" => Event::ImportChosen(args.iter().map(|s| s.to_string()).collect()),
+            "export-all" => Event::ExportAll,
+            "export" => Event::ExportReport {
+                id: self.run_id(args[0]),
+                file: match args[1] {
+                    "csv" => ReportFile::LatencyCsv,
+                    "summary" => ReportFile::Summary,
+                    _ => ReportFile::Results,
+                },
+            },
+            "failed" => Event::Failed(rest.into()),
+            other => panic!("unknown script word '{other}'"),
+        }
+    }
+
+    /// `#2` is the second kept run, oldest first.
+    fn run_id(&self, which: &str) -> String {
+        let n: usize = which.trim_start_matches('#').parse().unwrap();
+        self.state.runs.all()[n - 1].id.clone()
+    }
+
+    /// The state's visible parts, a line each.
+    fn summary(&self) -> String {
+        let s = &self.state;
+        let mut out = String::new();
+        let model = s.model.as_ref().map_or("-".to_string(), |m| {
+            let plans: Vec<_> = m.loaded_plans.iter().map(|p| p.name()).collect();
+            format!("{} ({})", m.name, plans.join(", "))
+        });
+        let _ = writeln!(out, "| model: {model}");
+        if let Some(p) = &s.pending {
+            let _ = writeln!(out, "| pending: {}", p.name);
+        }
+        if let Some(l) = &s.live {
+            let _ = writeln!(
+                out,
+                "| live: #{} {:?} {}/{}, {} warmup + {} timed{}",
+                l.request,
+                l.phase,
+                l.done,
+                l.total,
+                l.warmup_ms.len(),
+                l.latencies_ms.len(),
+                if l.cancelling { ", cancelling" } else { "" }
+            );
+        }
+        if !s.queue.is_empty() {
+            let jobs: Vec<_> = s
+                .queue
+                .iter()
+                .map(|j| format!("{}/{}", j.warmup, j.runs))
+                .collect();
+            let _ = writeln!(out, "| queue: {}", jobs.join(", "));
+        }
+        for (i, r) in s.runs.all().iter().enumerate() {
+            let st = &r.report.statistics;
+            let mut marks = vec![];
+            if s.current.as_deref() == Some(r.id.as_str()) {
+                marks.push("shown");
+            }
+            if s.compare.contains(&r.id) {
+                marks.push("compared");
+            }
+            if s.cold_run.as_deref() == Some(r.id.as_str()) {
+                marks.push("cold");
+            }
+            let marks = if marks.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", marks.join(" "))
+            };
+            let _ = writeln!(
+                out,
+                "| run #{}: {} · n {} · p50 {}{marks}",
+                i + 1,
+                r.name,
+                st.n,
+                st.p50,
+            );
+        }
+        let mut questions: Vec<_> = s.questions.iter().collect();
+        questions.sort_by_key(|(k, _)| k.as_str());
+        for (id, q) in questions {
+            let _ = writeln!(
+                out,
+                "| question {id}: {} runs{}{}{}",
+                q.runs.len(),
+                if q.measured { ", measured" } else { "" },
+                if q.can_reveal() { ", can reveal" } else { "" },
+                if q.revealed { ", revealed" } else { "" },
+            );
+        }
+        if s.self_check != SelfCheckState::NotRun {
+            let _ = writeln!(out, "| self-check: {:?}", s.self_check);
+        }
+        for n in &s.notices {
+            let text: String = n.text.chars().take(72).collect();
+            let _ = writeln!(
+                out,
+                "| {}: {text}{}{}",
+                if n.is_error { "error" } else { "note" },
+                if n.detail.is_some() { " [detail]" } else { "" },
+                if n.action.is_some() {
+                    " [export all]"
+                } else {
+                    ""
+                },
+            );
+        }
+        out
+    }
+}
+
+/// An effect as a transcript line.
+fn describe(e: &Effect) -> String {
+    match e {
+        Effect::StartWorker => "start worker".into(),
+        Effect::FetchLesson(l) => format!("fetch lesson {}", l.code()),
+        Effect::LoadStoredRuns => "load stored runs".into(),
+        Effect::Send(ToWorker::Load {
+            request,
+            name,
+            files,
+            input_shape,
+            plan,
+            ..
+        }) => {
+            let mut s = format!("send load #{request} {name}");
+            for f in files {
+                s += &format!(" + {}", f.name);
+            }
+            if let Some(shape) = input_shape {
+                s += &format!(" @{shape:?}");
+            }
+            format!("{s} {}", plan.name())
+        }
+        Effect::Send(ToWorker::Run {
+            request,
+            warmup,
+            runs,
+            seed,
+            plan,
+            ..
+        }) => format!(
+            "send run #{request} warmup {warmup} runs {runs} seed {seed} {}",
+            plan.name()
+        ),
+        Effect::Send(ToWorker::Cancel { request }) => format!("send cancel #{request}"),
+        Effect::Send(ToWorker::SelfCheck { request, cases, .. }) => {
+            format!("send self-check #{request} ({cases} cases)")
+        }
+        Effect::Send(ToWorker::Crash { how }) => format!("send crash {how:?}"),
+        Effect::FetchModel { choice, name } => format!("fetch model {name} (choice {choice})"),
+        Effect::ReadModelFiles { choice, names } => {
+            format!("read files {} (choice {choice})", names.join(", "))
+        }
+        Effect::ReadImports(names) => format!("read imports {}", names.join(", ")),
+        Effect::PutRun(r) => format!("store run {}", r.name),
+        Effect::DeleteRun(id) => format!("delete stored {id}"),
+        Effect::ClearRuns => "clear storage".into(),
+        Effect::Download { name, mime, bytes } => {
+            let start: String = String::from_utf8_lossy(bytes).chars().take(32).collect();
+            format!("download {name} ({mime}): {}", start.replace('\n', "\\n"))
+        }
+        Effect::PushHash(h) => format!("push {h}"),
+        Effect::FocusMain => "focus main".into(),
+        Effect::ConfirmClear(q) => format!("confirm \"{q}\""),
+    }
+}
+
+fn browser() -> BrowserFacts {
+    BrowserFacts {
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36".into(),
+        cross_origin_isolated: true,
+        cores: Some(4),
+        memory_gb: Some(8.0),
+    }
+}
+
+fn env() -> WorkerEnv {
+    WorkerEnv {
+        timer: TimerResolution {
+            clock: "performance.now()".into(),
+            min_step_ms: 0.005,
+            median_step_ms: 0.005,
+            samples: 25,
+        },
+        cross_origin_isolated: true,
+        simd: true,
+        engine_version: "0.23.9".into(),
+    }
+}
+
+fn pipeline() -> PipelineTimings {
+    PipelineTimings {
+        load_ms: 5.0,
+        optimise_ms: 7.0,
+        make_runnable_ms: 1.0,
+    }
+}
+
+fn card(name: &str) -> ModelCard {
+    let tensor = |name: &str, shape: &[&str]| TensorInfo {
+        name: name.into(),
+        element_type: "float32".into(),
+        shape: shape.iter().map(|s| s.to_string()).collect(),
+    };
+    ModelCard {
+        name: name.into(),
+        size_bytes: 1000,
+        producer: "pytorch".into(),
+        ir_version: 8,
+        opset: 17,
+        inputs: vec![tensor("input", &["1", "3", "32", "32"])],
+        outputs: vec![tensor("logits", &["1", "10"])],
+        fixed_input_shape: vec![1, 3, 32, 32],
+        node_count: 40,
+        op_histogram: Default::default(),
+        parameters: 1234,
+        macs: 5678,
+    }
+}
+
+fn failed(request: u64, message: &str) -> FromWorker {
+    FromWorker::Failed {
+        request,
+        message: message.into(),
+        detail: Some("tract: inference rule failed".into()),
+        error: None,
+    }
+}
+
+/// A run as storage hands it back, imported from a CSV of 1, 2, 3 ms.
+fn stored_run(id: &str) -> RunRecord {
+    let csv = crate::report::latency_csv(&[1.0, 2.0, 3.0]);
+    let mut r = session::import("stored.csv", &csv, id.into(), 10.0)
+        .unwrap()
+        .remove(0);
+    r.name = id.into();
+    r
+}
+
+/// A started lab with the default model active.
+const READY: &str = "boot\nready\nfetched\nloaded";
+
+fn with_ready(rest: &str) -> String {
+    format!("{READY}\n{rest}")
+}
+
+const READY_LINES: &str = "
+    boot
+      -> start worker
+      -> fetch lesson sv
+      -> fetch lesson en
+      -> load stored runs
+    ready
+      -> fetch model mobilenetv2 (choice 1)
+    fetched
+      -> send load #2 mobilenetv2.onnx optimized
+    loaded";
+
+fn after_ready(rest: &str) -> String {
+    format!("{READY_LINES}\n{rest}")
+}
+
+// --- Starting, and the model ------------------------------------------------
+
+#[test]
+fn the_default_model_loads_once_the_worker_is_ready() {
+    check(READY, &after_ready("| model: mobilenetv2.onnx (optimized)"));
+}
+
+#[test]
+fn a_model_picked_while_the_worker_starts_wins_over_the_default() {
+    check(
+        "boot\npick mine.onnx\nread\nready\nloaded",
+        "boot
+           -> start worker
+           -> fetch lesson sv
+           -> fetch lesson en
+           -> load stored runs
+         pick mine.onnx
+           -> read files mine.onnx (choice 1)
+         read
+           -> send load #2 mine.onnx optimized
+         ready
+         loaded
+         | model: mine.onnx (optimized)",
+    );
+}
+
+#[test]
+fn a_bad_file_does_not_replace_the_active_model() {
+    check(
+        &with_ready("pick broken.onnx\nread\nload-failed broken.onnx is not an ONNX model"),
+        &after_ready(
+            "pick broken.onnx
+               -> read files broken.onnx (choice 3)
+             read
+               -> send load #4 broken.onnx optimized
+             load-failed broken.onnx is not an ONNX model
+             | model: mobilenetv2.onnx (optimized)
+             | error: broken.onnx is not an ONNX model [detail]",
+        ),
+    );
+}
+
+#[test]
+fn a_model_and_its_weights_go_to_the_worker_together() {
+    check(
+        &with_ready("pick net.onnx.data:900 net.onnx:100\nread\nloaded"),
+        &after_ready(
+            "pick net.onnx.data:900 net.onnx:100
+               -> read files net.onnx, net.onnx.data (choice 3)
+             read
+               -> send load #4 net.onnx + net.onnx.data optimized
+             loaded
+             | model: net.onnx (optimized)",
+        ),
+    );
+}
+
+#[test]
+fn files_without_a_model_or_with_two_are_refused_before_reading() {
+    check(
+        &with_ready("pick weights.data\npick a.onnx b.onnx"),
+        &after_ready(
+            "pick weights.data
+             pick a.onnx b.onnx
+             | model: mobilenetv2.onnx (optimized)
+             | error: weights.data: none of these is an .onnx model; choose the model's .onnx
+             | error: Choose one .onnx model at a time (with its .data file, if it has one).",
+        ),
+    );
+}
+
+#[test]
+fn a_model_over_the_size_limit_is_refused_before_reading() {
+    check(
+        &with_ready("pick huge.onnx:200000000 huge.onnx.data:100000000"),
+        &after_ready(
+            "pick huge.onnx:200000000 huge.onnx.data:100000000
+             | model: mobilenetv2.onnx (optimized)
+             | error: huge.onnx + huge.onnx.data is 286 MB, over the lab's 256 MB limit for a",
+        ),
+    );
+}
+
+#[test]
+fn a_newer_choice_wins_over_a_slower_earlier_read() {
+    check(
+        &with_ready("pick slow.onnx\npick fast.onnx\nread\nread-late\nloaded"),
+        &after_ready(
+            "pick slow.onnx
+               -> read files slow.onnx (choice 3)
+             pick fast.onnx
+               -> read files fast.onnx (choice 4)
+             read
+               -> send load #5 fast.onnx optimized
+             read-late
+             loaded
+             | model: fast.onnx (optimized)",
+        ),
+    );
+}
+
+#[test]
+fn an_unreadable_file_is_reported_and_the_model_stays() {
+    check(
+        &with_ready("pick mine.onnx\nread-failed mine.onnx: NotReadableError"),
+        &after_ready(
+            "pick mine.onnx
+               -> read files mine.onnx (choice 3)
+             read-failed mine.onnx: NotReadableError
+             | model: mobilenetv2.onnx (optimized)
+             | error: mine.onnx: NotReadableError",
+        ),
+    );
+}
+
+#[test]
+fn a_typed_input_shape_goes_with_the_file_and_reload_uses_a_new_one() {
+    check(
+        &with_ready(
+            "shape 1,3,64,64\npick dyn.onnx\nread\nloaded\nshape 1,3,96,96\nreload\nloaded",
+        ),
+        &after_ready(
+            "shape 1,3,64,64
+             pick dyn.onnx
+               -> read files dyn.onnx (choice 3)
+             read
+               -> send load #4 dyn.onnx @[1, 3, 64, 64] optimized
+             loaded
+             shape 1,3,96,96
+             reload
+               -> send load #6 dyn.onnx @[1, 3, 96, 96] optimized
+             loaded
+             | model: dyn.onnx (optimized)",
+        ),
+    );
+}
+
+#[test]
+fn a_shape_that_is_not_one_stops_the_pick_and_says_why() {
+    check(
+        &with_ready("shape 1,x\npick dyn.onnx\nreload"),
+        &after_ready(
+            "shape 1,x
+             pick dyn.onnx
+             reload
+             | model: mobilenetv2.onnx (optimized)
+             | error: Input shape: '1,x' is not a shape like 1,3,224,224
+             | error: Choose your own .onnx file first; the shape applies to it.",
+        ),
+    );
+}
+
+#[test]
+fn choosing_the_active_bundled_model_again_fetches_nothing() {
+    check(
+        &with_ready("choose mobilenetv2\nchoose tinycnn\nfetched\nloaded"),
+        &after_ready(
+            "choose mobilenetv2
+             choose tinycnn
+               -> fetch model tinycnn (choice 3)
+             fetched
+               -> send load #4 tinycnn.onnx optimized
+             loaded
+             | model: tinycnn.onnx (optimized)",
+        ),
+    );
+}
+
+#[test]
+fn a_failed_model_fetch_is_reported() {
+    check(
+        "boot\nready\nfetch-failed HTTP 404",
+        "boot
+           -> start worker
+           -> fetch lesson sv
+           -> fetch lesson en
+           -> load stored runs
+         ready
+           -> fetch model mobilenetv2 (choice 1)
+         fetch-failed HTTP 404
+         | model: -
+         | error: mobilenetv2.onnx: HTTP 404",
+    );
+}
+
+#[test]
+fn going_back_to_a_url_with_another_model_loads_it() {
+    check(
+        &with_ready("hash #step=2&lang=en&model=tinycnn\nhash #step=2&lang=en&model=tinycnn"),
+        &after_ready(
+            "hash #step=2&lang=en&model=tinycnn
+               -> fetch model tinycnn (choice 3)
+             hash #step=2&lang=en&model=tinycnn
+             | model: mobilenetv2.onnx (optimized)",
+        ),
+    );
+}
+
+// --- Runs ----------------------------------------------------------------
+
+#[test]
+fn a_run_streams_and_is_kept_shown_and_stored() {
+    check(
+        &with_ready("warmup 1\nruns 3\nrun\nprogress warmup 9\nprogress timed 2 1 3\nfinish"),
+        &after_ready(
+            "warmup 1
+             runs 3
+             run
+               -> send run #3 warmup 1 runs 3 seed 0 optimized
+             progress warmup 9
+             progress timed 2 1 3
+             finish
+               -> store run mobilenetv2 · warmup 1 · runs 3
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 1 · runs 3 · n 3 · p50 2 · shown",
+        ),
+    );
+}
+
+#[test]
+fn progress_is_followed_live() {
+    check(
+        &with_ready("warmup 2\nruns 4\nrun\nprogress warmup 9 8\nprogress timed 1 2"),
+        &after_ready(
+            "warmup 2
+             runs 4
+             run
+               -> send run #3 warmup 2 runs 4 seed 0 optimized
+             progress warmup 9 8
+             progress timed 1 2
+             | model: mobilenetv2.onnx (optimized)
+             | live: #3 Timed 2/4, 2 warmup + 2 timed",
+        ),
+    );
+}
+
+#[test]
+fn a_run_with_invalid_settings_does_not_start() {
+    check(
+        &with_ready("runs 0\nrun\nruns 2000000\nrun"),
+        &after_ready(
+            "runs 0
+             run
+             runs 2000000
+             run
+             | model: mobilenetv2.onnx (optimized)",
+        ),
+    );
+}
+
+#[test]
+fn runs_above_the_cap_warn_between_warn_and_max() {
+    let mut h = Harness::new();
+    h.state
+        .update(h.now.clone(), Event::SetField(Field::Runs, "200000".into()));
+    assert_eq!(h.state.url.config.many_runs(), Some(200_000));
+    assert!(h.state.valid_config().is_some(), "200 000 runs warns, runs");
+    h.state.update(
+        h.now.clone(),
+        Event::SetField(Field::Runs, "1000001".into()),
+    );
+    assert!(h.state.valid_config().is_none(), "above the cap refuses");
+}
+
+#[test]
+fn a_run_asked_for_before_any_model_says_the_model_is_loading() {
+    check(
+        "boot\nrun",
+        "boot
+           -> start worker
+           -> fetch lesson sv
+           -> fetch lesson en
+           -> load stored runs
+         run
+         | model: -
+         | error: Loading and optimising the model …",
+    );
+}
+
+#[test]
+fn the_unoptimised_plan_is_loaded_before_its_first_run() {
+    check(
+        &with_ready("plan unoptimized\nrun\nloaded\nfinish\nrun"),
+        &after_ready(
+            "plan unoptimized
+             run
+               -> send load #3 mobilenetv2.onnx unoptimized
+               -> send run #4 warmup 3 runs 10 seed 0 unoptimized
+             loaded
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 10
+             run
+               -> send run #5 warmup 3 runs 10 seed 0 unoptimized
+             | model: mobilenetv2.onnx (optimized, unoptimized)
+             | live: #5 Warmup 0/3, 0 warmup + 0 timed
+             | run #1: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 · shown",
+        ),
+    );
+}
+
+#[test]
+fn cancel_keeps_what_was_measured_and_empties_the_queue() {
+    check(
+        &with_ready("series warmup\nprogress timed 4 5\ncancel\nfinish-cancelled"),
+        &after_ready(
+            "series warmup
+               -> send run #3 warmup 0 runs 50 seed 0 optimized
+             progress timed 4 5
+             cancel
+               -> send cancel #3
+             finish-cancelled
+               -> store run mobilenetv2 · warmup 0 · runs 50 (cancelled)
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 0 · runs 50 (cancelled) · n 2 · p50 4.5 · shown compared",
+        ),
+    );
+}
+
+#[test]
+fn a_run_cancelled_before_any_timed_latency_keeps_nothing() {
+    check(
+        &with_ready("run\ncancel\nfinish-cancelled"),
+        &after_ready(
+            "run
+               -> send run #3 warmup 3 runs 10 seed 0 optimized
+             cancel
+               -> send cancel #3
+             finish-cancelled
+             | model: mobilenetv2.onnx (optimized)
+             | note: Cancelled – only the runs that finished are shown.",
+        ),
+    );
+}
+
+#[test]
+fn a_crash_mid_run_keeps_the_streamed_latencies() {
+    check(
+        &with_ready("run\nprogress timed 3 4 5\ncrash RuntimeError: unreachable"),
+        &after_ready(
+            "run
+               -> send run #3 warmup 3 runs 10 seed 0 optimized
+             progress timed 3 4 5
+             crash RuntimeError: unreachable
+               -> store run mobilenetv2 · warmup 3 · runs 10 (cancelled)
+             | model: mobilenetv2.onnx ()
+             | run #1: mobilenetv2 · warmup 3 · runs 10 (cancelled) · n 3 · p50 4 · shown
+             | error: The computation thread crashed and was restarted. Your earlier results a",
+        ),
+    );
+}
+
+#[test]
+fn after_a_crash_the_next_run_sends_the_model_again() {
+    check(
+        &with_ready("crash out of memory\nrun"),
+        &after_ready(
+            "crash out of memory
+             run
+               -> send load #4 mobilenetv2.onnx optimized
+               -> send run #5 warmup 3 runs 10 seed 0 optimized
+             | model: mobilenetv2.onnx ()
+             | live: #5 Warmup 0/3, 0 warmup + 0 timed
+             | error: The computation thread crashed and was restarted. Your earlier results a",
+        ),
+    );
+}
+
+#[test]
+fn a_crash_while_a_file_loads_blames_the_file_and_keeps_the_model() {
+    check(
+        &with_ready("pick evil.onnx\nread\ncrash unreachable"),
+        &after_ready(
+            "pick evil.onnx
+               -> read files evil.onnx (choice 3)
+             read
+               -> send load #4 evil.onnx optimized
+             crash unreachable
+             | model: mobilenetv2.onnx ()
+             | error: evil.onnx: tract crashed while reading the file, so it is probably damag",
+        ),
+    );
+}
+
+#[test]
+fn a_crash_before_anything_loaded_lets_the_new_worker_load_the_default() {
+    check(
+        "boot\nready\ncrash unreachable\nready",
+        "boot
+           -> start worker
+           -> fetch lesson sv
+           -> fetch lesson en
+           -> load stored runs
+         ready
+           -> fetch model mobilenetv2 (choice 1)
+         crash unreachable
+         ready
+           -> fetch model mobilenetv2 (choice 3)
+         | model: -
+         | error: The computation thread crashed and was restarted. Your earlier results a",
+    );
+}
+
+#[test]
+fn a_hung_worker_is_reported_with_how_long_it_was_silent() {
+    check(
+        &with_ready("run\nhang 874"),
+        &after_ready(
+            "run
+               -> send run #3 warmup 3 runs 10 seed 0 optimized
+             hang 874
+             | model: mobilenetv2.onnx ()
+             | error: The computation thread stopped answering (a model that never finishes, o",
+        ),
+    );
+}
+
+#[test]
+fn a_run_the_worker_refuses_ends_the_queue_with_its_error() {
+    check(
+        &with_ready("series runs\nrun-failed input too large"),
+        &after_ready(
+            "series runs
+               -> send run #3 warmup 3 runs 10 seed 0 optimized
+             run-failed input too large
+             | model: mobilenetv2.onnx (optimized)
+             | error: input too large [detail]",
+        ),
+    );
+}
+
+#[test]
+fn a_long_run_offers_to_stop_and_keep_going_gives_more_time() {
+    let mut h = Harness::new();
+    for line in READY.lines().chain(["budget 1000", "run"]) {
+        let e = h.event_of(line);
+        for fx in h.state.update(h.now.clone(), e) {
+            h.remember(&fx);
+        }
+    }
+    let live = h.state.live.clone().unwrap();
+    assert_eq!(live.over_budget(1900.0), None);
+    assert_eq!(live.over_budget(2500.0), Some(1.5));
+    h.now.ms = 2500.0;
+    h.state.update(h.now.clone(), Event::KeepGoing);
+    let live = h.state.live.clone().unwrap();
+    assert_eq!(live.over_budget(3400.0), None, "another 1000 ms from now");
+    assert_eq!(live.over_budget(3600.0), Some(2.6));
+    h.state.update(h.now.clone(), Event::Cancel);
+    assert_eq!(h.state.live.as_ref().unwrap().over_budget(9000.0), None);
+}
+
+// --- Series, cold start, questions ------------------------------------------------
+
+#[test]
+fn the_runs_series_runs_three_jobs_and_compares_them() {
+    check(
+        &with_ready("series runs\nfinish\nfinish\nfinish"),
+        &after_ready(
+            "series runs
+               -> send run #3 warmup 3 runs 10 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 10
+               -> send run #4 warmup 3 runs 50 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 50
+               -> send run #5 warmup 3 runs 100 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 100
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 · compared
+             | run #2: mobilenetv2 · warmup 3 · runs 50 · n 50 · p50 25.5 · compared
+             | run #3: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 · shown compared",
+        ),
+    );
+}
+
+#[test]
+fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
+    check(
+        "boot\nready\nfetched\nseries warmup\nloaded",
+        "boot
+           -> start worker
+           -> fetch lesson sv
+           -> fetch lesson en
+           -> load stored runs
+         ready
+           -> fetch model mobilenetv2 (choice 1)
+         fetched
+           -> send load #2 mobilenetv2.onnx optimized
+         series warmup
+         loaded
+           -> send run #3 warmup 0 runs 50 seed 0 optimized
+         | model: mobilenetv2.onnx (optimized)
+         | live: #3 Timed 0/50, 0 warmup + 0 timed
+         | queue: 3/50, 10/50",
+    );
+}
+
+#[test]
+fn the_cold_start_run_is_marked_for_its_chart() {
+    check(
+        &with_ready("cold\nfinish"),
+        &after_ready(
+            "cold
+               -> send run #3 warmup 0 runs 20 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 0 · runs 20
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 0 · runs 20 · n 20 · p50 10.5 · shown cold",
+        ),
+    );
+}
+
+#[test]
+fn the_answer_opens_only_after_a_prediction_and_a_measurement() {
+    check(
+        &with_ready("reveal p95\npredict p95 the mean hides the slow ones\nreveal p95\nmeasure p95\nfinish\nreveal p95"),
+        &after_ready(
+            "reveal p95
+             predict p95 the mean hides the slow ones
+             reveal p95
+             measure p95
+               -> send run #3 warmup 3 runs 100 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 100
+             reveal p95
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 · shown
+             | question p95: 1 runs, measured, can reveal, revealed",
+        ),
+    );
+}
+
+#[test]
+fn the_spread_question_is_measured_only_by_its_whole_series() {
+    check(
+        &with_ready("predict spread narrower\nmeasure spread\nfinish\nfinish"),
+        &after_ready(
+            "predict spread narrower
+             measure spread
+               -> send run #3 warmup 3 runs 10 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 10
+               -> send run #4 warmup 3 runs 50 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 50
+               -> send run #5 warmup 3 runs 100 seed 0 optimized
+             | model: mobilenetv2.onnx (optimized)
+             | live: #5 Warmup 0/3, 0 warmup + 0 timed
+             | run #1: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 · compared
+             | run #2: mobilenetv2 · warmup 3 · runs 50 · n 50 · p50 25.5 · shown compared
+             | question spread: 2 runs",
+        ),
+    );
+}
+
+#[test]
+fn another_question_is_measured_with_the_settings() {
+    check(
+        &with_ready("warmup 0\nruns 5\nmeasure warmup\nfinish"),
+        &after_ready(
+            "warmup 0
+             runs 5
+             measure warmup
+               -> send run #3 warmup 0 runs 5 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 0 · runs 5
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 0 · runs 5 · n 5 · p50 3 · shown
+             | question warmup: 1 runs, measured",
+        ),
+    );
+}
+
+// --- Kept runs: storage, import, export ------------------------------------------
+
+#[test]
+fn stored_runs_join_those_made_meanwhile_and_the_newest_is_shown() {
+    check(
+        "stored old-a old-b",
+        "stored old-a old-b
+         | model: -
+         | run #1: old-a · n 3 · p50 2
+         | run #2: old-b · n 3 · p50 2 · shown",
+    )
+}
+
+#[test]
+fn storage_full_keeps_the_run_and_offers_an_export() {
+    check(
+        &with_ready("runs 2\nrun\nfinish\nstore-failed QuotaExceededError\nexport-all"),
+        &after_ready(
+            "runs 2
+             run
+               -> send run #3 warmup 3 runs 2 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 2
+             store-failed QuotaExceededError
+             export-all
+               -> download piedge-lab-runs.json (application/json): {\"piedge_lab_runs\":1,\"runs\":[{\"i
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · shown
+             | error: The run could not be saved in the browser (storage is full or disabled). [export all]",
+        ),
+    );
+}
+
+#[test]
+fn unreadable_storage_is_reported_and_the_lab_goes_on() {
+    check(
+        "stored-failed this browser offers no IndexedDB",
+        "stored-failed this browser offers no IndexedDB
+         | model: -
+         | error: The run could not be saved in the browser (storage is full or disabled).",
+    );
+}
+
+#[test]
+fn an_imported_csv_becomes_a_compared_run_and_a_bad_file_is_skipped() {
+    check(
+        "import latency.csv run,latency_ms\\n1,2.0\\n2,4.0\nimport notes.txt hello",
+        "import latency.csv run,latency_ms\\n1,2.0\\n2,4.0
+           -> store run latency.csv
+         import notes.txt hello
+         | model: -
+         | run #1: latency.csv · n 2 · p50 3 · compared
+         | error: notes.txt: the header `hello` has no `latency_ms` column; expected `run,",
+    );
+}
+
+#[test]
+fn an_import_is_read_only_when_files_were_chosen() {
+    check(
+        "import-chosen\nimport-chosen a.csv b.json",
+        "import-chosen
+         import-chosen a.csv b.json
+           -> read imports a.csv, b.json
+         | model: -",
+    );
+}
+
+#[test]
+fn rename_delete_and_clear_reach_storage() {
+    check(
+        "stored a b c\nrename #1  first  \nrename #2    \ndelete #3\nclear\nconfirm\nclear",
+        "stored a b c
+         rename #1  first
+           -> store run first
+         rename #2
+         delete #3
+           -> delete stored c
+         clear
+           -> confirm \"Delete all saved runs?\"
+         confirm
+           -> clear storage
+         clear
+         | model: -",
+    );
+}
+
+#[test]
+fn deleting_the_shown_run_shows_the_newest_left() {
+    check(
+        "stored a b\ncompare #2 on\ncompare #1 on\ndelete #2",
+        "stored a b
+         compare #2 on
+         compare #1 on
+         delete #2
+           -> delete stored b
+         | model: -
+         | run #1: a · n 3 · p50 2 · shown compared",
+    );
+}
+
+#[test]
+fn a_run_exports_the_clis_report_files() {
+    check(
+        "stored a\nexport #1 csv\nexport #1 summary",
+        "stored a
+         export #1 csv
+           -> download latency.csv (text/csv): run,latency_ms\\n0,1.0\\n1,2.0\\n2,3.0
+         export #1 summary
+           -> download latency_summary.txt (text/plain): PiEdge EduKit - Latency Benchmar
+         | model: -
+         | run #1: a · n 3 · p50 2 · shown",
+    );
+}
+
+#[test]
+fn two_runs_with_the_same_settings_get_different_names() {
+    check(
+        &with_ready("runs 2\nrun\nfinish\nrun\nfinish"),
+        &after_ready(
+            "runs 2
+             run
+               -> send run #3 warmup 3 runs 2 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 2
+             run
+               -> send run #4 warmup 3 runs 2 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 2 (2)
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5
+             | run #2: mobilenetv2 · warmup 3 · runs 2 (2) · n 2 · p50 1.5 · shown",
+        ),
+    );
+}
+
+// --- The frame ------------------------------------------------------------------
+
+#[test]
+fn a_step_change_pushes_history_and_moves_focus() {
+    check(
+        "step 3\nstep 99",
+        "step 3
+           -> push #step=3&lang=en&model=mobilenetv2&warmup=3&runs=10&seed=0&plan=optimized
+           -> focus main
+         step 99
+           -> push #step=7&lang=en&model=mobilenetv2&warmup=3&runs=10&seed=0&plan=optimized
+           -> focus main
+         | model: -",
+    );
+}
+
+#[test]
+fn the_same_notice_is_shown_once_and_can_be_dismissed() {
+    check(
+        "failed download blocked\nfailed download blocked\ndismiss",
+        "failed download blocked
+         failed download blocked
+         dismiss
+         | model: -",
+    );
+}
+
+#[test]
+fn the_self_check_runs_once_at_a_time() {
+    check(
+        "self-check\nself-check\nself-checked",
+        "self-check
+           -> send self-check #1 (40 cases)
+         self-check
+         self-checked
+         | model: -
+         | self-check: Done(Ok(SelfCheck { isas: [], depthwise_cases: 40, max_pool_cases: 0, direct_cases: 0, max_abs_error: 0.0, values: 0 }))",
+    );
+}
+
+#[test]
+fn a_report_names_the_browser_and_the_model() {
+    let mut h = Harness::new();
+    for line in with_ready("runs 2\nrun\nfinish").lines() {
+        let e = h.event_of(line);
+        for fx in h.state.update(h.now.clone(), e) {
+            h.remember(&fx);
+        }
+    }
+    let r = &h.state.runs.all()[0].report;
+    assert_eq!(r.system_info.device, "Browser: Chrome 131");
+    assert_eq!(r.system_info.arch, "wasm32");
+    assert_eq!(r.system_info.extra["wasm_simd"], "true");
+    assert_eq!(r.benchmark_config.batch_size, 1);
+    assert_eq!(r.benchmark_config.model_path, "mobilenetv2.onnx");
+    assert_eq!(r.model.as_ref().unwrap().macs, 5678);
+    assert_eq!(r.generated, "2026-12-01 10:00:00");
+    assert_eq!(r.raw_latencies, [1.0, 2.0]);
+    assert_eq!(r.warmup_latencies, [1.0, 2.0, 3.0]);
+    assert_eq!(h.state.runs.all()[0].id, "run-1000-3");
+}
+
+#[test]
+fn lessons_parse_and_give_the_step_titles() {
+    let mut h = Harness::new();
+    assert_eq!(h.state.step_titles()[2], "Step 3");
+    let e = h.event_of("lesson # Start\\nHello\\n# Model\\nText");
+    h.state.update(h.now.clone(), e);
+    let titles = h.state.step_titles();
+    assert_eq!(titles[..2], ["Start".to_string(), "Model".to_string()]);
+}
+
+#[test]
+fn model_files_keyed_by_content_and_shape() {
+    let data = |bytes: &[u8], shape: Option<Vec<usize>>| ModelData {
+        bytes: bytes.to_vec(),
+        files: vec![ModelFile {
+            name: "m.onnx.data".into(),
+            bytes: vec![1, 2],
+        }],
+        input_shape: shape,
+    };
+    let a = data(b"abc", None).file_key("m.onnx");
+    assert_eq!(a, data(b"abc", None).file_key("m.onnx"));
+    assert_ne!(a, data(b"abd", None).file_key("m.onnx"));
+    assert_ne!(a, data(b"abc", Some(vec![1, 3])).file_key("m.onnx"));
+    assert!(a.starts_with("file:m.onnx:3:"), "{a}");
+    assert!(a.contains("+m.onnx.data:"), "{a}");
+}
