@@ -317,6 +317,9 @@ impl KeptRuns {
 
 /// Something that happened: the student did something, or the worker, the
 /// storage or a file read answered.
+// Events and effects pass one at a time and are never kept in bulk, so a
+// large variant (a worker message, a run) costs nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// The page has mounted.
@@ -406,6 +409,7 @@ pub enum Event {
 }
 
 /// What the runtime must do.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     StartWorker,
