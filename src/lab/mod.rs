@@ -12,6 +12,7 @@ pub mod lesson;
 pub mod protocol;
 pub mod session;
 pub mod state;
+pub mod watchdog;
 
 pub use config::{FieldError, LabConfig, UrlState};
 pub use i18n::Lang;

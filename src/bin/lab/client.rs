@@ -3,17 +3,12 @@
 //! worker with a fresh one.
 //!
 //! A worker can also die silently: a model that never finishes keeps it
-//! busy forever, and a busy worker cannot say so. A watchdog therefore
-//! checks, ten times a second, how long an expected worker has been quiet.
-//! While a run streams progress (every 10 ms of computing, or after each
-//! inference if one takes longer), silence beyond `max(0.7 s, 5 × the
-//! longest gap seen so far in runs)` means it hangs: a small model's hang is
-//! noticed within a second. Loading a model, a run's first
-//! inference and the kernel self-check are single long computations of
-//! unknown length: they get `SLOW_STEP_MS`.
+//! busy forever. The rule for when silence is a hang is the engine's
+//! (`lab::watchdog`); this module looks ten times a second.
 
 use crate::dom::js_text;
 use piedge::lab::protocol::{FromWorker, ToWorker};
+use piedge::lab::watchdog::{Watchdog, WATCH_EVERY_MS};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -32,32 +27,13 @@ pub enum WorkerEvent {
     },
 }
 
-/// Silence that always counts as a hang while a run streams progress.
-const HANG_MS: f64 = 700.0;
-/// Silence allowed for a step of unknown length (a load, a first inference).
-const SLOW_STEP_MS: f64 = 20_000.0;
-/// How often the watchdog looks.
-const WATCH_EVERY_MS: i32 = 100;
-
-/// What the page waits for, by request id.
-#[derive(Clone, Copy, PartialEq)]
-enum Awaiting {
-    /// A load, a self-check, or a run that has not reported yet.
-    SlowStep,
-    /// A run that is streaming progress.
-    Streaming,
-}
-
 struct Client {
     worker: web_sys::Worker,
     /// A worker drops messages that arrive before its wasm has started and
     /// installed its handler; until it says Ready, messages wait here.
     ready: bool,
     waiting: Vec<JsValue>,
-    awaiting: std::collections::HashMap<u64, Awaiting>,
-    last_heard_ms: f64,
-    /// The longest silence between two messages of a streaming run.
-    longest_gap_ms: f64,
+    watchdog: Watchdog,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
@@ -67,7 +43,6 @@ type Handler = std::rc::Rc<dyn Fn(WorkerEvent)>;
 thread_local! {
     static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
     static HANDLER: RefCell<Option<Handler>> = const { RefCell::new(None) };
-    static LAST_WATCH: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
 }
 
 /// The loader trunk writes for the `worker` binary, relative to the page,
@@ -81,32 +56,17 @@ pub fn start(handler: impl Fn(WorkerEvent) + 'static) {
     let watchdog = Closure::<dyn FnMut()>::new(watch);
     let _ = crate::dom::window().set_interval_with_callback_and_timeout_and_arguments_0(
         watchdog.as_ref().unchecked_ref(),
-        WATCH_EVERY_MS,
+        WATCH_EVERY_MS as i32,
     );
     watchdog.forget();
 }
 
 fn watch() {
     let now = crate::dom::now_ms();
-    // If the page itself was too busy to look (drawing a huge chart), the
-    // worker's messages may still be queued behind this timer: start over.
-    let page_was_busy = LAST_WATCH.with(|w| now - w.replace(now) > 3.0 * WATCH_EVERY_MS as f64);
     let hung = CLIENT.with(|c| {
         let mut c = c.borrow_mut();
         let client = c.as_mut()?;
-        if page_was_busy {
-            client.last_heard_ms = now;
-        }
-        if client.awaiting.is_empty() || !client.ready {
-            return None;
-        }
-        let limit = if client.awaiting.values().any(|a| *a == Awaiting::SlowStep) {
-            SLOW_STEP_MS
-        } else {
-            HANG_MS.max(5.0 * client.longest_gap_ms)
-        };
-        let silent_ms = now - client.last_heard_ms;
-        (silent_ms > limit).then_some(silent_ms)
+        client.watchdog.look(now, client.ready)
     });
     if let Some(silent_ms) = hung {
         restart();
@@ -114,31 +74,13 @@ fn watch() {
     }
 }
 
-/// Notes a message from the worker: when it was heard, and which request
-/// it answers or advances.
+/// Notes a message from the worker for the watchdog.
 fn heard(msg: &FromWorker) {
     let now = crate::dom::now_ms();
     CLIENT.with(|c| {
-        let mut c = c.borrow_mut();
-        let Some(client) = c.as_mut() else { return };
-        match msg {
-            FromWorker::Progress { request, .. } => {
-                // Every gap counts, the first too: it holds at least one
-                // inference, which is what a later gap may have to wait for.
-                if client.awaiting.contains_key(request) {
-                    client.longest_gap_ms = client.longest_gap_ms.max(now - client.last_heard_ms);
-                    client.awaiting.insert(*request, Awaiting::Streaming);
-                }
-            }
-            FromWorker::Loaded { request, .. }
-            | FromWorker::Finished { request, .. }
-            | FromWorker::SelfChecked { request, .. }
-            | FromWorker::Failed { request, .. } => {
-                client.awaiting.remove(request);
-            }
-            FromWorker::Ready { .. } => {}
+        if let Some(client) = c.borrow_mut().as_mut() {
+            client.watchdog.heard(msg, now);
         }
-        client.last_heard_ms = now;
     });
 }
 
@@ -185,9 +127,7 @@ fn spawn() {
             worker,
             ready: false,
             waiting: vec![],
-            awaiting: Default::default(),
-            last_heard_ms: crate::dom::now_ms(),
-            longest_gap_ms: 0.0,
+            watchdog: Watchdog::new(crate::dom::now_ms()),
             _on_message: on_message,
             _on_error: on_error,
         })
@@ -216,21 +156,9 @@ pub fn send(msg: &ToWorker) {
             return;
         }
     };
-    let expects = match msg {
-        ToWorker::Load { request, .. }
-        | ToWorker::Run { request, .. }
-        | ToWorker::SelfCheck { request, .. } => Some(*request),
-        ToWorker::Cancel { .. } | ToWorker::Crash { .. } => None,
-    };
     CLIENT.with(|c| {
         if let Some(client) = c.borrow_mut().as_mut() {
-            if let Some(request) = expects {
-                if client.awaiting.is_empty() {
-                    // The clock starts now, not at the worker's last word.
-                    client.last_heard_ms = crate::dom::now_ms();
-                }
-                client.awaiting.insert(request, Awaiting::SlowStep);
-            }
+            client.watchdog.sent(msg, crate::dom::now_ms());
             if client.ready {
                 post(&client.worker, &value);
             } else {
