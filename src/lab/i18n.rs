@@ -153,6 +153,9 @@ pub struct Ui {
     pub name: &'static str,
     pub projector: &'static str,
     pub load_ms: &'static str,
+    pub nodes: &'static str,
+    pub cached: &'static str,
+    pub unknown_widget: &'static str,
 }
 
 pub static SV: Ui = Ui {
@@ -249,6 +252,9 @@ pub static SV: Ui = Ui {
     name: "Namn",
     projector: "Projektorläge",
     load_ms: "Laddning / optimering",
+    nodes: "noder",
+    cached: "från cachen",
+    unknown_widget: "Lektionen nämner en okänd widget",
 };
 
 pub static EN: Ui = Ui {
@@ -345,9 +351,26 @@ pub static EN: Ui = Ui {
     name: "Name",
     projector: "Projector mode",
     load_ms: "Load / optimise",
+    nodes: "nodes",
+    cached: "cached",
+    unknown_widget: "The lesson names an unknown widget",
 };
 
 impl Lang {
+    /// The cold-start result: the first run against the median.
+    pub fn cold_start_result(self, first_ms: f64, median_ms: f64) -> String {
+        let (first, median) = (crate::report::ms(first_ms), crate::report::ms(median_ms));
+        let times = first_ms / median_ms;
+        match self {
+            Lang::Sv => format!(
+                "Första körningen: {first} ms. Medianen: {median} ms ({times:.1} gånger så lång)."
+            ),
+            Lang::En => {
+                format!("First run: {first} ms. Median: {median} ms ({times:.1} times as long).")
+            }
+        }
+    }
+
     /// The warning under Runs above `WARN_RUNS`: what so many runs cost.
     pub fn many_runs_warning(self, runs: usize) -> String {
         // Eight bytes per latency in the tab, about 20 as JSON in storage.

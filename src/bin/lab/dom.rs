@@ -79,6 +79,20 @@ fn click_link(href: &str, name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Moves focus to the step's content and scrolls to the top, after a step
+/// change (so a screen reader starts reading the new step).
+pub fn focus_main() {
+    if let Some(main) = window()
+        .document()
+        .and_then(|d| d.get_element_by_id("main"))
+    {
+        if let Ok(main) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(main) {
+            let _ = main.focus();
+        }
+        window().scroll_to_with_x_and_y(0.0, 0.0);
+    }
+}
+
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }

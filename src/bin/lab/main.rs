@@ -1,9 +1,8 @@
-//! The browser lab's user interface: Leptos components over the engine's
-//! statistics, reports and charts. It does not link tract; models run in the
-//! `worker` binary, in a Web Worker.
+//! The browser lab's page: a thin shell over `piedge::lab::state`. The
+//! runtime (`runtime.rs`) keeps the state and carries out its effects; the
+//! views (`views/`) render it. It does not link tract; models run in the
+//! `worker` binary, in a Web Worker (`client.rs`).
 
-#[cfg(target_arch = "wasm32")]
-mod app;
 #[cfg(target_arch = "wasm32")]
 mod charts;
 #[cfg(target_arch = "wasm32")]
@@ -11,13 +10,15 @@ mod client;
 #[cfg(target_arch = "wasm32")]
 mod dom;
 #[cfg(target_arch = "wasm32")]
+mod runtime;
+#[cfg(target_arch = "wasm32")]
 mod storage;
 #[cfg(target_arch = "wasm32")]
-mod widgets;
+mod views;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    app::start();
+    views::mount();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,0 +1,225 @@
+//! The student's own experiment: the suggested series, the kept runs
+//! (rename, delete, import, export) and the side-by-side comparison.
+
+use super::common::{chart_text, event_target, files_of, lab};
+use super::controls::Progress;
+use super::results::Exports;
+use crate::charts;
+use leptos::html;
+use leptos::prelude::*;
+use piedge::charts::{self as engine_charts, BoxSeries};
+use piedge::lab::session::{RunRecord, Series};
+use piedge::lab::state::Event;
+use piedge::report::ms;
+
+#[component]
+pub fn Experiment() -> impl IntoView {
+    let lab = lab();
+    let ui = move || lab.lang().ui();
+    let can_measure = lab.select(|s| s.can_measure());
+    let live = lab.select(|s| s.live.is_some());
+    view! {
+        <section class="card experiment">
+            <div class="row actions">
+                <button id="series-runs" disabled=move || !can_measure.get() on:click=move |_| lab.send(Event::RunSeries(Series::Runs))>
+                    {move || format!("{}: {}", ui().run_series, ui().series_runs)}
+                </button>
+                <button id="series-warmup" disabled=move || !can_measure.get() on:click=move |_| lab.send(Event::RunSeries(Series::Warmup))>
+                    {move || format!("{}: {}", ui().run_series, ui().series_warmup)}
+                </button>
+                <button id="cancel-series" disabled=move || !live.get() on:click=move |_| lab.send(Event::Cancel)>
+                    {move || ui().cancel}
+                </button>
+            </div>
+            <Progress/>
+            <SavedRuns/>
+            <Comparison/>
+        </section>
+    }
+}
+
+#[component]
+fn SavedRuns() -> impl IntoView {
+    let lab = lab();
+    let ui = move || lab.lang().ui();
+    let empty = lab.select(|s| s.runs.is_empty());
+    let runs = move || {
+        lab.track_runs();
+        lab.with_untracked(|s| s.runs.all().to_vec())
+    };
+    view! {
+        <div class="saved">
+            <h3>{move || ui().saved_runs}</h3>
+            <label class="file">
+                <span>{move || ui().import}</span>
+                <input
+                    id="import-file"
+                    type="file"
+                    accept=".json,.csv,application/json,text/csv"
+                    multiple=true
+                    on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        lab.pick_imports(files_of(input.files()));
+                        input.set_value("");
+                    }
+                />
+                <small>{move || ui().import_hint}</small>
+            </label>
+            <p class="hint">{move || ui().compare_hint}</p>
+            <ul class="runs" id="saved-runs">
+                {move || runs().into_iter().rev().map(|r| view! { <SavedRun run=r/> }).collect_view()}
+            </ul>
+            <button id="export-all" disabled=move || empty.get() on:click=move |_| lab.send(Event::ExportAll)>
+                {move || ui().export_all}
+            </button>
+            <button id="clear-all" class="danger" disabled=move || empty.get() on:click=move |_| lab.send(Event::ClearAll)>
+                {move || ui().clear_all}
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn SavedRun(run: RunRecord) -> impl IntoView {
+    let lab = lab();
+    let ui = move || lab.lang().ui();
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(run.name.clone());
+    let id = run.id.clone();
+    let compared = lab.select({
+        let id = id.clone();
+        move |s| s.compare.contains(&id)
+    });
+    let s = run.report.statistics.clone();
+    let host = run.report.system_info.device.clone();
+    let shown_name = run.name.clone();
+    let (toggle_id, rename_id, show_id, delete_id) =
+        (id.clone(), id.clone(), id.clone(), id.clone());
+    view! {
+        <li class="run" data-run-id=id.clone()>
+            <input
+                type="checkbox"
+                aria-label=move || format!("{}: {}", ui().compare, draft.get())
+                prop:checked=move || compared.get()
+                on:change=move |ev| lab.send(Event::SetCompared { id: toggle_id.clone(), on: event_target_checked(&ev) })
+            />
+            {move || {
+                if editing.get() {
+                    let id = rename_id.clone();
+                    view! {
+                        <input
+                            class="rename"
+                            prop:value=move || draft.get()
+                            on:input=move |ev| draft.set(event_target_value(&ev))
+                            on:keydown=move |ev: web_sys::KeyboardEvent| {
+                                if ev.key() == "Enter" {
+                                    lab.send(Event::Rename { id: id.clone(), name: draft.get_untracked() });
+                                    editing.set(false);
+                                }
+                                if ev.key() == "Escape" {
+                                    editing.set(false);
+                                }
+                            }
+                        />
+                    }
+                    .into_any()
+                } else {
+                    let id = show_id.clone();
+                    view! {
+                        <button class="link run-name" on:click=move |_| lab.send(Event::ShowRun(id.clone()))>
+                            {shown_name.clone()}
+                        </button>
+                    }
+                    .into_any()
+                }
+            }}
+            <span class="run-stats">{format!("p50 {} · p95 {} ms · n {} · {host}", ms(s.p50), ms(s.p95), s.n)}</span>
+            <button class="small" on:click=move |_| editing.update(|e| *e = !*e)>{move || ui().rename}</button>
+            <button class="small danger" on:click=move |_| lab.send(Event::Delete(delete_id.clone()))>{move || ui().delete}</button>
+            <Exports id=id.clone()/>
+        </li>
+    }
+}
+
+#[component]
+fn Comparison() -> impl IntoView {
+    let lab = lab();
+    let ui = move || lab.lang().ui();
+    let ids = lab.select(|s| s.compare.clone());
+    let selected = move || {
+        let ids = ids.get();
+        lab.track_runs();
+        lab.with_untracked(|s| {
+            ids.iter()
+                .filter_map(|id| s.run(id).cloned())
+                .collect::<Vec<_>>()
+        })
+    };
+    let hist_ref: NodeRef<html::Canvas> = NodeRef::new();
+    let box_ref: NodeRef<html::Canvas> = NodeRef::new();
+    Effect::new(move |_| {
+        let runs = selected();
+        let text = chart_text(lab.lang());
+        if runs.is_empty() {
+            return;
+        }
+        if let Some(c) = hist_ref.get() {
+            let series: Vec<(&str, &[f64])> = runs
+                .iter()
+                .map(|r| (r.name.as_str(), r.report.raw_latencies.as_slice()))
+                .collect();
+            let _ = charts::draw(&c, |a| {
+                engine_charts::draw_histogram_overlay(a, &series, &text)
+            });
+        }
+        if let Some(c) = box_ref.get() {
+            let series: Vec<BoxSeries> = runs
+                .iter()
+                .map(|r| BoxSeries {
+                    label: r.name.as_str(),
+                    latencies_ms: &r.report.raw_latencies,
+                    stats: &r.report.statistics,
+                })
+                .collect();
+            let _ = charts::draw(&c, |a| engine_charts::draw_boxplots(a, &series, &text));
+        }
+    });
+    view! {
+        <div class="comparison" class:hidden=move || ids.get().is_empty()>
+            <h3>{move || ui().compare}</h3>
+            <div class="table-scroll">
+                <table class="stats" id="comparison-table">
+                    <thead>
+                        <tr>
+                            <th>{move || ui().name}</th><th>{move || ui().host}</th><th>{move || ui().engine}</th>
+                            <th>{move || ui().warmup}</th><th>"n"</th><th>"Std"</th><th>"P50"</th><th>"P95"</th>
+                            <th>{move || format!("P50 {}", ui().ci95)}</th><th>{move || format!("P95 {}", ui().ci95)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {move || {
+                            selected()
+                                .into_iter()
+                                .map(|r| {
+                                    let row = r.comparison_row();
+                                    view! {
+                                        <tr data-run-id=r.id.clone()>
+                                            <td>{row.name}</td><td>{row.host}</td><td>{row.engine}</td>
+                                            <td>{row.warmup}</td><td>{row.n}</td><td>{ms(row.std)}</td>
+                                            <td>{ms(row.p50)}</td><td>{ms(row.p95)}</td>
+                                            <td>{ms(row.p50_ci_width)}</td><td>{ms(row.p95_ci_width)}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </tbody>
+                </table>
+            </div>
+            <div class="charts">
+                <canvas node_ref=hist_ref id="compare-histogram" class="chart"></canvas>
+                <canvas node_ref=box_ref id="compare-box" class="chart"></canvas>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,15 @@
+//! What the student sees, one file per part of the page. Views read the
+//! lab's state through `runtime::Lab` and send it events; they format, and
+//! decide nothing. `frame` is the root and places the others; no view
+//! imports `frame`, and `common` imports no view.
+
+mod common;
+mod controls;
+mod environment;
+mod experiment;
+mod frame;
+mod model;
+mod questions;
+mod results;
+
+pub use frame::mount;
