@@ -54,6 +54,15 @@ pub struct BrowserFacts {
     pub memory_gb: Option<f64>,
 }
 
+/// Why the browser's storage did not do what was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageProblem {
+    /// The browser offers no IndexedDB (some private windows).
+    Unavailable,
+    /// The browser's reason ("QuotaExceededError: ...").
+    Failed(String),
+}
+
 /// A file the student picked or dropped, before it is read.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileMeta {
@@ -329,11 +338,11 @@ pub enum Event {
         lang: Lang,
         text: String,
     },
-    StoredRuns(Result<Vec<RunRecord>, String>),
+    StoredRuns(Result<Vec<RunRecord>, StorageProblem>),
     /// Storing a run failed (a full quota, say): it stays in the tab.
-    StoreFailed(String),
+    StoreFailed(StorageProblem),
     /// Deleting or clearing runs in storage failed.
-    StorageFailed(String),
+    StorageFailed(StorageProblem),
     /// The URL's fragment changed (the student went back or forward).
     HashChanged(String),
     SetLang(Lang),
@@ -372,7 +381,8 @@ pub enum Event {
     KeepGoing,
     SelfCheck,
     Worker(FromWorker),
-    /// The worker died and has been replaced.
+    /// The worker died and has been replaced, with the browser's words for
+    /// why (perhaps none).
     WorkerCrashed(String),
     /// The worker went silent past its allowance and has been replaced.
     WorkerHung {
@@ -596,8 +606,8 @@ impl LabState {
             Event::StoredRuns(stored) => {
                 match stored {
                     Ok(stored) => self.runs.merge_stored(stored),
-                    Err(e) => {
-                        let text = format!("{} ({e})", self.ui().storage_failed);
+                    Err(problem) => {
+                        let text = self.storage_words(&problem, self.ui().storage_unreadable);
                         self.notify(text, true);
                     }
                 }
@@ -605,11 +615,18 @@ impl LabState {
                     self.current = self.runs.newest_id();
                 }
             }
-            Event::StoreFailed(e) => {
-                let text = format!("{} ({e})", self.ui().storage_failed);
+            Event::StoreFailed(problem) => {
+                let text = self.storage_words(&problem, self.ui().storage_failed);
                 self.push_notice(text, None, true, Some(NoticeAction::ExportAll));
             }
-            Event::StorageFailed(e) | Event::Failed(e) => self.notify(e, true),
+            Event::StorageFailed(problem) => {
+                let text = match problem {
+                    StorageProblem::Unavailable => self.ui().storage_unavailable.to_string(),
+                    StorageProblem::Failed(e) => e,
+                };
+                self.notify(text, true);
+            }
+            Event::Failed(e) => self.notify(e, true),
             Event::HashChanged(hash) => {
                 let parsed = UrlState::parse(&hash);
                 if self.url != parsed {
@@ -701,11 +718,14 @@ impl LabState {
             Event::Worker(msg) => self.on_message(msg),
             Event::WorkerCrashed(message) => {
                 // A crash while a file was being read: tract crashed on it.
+                let why = if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({message})")
+                };
                 let text = match &self.pending {
-                    Some(p) => {
-                        format!("{}: {} ({message})", p.name, self.ui().model_crashed_worker)
-                    }
-                    None => format!("{} ({message})", self.ui().worker_restarted),
+                    Some(p) => format!("{}: {}{why}", p.name, self.ui().model_crashed_worker),
+                    None => format!("{}{why}", self.ui().worker_restarted),
                 };
                 self.worker_lost(text);
             }
@@ -777,6 +797,15 @@ impl LabState {
 
     fn ui(&self) -> &'static crate::lab::i18n::Ui {
         self.lang().ui()
+    }
+
+    /// A storage problem in words: no storage at all, or `sentence` with
+    /// the browser's reason.
+    fn storage_words(&self, problem: &StorageProblem, sentence: &str) -> String {
+        match problem {
+            StorageProblem::Unavailable => self.ui().storage_unavailable.to_string(),
+            StorageProblem::Failed(e) => format!("{sentence} ({e})"),
+        }
     }
 
     fn id(&mut self) -> u64 {

@@ -17,8 +17,8 @@ use wasm_bindgen::JsCast;
 pub enum WorkerEvent {
     Message(FromWorker),
     /// The worker died (a panic traps the wasm instance, an out-of-memory
-    /// aborts it) or could not start. It has been replaced by the time the
-    /// handler sees this.
+    /// aborts it) or could not start, with the browser's words for why (they
+    /// may be empty). It has been replaced by the time the handler sees this.
     Crashed(String),
     /// The worker went silent while work was expected (see the module
     /// comment), was terminated and replaced.
@@ -88,10 +88,7 @@ fn spawn() {
     let worker = match web_sys::Worker::new(WORKER_URL) {
         Ok(w) => w,
         Err(e) => {
-            dispatch(WorkerEvent::Crashed(format!(
-                "the benchmark worker could not start: {}",
-                js_text(e)
-            )));
+            dispatch(WorkerEvent::Crashed(js_text(e)));
             return;
         }
     };
@@ -114,11 +111,7 @@ fn spawn() {
         e.prevent_default();
         let message = e.message();
         restart();
-        dispatch(WorkerEvent::Crashed(if message.is_empty() {
-            "unknown error".into()
-        } else {
-            message
-        }));
+        dispatch(WorkerEvent::Crashed(message));
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
@@ -150,9 +143,7 @@ pub fn send(msg: &ToWorker) {
     let value = match serde::Serialize::serialize(msg, &serializer) {
         Ok(v) => v,
         Err(e) => {
-            dispatch(WorkerEvent::Crashed(format!(
-                "cannot encode a message for the worker: {e}"
-            )));
+            dispatch(WorkerEvent::Crashed(e.to_string()));
             return;
         }
     };

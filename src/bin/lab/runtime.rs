@@ -144,7 +144,7 @@ impl Lab {
                 self.send(Event::LessonText { lang, text });
             }),
             LabEffect::LoadStoredRuns => spawn(async move {
-                let stored = storage::load_all().await.map_err(|e| e.0);
+                let stored = storage::load_all().await;
                 self.send(Event::StoredRuns(stored));
             }),
             LabEffect::Send(msg) => client::send(&msg),
@@ -172,17 +172,17 @@ impl Lab {
             }),
             LabEffect::PutRun(record) => spawn(async move {
                 if let Err(e) = storage::put(&record).await {
-                    self.send(Event::StoreFailed(e.0));
+                    self.send(Event::StoreFailed(e));
                 }
             }),
             LabEffect::DeleteRun(id) => spawn(async move {
                 if let Err(e) = storage::delete(&id).await {
-                    self.send(Event::StorageFailed(e.0));
+                    self.send(Event::StorageFailed(e));
                 }
             }),
             LabEffect::ClearRuns => spawn(async move {
                 if let Err(e) = storage::clear().await {
-                    self.send(Event::StorageFailed(e.0));
+                    self.send(Event::StorageFailed(e));
                 }
             }),
             LabEffect::Download { name, mime, bytes } => {

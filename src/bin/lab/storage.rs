@@ -18,9 +18,8 @@ thread_local! {
     static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
 }
 
-/// Why storage failed, in words for the student.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StorageError(pub String);
+/// Why storage failed: no database at all, or the browser's reason.
+pub use piedge::lab::state::StorageProblem as StorageError;
 
 async fn db() -> Result<IdbDatabase, StorageError> {
     if let Some(db) = DB.with(|d| d.borrow().clone()) {
@@ -28,11 +27,11 @@ async fn db() -> Result<IdbDatabase, StorageError> {
     }
     let factory = window()
         .indexed_db()
-        .map_err(|e| StorageError(js_text(e)))?
-        .ok_or_else(|| StorageError("this browser offers no IndexedDB (private mode?)".into()))?;
+        .map_err(|e| StorageError::Failed(js_text(e)))?
+        .ok_or(StorageError::Unavailable)?;
     let open = factory
         .open_with_u32(DB_NAME, DB_VERSION)
-        .map_err(|e| StorageError(js_text(e)))?;
+        .map_err(|e| StorageError::Failed(js_text(e)))?;
     let on_upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
         let req: web_sys::IdbOpenDbRequest = e.target().expect("a request").unchecked_into();
         if let Ok(result) = req.result() {
@@ -74,7 +73,7 @@ async fn request(req: &IdbRequest) -> Result<JsValue, StorageError> {
     });
     JsFuture::from(promise)
         .await
-        .map_err(|e| StorageError(js_text(e)))
+        .map_err(|e| StorageError::Failed(js_text(e)))
 }
 
 /// Waits until a read-write transaction is durable, or reports why not (a
@@ -101,7 +100,7 @@ async fn committed(tx: &web_sys::IdbTransaction) -> Result<(), StorageError> {
     JsFuture::from(promise)
         .await
         .map(drop)
-        .map_err(|e| StorageError(js_text(e)))
+        .map_err(|e| StorageError::Failed(js_text(e)))
 }
 
 fn store(
@@ -110,10 +109,10 @@ fn store(
 ) -> Result<(web_sys::IdbTransaction, web_sys::IdbObjectStore), StorageError> {
     let tx = db
         .transaction_with_str_and_mode(STORE, mode)
-        .map_err(|e| StorageError(js_text(e)))?;
+        .map_err(|e| StorageError::Failed(js_text(e)))?;
     let store = tx
         .object_store(STORE)
-        .map_err(|e| StorageError(js_text(e)))?;
+        .map_err(|e| StorageError::Failed(js_text(e)))?;
     Ok((tx, store))
 }
 
@@ -122,7 +121,12 @@ fn store(
 pub async fn load_all() -> Result<Vec<RunRecord>, StorageError> {
     let db = db().await?;
     let (_tx, store) = store(&db, IdbTransactionMode::Readonly)?;
-    let all = request(&store.get_all().map_err(|e| StorageError(js_text(e)))?).await?;
+    let all = request(
+        &store
+            .get_all()
+            .map_err(|e| StorageError::Failed(js_text(e)))?,
+    )
+    .await?;
     let mut runs: Vec<RunRecord> = js_sys::Array::from(&all)
         .iter()
         .filter_map(|v| v.as_string())
@@ -139,12 +143,12 @@ pub async fn load_all() -> Result<Vec<RunRecord>, StorageError> {
 }
 
 pub async fn put(run: &RunRecord) -> Result<(), StorageError> {
-    let json = serde_json::to_string(run).map_err(|e| StorageError(e.to_string()))?;
+    let json = serde_json::to_string(run).map_err(|e| StorageError::Failed(e.to_string()))?;
     let db = db().await?;
     let (tx, store) = store(&db, IdbTransactionMode::Readwrite)?;
     store
         .put_with_key(&JsValue::from_str(&json), &JsValue::from_str(&run.id))
-        .map_err(|e| StorageError(js_text(e)))?;
+        .map_err(|e| StorageError::Failed(js_text(e)))?;
     committed(&tx).await
 }
 
@@ -153,14 +157,16 @@ pub async fn delete(id: &str) -> Result<(), StorageError> {
     let (tx, store) = store(&db, IdbTransactionMode::Readwrite)?;
     store
         .delete(&JsValue::from_str(id))
-        .map_err(|e| StorageError(js_text(e)))?;
+        .map_err(|e| StorageError::Failed(js_text(e)))?;
     committed(&tx).await
 }
 
 pub async fn clear() -> Result<(), StorageError> {
     let db = db().await?;
     let (tx, store) = store(&db, IdbTransactionMode::Readwrite)?;
-    store.clear().map_err(|e| StorageError(js_text(e)))?;
+    store
+        .clear()
+        .map_err(|e| StorageError::Failed(js_text(e)))?;
     committed(&tx).await
 }
 

@@ -107,8 +107,10 @@ impl Harness {
                 text: rest.replace("\\n", "\n"),
             },
             "stored" => Event::StoredRuns(Ok(args.iter().map(|n| stored_run(n)).collect())),
-            "stored-failed" => Event::StoredRuns(Err(rest.into())),
-            "store-failed" => Event::StoreFailed(rest.into()),
+            "stored-failed" => Event::StoredRuns(Err(StorageProblem::Failed(rest.into()))),
+            "no-storage" => Event::StoredRuns(Err(StorageProblem::Unavailable)),
+            "store-failed" => Event::StoreFailed(StorageProblem::Failed(rest.into())),
+            "delete-failed" => Event::StorageFailed(StorageProblem::Failed(rest.into())),
             "hash" => Event::HashChanged(rest.into()),
             "lang" => Event::SetLang(Lang::from_code(rest).unwrap()),
             "step" => Event::GoToStep(rest.parse().unwrap()),
@@ -1154,10 +1156,32 @@ fn storage_full_keeps_the_run_and_offers_an_export() {
 #[test]
 fn unreadable_storage_is_reported_and_the_lab_goes_on() {
     check(
-        "stored-failed this browser offers no IndexedDB",
-        "stored-failed this browser offers no IndexedDB
+        "stored-failed UnknownError: disk\nno-storage\nstored a\ndelete #1\ndelete-failed InvalidStateError",
+        "stored-failed UnknownError: disk
+         no-storage
+         stored a
+         delete #1
+           -> delete stored a
+         delete-failed InvalidStateError
          | model: -
-         | error: The run could not be saved in the browser (storage is full or disabled).",
+         | error: The saved runs could not be read from the browser's storage. New runs st
+         | error: This browser gives the lab no storage (a private window, perhaps). Runs
+         | error: InvalidStateError",
+    );
+}
+
+#[test]
+fn a_crash_the_browser_gives_no_reason_for_is_still_reported() {
+    let mut h = Harness::new();
+    h.state
+        .update(h.now.clone(), Event::WorkerCrashed(String::new()));
+    h.state
+        .update(h.now.clone(), Event::WorkerCrashed("unreachable".into()));
+    let texts: Vec<_> = h.state.notices.iter().map(|n| n.text.as_str()).collect();
+    let restarted = Lang::En.ui().worker_restarted;
+    assert_eq!(
+        texts,
+        [restarted.to_string(), format!("{restarted} (unreachable)")]
     );
 }
 
