@@ -9,8 +9,12 @@
 //! load request, `finish` the live run.
 
 use super::*;
-use crate::card::TensorInfo;
+use crate::bench::{Measurements, Phase};
+use crate::card::{ModelCard, TensorInfo};
+use crate::clock::TimerResolution;
 use crate::lab::protocol::ModelFile;
+use crate::plan::SelfCheck;
+use crate::report::PipelineTimings;
 use std::fmt::Write;
 
 /// Runs `script` on a fresh lab (English, default URL) and compares the

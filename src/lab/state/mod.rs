@@ -1,0 +1,564 @@
+//! The lab page's behaviour, as a plain state machine: [`LabState`] holds
+//! everything the page knows (the lesson, the model and the one being
+//! loaded, the run queue, the live run, kept runs, notices, the reflection
+//! questions), and [`LabState::update`] takes one [`Event`] (a click, a worker
+//! message, a storage answer) and returns the [`Effect`]s to carry out (post
+//! this to the worker, store this run, download these bytes).
+//!
+//! It never touches the browser: the page's runtime (`src/bin/lab/runtime.rs`)
+//! carries the effects out and feeds their answers back as events, so every
+//! rule here is tested natively, as lists of events (`state/tests.rs`).
+
+use crate::lab::config::{Field, ValidConfig, STEPS};
+use crate::lab::lesson::Lesson;
+use crate::lab::protocol::{FromWorker, ToWorker, WorkerEnv};
+use crate::lab::session::{self, RunRecord, Series};
+use crate::lab::{Lang, UrlState};
+use crate::plan::Plan;
+use crate::report::ReportFile;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+mod models;
+mod parts;
+mod runs;
+
+pub use parts::*;
+
+/// The largest model (its files together) the lab reads into the tab.
+pub const MAX_MODEL_FILE_BYTES: u64 = crate::limits::MAX_MODEL_MB << 20;
+
+/// A run's wall-time budget before the lab offers to stop it; "keep going"
+/// adds as much again.
+pub const RUN_BUDGET_MS: f64 = 120_000.0;
+
+/// Random shapes per operator in the engine panel's kernel self-check.
+pub const SELF_CHECK_CASES: usize = 40;
+/// When an event happens: milliseconds since the Unix epoch, and the local
+/// time as reports print it ("YYYY-MM-DD HH:MM:SS").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Moment {
+    pub ms: f64,
+    pub local: String,
+}
+/// Something that happened: the student did something, or the worker, the
+/// storage or a file read answered.
+// Events and effects pass one at a time and are never kept in bulk, so a
+// large variant (a worker message, a run) costs nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The page has mounted.
+    Boot,
+    /// A lesson's Markdown (fetched, or the copy built into the page).
+    LessonText {
+        lang: Lang,
+        text: String,
+    },
+    StoredRuns(Result<Vec<RunRecord>, StorageProblem>),
+    /// Storing a run failed (a full quota, say): it stays in the tab.
+    StoreFailed(StorageProblem),
+    /// Deleting or clearing runs in storage failed.
+    StorageFailed(StorageProblem),
+    /// The URL's fragment changed (the student went back or forward).
+    HashChanged(String),
+    SetLang(Lang),
+    SetProjector(bool),
+    DismissNotice(u64),
+    GoToStep(usize),
+    ChooseBundled(String),
+    ModelFetched {
+        choice: u64,
+        name: String,
+        result: Result<Vec<u8>, String>,
+    },
+    /// Files picked or dropped on the model card.
+    FilesChosen(Vec<FileMeta>),
+    /// Their bytes, in the order `ReadModelFiles` named them, or why one
+    /// could not be read ("name: reason").
+    FilesRead {
+        choice: u64,
+        result: Result<Vec<(String, Vec<u8>)>, String>,
+    },
+    SetInputShape(String),
+    ReloadWithShape,
+    SetField(Field, String),
+    SetPlan(Plan),
+    Run,
+    RunSeries(Series),
+    ColdStart,
+    /// A reflection question's "measure" button.
+    Measure(String),
+    SetPrediction {
+        question: String,
+        text: String,
+    },
+    Reveal(String),
+    Cancel,
+    KeepGoing,
+    SelfCheck,
+    Worker(FromWorker),
+    /// The worker died and has been replaced, with the browser's words for
+    /// why (perhaps none).
+    WorkerCrashed(String),
+    /// The worker went silent past its allowance and has been replaced.
+    WorkerHung {
+        silent_ms: f64,
+    },
+    ShowRun(String),
+    SetCompared {
+        id: String,
+        on: bool,
+    },
+    Rename {
+        id: String,
+        name: String,
+    },
+    Delete(String),
+    ClearAll,
+    /// The student confirmed "clear all".
+    ClearConfirmed,
+    /// Result files picked for import, by name.
+    ImportChosen(Vec<String>),
+    ImportRead {
+        name: String,
+        result: Result<Vec<u8>, String>,
+    },
+    ExportAll,
+    ExportReport {
+        id: String,
+        file: ReportFile,
+    },
+    /// Something the runtime tried failed (a download, a canvas export).
+    Failed(String),
+    /// Tests shorten the time before the lab offers to stop a long run.
+    SetRunBudget(f64),
+}
+
+/// What the runtime must do.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    StartWorker,
+    /// Fetch `lessons/<lang>.md`, and answer with `LessonText`.
+    FetchLesson(Lang),
+    /// Read every stored run, and answer with `StoredRuns`.
+    LoadStoredRuns,
+    Send(ToWorker),
+    /// Fetch `models/<name>.onnx`, and answer with `ModelFetched`.
+    FetchModel {
+        choice: u64,
+        name: String,
+    },
+    /// Read these of the files just chosen, and answer with `FilesRead`.
+    ReadModelFiles {
+        choice: u64,
+        names: Vec<String>,
+    },
+    /// Read these of the files just chosen for import, one `ImportRead` each.
+    ReadImports(Vec<String>),
+    PutRun(RunRecord),
+    DeleteRun(String),
+    ClearRuns,
+    Download {
+        name: String,
+        mime: &'static str,
+        bytes: Vec<u8>,
+    },
+    /// A new history entry for a step, then focus on the step's content.
+    PushHash(String),
+    FocusMain,
+    /// Ask the student to confirm; on yes, send `ClearConfirmed`.
+    ConfirmClear(&'static str),
+}
+/// Everything the lab page knows.
+#[derive(Clone, Debug)]
+pub struct LabState {
+    pub url: UrlState,
+    pub lessons: HashMap<Lang, Result<Lesson, String>>,
+    pub browser: BrowserFacts,
+    pub env: Option<WorkerEnv>,
+    pub model: Option<ActiveModel>,
+    pub pending: Option<PendingModel>,
+    pub live: Option<LiveRun>,
+    pub queue: Vec<Job>,
+    pub runs: KeptRuns,
+    /// The run the results panel shows.
+    pub current: Option<String>,
+    /// The runs the comparison shows, in the order they were ticked.
+    pub compare: Vec<String>,
+    pub notices: Vec<Notice>,
+    pub questions: HashMap<String, QuestionState>,
+    pub cold_run: Option<String>,
+    pub projector: bool,
+    pub self_check: SelfCheckState,
+    /// The input shape typed for models with free dimensions ("" for none).
+    pub input_shape: String,
+    /// The latest model choice: a fetch or file read that finishes after a
+    /// newer choice was made is dropped, so the newer choice wins. 0 until
+    /// anything was chosen: the worker's start then loads the default.
+    latest_choice: u64,
+    /// The files last chosen, kept to load them again with another shape.
+    last_files: Option<(String, Arc<ModelData>)>,
+    run_budget_ms: f64,
+    next_id: u64,
+    now: Moment,
+    effects: Vec<Effect>,
+}
+
+impl LabState {
+    pub fn new(url: UrlState, browser: BrowserFacts) -> LabState {
+        LabState {
+            url,
+            lessons: HashMap::new(),
+            browser,
+            env: None,
+            model: None,
+            pending: None,
+            live: None,
+            queue: vec![],
+            runs: KeptRuns::default(),
+            current: None,
+            compare: vec![],
+            notices: vec![],
+            questions: HashMap::new(),
+            cold_run: None,
+            projector: false,
+            self_check: SelfCheckState::NotRun,
+            input_shape: String::new(),
+            latest_choice: 0,
+            last_files: None,
+            run_budget_ms: RUN_BUDGET_MS,
+            next_id: 1,
+            now: Moment::default(),
+            effects: vec![],
+        }
+    }
+
+    /// Handles one event at `now`, and returns what to carry out, in order.
+    pub fn update(&mut self, now: Moment, event: Event) -> Vec<Effect> {
+        self.now = now;
+        self.handle(event);
+        std::mem::take(&mut self.effects)
+    }
+
+    // --- What views ask --------------------------------------------------
+
+    pub fn lang(&self) -> Lang {
+        self.url.lang
+    }
+
+    /// A run or a model load is under way: the controls that would start
+    /// another wait.
+    pub fn is_busy(&self) -> bool {
+        self.live.is_some() || self.pending.is_some()
+    }
+
+    /// The settings as typed, if they are valid.
+    pub fn valid_config(&self) -> Option<ValidConfig> {
+        self.url.config.validate().ok()
+    }
+
+    /// Whether a measuring button can start a run now.
+    pub fn can_measure(&self) -> bool {
+        !self.is_busy() && self.model.is_some()
+    }
+
+    pub fn can_run(&self) -> bool {
+        self.can_measure() && self.valid_config().is_some()
+    }
+
+    pub fn run(&self, id: &str) -> Option<&RunRecord> {
+        self.runs.get(id)
+    }
+
+    /// The runs ticked for comparison, in the order they were ticked.
+    pub fn compared(&self) -> Vec<&RunRecord> {
+        self.compare
+            .iter()
+            .filter_map(|id| self.runs.get(id))
+            .collect()
+    }
+
+    pub fn question(&self, id: &str) -> QuestionState {
+        self.questions.get(id).cloned().unwrap_or_default()
+    }
+
+    /// The runs made to answer a question that are still kept.
+    pub fn question_runs(&self, id: &str) -> Vec<&RunRecord> {
+        self.questions.get(id).map_or(vec![], |q| {
+            q.runs.iter().filter_map(|r| self.runs.get(r)).collect()
+        })
+    }
+
+    /// The steps' titles in the current language ("Step 3" until the
+    /// lesson has loaded).
+    pub fn step_titles(&self) -> Vec<String> {
+        let lang = self.lang();
+        match self.lessons.get(&lang) {
+            Some(Ok(lesson)) => lesson.steps.iter().map(|s| s.title.clone()).collect(),
+            _ => (1..=STEPS)
+                .map(|i| format!("{} {i}", lang.ui().step))
+                .collect(),
+        }
+    }
+
+    // --- Handling ----------------------------------------------------------
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Boot => {
+                self.effects.push(Effect::StartWorker);
+                for lang in Lang::ALL {
+                    self.effects.push(Effect::FetchLesson(lang));
+                }
+                self.effects.push(Effect::LoadStoredRuns);
+            }
+            Event::LessonText { lang, text } => {
+                let parsed =
+                    Lesson::parse(&text).map_err(|e| format!("lessons/{}.md: {e}", lang.code()));
+                self.lessons.insert(lang, parsed);
+            }
+            Event::StoredRuns(stored) => {
+                match stored {
+                    Ok(stored) => self.runs.merge_stored(stored),
+                    Err(problem) => {
+                        let text = self.storage_words(&problem, self.ui().storage_unreadable);
+                        self.notify(text, true);
+                    }
+                }
+                if self.current.is_none() {
+                    self.current = self.runs.newest_id();
+                }
+            }
+            Event::StoreFailed(problem) => {
+                let text = self.storage_words(&problem, self.ui().storage_failed);
+                self.push_notice(text, None, true, Some(NoticeAction::ExportAll));
+            }
+            Event::StorageFailed(problem) => {
+                let text = match problem {
+                    StorageProblem::Unavailable => self.ui().storage_unavailable.to_string(),
+                    StorageProblem::Failed(e) => e,
+                };
+                self.notify(text, true);
+            }
+            Event::Failed(e) => self.notify(e, true),
+            Event::HashChanged(hash) => {
+                let parsed = UrlState::parse(&hash);
+                if self.url != parsed {
+                    let model_changed = self.url.model != parsed.model;
+                    self.url = parsed;
+                    if model_changed {
+                        self.load_bundled();
+                    }
+                }
+            }
+            Event::SetLang(lang) => self.url.lang = lang,
+            Event::SetProjector(on) => self.projector = on,
+            Event::DismissNotice(id) => self.notices.retain(|n| n.id != id),
+            Event::GoToStep(step) => {
+                self.url.step = step.clamp(1, STEPS);
+                self.effects.push(Effect::PushHash(self.url.to_hash()));
+                self.effects.push(Effect::FocusMain);
+            }
+            Event::ChooseBundled(name) => {
+                self.url.model = name;
+                self.load_bundled();
+            }
+            Event::ModelFetched {
+                choice,
+                name,
+                result,
+            } => {
+                if choice != self.latest_choice {
+                    return;
+                }
+                match result {
+                    Ok(bytes) => self.load_model(
+                        format!("bundled:{name}"),
+                        format!("{name}.onnx"),
+                        ModelSource::Bundled(name),
+                        ModelData {
+                            bytes,
+                            ..ModelData::default()
+                        },
+                    ),
+                    Err(e) => self.notify(format!("{name}.onnx: {e}"), true),
+                }
+            }
+            Event::FilesChosen(files) => self.files_chosen(files),
+            Event::FilesRead { choice, result } => self.files_read(choice, result),
+            Event::SetInputShape(text) => self.input_shape = text,
+            Event::ReloadWithShape => self.reload_with_shape(),
+            Event::SetField(field, value) => match field {
+                Field::Warmup => self.url.config.warmup = value,
+                Field::Runs => self.url.config.runs = value,
+                Field::Seed => self.url.config.seed = value,
+            },
+            Event::SetPlan(plan) => self.url.config.plan = plan,
+            Event::Run => {
+                if let Some(cfg) = self.valid_config() {
+                    self.enqueue(vec![job(cfg.warmup, cfg.runs, Purpose::Normal)]);
+                }
+            }
+            Event::RunSeries(series) => self.run_series(series, None),
+            Event::ColdStart => self.enqueue(vec![job(0, 20, Purpose::ColdStart)]),
+            Event::Measure(question) => self.measure(question),
+            Event::SetPrediction { question, text } => {
+                self.questions.entry(question).or_default().prediction = text;
+            }
+            Event::Reveal(question) => {
+                let q = self.questions.entry(question).or_default();
+                if q.can_reveal() {
+                    q.revealed = true;
+                }
+            }
+            Event::Cancel => self.cancel(),
+            Event::KeepGoing => {
+                let (now, budget) = (self.now.ms, self.run_budget_ms);
+                if let Some(l) = &mut self.live {
+                    l.budget_ms = now - l.started_ms + budget;
+                }
+            }
+            Event::SelfCheck => {
+                if self.self_check != SelfCheckState::Running {
+                    self.self_check = SelfCheckState::Running;
+                    let request = self.id();
+                    self.send(ToWorker::SelfCheck {
+                        request,
+                        cases: SELF_CHECK_CASES,
+                        seed: 0,
+                    });
+                }
+            }
+            Event::Worker(msg) => self.on_message(msg),
+            Event::WorkerCrashed(message) => {
+                // A crash while a file was being read: tract crashed on it.
+                let why = if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({message})")
+                };
+                let text = match &self.pending {
+                    Some(p) => format!("{}: {}{why}", p.name, self.ui().model_crashed_worker),
+                    None => format!("{}{why}", self.ui().worker_restarted),
+                };
+                self.worker_lost(text);
+            }
+            Event::WorkerHung { silent_ms } => {
+                let text = format!("{} ({:.1} s)", self.ui().worker_hung, silent_ms / 1000.0);
+                self.worker_lost(text);
+            }
+            Event::ShowRun(id) => self.current = Some(id),
+            Event::SetCompared { id, on } => {
+                self.compare.retain(|x| x != &id);
+                if on {
+                    self.compare.push(id);
+                }
+            }
+            Event::Rename { id, name } => {
+                let name = name.trim();
+                if let Some(mut r) = self.runs.get(&id).cloned().filter(|_| !name.is_empty()) {
+                    r.name = name.to_string();
+                    self.save(r);
+                }
+            }
+            Event::Delete(id) => {
+                self.runs.remove(&id);
+                self.compare.retain(|x| x != &id);
+                if self.current.as_deref() == Some(id.as_str()) {
+                    self.current = self.runs.newest_id();
+                }
+                self.effects.push(Effect::DeleteRun(id));
+            }
+            Event::ClearAll => {
+                if !self.runs.is_empty() {
+                    let question = self.ui().confirm_clear;
+                    self.effects.push(Effect::ConfirmClear(question));
+                }
+            }
+            Event::ClearConfirmed => {
+                self.runs.clear();
+                self.compare.clear();
+                self.current = None;
+                self.effects.push(Effect::ClearRuns);
+            }
+            Event::ImportChosen(names) => {
+                if !names.is_empty() {
+                    self.effects.push(Effect::ReadImports(names));
+                }
+            }
+            Event::ImportRead { name, result } => self.import(name, result),
+            Event::ExportAll => {
+                let bytes = session::export_all(self.runs.all());
+                self.effects.push(Effect::Download {
+                    name: session::EXPORT_ALL_FILE.into(),
+                    mime: "application/json",
+                    bytes,
+                });
+            }
+            Event::ExportReport { id, file } => {
+                if let Some(r) = self.runs.get(&id) {
+                    let bytes = file.bytes(&r.report);
+                    self.effects.push(Effect::Download {
+                        name: file.file_name().into(),
+                        mime: file.mime(),
+                        bytes,
+                    });
+                }
+            }
+            Event::SetRunBudget(ms) => self.run_budget_ms = ms,
+        }
+    }
+
+    fn ui(&self) -> &'static crate::lab::i18n::Ui {
+        self.lang().ui()
+    }
+
+    /// A storage problem in words: no storage at all, or `sentence` with
+    /// the browser's reason.
+    fn storage_words(&self, problem: &StorageProblem, sentence: &str) -> String {
+        match problem {
+            StorageProblem::Unavailable => self.ui().storage_unavailable.to_string(),
+            StorageProblem::Failed(e) => format!("{sentence} ({e})"),
+        }
+    }
+
+    fn id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn send(&mut self, msg: ToWorker) {
+        self.effects.push(Effect::Send(msg));
+    }
+
+    fn notify(&mut self, text: String, is_error: bool) {
+        self.push_notice(text, None, is_error, None);
+    }
+
+    /// Shows a notice, unless the same text is already shown.
+    fn push_notice(
+        &mut self,
+        text: String,
+        detail: Option<String>,
+        is_error: bool,
+        action: Option<NoticeAction>,
+    ) {
+        if self.notices.iter().any(|n| n.text == text) {
+            return;
+        }
+        let id = self.id();
+        self.notices.push(Notice {
+            id,
+            text,
+            detail,
+            is_error,
+            action,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,336 @@
+//! The pieces of the lab's state: the model and the one being loaded, a
+//! run's job and its live progress, questions, notices, kept runs, and what
+//! the page knows of its browser.
+
+use crate::bench::Phase;
+use crate::card::ModelCard;
+use crate::lab::protocol::{ModelFile, ToWorker, WorkerEnv};
+use crate::lab::session::RunRecord;
+use crate::plan::{Plan, SelfCheck};
+use crate::report::PipelineTimings;
+use crate::sysinfo::SystemInfo;
+use std::sync::Arc;
+
+/// What the page knows of the browser it runs in, for a run's report.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BrowserFacts {
+    pub user_agent: String,
+    pub cross_origin_isolated: bool,
+    pub cores: Option<usize>,
+    pub memory_gb: Option<f64>,
+}
+
+/// Why the browser's storage did not do what was asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageProblem {
+    /// The browser offers no IndexedDB (some private windows).
+    Unavailable,
+    /// The browser's reason ("QuotaExceededError: ...").
+    Failed(String),
+}
+
+/// A file the student picked or dropped, before it is read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileMeta {
+    pub name: String,
+    pub size: u64,
+}
+
+/// Where a model came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelSource {
+    Bundled(String),
+    File,
+}
+
+/// What the worker needs to load a model: the `.onnx` file's bytes, the
+/// files chosen with it (its weights), and the input shape the student gave.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ModelData {
+    pub bytes: Vec<u8>,
+    pub files: Vec<ModelFile>,
+    pub input_shape: Option<Vec<usize>>,
+}
+
+impl ModelData {
+    pub(super) fn load_message(&self, request: u64, key: &str, name: &str, plan: Plan) -> ToWorker {
+        ToWorker::Load {
+            request,
+            model_key: key.to_string(),
+            name: name.to_string(),
+            bytes: self.bytes.clone(),
+            files: self.files.clone(),
+            input_shape: self.input_shape.clone(),
+            plan,
+        }
+    }
+
+    /// Identifies a chosen model in the worker's plan cache: every file's
+    /// name and a hash of its bytes, and the input shape it is loaded with.
+    pub fn file_key(&self, name: &str) -> String {
+        let mut key = format!(
+            "file:{name}:{}:{:016x}",
+            self.bytes.len(),
+            fnv1a(&self.bytes)
+        );
+        for f in &self.files {
+            key += &format!("+{}:{:016x}", f.name, fnv1a(&f.bytes));
+        }
+        if let Some(shape) = &self.input_shape {
+            key += &format!("@{shape:?}");
+        }
+        key
+    }
+}
+
+/// The model the lab runs: loaded and checked by the worker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActiveModel {
+    pub key: String,
+    pub name: String,
+    pub source: ModelSource,
+    pub data: Arc<ModelData>,
+    pub card: ModelCard,
+    pub pipeline: PipelineTimings,
+    pub nodes_analysed: usize,
+    pub nodes_planned: usize,
+    pub cached: bool,
+    /// Plans the current worker holds for this model.
+    pub loaded_plans: Vec<Plan>,
+}
+
+/// A model being loaded; it becomes active only if the worker accepts it,
+/// so a bad file never replaces a good model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingModel {
+    pub request: u64,
+    pub key: String,
+    pub name: String,
+    pub source: ModelSource,
+    pub data: Arc<ModelData>,
+}
+
+/// Why a run is made, which decides what happens when it ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Purpose {
+    Normal,
+    ColdStart,
+    Question(String),
+    Series {
+        last: bool,
+        question: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Job {
+    pub warmup: usize,
+    pub runs: usize,
+    pub purpose: Purpose,
+}
+
+/// A run in progress, as the worker reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveRun {
+    pub request: u64,
+    pub job: Job,
+    pub seed: u64,
+    pub plan: Plan,
+    pub model_name: String,
+    pub phase: Phase,
+    pub done: usize,
+    pub total: usize,
+    pub warmup_ms: Vec<f64>,
+    pub latencies_ms: Vec<f64>,
+    pub cancelling: bool,
+    /// When the run started, and how long it may go before the lab asks
+    /// whether to stop it.
+    pub started_ms: f64,
+    pub budget_ms: f64,
+    /// Inferences timed together per latency, as the worker last reported.
+    pub inferences_per_sample: usize,
+}
+
+impl LiveRun {
+    /// How far the run is, in percent of its current phase.
+    pub fn percent(&self) -> usize {
+        (self.done * 100).checked_div(self.total).unwrap_or(0)
+    }
+
+    /// The seconds the run has taken, if it is past its budget and the
+    /// student should be asked whether to stop it.
+    pub fn over_budget(&self, now_ms: f64) -> Option<f64> {
+        let elapsed = now_ms - self.started_ms;
+        (elapsed > self.budget_ms && !self.cancelling).then_some(elapsed / 1000.0)
+    }
+
+    /// What the live charts show: the timed latencies once there are any,
+    /// the warmup's before.
+    pub fn charted(&self) -> &[f64] {
+        if self.latencies_ms.is_empty() {
+            &self.warmup_ms
+        } else {
+            &self.latencies_ms
+        }
+    }
+}
+
+/// A reflection question's progress: predicted, measured, answer shown.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QuestionState {
+    pub prediction: String,
+    pub measured: bool,
+    pub revealed: bool,
+    /// Ids of the runs made to answer it.
+    pub runs: Vec<String>,
+}
+
+impl QuestionState {
+    /// The answer opens only after a prediction and a measurement.
+    pub fn can_reveal(&self) -> bool {
+        self.measured && !self.prediction.trim().is_empty()
+    }
+}
+
+/// A message for the student at the top of the page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub id: u64,
+    pub text: String,
+    /// tract's own words behind a model error, shown on request.
+    pub detail: Option<String>,
+    pub is_error: bool,
+    /// A button the notice offers besides "dismiss".
+    pub action: Option<NoticeAction>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeAction {
+    /// Download every run as one file the lab can import again.
+    ExportAll,
+}
+
+/// The engine panel's kernel self-check.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum SelfCheckState {
+    #[default]
+    NotRun,
+    Running,
+    Done(Result<SelfCheck, String>),
+}
+
+/// The kept runs, with a revision that changes whenever they do, so a view
+/// can follow them without comparing every latency.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KeptRuns {
+    list: Vec<RunRecord>,
+    revision: u64,
+}
+
+impl KeptRuns {
+    /// Oldest first.
+    pub fn all(&self) -> &[RunRecord] {
+        &self.list
+    }
+
+    pub fn get(&self, id: &str) -> Option<&RunRecord> {
+        self.list.iter().find(|r| r.id == id)
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    pub fn newest_id(&self) -> Option<String> {
+        self.list.last().map(|r| r.id.clone())
+    }
+
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Adds a run, or replaces the one with its id where it stands (a
+    /// renamed run keeps its place in the list).
+    pub(super) fn put(&mut self, record: RunRecord) {
+        match self.list.iter_mut().find(|r| r.id == record.id) {
+            Some(old) => *old = record,
+            None => self.list.push(record),
+        }
+        self.revision += 1;
+    }
+
+    pub(super) fn remove(&mut self, id: &str) {
+        self.list.retain(|r| r.id != id);
+        self.revision += 1;
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.list.clear();
+        self.revision += 1;
+    }
+
+    /// Runs read back from storage join those made meanwhile, oldest first.
+    pub(super) fn merge_stored(&mut self, stored: Vec<RunRecord>) {
+        for r in stored {
+            if !self.contains(&r.id) {
+                self.list.push(r);
+            }
+        }
+        self.list
+            .sort_by(|a, b| a.created_ms.total_cmp(&b.created_ms));
+        self.revision += 1;
+    }
+}
+
+impl BrowserFacts {
+    /// The system record of a run in this browser.
+    pub fn system_info(&self, env: Option<&WorkerEnv>) -> SystemInfo {
+        let (browser, os) = crate::lab::browser::describe_user_agent(&self.user_agent);
+        let mut extra = std::collections::BTreeMap::new();
+        extra.insert("browser".into(), browser.clone());
+        extra.insert(
+            "cross_origin_isolated".into(),
+            self.cross_origin_isolated.to_string(),
+        );
+        if let Some(env) = env {
+            extra.insert("wasm_simd".into(), env.simd.to_string());
+        }
+        SystemInfo {
+            platform: format!("{os} (browser)"),
+            device: format!("Browser: {browser}"),
+            cpu_model: None,
+            arch: "wasm32".into(),
+            os,
+            cpu_count: self.cores,
+            memory_gb: self.memory_gb,
+            cpu_governor: None,
+            piedge_version: crate::VERSION.into(),
+            runtime: format!("browser ({})", self.user_agent),
+            extra,
+            ..Default::default()
+        }
+    }
+}
+
+pub(super) fn job(warmup: usize, runs: usize, purpose: Purpose) -> Job {
+    Job {
+        warmup,
+        runs,
+        purpose,
+    }
+}
+
+/// FNV-1a, to tell two chosen files apart in the worker's plan cache.
+pub(super) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

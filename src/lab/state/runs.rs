@@ -1,0 +1,394 @@
+//! Runs: the queue, the worker's answers, a finished run's report and
+//! record, the reflection questions it answers, and imports.
+
+use super::*;
+use crate::bench::{Measurements, Phase};
+use crate::clock::TimerResolution;
+use crate::lab::protocol::{FromWorker, ToWorker};
+use crate::lab::session::{self, RunRecord, RunSource, Series};
+use crate::plan::Kernels;
+use crate::report::{
+    BenchmarkReport, EngineInfo, ModelSummary, PipelineTimings, ReportContext, Run, RunSettings,
+};
+use crate::stats::StatsOptions;
+
+impl LabState {
+    // --- Runs --------------------------------------------------------------
+
+    pub(super) fn run_series(&mut self, series: Series, question: Option<String>) {
+        let configs = series.configs();
+        let jobs = configs
+            .iter()
+            .enumerate()
+            .map(|(i, &(warmup, runs))| {
+                let purpose = Purpose::Series {
+                    last: i + 1 == configs.len(),
+                    question: question.clone(),
+                };
+                job(warmup, runs, purpose)
+            })
+            .collect();
+        self.enqueue(jobs);
+    }
+
+    /// A reflection question's measurement: the spread question runs the
+    /// runs series, the p95 question 100 runs, any other the settings.
+    pub(super) fn measure(&mut self, question: String) {
+        match question.as_str() {
+            "spread" => self.run_series(Series::Runs, Some(question)),
+            "p95" => self.enqueue(vec![job(3, 100, Purpose::Question(question))]),
+            _ => {
+                if let Some(c) = self.valid_config() {
+                    self.enqueue(vec![job(c.warmup, c.runs, Purpose::Question(question))]);
+                }
+            }
+        }
+    }
+
+    pub(super) fn enqueue(&mut self, jobs: Vec<Job>) {
+        self.queue.extend(jobs);
+        if !self.is_busy() {
+            self.next_job();
+        }
+    }
+
+    pub(super) fn next_job(&mut self) {
+        if self.queue.is_empty() {
+            return;
+        }
+        let job = self.queue.remove(0);
+        let Some(model) = self.model.clone() else {
+            self.queue.clear();
+            let text = self.ui().loading_model.to_string();
+            return self.notify(text, true);
+        };
+        let seed = self.url.config.validate().map(|c| c.seed).unwrap_or(0);
+        let plan = self.url.config.plan;
+        if !model.loaded_plans.contains(&plan) {
+            // The worker keeps a plan per (model, plan); send the bytes only
+            // when it does not hold this one yet (messages run in order).
+            let request = self.id();
+            self.send(
+                model
+                    .data
+                    .load_message(request, &model.key, &model.name, plan),
+            );
+        }
+        let request = self.id();
+        let (phase, total) = if job.warmup > 0 {
+            (Phase::Warmup, job.warmup)
+        } else {
+            (Phase::Timed, job.runs)
+        };
+        self.send(ToWorker::Run {
+            request,
+            model_key: model.key.clone(),
+            plan,
+            warmup: job.warmup,
+            runs: job.runs,
+            seed,
+        });
+        self.live = Some(LiveRun {
+            request,
+            seed,
+            plan,
+            model_name: model.name,
+            phase,
+            done: 0,
+            total,
+            warmup_ms: Vec::with_capacity(job.warmup),
+            latencies_ms: Vec::with_capacity(job.runs),
+            job,
+            cancelling: false,
+            started_ms: self.now.ms,
+            budget_ms: self.run_budget_ms,
+            inferences_per_sample: 1,
+        });
+    }
+
+    pub(super) fn cancel(&mut self) {
+        self.queue.clear();
+        if let Some(l) = &mut self.live {
+            l.cancelling = true;
+            let request = l.request;
+            self.send(ToWorker::Cancel { request });
+        }
+    }
+
+    /// The worker was replaced: what it held is gone, a run it interrupted
+    /// keeps what it measured.
+    pub(super) fn worker_lost(&mut self, text: String) {
+        self.keep_interrupted_run();
+        self.live = None;
+        self.queue.clear();
+        self.pending = None;
+        if let Some(m) = &mut self.model {
+            m.loaded_plans.clear();
+        } else {
+            // Nothing loaded yet: the restarted worker loads the default.
+            self.latest_choice = 0;
+        }
+        if self.self_check == SelfCheckState::Running {
+            self.self_check = SelfCheckState::Done(Err(text.clone()));
+        }
+        self.notify(text, true);
+    }
+
+    pub(super) fn on_message(&mut self, msg: FromWorker) {
+        match msg {
+            FromWorker::Ready { env } => {
+                self.env = Some(env);
+                // The default model, unless the student already chose one
+                // (a file picked while the worker was starting).
+                if self.model.is_none() && self.pending.is_none() && self.latest_choice == 0 {
+                    self.load_bundled();
+                }
+            }
+            FromWorker::Loaded {
+                request,
+                model_key,
+                card,
+                pipeline,
+                nodes_analysed,
+                nodes_planned,
+                cached,
+            } => {
+                if let Some(p) = self.pending.take_if(|p| p.request == request) {
+                    self.model = Some(ActiveModel {
+                        key: p.key,
+                        name: p.name,
+                        source: p.source,
+                        data: p.data,
+                        card,
+                        pipeline,
+                        nodes_analysed,
+                        nodes_planned,
+                        cached,
+                        loaded_plans: vec![self.url.config.plan],
+                    });
+                    if self.live.is_none() {
+                        self.next_job();
+                    }
+                } else if let Some(m) = self.model.as_mut().filter(|m| m.key == model_key) {
+                    // A plan loaded ahead of a run.
+                    m.pipeline = pipeline;
+                    m.nodes_planned = nodes_planned;
+                    m.cached = cached;
+                    if let Some(live) = &self.live {
+                        if !m.loaded_plans.contains(&live.plan) {
+                            m.loaded_plans.push(live.plan);
+                        }
+                    }
+                }
+            }
+            FromWorker::Progress {
+                request,
+                phase,
+                done,
+                total,
+                new_latencies,
+                inferences_per_sample,
+            } => {
+                if let Some(l) = self.live.as_mut().filter(|l| l.request == request) {
+                    l.inferences_per_sample = inferences_per_sample;
+                    l.phase = phase;
+                    l.done = done;
+                    l.total = total;
+                    match phase {
+                        Phase::Warmup => l.warmup_ms.extend_from_slice(&new_latencies),
+                        Phase::Timed => l.latencies_ms.extend_from_slice(&new_latencies),
+                    }
+                }
+            }
+            FromWorker::Finished {
+                request,
+                measurements,
+                timer,
+                inferences_per_sample,
+                pipeline,
+            } => {
+                let Some(live) = self.live.take_if(|l| l.request == request) else {
+                    return;
+                };
+                self.finish_run(live, measurements, timer, inferences_per_sample, pipeline);
+                self.next_job();
+            }
+            FromWorker::SelfChecked { result, .. } => {
+                self.self_check = SelfCheckState::Done(result);
+            }
+            FromWorker::Failed {
+                request,
+                message,
+                detail,
+                error,
+            } => {
+                let message = error.map_or(message, |e| self.lang().model_error(&e));
+                if self.pending.as_ref().is_some_and(|p| p.request == request) {
+                    self.pending = None;
+                }
+                if self.live.as_ref().is_some_and(|l| l.request == request) {
+                    self.live = None;
+                    self.queue.clear();
+                }
+                self.push_notice(message, detail, true, None);
+            }
+        }
+    }
+
+    /// A run the worker's death interrupted keeps what it measured, like a
+    /// cancelled one.
+    pub(super) fn keep_interrupted_run(&mut self) {
+        let Some(live) = self.live.take() else {
+            return;
+        };
+        let (Some(env), Some(model)) = (&self.env, &self.model) else {
+            return;
+        };
+        if live.latencies_ms.is_empty() {
+            return;
+        }
+        let measurements = Measurements {
+            warmup_ms: live.warmup_ms.clone(),
+            latencies_ms: live.latencies_ms.clone(),
+            cancelled: true,
+        };
+        let (timer, pipeline) = (env.timer.clone(), model.pipeline);
+        let k = live.inferences_per_sample;
+        self.finish_run(live, measurements, timer, k, pipeline);
+    }
+
+    pub(super) fn finish_run(
+        &mut self,
+        live: LiveRun,
+        measurements: Measurements,
+        timer: TimerResolution,
+        inferences_per_sample: usize,
+        pipeline: PipelineTimings,
+    ) {
+        if measurements.latencies_ms.is_empty() {
+            let text = self.ui().cancelled_note.to_string();
+            return self.notify(text, false);
+        }
+        let Some(model) = &self.model else {
+            return;
+        };
+        let report = match self.report_of(
+            &live,
+            model,
+            measurements,
+            timer,
+            inferences_per_sample,
+            pipeline,
+        ) {
+            Ok(r) => r,
+            Err(e) => return self.notify(e.to_string(), true),
+        };
+        let base = format!(
+            "{} · warmup {} · runs {}{}",
+            model.name.trim_end_matches(".onnx"),
+            live.job.warmup,
+            live.job.runs,
+            if report.cancelled { " (cancelled)" } else { "" }
+        );
+        let record = RunRecord {
+            id: format!("run-{:.0}-{}", self.now.ms, live.request),
+            name: session::unique_name(&base, self.runs.all()),
+            created_ms: self.now.ms,
+            source: RunSource::Browser,
+            report,
+        };
+        let id = record.id.clone();
+        self.save(record);
+        self.current = Some(id.clone());
+        match live.job.purpose {
+            Purpose::Normal => {}
+            Purpose::ColdStart => self.cold_run = Some(id),
+            Purpose::Question(q) => self.question_measured(q, id, true),
+            Purpose::Series { last, question } => {
+                if !self.compare.contains(&id) {
+                    self.compare.push(id.clone());
+                }
+                if let Some(q) = question {
+                    self.question_measured(q, id, last);
+                }
+            }
+        }
+    }
+
+    /// The report of a run in this browser, assembled as the CLI's is.
+    pub(super) fn report_of(
+        &self,
+        live: &LiveRun,
+        model: &ActiveModel,
+        measurements: Measurements,
+        timer: TimerResolution,
+        inferences_per_sample: usize,
+        pipeline: PipelineTimings,
+    ) -> Result<BenchmarkReport, crate::stats::StatsError> {
+        let run = Run {
+            measurements,
+            model_path: model.name.clone(),
+            model: ModelSummary::from(&model.card),
+            pipeline_ms: pipeline,
+            settings: RunSettings {
+                warmup_runs: live.job.warmup,
+                benchmark_runs: live.job.runs,
+                input: "fakedata".into(),
+                seed: Some(live.seed),
+                plan: live.plan,
+                providers: vec!["tract (WebAssembly)".into()],
+                inferences_per_sample,
+            },
+        };
+        let context = ReportContext {
+            system_info: self.browser.system_info(self.env.as_ref()),
+            engine: EngineInfo::tract("piedge-lab (browser)").with_kernels(Kernels::Piedge),
+            timer: Some(timer),
+            generated: self.now.local.clone(),
+        };
+        let options = StatsOptions {
+            bootstrap_seed: live.seed,
+            ..Default::default()
+        };
+        BenchmarkReport::assemble(run, &options, context)
+    }
+
+    pub(super) fn question_measured(&mut self, question: String, run: String, done: bool) {
+        let q = self.questions.entry(question).or_default();
+        q.runs.push(run);
+        q.measured |= done;
+    }
+
+    /// Keeps a run in the tab and in the browser's storage.
+    pub(super) fn save(&mut self, record: RunRecord) {
+        self.runs.put(record.clone());
+        self.effects.push(Effect::PutRun(record));
+    }
+
+    /// Imports one result file; a bad one is reported and skipped.
+    pub(super) fn import(&mut self, name: String, result: Result<Vec<u8>, String>) {
+        let bytes = match result {
+            Ok(b) => b,
+            Err(e) => return self.notify(format!("{name}: {e}"), true),
+        };
+        let n = self.id();
+        let id = format!("import-{:.0}-{n}", self.now.ms);
+        match session::import(&name, &bytes, id, self.now.ms) {
+            Ok(records) => {
+                for mut record in records {
+                    // A run restored from an export replaces its own older
+                    // copy, and keeps its name.
+                    if !self.runs.contains(&record.id) {
+                        record.name = session::unique_name(&record.name, self.runs.all());
+                    }
+                    let id = record.id.clone();
+                    self.save(record);
+                    if !self.compare.contains(&id) {
+                        self.compare.push(id);
+                    }
+                }
+            }
+            Err(e) => self.notify(e.to_string(), true),
+        }
+    }
+}
