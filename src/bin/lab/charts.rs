@@ -7,8 +7,18 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
 /// Sizes `canvas` to its laid-out width (so charts stay sharp at any screen
-/// width) and draws on it.
+/// width) and draws on it. A chart that cannot be drawn stays blank and says
+/// why in the console: the numbers beside it are what the student reads.
 pub fn draw(
+    canvas: &web_sys::HtmlCanvasElement,
+    f: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> Result<(), ChartError>,
+) {
+    if let Err(e) = try_draw(canvas, f) {
+        web_sys::console::warn_1(&format!("chart not drawn: {e}").into());
+    }
+}
+
+fn try_draw(
     canvas: &web_sys::HtmlCanvasElement,
     f: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> Result<(), ChartError>,
 ) -> Result<(), String> {
@@ -20,8 +30,7 @@ pub fn draw(
     if canvas.height() != height {
         canvas.set_height(height);
     }
-    let backend =
-        CanvasBackend::with_canvas_object(canvas.clone()).ok_or("the canvas has no 2D context")?;
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2D context")?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     f(&root).map_err(|e| e.to_string())?;

@@ -24,7 +24,7 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
     let text = JsFuture::from(resp.text().map_err(js_text)?)
         .await
         .map_err(js_text)?;
-    text.as_string().ok_or_else(|| format!("{url} is not text"))
+    text.as_string().ok_or_else(|| url.to_string())
 }
 
 async fn fetch(url: &str) -> Result<web_sys::Response, String> {

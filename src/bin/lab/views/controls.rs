@@ -185,12 +185,12 @@ fn LiveCharts() -> impl IntoView {
             };
             if let Some(c) = hist_ref.get() {
                 let h = Histogram::new(data, BinRule::Auto);
-                let _ = charts::draw(&c, |a| engine_charts::draw_histogram(a, &h, &stats, &text));
+                charts::draw(&c, |a| engine_charts::draw_histogram(a, &h, &stats, &text));
             }
             if let Some(c) = series_ref.get() {
                 let cold = if l.job.warmup == 0 { 3 } else { 0 };
                 let marks = SeriesMarks { cold, env: &[] };
-                let _ = charts::draw(&c, |a| {
+                charts::draw(&c, |a| {
                     engine_charts::draw_series(
                         a,
                         &l.warmup_ms,

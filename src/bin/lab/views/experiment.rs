@@ -168,7 +168,7 @@ fn Comparison() -> impl IntoView {
                 .iter()
                 .map(|r| (r.name.as_str(), r.report.raw_latencies.as_slice()))
                 .collect();
-            let _ = charts::draw(&c, |a| {
+            charts::draw(&c, |a| {
                 engine_charts::draw_histogram_overlay(a, &series, &text)
             });
         }
@@ -181,7 +181,7 @@ fn Comparison() -> impl IntoView {
                     stats: &r.report.statistics,
                 })
                 .collect();
-            let _ = charts::draw(&c, |a| engine_charts::draw_boxplots(a, &series, &text));
+            charts::draw(&c, |a| engine_charts::draw_boxplots(a, &series, &text));
         }
     });
     view! {

@@ -59,7 +59,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
         let st = &r.statistics;
         if let Some(c) = hist_ref.get() {
             let h = Histogram::new(&r.raw_latencies, BinRule::Auto);
-            let _ = charts::draw(&c, |a| engine_charts::draw_histogram(a, &h, st, &text));
+            charts::draw(&c, |a| engine_charts::draw_histogram(a, &h, st, &text));
         }
         if let Some(c) = box_ref.get() {
             let series = [BoxSeries {
@@ -67,7 +67,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 latencies_ms: &r.raw_latencies,
                 stats: st,
             }];
-            let _ = charts::draw(&c, |a| engine_charts::draw_boxplots(a, &series, &text));
+            charts::draw(&c, |a| engine_charts::draw_boxplots(a, &series, &text));
         }
         if let Some(c) = series_ref.get() {
             let cold = if r.benchmark_config.warmup_runs == 0 {
@@ -79,7 +79,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 cold,
                 env: &r.env_samples,
             };
-            let _ = charts::draw(&c, |a| {
+            charts::draw(&c, |a| {
                 engine_charts::draw_series(
                     a,
                     &r.warmup_latencies,
@@ -207,7 +207,7 @@ pub fn ColdStart() -> impl IntoView {
         if let (Some(r), Some(c)) = (run(), series_ref.get()) {
             let st = &r.report.statistics;
             let marks = SeriesMarks { cold: 3, env: &[] };
-            let _ = charts::draw(&c, |a| {
+            charts::draw(&c, |a| {
                 engine_charts::draw_series(a, &[], &r.report.raw_latencies, st, &marks, &text)
             });
         }
