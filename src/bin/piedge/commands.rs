@@ -373,26 +373,31 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
     } else {
         let rule = "=".repeat(50);
         println!("{rule}\nBENCHMARK RESULTS\n{rule}");
-        // The lesson's headline numbers, from the formatter every report uses.
-        for line in report::stat_lines(s)
-            .iter()
-            .filter(|l| matches!(l.key, "mean" | "p50" | "p95" | "std"))
-        {
-            match &line.ci95 {
-                Some(ci) => println!(
-                    "{:<15}{} ms  (95% CI {ci})",
-                    format!("{}:", line.label),
-                    line.value
-                ),
-                None => println!("{:<15}{} ms", format!("{}:", line.label), line.value),
-            }
-        }
+        // The old lesson's four headline lines, with the numbers the summary
+        // file and the lab show (one formatter, `report::stat_lines`).
+        let lines = report::stat_lines(s);
+        let value = |key: &str| {
+            lines
+                .iter()
+                .find(|l| l.key == key)
+                .map(|l| (l.value.clone(), l.ci95.clone().unwrap_or_default()))
+                .unwrap_or_default()
+        };
+        let ((mean, _), (p50, p50_ci), (p95, p95_ci), (std, _)) =
+            (value("mean"), value("p50"), value("p95"), value("std"));
+        println!("Mean latency:  {mean} ms");
         println!(
-            "{:<15}{}, {} outliers of {}",
-            "CV:",
+            "P50 latency:   {p50} ms  (95% CI {})",
+            p50_ci.replace("..", " .. ")
+        );
+        println!(
+            "P95 latency:   {p95} ms  (95% CI {})",
+            p95_ci.replace("..", " .. ")
+        );
+        println!(
+            "Std deviation: {std} ms  (CV {}, {} outliers)",
             report::cv_percent(s),
-            s.outliers,
-            s.n
+            s.outliers
         );
         println!("{rule}");
         for warning in report.system_info.warnings() {
