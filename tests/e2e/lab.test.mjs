@@ -189,6 +189,27 @@ test("a benchmark of mobilenetv2 (warmup 3, runs 30): table, CSV, summary and ch
     await context.close();
 });
 
+test("opened from file:// (a USB stick), the page explains itself within a second, in both languages", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const started = Date.now();
+    await page.goto("file://" + path.join(DIST, "index.html"));
+    await page.waitForSelector("#file-help:not([hidden])", { timeout: 1000 });
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < 1000, `the explanation took ${elapsed} ms`);
+    const text = await page.textContent("#file-help");
+    assert.match(text, /Labbet kan inte startas från en fil/);
+    assert.match(text, /The lab cannot start from a file/);
+    assert.match(text, /piedge serve --dir \./);
+    assert.match(text, /python3 -m http\.server 8080/);
+    assert.equal(await page.$("#loading"), null, "the spinner is gone");
+    // Served over HTTP, the same page keeps the explanation hidden.
+    await page.goto(server.url);
+    await page.waitForSelector("#lang-select");
+    assert.equal(await page.isVisible("#file-help"), false);
+    await context.close();
+});
+
 test("the URL carries step, language, model and settings", async () => {
     const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=7&runs=13&seed=5&plan=unoptimized");
     await waitForModel(page, "tinycnn.onnx");
