@@ -26,11 +26,16 @@ fn start(dir: &std::path::Path) -> Server {
 }
 
 fn start_with(dir: &std::path::Path, extra: &[&str]) -> Server {
-    let bin = assert_cmd::cargo::cargo_bin("piedge");
-    let mut child = Command::new(bin)
-        .args(["serve", "--port", "0", "--dir"])
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("piedge"));
+    cmd.args(["serve", "--port", "0", "--dir"])
         .arg(dir)
-        .args(extra)
+        .args(extra);
+    spawn(cmd)
+}
+
+/// Starts a prepared `piedge serve` command and waits for its address.
+fn spawn(mut cmd: Command) -> Server {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -202,6 +207,66 @@ fn refuses_what_is_not_a_file_of_the_bundle() {
     );
     assert!(status == 405 || status == 413, "{status}");
     assert!(!dir.path().join("dist/x.txt").exists());
+}
+
+#[test]
+fn open_starts_the_default_browser_at_the_lab() {
+    let dir = fixture();
+    // The default browser is whatever $BROWSER names (as on any Linux
+    // desktop): here a script that writes down the address it was given.
+    let seen = dir.path().join("browser-saw.txt");
+    let browser = dir.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\necho \"$1\" > '{}'\n", seen.display()),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("piedge"));
+    cmd.args(["serve", "--port", "0", "--open", "--dir"])
+        .arg(dir.path().join("dist"))
+        .env("BROWSER", &browser);
+    let server = spawn(cmd);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let url = std::fs::read_to_string(&seen).expect("the browser was started");
+    assert_eq!(url.trim(), format!("http://127.0.0.1:{}/", server.port));
+    assert_eq!(
+        get(server.port, "/", "").0,
+        200,
+        "and the lab is served there"
+    );
+}
+
+#[test]
+fn a_taken_default_port_gives_way_to_a_free_one() {
+    let dir = fixture();
+    // Whoever holds 8080 (this test, or another server), it is taken.
+    let _holder = std::net::TcpListener::bind(("127.0.0.1", 8080));
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("piedge"));
+    cmd.args(["serve", "--dir"]).arg(dir.path().join("dist"));
+    let server = spawn(cmd);
+    assert_ne!(server.port, 8080);
+    assert_eq!(get(server.port, "/", "").0, 200);
+}
+
+#[test]
+fn no_arguments_means_serve_the_built_in_lab_and_open_it() {
+    // A debug build carries no bundle, so this is the error a release
+    // build without one gives too: it proves the mapping, and that a
+    // double-clicked binary without a lab says what to do.
+    if cfg!(debug_assertions) {
+        piedge()
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("no web lab built in"));
+    }
 }
 
 #[test]

@@ -139,9 +139,13 @@ pub struct ServeArgs {
     /// and print the addresses (and a QR code) to give them.
     #[arg(long)]
     pub lan: bool,
-    /// TCP port; 0 picks a free one.
-    #[arg(long, default_value = "8080", value_parser = port)]
-    pub port: u16,
+    /// TCP port [default: 8080, or a free one if 8080 is taken]; 0 picks a
+    /// free one.
+    #[arg(long, value_parser = port)]
+    pub port: Option<u16>,
+    /// Open the lab in this computer's default browser once it is served.
+    #[arg(long)]
+    pub open: bool,
     /// Serve this built lab (trunk's dist/) instead of the one built in.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -272,6 +276,11 @@ pub struct ModelsArgs {
 /// `piedge --fakedata ...` does the same by assuming `bench` when the first
 /// argument is an option other than help or version.
 pub fn with_default_subcommand(mut argv: Vec<OsString>) -> Vec<OsString> {
+    if argv.len() == 1 {
+        // No arguments: a double-clicked piedge.exe, or a teacher trying it.
+        argv.extend(["serve".into(), "--open".into()]);
+        return argv;
+    }
     let first = argv.get(1).and_then(|a| a.to_str()).unwrap_or("");
     let is_global = matches!(first, "-h" | "--help" | "-V" | "--version");
     if first.starts_with("--") && !is_global {
@@ -334,6 +343,17 @@ fn bins(s: &str) -> Result<piedge::histogram::BinRule, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_arguments_serve_and_open_the_lab() {
+        let argv = with_default_subcommand(vec!["piedge".into()]);
+        assert_eq!(argv, ["piedge", "serve", "--open"].map(OsString::from));
+        let cli = Cli::try_parse_from(argv).unwrap();
+        match cli.command {
+            Command::Serve(a) => assert!(a.open && !a.lan && a.port.is_none()),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn counts() {

@@ -172,7 +172,8 @@ fn serve(a: ServeArgs) -> Result<()> {
     } else {
         std::net::Ipv4Addr::LOCALHOST
     };
-    serve::run(bundle, (ip, a.port).into(), a.lan, a.max_connections)
+    let listener = serve::bind(ip, a.port)?;
+    serve::run(bundle, listener, a.lan, a.max_connections, a.open)
 }
 
 /// Execution providers `--providers` accepts. The old lesson passed

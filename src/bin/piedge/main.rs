@@ -36,11 +36,19 @@ fn main() -> std::process::ExitCode {
         eprintln!("error: piedge hit a bug{place}: {message}; please report it");
         std::process::exit(2);
     }));
+    // Double-clicked on Windows, the console window closes when piedge
+    // exits: an error must stay readable until the teacher has read it.
+    let double_clicked = cfg!(windows) && std::env::args_os().len() == 1;
     let argv = args::with_default_subcommand(std::env::args_os().collect());
     let cli = args::Cli::parse_from(argv);
     let verbose = cli.verbose;
     match commands::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if double_clicked => {
+            eprintln!("error: {e:#}\n\nPress Enter to close this window.");
+            let _ = std::io::stdin().read_line(&mut String::new());
+            std::process::ExitCode::from(2)
+        }
         Err(e) => {
             // One line that says what to do; tract's own reasoning is for
             // whoever asks for it.

@@ -265,19 +265,39 @@ fn is_hashed(path: &str) -> bool {
         .is_some_and(|(_, h)| h.len() == 16 && h.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// Serves `bundle` until interrupted, printing where.
+/// The port `piedge serve` uses unless told otherwise.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// Listens on `port` of `ip`; with no port given, on 8080, or on a free port
+/// when 8080 is taken (a second lab on the same computer, another server).
+pub fn bind(ip: std::net::Ipv4Addr, port: Option<u16>) -> Result<std::net::TcpListener> {
+    let listen = |port: u16| {
+        std::net::TcpListener::bind((ip, port))
+            .with_context(|| format!("cannot listen on {ip}:{port}"))
+    };
+    match port {
+        Some(port) => listen(port),
+        None => listen(DEFAULT_PORT).or_else(|taken| {
+            let listener = listen(0)?;
+            eprintln!("({taken:#}; using a free port instead)");
+            Ok(listener)
+        }),
+    }
+}
+
+/// Serves `bundle` until interrupted, printing where; with `open`, opens the
+/// lab in the default browser first.
 pub fn run(
     bundle: Bundle,
-    addr: std::net::SocketAddr,
+    listener: std::net::TcpListener,
     lan: bool,
     max_connections: usize,
+    open: bool,
 ) -> Result<()> {
-    let listener =
-        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let port = listener
         .local_addr()
         .map(|a| a.port())
-        .unwrap_or(addr.port());
+        .unwrap_or(DEFAULT_PORT);
     println!("PiEdge Lab: serving {}", bundle.describe());
     let urls = if lan {
         lan_urls(port)
@@ -292,9 +312,17 @@ pub fn run(
             println!("\nScan to open {url}:\n{}", qr(url));
         }
     } else {
-        println!("(only this computer can connect; use --lan to let students' devices in)");
+        println!("(only this computer can connect; to let students' devices in, run `piedge serve --lan`)");
     }
-    println!("Stop with Ctrl-C.");
+    println!("Stop with Ctrl-C, or close this window.");
+    if open {
+        // The listener is bound already: the browser's first request waits
+        // in its queue until the loop below accepts it.
+        let local = format!("http://127.0.0.1:{port}/");
+        if let Err(e) = webbrowser::open(&local) {
+            println!("(could not open a browser: {e}; open {local} yourself)");
+        }
+    }
     let handler =
         move |method: &str, target: &str, accept: &str| respond(&bundle, method, target, accept);
     crate::http::serve(listener, max_connections, std::sync::Arc::new(handler));
