@@ -1,13 +1,17 @@
 //! What this machine is, read from `/proc` and `/sys` on Linux. Readings the
-//! machine does not offer stay unknown.
+//! machine does not offer stay unknown; elsewhere (Windows) all of them do.
 
 use piedge::sysinfo::SystemInfo;
 use std::fs;
 
+/// Only Linux has these files. Under wine a Windows build would find the
+/// Linux host's through its `Z:` drive and report them as its own.
+const LINUX: bool = cfg!(target_os = "linux");
+
 pub fn system_info() -> SystemInfo {
     let arch = std::env::consts::ARCH.to_string();
     let read = |p: &str| {
-        fs::read_to_string(p).ok().map(|s| {
+        fs::read_to_string(p).ok().filter(|_| LINUX).map(|s| {
             s.trim_matches(|c: char| c.is_whitespace() || c == '\0')
                 .to_string()
         })
@@ -59,6 +63,9 @@ pub fn system_info() -> SystemInfo {
 /// names the CPU or SoC, else zone 0. `None` where the kernel has none
 /// (containers, many virtual machines).
 pub fn soc_temp_c() -> Option<f64> {
+    if !LINUX {
+        return None;
+    }
     let zones = fs::read_dir("/sys/class/thermal").ok()?;
     let mut candidates: Vec<std::path::PathBuf> = zones
         .flatten()
@@ -87,6 +94,7 @@ pub fn cpu_freq_mhz() -> (Option<f64>, Option<f64>, Option<f64>) {
     let khz = |name: &str| {
         fs::read_to_string(format!("/sys/devices/system/cpu/cpu0/cpufreq/{name}"))
             .ok()
+            .filter(|_| LINUX)
             .and_then(|s| s.trim().parse::<f64>().ok())
             .map(|k| k / 1000.0)
     };
@@ -100,6 +108,9 @@ pub fn cpu_freq_mhz() -> (Option<f64>, Option<f64>, Option<f64>) {
 /// The Raspberry Pi firmware's throttling flags, from `vcgencmd
 /// get_throttled`; `None` where there is no such command (not a Pi).
 pub fn throttled() -> Option<u32> {
+    if !LINUX {
+        return None;
+    }
     let out = std::process::Command::new("vcgencmd")
         .arg("get_throttled")
         .output()
