@@ -7,7 +7,8 @@ arguments serves the lab and opens the browser).
 Run with: python3 -m unittest tests/python/test_windows.py
 Needs: target/windows/piedge.exe (scripts/build-windows, after
 scripts/build-web so that the lab is built in), wine (Debian's wine and
-wine64), and the x86 Linux binary ($PIEDGE_BIN, else target/debug/piedge).
+wine64), MinGW-w64 (for the shim in tests/wine/), and the x86 Linux binary
+($PIEDGE_BIN, else target/debug/piedge).
 Skipped, with a message, only when wine is missing.
 """
 
@@ -28,8 +29,12 @@ REPO = Path(__file__).resolve().parents[2]
 NATIVE = os.environ.get("PIEDGE_BIN", str(REPO / "target" / "debug" / "piedge"))
 EXE = REPO / "target" / "windows" / "piedge.exe"
 MODELS = REPO / "static" / "models"
-# One wine prefix for the project, made on first use (a minute) and kept.
+# One wine prefix for the project, made on first use and kept.
 PREFIX = REPO / "target" / "wine"
+# Where the tests run the exe: a copy beside the shim wine 8 needs
+# (tests/wine/bcryptprimitives.c says why).
+UNDER_WINE = REPO / "target" / "windows-under-wine"
+SHIM = REPO / "tests" / "wine" / "bcryptprimitives.c"
 
 
 def wine_env():
@@ -54,6 +59,10 @@ class WindowsBuildUnderWine(unittest.TestCase):
         PREFIX.parent.mkdir(parents=True, exist_ok=True)
         if not (PREFIX / "system.reg").exists():
             subprocess.run(["wineboot", "--init"], env=wine_env(), capture_output=True, timeout=300)
+        UNDER_WINE.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(EXE, UNDER_WINE / "piedge.exe")
+        subprocess.run(["x86_64-w64-mingw32-gcc", "-shared", "-O2", "-o", str(UNDER_WINE / "bcryptprimitives.dll"),
+                        str(SHIM), "-ladvapi32"], check=True)
 
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory()
@@ -63,7 +72,7 @@ class WindowsBuildUnderWine(unittest.TestCase):
         self._tmp.cleanup()
 
     def piedge(self, *args):
-        result = subprocess.run(["wine", str(EXE), *map(str, args)], capture_output=True, text=True,
+        result = subprocess.run(["wine", str(UNDER_WINE / "piedge.exe"), *map(str, args)], capture_output=True, text=True,
                                 env=wine_env(), timeout=300)
         if result.returncode != 0:
             raise AssertionError(f"piedge.exe {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr}")
@@ -103,7 +112,7 @@ class WindowsBuildUnderWine(unittest.TestCase):
     def test_serves_the_built_in_lab_isolated(self):
         port = free_port()
         started = time.monotonic()
-        server = subprocess.Popen(["wine", str(EXE), "serve", "--port", str(port)], stdout=subprocess.PIPE,
+        server = subprocess.Popen(["wine", str(UNDER_WINE / "piedge.exe"), "serve", "--port", str(port)], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, env=wine_env())
         try:
             deadline = started + 120
@@ -127,7 +136,7 @@ class WindowsBuildUnderWine(unittest.TestCase):
                   f"{EXE.stat().st_size / 1e6:.1f} MB")
         finally:
             server.kill()
-            server.wait()
+            server.communicate()
 
 
 if __name__ == "__main__":
