@@ -2,7 +2,11 @@
 //! the environment panel and the reports of browser runs; and, in a wasm
 //! build, the size of the instance's memory.
 
-/// (browser with major version, operating system) from `navigator.userAgent`.
+/// (browser with major version and engine, operating system) from
+/// `navigator.userAgent`: "Firefox 153 (Gecko)", "Chrome 148 (Blink)",
+/// "Safari 18 (WebKit)". What the string does not tell stays "unknown": a
+/// WebKitGTK browser on Linux claims a Safari version that is no Safari's,
+/// so it is "unknown browser (WebKit)".
 pub fn describe_user_agent(ua: &str) -> (String, String) {
     let version = |key: &str| -> Option<String> {
         let at = ua.find(key)? + key.len();
@@ -12,26 +16,33 @@ pub fn describe_user_agent(ua: &str) -> (String, String) {
             .collect();
         (!v.is_empty()).then_some(v)
     };
-    let browser = if let Some(v) = version("Firefox/") {
-        format!("Firefox {v}")
+    let apple = ua.contains("iPhone") || ua.contains("iPad") || ua.contains("Macintosh");
+    let ios = ua.contains("iPhone") || ua.contains("iPad");
+    let named = |name: &str, v: Option<String>, engine: &str| match v {
+        Some(v) => format!("{name} {v} ({engine})"),
+        None => format!("{name}, version unknown ({engine})"),
+    };
+    let browser = if ios && version("CriOS/").is_some() {
+        // Every browser on iOS runs on WebKit, whatever its name.
+        named("Chrome", version("CriOS/"), "WebKit")
+    } else if ios && version("FxiOS/").is_some() {
+        named("Firefox", version("FxiOS/"), "WebKit")
+    } else if let Some(v) = version("Firefox/") {
+        named("Firefox", Some(v), "Gecko")
     } else if let Some(v) = version("Edg/") {
-        format!("Edge {v}")
+        named("Edge", Some(v), "Blink")
     } else if let Some(v) = version("OPR/") {
-        format!("Opera {v}")
-    } else if let Some(v) = version("Chrome/") {
-        let headless = if ua.contains("HeadlessChrome") {
-            " (headless)"
-        } else {
-            ""
-        };
-        format!("Chrome {v}{headless}")
+        named("Opera", Some(v), "Blink")
     } else if let Some(v) = version("HeadlessChrome/") {
-        format!("Chrome {v} (headless)")
-    } else if ua.contains("Safari/") {
-        match version("Version/") {
-            Some(v) => format!("Safari {v}"),
-            None => "Safari".into(),
-        }
+        named("Chrome", Some(v), "Blink, headless")
+    } else if let Some(v) = version("Chrome/") {
+        named("Chrome", Some(v), "Blink")
+    } else if let Some(v) = version("Epiphany/") {
+        named("GNOME Web", Some(v), "WebKit")
+    } else if ua.contains("AppleWebKit/") && apple {
+        named("Safari", version("Version/"), "WebKit")
+    } else if ua.contains("AppleWebKit/") {
+        "unknown browser (WebKit)".into()
     } else {
         "unknown browser".into()
     };
@@ -77,16 +88,27 @@ mod tests {
 
     #[test]
     fn common_browsers() {
-        check("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Safari/537.36", "Chrome 148", "Linux");
-        check("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/148.0.0.0 Safari/537.36", "Chrome 148 (headless)", "Linux");
+        check("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Safari/537.36", "Chrome 148 (Blink)", "Linux");
+        check("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/148.0.0.0 Safari/537.36", "Chrome 148 (Blink, headless)", "Linux");
         check(
             "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0",
-            "Firefox 140",
+            "Firefox 140 (Gecko)",
             "Windows",
         );
-        check("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Safari/605.1.15", "Safari 18", "macOS");
-        check("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0", "Edge 140", "Windows");
-        check("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", "Safari 17", "iOS");
+        check("Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0", "Firefox 140 (Gecko)", "Linux");
+        check("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Safari/605.1.15", "Safari 18 (WebKit)", "macOS");
+        check("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36 Edg/140.0.0.0", "Edge 140 (Blink)", "Windows");
+        check("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1", "Safari 17 (WebKit)", "iOS");
+        check("Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1", "Chrome 131 (WebKit)", "iOS");
         check("", "unknown browser", "unknown OS");
+    }
+
+    #[test]
+    fn a_webkitgtk_browser_is_not_called_safari() {
+        // Debian's MiniBrowser (WebKitGTK 2.50) claims "Version/60.5": no
+        // Safari has that number, and none runs on Linux.
+        check("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15", "unknown browser (WebKit)", "Linux");
+        check("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15 Epiphany/46", "GNOME Web 46 (WebKit)", "Linux");
+        check("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)", "Safari, version unknown (WebKit)", "macOS");
     }
 }

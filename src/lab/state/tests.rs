@@ -1331,7 +1331,7 @@ fn a_report_names_the_browser_and_the_model() {
         }
     }
     let r = &h.state.runs.all()[0].report;
-    assert_eq!(r.system_info.device, "Browser: Chrome 131");
+    assert_eq!(r.system_info.device, "Browser: Chrome 131 (Blink)");
     assert_eq!(r.system_info.arch, "wasm32");
     assert_eq!(r.system_info.extra["wasm_simd"], "true");
     assert_eq!(r.benchmark_config.batch_size, 1);
