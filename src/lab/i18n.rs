@@ -139,6 +139,7 @@ pub struct Ui {
     pub show_answer: &'static str,
     pub answer_locked: &'static str,
     pub cold_start: &'static str,
+    pub read_results: &'static str,
     pub error: &'static str,
     pub dismiss: &'static str,
     pub worker_restarted: &'static str,
@@ -240,6 +241,7 @@ pub static SV: Ui = Ui {
     show_answer: "Visa svaret",
     answer_locked: "Skriv en gissning och mät först – sedan kan du jämföra med svaret.",
     cold_start: "Kör utan uppvärmning (warmup 0)",
+    read_results: "Läs resultaten →",
     error: "Fel",
     dismiss: "Stäng",
     worker_restarted: "Beräkningstråden kraschade och har startats om. Dina tidigare resultat finns kvar.",
@@ -341,6 +343,7 @@ pub static EN: Ui = Ui {
     show_answer: "Show the answer",
     answer_locked: "Write a prediction and measure first – then compare with the answer.",
     cold_start: "Run without warmup (warmup 0)",
+    read_results: "Read the results →",
     error: "Error",
     dismiss: "Close",
     worker_restarted: "The computation thread crashed and was restarted. Your earlier results are still here.",
@@ -363,6 +366,15 @@ pub static EN: Ui = Ui {
 };
 
 impl Lang {
+    /// The one-line result beside "Run", once a run has finished.
+    pub fn run_done(self, n: usize, p50_ms: f64, p95_ms: f64) -> String {
+        let (p50, p95) = (crate::report::ms(p50_ms), crate::report::ms(p95_ms));
+        match self {
+            Lang::Sv => format!("Klart: {n} tidtagna körningar, p50 {p50} ms, p95 {p95} ms."),
+            Lang::En => format!("Done: {n} timed runs, p50 {p50} ms, p95 {p95} ms."),
+        }
+    }
+
     /// The cold-start result: the first run against the median.
     pub fn cold_start_result(self, first_ms: f64, median_ms: f64) -> String {
         let (first, median) = (crate::report::ms(first_ms), crate::report::ms(median_ms));

@@ -190,6 +190,9 @@ pub struct LabState {
     pub notices: Vec<Notice>,
     pub questions: HashMap<String, QuestionState>,
     pub cold_run: Option<String>,
+    /// The last run started with "Run", for the one-line result beside the
+    /// button (a fast run otherwise leaves the step looking unchanged).
+    pub finished: Option<String>,
     pub projector: bool,
     pub self_check: SelfCheckState,
     /// The input shape typed for models with free dimensions ("" for none).
@@ -223,6 +226,7 @@ impl LabState {
             notices: vec![],
             questions: HashMap::new(),
             cold_run: None,
+            finished: None,
             projector: false,
             self_check: SelfCheckState::NotRun,
             input_shape: String::new(),
@@ -293,6 +297,20 @@ impl LabState {
 
     /// The steps' titles in the current language ("Step 3" until the
     /// lesson has loaded).
+    /// The step (1-based) whose text places `widget`, in the current
+    /// language's lesson.
+    pub fn step_with_widget(&self, widget: &str) -> Option<usize> {
+        let Some(Ok(lesson)) = self.lessons.get(&self.lang()) else {
+            return None;
+        };
+        let places = |p: &crate::lab::lesson::Part| matches!(p, crate::lab::lesson::Part::Widget(w) if w == widget);
+        lesson
+            .steps
+            .iter()
+            .position(|s| s.parts.iter().any(places))
+            .map(|i| i + 1)
+    }
+
     pub fn step_titles(&self) -> Vec<String> {
         let lang = self.lang();
         match self.lessons.get(&lang) {

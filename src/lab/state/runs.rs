@@ -57,6 +57,9 @@ impl LabState {
             return;
         }
         let job = self.queue.remove(0);
+        if job.purpose == Purpose::Normal {
+            self.finished = None;
+        }
         let Some(model) = self.model.clone() else {
             self.queue.clear();
             let text = self.ui().loading_model.to_string();
@@ -301,7 +304,7 @@ impl LabState {
         self.save(record);
         self.current = Some(id.clone());
         match live.job.purpose {
-            Purpose::Normal => {}
+            Purpose::Normal => self.finished = Some(id),
             Purpose::ColdStart => self.cold_run = Some(id),
             Purpose::Question(q) => self.question_measured(q, id, true),
             Purpose::Series { last, question } => {

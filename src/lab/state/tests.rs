@@ -351,6 +351,9 @@ impl Harness {
             if s.cold_run.as_deref() == Some(r.id.as_str()) {
                 marks.push("cold");
             }
+            if s.finished.as_deref() == Some(r.id.as_str()) {
+                marks.push("finished");
+            }
             let marks = if marks.is_empty() {
                 String::new()
             } else {
@@ -764,7 +767,7 @@ fn a_run_streams_and_is_kept_shown_and_stored() {
              finish
                -> store run mobilenetv2 · warmup 1 · runs 3
              | model: mobilenetv2.onnx (optimized)
-             | run #1: mobilenetv2 · warmup 1 · runs 3 · n 3 · p50 2 · shown",
+             | run #1: mobilenetv2 · warmup 1 · runs 3 · n 3 · p50 2 · shown finished",
         ),
     );
 }
@@ -895,7 +898,7 @@ fn a_crash_mid_run_keeps_the_streamed_latencies() {
              crash RuntimeError: unreachable
                -> store run mobilenetv2 · warmup 3 · runs 10 (cancelled)
              | model: mobilenetv2.onnx ()
-             | run #1: mobilenetv2 · warmup 3 · runs 10 (cancelled) · n 3 · p50 4 · shown
+             | run #1: mobilenetv2 · warmup 3 · runs 10 (cancelled) · n 3 · p50 4 · shown finished
              | error: The computation thread crashed and was restarted. Your earlier results a",
         ),
     );
@@ -1151,7 +1154,7 @@ fn storage_full_keeps_the_run_and_offers_an_export() {
              export-all
                -> download piedge-lab-runs.json (application/json): {\"piedge_lab_runs\":1,\"runs\":[{\"i
              | model: mobilenetv2.onnx (optimized)
-             | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · shown
+             | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · shown finished
              | error: The run could not be saved in the browser (storage is full or disabled). [export all]",
         ),
     );
@@ -1276,7 +1279,7 @@ fn two_runs_with_the_same_settings_get_different_names() {
                -> store run mobilenetv2 · warmup 3 · runs 2 (2)
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5
-             | run #2: mobilenetv2 · warmup 3 · runs 2 (2) · n 2 · p50 1.5 · shown",
+             | run #2: mobilenetv2 · warmup 3 · runs 2 (2) · n 2 · p50 1.5 · shown finished",
         ),
     );
 }
@@ -1369,4 +1372,41 @@ fn model_files_keyed_by_content_and_shape() {
     assert_ne!(a, data(b"abc", Some(vec![1, 3])).file_key("m.onnx"));
     assert!(a.starts_with("file:m.onnx:3:"), "{a}");
     assert!(a.contains("+m.onnx.data:"), "{a}");
+}
+
+#[test]
+fn run_leaves_a_result_beside_its_button_until_the_next_run() {
+    check(
+        &with_ready("runs 2\nrun\nfinish\nseries warmup\nfinish\nrun"),
+        &after_ready(
+            "runs 2
+             run
+               -> send run #3 warmup 3 runs 2 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 2
+             series warmup
+               -> send run #4 warmup 0 runs 50 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 0 · runs 50
+               -> send run #5 warmup 3 runs 50 seed 0 optimized
+             run
+             | model: mobilenetv2.onnx (optimized)
+             | live: #5 Warmup 0/3, 0 warmup + 0 timed
+             | queue: 10/50, 3/2
+             | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · finished
+             | run #2: mobilenetv2 · warmup 0 · runs 50 · n 50 · p50 25.5 · shown compared",
+        ),
+    );
+}
+
+#[test]
+fn the_results_step_is_found_in_the_lesson() {
+    let mut h = Harness::new();
+    assert_eq!(h.state.step_with_widget("results"), None, "no lesson yet");
+    let e = h.event_of(
+        "lesson # Start\\nHello\\n# Run\\n::: widget controls\\n# Read\\n::: widget results",
+    );
+    h.state.update(h.now.clone(), e);
+    assert_eq!(h.state.step_with_widget("results"), Some(3));
+    assert_eq!(h.state.step_with_widget("cold-start"), None);
 }
