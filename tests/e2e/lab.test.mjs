@@ -210,6 +210,19 @@ test("opened from file:// (a USB stick), the page explains itself within a secon
     await context.close();
 });
 
+test("a finished run says so beside its button, with the way to its results", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=10");
+    await waitForModel(page, "tinycnn.onnx");
+    assert.equal((await page.textContent("#run-done")).trim(), "", "nothing before a run");
+    await runAndWait(page);
+    const line = await page.textContent("#run-done");
+    assert.match(line, /^Done: 10 timed runs, p50 \d+\.\d{3} ms, p95 \d+\.\d{3} ms\./);
+    await page.click("#read-results");
+    await page.waitForSelector('article.step[data-step="4"]');
+    assert.match(await page.textContent("#stats-table"), /P95/);
+    await context.close();
+});
+
 test("the URL carries step, language, model and settings", async () => {
     const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=7&runs=13&seed=5&plan=unoptimized");
     await waitForModel(page, "tinycnn.onnx");

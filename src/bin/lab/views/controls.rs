@@ -110,10 +110,36 @@ pub fn Controls() -> impl IntoView {
                     {move || ui().cancel}
                 </button>
             </div>
+            <RunDone/>
             <Progress/>
             <LiveCharts/>
         </section>
     }
+}
+
+/// The finished run in one line, beside the button that started it, with
+/// the way to its results. The region is always there, so a screen reader
+/// announces the line when it appears.
+#[component]
+fn RunDone() -> impl IntoView {
+    let lab = lab();
+    let finished = lab.select(|s| s.finished.clone());
+    let results_step = lab.select(|s| s.step_with_widget("results"));
+    let line = move || {
+        lab.track_runs();
+        let id = finished.get()?;
+        let st = lab.with_untracked(|s| s.run(&id).map(|r| r.report.statistics.clone()))?;
+        let text = lab.lang().run_done(st.n, st.p50, st.p95);
+        let link = results_step.get().map(|step| {
+            view! {
+                <button class="link" id="read-results" on:click=move |_| lab.send(Event::GoToStep(step))>
+                    {move || lab.lang().ui().read_results}
+                </button>
+            }
+        });
+        Some(view! { <span>{text}</span> " " {link} })
+    };
+    view! { <p class="run-done" id="run-done" role="status" aria-live="polite">{line}</p> }
 }
 
 /// The live run's progress bar, and the offer to stop a run past its budget.
