@@ -276,13 +276,25 @@ pub fn draw_boxplots<DB: DrawingBackend>(
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
     let pad = ((hi - lo) * 0.08).max(hi.abs() * 0.01).max(1e-6);
     let n = series.len().max(1) as f64;
+    let names: Vec<&str> = series.iter().map(|s| s.label).collect();
+    let (width_px, height_px) = area.dim_in_pixel();
+    let (labels, numbered) = box_axis_labels(&names, (width_px as f64 - 80.0) / n);
+    // A legend sits in the top left corner: raise the top of the scale by
+    // its height so that it covers no box.
+    let top = if numbered {
+        let plot_px = (height_px as f64 - 90.0).max(40.0);
+        let legend_px = 16.0 * n + 14.0;
+        let span = hi - lo + 2.0 * pad;
+        span * (legend_px / (plot_px - legend_px).max(20.0))
+    } else {
+        0.0
+    };
     let mut chart = ChartBuilder::on(area)
         .caption(&text.boxplot_title, (FONT, 20))
         .margin(10)
         .x_label_area_size(if series.len() > 1 { 40 } else { 10 })
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..n, (lo - pad)..(hi + pad))?;
-    let labels: Vec<String> = series.iter().map(|s| s.label.to_string()).collect();
+        .build_cartesian_2d(0.0..n, (lo - pad)..(hi + pad + top))?;
     chart
         .configure_mesh()
         .y_desc(&text.latency_axis)
@@ -290,7 +302,7 @@ pub fn draw_boxplots<DB: DrawingBackend>(
         .x_labels(series.len().max(1) * 2 + 1)
         .x_label_formatter(&|x| {
             let i = x.floor() as usize;
-            if (x - i as f64 - 0.5).abs() < 1e-9 && i < labels.len() && labels.len() > 1 {
+            if (x - i as f64 - 0.5).abs() < 1e-9 && i < labels.len() {
                 labels[i].clone()
             } else {
                 String::new()
@@ -322,10 +334,18 @@ pub fn draw_boxplots<DB: DrawingBackend>(
         } else {
             (st.q1, st.q3)
         };
-        chart.draw_series([Rectangle::new(
+        let boxes = chart.draw_series([Rectangle::new(
             [(left, st.q1), (right, st.q3)],
             color.mix(0.35).filled(),
         )])?;
+        if numbered {
+            // The axis says "1", "2", ...; the legend says which run each is.
+            boxes
+                .label(format!("{} {}", i + 1, s.label))
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
+        }
         chart.draw_series([Rectangle::new(
             [(left, st.q1), (right, st.q3)],
             color.stroke_width(2),
@@ -352,7 +372,34 @@ pub fn draw_boxplots<DB: DrawingBackend>(
         )?;
         chart.draw_series([Cross::new((center, st.mean), 5, MEAN.stroke_width(2))])?;
     }
+    if numbered {
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .label_font((FONT, 12))
+            .draw()?;
+    }
     Ok(())
+}
+
+/// The box plot's axis labels: the runs' names where each fits under its
+/// box (at 13 px, about 7.5 px a character), else "1", "2", ... with a
+/// legend, so that three long run names never overlap at 360 px. One run
+/// needs no label (the title names it).
+pub fn box_axis_labels(names: &[&str], slot_px: f64) -> (Vec<String>, bool) {
+    if names.len() <= 1 {
+        return (vec![String::new(); names.len()], false);
+    }
+    let fits = names
+        .iter()
+        .all(|n| n.chars().count() as f64 * 7.5 <= slot_px * 0.95);
+    if fits {
+        (names.iter().map(|n| n.to_string()).collect(), false)
+    } else {
+        ((1..=names.len()).map(|i| i.to_string()).collect(), true)
+    }
 }
 
 /// What [`draw_series`] marks besides the latencies.
@@ -658,5 +705,46 @@ mod tests {
             .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 80))
             .count();
         assert!(dark > 200, "only {dark} text pixels");
+    }
+
+    #[test]
+    fn long_run_names_become_numbers_with_a_legend() {
+        let long = [
+            "mobilenetv2 · warmup 3 · runs 10",
+            "mobilenetv2 · warmup 3 · runs 50",
+            "Raspberry Pi 5 · runs 100",
+        ];
+        // 360 px wide: three slots of about 93 px; no name fits.
+        let (labels, legend) = box_axis_labels(&long, (360.0 - 80.0) / 3.0);
+        assert_eq!(
+            (labels, legend),
+            (vec!["1".to_string(), "2".into(), "3".into()], true)
+        );
+        // A projector's 1 600 px: 507 px slots hold them.
+        let (labels, legend) = box_axis_labels(&long, (1600.0 - 80.0) / 3.0);
+        assert_eq!(labels[0], long[0]);
+        assert!(!legend);
+        assert_eq!(
+            box_axis_labels(&["pi", "laptop"], 100.0),
+            (vec!["pi".into(), "laptop".into()], false)
+        );
+        assert_eq!(
+            box_axis_labels(&["one run"], 10.0),
+            (vec![String::new()], false)
+        );
+        // And the numbered chart draws, legend included, at phone width.
+        register_font().unwrap();
+        let r = fixtures::report();
+        let series: Vec<BoxSeries> = long
+            .iter()
+            .map(|&label| BoxSeries {
+                label,
+                latencies_ms: &r.raw_latencies,
+                stats: &r.statistics,
+            })
+            .collect();
+        let mut rgb = vec![0u8; 360 * 240 * 3];
+        let area = BitMapBackend::with_buffer(&mut rgb, (360, 240)).into_drawing_area();
+        draw_boxplots(&area, &series, &ChartText::swedish()).unwrap();
     }
 }
