@@ -159,13 +159,7 @@ pub fn draw_histogram<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 13))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
     Ok(())
 }
 
@@ -243,13 +237,7 @@ pub fn draw_histogram_overlay<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 13))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
     Ok(())
 }
 
@@ -373,14 +361,24 @@ pub fn draw_boxplots<DB: DrawingBackend>(
         chart.draw_series([Cross::new((center, st.mean), 5, MEAN.stroke_width(2))])?;
     }
     if numbered {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .label_font((FONT, 12))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 12)?;
     }
+    Ok(())
+}
+
+/// Every chart's legend: a light card with a thin border, at `position`.
+fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_px: u32,
+) -> Result<(), ChartError> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, font_px))
+        .draw()?;
     Ok(())
 }
 
@@ -539,13 +537,7 @@ pub fn draw_series<DB: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 20, y)], TEMPERATURE.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 13))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
     Ok(())
 }
 
