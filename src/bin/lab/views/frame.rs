@@ -148,7 +148,13 @@ fn Notices() -> impl IntoView {
 fn StepNav() -> impl IntoView {
     let lab = lab();
     let step = lab.select(|s| s.url.step);
-    let titles = lab.select(|s| s.step_titles());
+    // Titles change with the language and when a lesson arrives; keyed on
+    // those, they are not rebuilt on every progress message.
+    let shown = lab.select(|s| (s.lang(), s.lessons.get(&s.lang()).map(|l| l.is_ok())));
+    let titles = move || {
+        shown.track();
+        lab.with_untracked(|s| s.step_titles())
+    };
     let hash_for = move |n: usize| {
         lab.with(|s| {
             let mut u = s.url.clone();
@@ -163,8 +169,7 @@ fn StepNav() -> impl IntoView {
             </div>
             <ol>
                 {move || {
-                    titles
-                        .get()
+                    titles()
                         .into_iter()
                         .enumerate()
                         .map(|(i, title)| {
