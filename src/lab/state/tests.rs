@@ -23,12 +23,9 @@ fn check(script: &str, expected: &str) {
     let mut h = Harness::new();
     let mut out = String::new();
     for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let event = h.event_of(line);
-        let effects = h.state.update(h.now.clone(), event);
         let _ = writeln!(out, "{line}");
-        for e in &effects {
-            let _ = writeln!(out, "  -> {}", describe(e));
-            h.remember(e);
+        for e in h.play(line) {
+            let _ = writeln!(out, "  -> {}", describe(&e));
         }
     }
     out += &h.summary();
@@ -76,6 +73,17 @@ impl Harness {
             earlier_reads: vec![],
             last_self_check: None,
         }
+    }
+
+    /// Hands one script line's event to the state, notes what it sent, and
+    /// returns its effects.
+    fn play(&mut self, line: &str) -> Vec<Effect> {
+        let event = self.event_of(line);
+        let effects = self.state.update(self.now.clone(), event);
+        for e in &effects {
+            self.remember(e);
+        }
+        effects
     }
 
     fn remember(&mut self, effect: &Effect) {
@@ -987,10 +995,7 @@ fn a_run_the_worker_refuses_ends_the_queue_with_its_error() {
 fn a_long_run_offers_to_stop_and_keep_going_gives_more_time() {
     let mut h = Harness::new();
     for line in READY.lines().chain(["budget 1000", "run"]) {
-        let e = h.event_of(line);
-        for fx in h.state.update(h.now.clone(), e) {
-            h.remember(&fx);
-        }
+        h.play(line);
     }
     let live = h.state.live.clone().unwrap();
     assert_eq!(live.over_budget(1900.0), None);
@@ -1328,10 +1333,7 @@ fn the_self_check_runs_once_at_a_time() {
 fn a_report_names_the_browser_and_the_model() {
     let mut h = Harness::new();
     for line in with_ready("runs 2\nrun\nfinish").lines() {
-        let e = h.event_of(line);
-        for fx in h.state.update(h.now.clone(), e) {
-            h.remember(&fx);
-        }
+        h.play(line);
     }
     let r = &h.state.runs.all()[0].report;
     assert_eq!(r.system_info.device, "Browser: Chrome 131 (Blink)");
