@@ -1,0 +1,244 @@
+// The core journey of a student, in each engine a class brings: Chromium
+// (Chromebooks), Firefox ESR (school laptops) and WebKitGTK (Safari's engine,
+// as on iPads). One test per engine; engines.mjs hides how each is driven.
+//
+// What differs between engines is asserted per engine, not skipped: the
+// browser's name, the timer step with and without isolation (measured in the
+// page and compared with what the lab reports), wasm SIMD, and storage that
+// survives a reload. The heavier drills (crashes, quota, memory, the
+// service worker) need Chromium's DevTools protocol and stay in lab.test.mjs.
+//
+// Run: node --test tests/e2e/journey.test.mjs   (after the bundle is built).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { serve } from "./server.mjs";
+import { ENGINES, launch, missing, tempFile } from "./engines.mjs";
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+const DIST = path.join(REPO, "dist");
+const PIEDGE = process.env.PIEDGE_BIN || path.join(REPO, "target/debug/piedge");
+const RUN_TIMEOUT = 120_000;
+
+// What each engine says about itself, as measured here (Debian's Chromium
+// 156, Firefox ESR 153, WebKitGTK 2.50): the browser's name, and the timer
+// step isolated and not, in ms. The README's browser table gives the same
+// figures; a new engine release that changes them fails here first.
+const EXPECTED = {
+    chromium: { browser: /^Chrome \d+ \(Blink(, headless)?\)/, fine: 0.005, coarse: 0.1 },
+    firefox: { browser: /^Firefox \d+ \(Gecko\)/, fine: 0.02, coarse: 1 },
+    // WebKitGTK's user agent names Safari with a made-up version: the lab
+    // names the engine and says it does not know the browser.
+    webkit: { browser: /^unknown browser \(WebKit\)/, fine: 0.02, coarse: 1 },
+};
+
+/** `measured` is `expected` up to a factor of 1.5 (a busy machine can skip a tick). */
+function near(measured, expected) {
+    return measured >= expected / 1.5 && measured <= expected * 1.5;
+}
+
+let isolated;
+let plain;
+let piReports;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "piedge-journey-"));
+
+before(async () => {
+    assert.ok(fs.existsSync(path.join(DIST, "index.html")), "dist/ is built (trunk build --release)");
+    isolated = await serve(DIST);
+    plain = await serve(DIST, { isolate: false });
+    piReports = path.join(tmp, "pi");
+    execFileSync(PIEDGE, ["bench", "--fakedata", "--model-path", path.join(REPO, "static/models/tinycnn.onnx"),
+        "--warmup", "1", "--runs", "12", "--output-dir", piReports, "--quiet"]);
+});
+
+after(async () => {
+    await isolated?.close();
+    await plain?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** The page's own timer step: the median of 25 non-zero steps of
+ * performance.now(), as the lab's probe measures it (src/clock.rs). */
+function timerStepMs() {
+    const steps = [];
+    let t = performance.now();
+    while (performance.now() === t);
+    t = performance.now();
+    for (let spins = 0; steps.length < 25 && spins < 1e8; spins++) {
+        const u = performance.now();
+        if (u !== t) {
+            steps.push(u - t);
+            t = u;
+        }
+    }
+    steps.sort((a, b) => a - b);
+    return steps[Math.floor(steps.length / 2)];
+}
+
+/** Keeps each Blob the lab offers as a download, by file name, instead of
+ * saving it: `downloaded(name)` reads it back. Installed after each load. */
+function catchDownloads() {
+    window.__downloads = {};
+    const blobs = new Map();
+    const create = URL.createObjectURL;
+    URL.createObjectURL = (blob) => {
+        const url = create.call(URL, blob);
+        blobs.set(url, blob);
+        return url;
+    };
+    const click = HTMLAnchorElement.prototype.click;
+    HTMLAnchorElement.prototype.click = function () {
+        if (this.download && blobs.has(this.href)) window.__downloads[this.download] = blobs.get(this.href);
+        else click.call(this);
+    };
+}
+
+async function downloaded(page, selector, name) {
+    await page.click(selector);
+    await page.waitFor((n) => window.__downloads?.[n], name);
+    return page.evaluate((n) => window.__downloads[n].text(), name);
+}
+
+const text = (page, selector) => page.evaluate((s) => document.querySelector(s)?.textContent ?? null, selector);
+const count = (page, selector) => page.evaluate((s) => document.querySelectorAll(s).length, selector);
+const runsKept = (page) => page.evaluate(() => Number(document.querySelector(".app").dataset.runs));
+
+async function open(page, url) {
+    await page.goto(url);
+    await page.waitFor(() => document.querySelector("#lang-select"), null, RUN_TIMEOUT);
+    await page.evaluate(catchDownloads);
+}
+
+async function runAndWait(page, selector) {
+    await page.waitFor((s) => document.querySelector(s) && !document.querySelector(s).disabled, selector, RUN_TIMEOUT);
+    const before = await runsKept(page);
+    await page.click(selector);
+    await page.waitFor((n) => {
+        const app = document.querySelector(".app");
+        return Number(app.dataset.runs) > n && app.dataset.busy === "false";
+    }, before, RUN_TIMEOUT);
+}
+
+function percentile(xs, q) {
+    const s = [...xs].sort((a, b) => a - b);
+    const h = (q / 100) * (s.length - 1);
+    const lo = Math.floor(h);
+    return s[lo] + (h - lo) * (s[Math.min(lo + 1, s.length - 1)] - s[lo]);
+}
+
+for (const engine of Object.keys(ENGINES)) {
+    test(`the core journey in ${ENGINES[engine].title}`, async () => {
+        // Not skipped when an engine is missing: scripts/setup installs all three.
+        const absent = missing(engine);
+        assert.equal(absent, null, absent);
+        const t0 = Date.now();
+        const browser = await launch(engine);
+        try {
+            await journey(engine, browser);
+        } finally {
+            await browser.close();
+        }
+        console.log(`# ${ENGINES[engine].title}: the journey took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    });
+}
+
+async function journey(engine, browser) {
+    const page = await browser.newPage();
+
+    // Not isolated, the page gets the engine's coarse timer.
+    await page.goto(plain.url + "no-such-page");
+    const coarse = await page.evaluate(timerStepMs);
+
+    // Open the lab (isolated): the lesson in Swedish, and the environment
+    // panel telling this engine's truth.
+    await open(page, isolated.url + "#step=1");
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "sv");
+    assert.match(await text(page, "article.step h2"), /Vad är latens/);
+    assert.equal(await page.evaluate(() => window.crossOriginIsolated), true);
+    await page.waitFor(() => !document.querySelector("#env-timer").textContent.includes("…"));
+    const fine = await page.evaluate(timerStepMs);
+    const reported = parseFloat(await text(page, "#env-timer"));
+    assert.equal(await text(page, "#env-isolated"), "ja");
+    assert.equal(await text(page, "#env-simd"), "ja", "wasm SIMD (tract's simd128 kernels)");
+    const browserRow = await page.evaluate(() => [...document.querySelectorAll(".environment tr")]
+        .map((tr) => tr.cells[1]?.textContent).pop());
+    assert.match(browserRow, EXPECTED[engine].browser);
+    // The lab measures in its worker, this probe in the page: the same clock.
+    assert.ok(reported > 0 && reported <= 2 * fine && fine <= 2 * reported,
+        `the lab reports a ${reported} ms timer step, the page measures ${fine} ms`);
+    assert.ok(near(fine, EXPECTED[engine].fine), `isolated, a ${EXPECTED[engine].fine} ms timer step, measured ${fine} ms`);
+    assert.ok(near(coarse, EXPECTED[engine].coarse), `not isolated, a ${EXPECTED[engine].coarse} ms timer step, measured ${coarse} ms`);
+    console.log(`# ${ENGINES[engine].title}: timer step ${fine.toFixed(4)} ms isolated (lab: ${reported} ms), ` +
+        `${coarse.toFixed(4)} ms not isolated`);
+
+    // Cold start on step 2.
+    await page.click("#next");
+    await page.waitFor(() => document.querySelector('article.step[data-step="2"]'));
+    await page.waitFor(() => document.querySelector("#cold-start") && !document.querySelector("#cold-start").disabled, null, RUN_TIMEOUT);
+    await page.click("#cold-start");
+    await page.waitFor(() => document.querySelector("#cold-result"), null, RUN_TIMEOUT);
+    assert.match(await text(page, "#cold-result"), /^Första körningen: [\d.]+ ms\. Medianen: [\d.]+ ms/);
+
+    // A run of the bundled MobileNetV2 on step 3, with its one-line result.
+    await open(page, isolated.url + "#step=3&model=mobilenetv2&warmup=3&runs=30");
+    await page.waitFor(() => document.querySelector("#model-name")?.textContent === "mobilenetv2.onnx", null, RUN_TIMEOUT);
+    await runAndWait(page, "#run");
+    const kept = await runsKept(page);
+    assert.match(await text(page, "#run-done"), /^Klart: 30 tidtagna körningar, p50 \d+\.\d{3} ms, p95 \d+\.\d{3} ms\./);
+
+    // The results: table, exports and charts agree.
+    await page.click("#read-results");
+    await page.waitFor(() => document.querySelector("#stats-table"));
+    const csv = await downloaded(page, '[data-export="latency.csv"]', "latency.csv");
+    const latencies = csv.trim().split("\n").slice(1).map((r) => Number(r.split(",")[1]));
+    assert.equal(latencies.length, 30);
+    const cell = (key) => text(page, `#stats-table tr[data-stat="${key}"] td`);
+    assert.equal(await cell("n"), "30");
+    assert.equal(await cell("P50"), percentile(latencies, 50).toFixed(3));
+    assert.equal(await cell("P95"), percentile(latencies, 95).toFixed(3));
+    const results = JSON.parse(await downloaded(page, '[data-export="latency_results.json"]', "latency_results.json"));
+    assert.deepEqual(results.raw_latencies, latencies);
+    assert.match(results.system_info.device.replace(/^Browser: /, ""), EXPECTED[engine].browser);
+    await page.waitFor(() => {
+        const c = document.querySelector("#chart-histogram");
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let blue = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 2] - d[i] > 50 && d[i + 2] > 150) blue++;
+        return blue > 500;
+    });
+
+    // An import from piedge bench (as from the Pi) beside the browser's run.
+    await open(page, isolated.url + "#step=6");
+    await page.waitFor((n) => document.querySelectorAll("#saved-runs li").length === n, kept);
+    await page.setFiles("#import-file", [path.join(piReports, "latency_results.json")]);
+    await page.waitFor((n) => document.querySelectorAll("#saved-runs li").length === n, kept + 1);
+    assert.match(await text(page, "#saved-runs"), /latency_results\.json|piedge/);
+
+    // A reload keeps both runs (IndexedDB in this engine).
+    await page.reload();
+    await page.waitFor(() => document.querySelector("#lang-select"));
+    await page.waitFor((n) => document.querySelectorAll("#saved-runs li").length === n, kept + 1);
+    assert.equal(await runsKept(page), kept + 1);
+
+    // The language switch changes the words, not the runs.
+    await page.select("#lang-select", "en");
+    await page.waitFor(() => document.documentElement.lang === "en");
+    assert.match(await text(page, "article.step h2"), /^[A-Z]/);
+    assert.equal(await count(page, "#saved-runs li"), kept + 1);
+
+    // A bad file gets a readable error in English; the model and runs stay.
+    await open(page, isolated.url + "#step=3&lang=en&model=mobilenetv2");
+    await page.waitFor(() => document.querySelector("#model-name")?.textContent === "mobilenetv2.onnx", null, RUN_TIMEOUT);
+    await page.setFiles("#model-file", [tempFile("broken.onnx", "this is not a network")]);
+    await page.waitFor(() => document.querySelector(".notice.error"));
+    assert.match(await text(page, ".notices"), /broken\.onnx is not an ONNX model/);
+    assert.equal(await text(page, "#model-name"), "mobilenetv2.onnx");
+    assert.equal(await runsKept(page), kept + 1);
+
+    assert.deepEqual(await page.pageErrors(), []);
+    await page.close();
+}
