@@ -64,6 +64,13 @@ pub fn describe_user_agent(ua: &str) -> (String, String) {
     (browser, os.to_string())
 }
 
+/// Whether the browser's core count is not the device's: WebKit (Safari,
+/// and every browser on iOS) reports 4 or 8 whatever the hardware, so that
+/// the number cannot help tell devices apart.
+pub fn core_count_is_rounded(ua: &str) -> bool {
+    describe_user_agent(ua).0.ends_with("(WebKit)")
+}
+
 /// This wasm instance's memory in MB. It only grows, so it is the
 /// high-water mark (the memory soak test reads it from page and worker).
 #[cfg(target_arch = "wasm32")]
@@ -114,5 +121,25 @@ mod tests {
         check("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15", "unknown browser (WebKit)", "Linux");
         check("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15 Epiphany/46", "GNOME Web 46 (WebKit)", "Linux");
         check("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)", "Safari, version unknown (WebKit)", "macOS");
+    }
+
+    #[test]
+    fn only_webkit_rounds_its_core_count() {
+        let webkit = [
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15",
+            "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.2 Safari/605.1.15",
+        ];
+        for ua in webkit {
+            assert!(core_count_is_rounded(ua), "{ua}");
+        }
+        let others = [
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Safari/537.36",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0",
+            "",
+        ];
+        for ua in others {
+            assert!(!core_count_is_rounded(ua), "{ua}");
+        }
     }
 }

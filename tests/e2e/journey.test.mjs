@@ -29,11 +29,12 @@ const RUN_TIMEOUT = 120_000;
 // step isolated and not, in ms. The README's browser table gives the same
 // figures; a new engine release that changes them fails here first.
 const EXPECTED = {
-    chromium: { browser: /^Chrome \d+ \(Blink(, headless)?\)/, fine: 0.005, coarse: 0.1 },
-    firefox: { browser: /^Firefox \d+ \(Gecko\)/, fine: 0.02, coarse: 1 },
+    chromium: { browser: /^Chrome \d+ \(Blink(, headless)?\)/, fine: 0.005, coarse: 0.1, roundsCores: false },
+    firefox: { browser: /^Firefox \d+ \(Gecko\)/, fine: 0.02, coarse: 1, roundsCores: false },
     // WebKitGTK's user agent names Safari with a made-up version: the lab
-    // names the engine and says it does not know the browser.
-    webkit: { browser: /^unknown browser \(WebKit\)/, fine: 0.02, coarse: 1 },
+    // names the engine and says it does not know the browser. WebKit rounds
+    // navigator.hardwareConcurrency to 4 or 8, and the lab says so.
+    webkit: { browser: /^unknown browser \(WebKit\)/, fine: 0.02, coarse: 1, roundsCores: true },
 };
 
 /** `measured` is `expected` up to a factor of 1.5 (a busy machine can skip a tick). */
@@ -167,6 +168,8 @@ async function journey(engine, browser) {
     const browserRow = await page.evaluate(() => [...document.querySelectorAll(".environment tr")]
         .map((tr) => tr.cells[1]?.textContent).pop());
     assert.match(browserRow, EXPECTED[engine].browser);
+    const cores = await text(page, "#env-cores");
+    assert.equal(/avrundar till 4 eller 8/.test(cores), EXPECTED[engine].roundsCores, `the cores row: ${cores}`);
     // The lab measures in its worker, this probe in the page: the same clock.
     assert.ok(reported > 0 && reported <= 2 * fine && fine <= 2 * reported,
         `the lab reports a ${reported} ms timer step, the page measures ${fine} ms`);
@@ -203,6 +206,7 @@ async function journey(engine, browser) {
     const results = JSON.parse(await downloaded(page, '[data-export="latency_results.json"]', "latency_results.json"));
     assert.deepEqual(results.raw_latencies, latencies);
     assert.match(results.system_info.device.replace(/^Browser: /, ""), EXPECTED[engine].browser);
+    assert.equal(results.system_info.cpu_count === null, EXPECTED[engine].roundsCores, "a rounded core count is not the device's");
     await page.waitFor(() => {
         const c = document.querySelector("#chart-histogram");
         const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;

@@ -20,6 +20,14 @@ pub struct BrowserFacts {
     pub memory_gb: Option<f64>,
 }
 
+impl BrowserFacts {
+    /// Whether `cores` is the engine's rounded figure rather than the
+    /// device's (see [`crate::lab::browser::core_count_is_rounded`]).
+    pub fn cores_are_rounded(&self) -> bool {
+        crate::lab::browser::core_count_is_rounded(&self.user_agent)
+    }
+}
+
 /// Why the browser's storage did not do what was asked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StorageProblem {
@@ -303,13 +311,18 @@ impl BrowserFacts {
         if let Some(env) = env {
             extra.insert("wasm_simd".into(), env.simd.to_string());
         }
+        let rounded = self.cores_are_rounded();
+        if let (true, Some(n)) = (rounded, self.cores) {
+            // Not the device's count: kept apart, and cpu_count stays unknown.
+            extra.insert("reported_cores_rounded".into(), n.to_string());
+        }
         SystemInfo {
             platform: format!("{os} (browser)"),
             device: format!("Browser: {browser}"),
             cpu_model: None,
             arch: "wasm32".into(),
             os,
-            cpu_count: self.cores,
+            cpu_count: if rounded { None } else { self.cores },
             memory_gb: self.memory_gb,
             cpu_governor: None,
             piedge_version: crate::VERSION.into(),

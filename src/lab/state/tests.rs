@@ -1412,3 +1412,20 @@ fn the_results_step_is_found_in_the_lesson() {
     assert_eq!(h.state.step_with_widget("results"), Some(3));
     assert_eq!(h.state.step_with_widget("cold-start"), None);
 }
+
+#[test]
+fn a_report_from_webkit_does_not_pass_its_rounded_core_count_off_as_the_devices() {
+    let facts = |ua: &str| BrowserFacts {
+        user_agent: ua.into(),
+        cores: Some(4),
+        ..Default::default()
+    };
+    let webkit = facts("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/60.5 Safari/605.1.15")
+        .system_info(None);
+    assert_eq!(webkit.cpu_count, None);
+    assert_eq!(webkit.extra["reported_cores_rounded"], "4");
+    let gecko = facts("Mozilla/5.0 (X11; Linux x86_64; rv:153.0) Gecko/20100101 Firefox/153.0")
+        .system_info(None);
+    assert_eq!(gecko.cpu_count, Some(4));
+    assert!(!gecko.extra.contains_key("reported_cores_rounded"));
+}

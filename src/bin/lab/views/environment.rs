@@ -15,6 +15,7 @@ pub fn Environment() -> impl IntoView {
     let browser = lab.with_untracked(|s| s.browser.clone());
     let (browser_name, os) = piedge::lab::browser::describe_user_agent(&browser.user_agent);
     let isolated = browser.cross_origin_isolated;
+    let rounded = browser.cores_are_rounded();
     let check_text = move || match check.get() {
         SelfCheckState::NotRun => String::new(),
         SelfCheckState::Running => ui().self_check_running.to_string(),
@@ -64,7 +65,10 @@ pub fn Environment() -> impl IntoView {
                 </tr>
                 <tr>
                     <th>{move || ui().cores}</th>
-                    <td>{browser.cores.map_or("?".to_string(), |n| n.to_string())}</td>
+                    <td id="env-cores">
+                        {browser.cores.map_or("?".to_string(), |n| n.to_string())}
+                        {rounded.then(|| view! { <span class="hint">" (" {move || ui().cores_rounded} ")"</span> })}
+                    </td>
                 </tr>
                 <tr>
                     <th>{move || ui().browser}</th>
