@@ -248,6 +248,23 @@ pub struct BoxSeries<'a> {
     pub stats: &'a LatencyStats,
 }
 
+/// Where a box plot's whiskers end: at the furthest runs inside Tukey's
+/// fences (the box itself when no run is inside them).
+pub fn whiskers(latencies_ms: &[f64], stats: &LatencyStats) -> (f64, f64) {
+    let inside = latencies_ms
+        .iter()
+        .copied()
+        .filter(|&x| x >= stats.tukey_low && x <= stats.tukey_high);
+    let (lo, hi) = inside.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
+    if lo.is_finite() {
+        (lo, hi)
+    } else {
+        (stats.q1, stats.q3)
+    }
+}
+
 /// Box plots side by side: box from q1 to q3, median line, whiskers to the
 /// furthest run inside Tukey's fences, runs beyond them as circles, p95 as a
 /// dashed orange tick and the mean as a cross.
@@ -309,19 +326,7 @@ pub fn draw_boxplots<DB: DrawingBackend>(
         let center = i as f64 + 0.5;
         let (left, right) = (center - 0.25, center + 0.25);
         let st = s.stats;
-        let inside = s
-            .latencies_ms
-            .iter()
-            .copied()
-            .filter(|&x| x >= st.tukey_low && x <= st.tukey_high);
-        let (w_lo, w_hi) = inside.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-            (a.min(x), b.max(x))
-        });
-        let (w_lo, w_hi) = if w_lo.is_finite() {
-            (w_lo, w_hi)
-        } else {
-            (st.q1, st.q3)
-        };
+        let (w_lo, w_hi) = whiskers(s.latencies_ms, st);
         let boxes = chart.draw_series([Rectangle::new(
             [(left, st.q1), (right, st.q3)],
             color.mix(0.35).filled(),

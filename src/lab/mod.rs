@@ -5,6 +5,7 @@
 //! natively.
 
 pub mod browser;
+pub mod chart_alt;
 pub mod config;
 pub mod i18n;
 pub mod isolation;

@@ -7,12 +7,16 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
 /// Sizes `canvas` to its laid-out width (so charts stay sharp at any screen
-/// width) and draws on it. A chart that cannot be drawn stays blank and says
-/// why in the console: the numbers beside it are what the student reads.
+/// width) and draws on it, with `alt` (from `piedge::lab::chart_alt`) as its
+/// text alternative. A chart that cannot be drawn stays blank and says why in
+/// the console: the numbers beside it are what the student reads.
 pub fn draw(
     canvas: &web_sys::HtmlCanvasElement,
+    alt: &str,
     f: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> Result<(), ChartError>,
 ) {
+    let _ = canvas.set_attribute("role", "img");
+    let _ = canvas.set_attribute("aria-label", alt);
     if let Err(e) = try_draw(canvas, f) {
         web_sys::console::warn_1(&format!("chart not drawn: {e}").into());
     }

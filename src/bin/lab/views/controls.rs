@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use piedge::bench::Phase;
 use piedge::charts::{self as engine_charts, SeriesMarks};
 use piedge::histogram::{BinRule, Histogram};
+use piedge::lab::chart_alt;
 use piedge::lab::config::Field;
 use piedge::lab::state::Event;
 use piedge::plan::Plan;
@@ -186,7 +187,6 @@ pub fn Progress() -> impl IntoView {
 #[component]
 fn LiveCharts() -> impl IntoView {
     let lab = lab();
-    let ui = move || lab.lang().ui();
     let hist_ref: NodeRef<html::Canvas> = NodeRef::new();
     let series_ref: NodeRef<html::Canvas> = NodeRef::new();
     let last_draw = StoredValue::new(0.0f64);
@@ -211,12 +211,16 @@ fn LiveCharts() -> impl IntoView {
             };
             if let Some(c) = hist_ref.get() {
                 let h = Histogram::new(data, BinRule::Auto);
-                charts::draw(&c, |a| engine_charts::draw_histogram(a, &h, &stats, &text));
+                let alt = chart_alt::histogram(lab.lang(), &h, &stats);
+                charts::draw(&c, &alt, |a| {
+                    engine_charts::draw_histogram(a, &h, &stats, &text)
+                });
             }
             if let Some(c) = series_ref.get() {
                 let cold = if l.job.warmup == 0 { 3 } else { 0 };
                 let marks = SeriesMarks { cold, env: &[] };
-                charts::draw(&c, |a| {
+                let alt = chart_alt::series(lab.lang(), &l.warmup_ms, &l.latencies_ms);
+                charts::draw(&c, &alt, |a| {
                     engine_charts::draw_series(
                         a,
                         &l.warmup_ms,
@@ -231,8 +235,8 @@ fn LiveCharts() -> impl IntoView {
     });
     view! {
         <div class="charts live" class:hidden=move || !live.get()>
-            <canvas node_ref=hist_ref class="chart" aria-label=move || ui().histogram></canvas>
-            <canvas node_ref=series_ref class="chart" aria-label=move || ui().series></canvas>
+            <canvas node_ref=hist_ref class="chart"></canvas>
+            <canvas node_ref=series_ref class="chart"></canvas>
         </div>
     }
 }

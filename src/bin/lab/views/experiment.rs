@@ -8,6 +8,7 @@ use crate::charts;
 use leptos::html;
 use leptos::prelude::*;
 use piedge::charts::{self as engine_charts, BoxSeries};
+use piedge::lab::chart_alt;
 use piedge::lab::session::{RunRecord, Series};
 use piedge::lab::state::Event;
 use piedge::report::ms;
@@ -168,20 +169,18 @@ fn Comparison() -> impl IntoView {
                 .iter()
                 .map(|r| (r.name.as_str(), r.report.raw_latencies.as_slice()))
                 .collect();
-            charts::draw(&c, |a| {
+            let boxes: Vec<BoxSeries> = runs.iter().map(box_series).collect();
+            let alt = chart_alt::compared(lab.lang(), &boxes);
+            charts::draw(&c, &alt, |a| {
                 engine_charts::draw_histogram_overlay(a, &series, &text)
             });
         }
         if let Some(c) = box_ref.get() {
-            let series: Vec<BoxSeries> = runs
-                .iter()
-                .map(|r| BoxSeries {
-                    label: r.name.as_str(),
-                    latencies_ms: &r.report.raw_latencies,
-                    stats: &r.report.statistics,
-                })
-                .collect();
-            charts::draw(&c, |a| engine_charts::draw_boxplots(a, &series, &text));
+            let series: Vec<BoxSeries> = runs.iter().map(box_series).collect();
+            let alt = chart_alt::boxes(lab.lang(), &series);
+            charts::draw(&c, &alt, |a| {
+                engine_charts::draw_boxplots(a, &series, &text)
+            });
         }
     });
     view! {
@@ -221,5 +220,14 @@ fn Comparison() -> impl IntoView {
                 <canvas node_ref=box_ref id="compare-box" class="chart"></canvas>
             </div>
         </div>
+    }
+}
+
+/// A kept run as one box (or distribution) of a comparison chart.
+fn box_series(r: &RunRecord) -> BoxSeries<'_> {
+    BoxSeries {
+        label: r.name.as_str(),
+        latencies_ms: &r.report.raw_latencies,
+        stats: &r.report.statistics,
     }
 }

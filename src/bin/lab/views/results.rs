@@ -7,6 +7,7 @@ use leptos::html;
 use leptos::prelude::*;
 use piedge::charts::{self as engine_charts, BoxSeries, SeriesMarks};
 use piedge::histogram::{BinRule, Histogram};
+use piedge::lab::chart_alt;
 use piedge::lab::session::RunRecord;
 use piedge::lab::state::Event;
 use piedge::report::{self, ReportFile};
@@ -59,7 +60,10 @@ fn RunView(run: RunRecord) -> impl IntoView {
         let st = &r.statistics;
         if let Some(c) = hist_ref.get() {
             let h = Histogram::new(&r.raw_latencies, BinRule::Auto);
-            charts::draw(&c, |a| engine_charts::draw_histogram(a, &h, st, &text));
+            let alt = chart_alt::histogram(lab.lang(), &h, st);
+            charts::draw(&c, &alt, |a| {
+                engine_charts::draw_histogram(a, &h, st, &text)
+            });
         }
         if let Some(c) = box_ref.get() {
             let series = [BoxSeries {
@@ -67,9 +71,13 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 latencies_ms: &r.raw_latencies,
                 stats: st,
             }];
-            charts::draw(&c, |a| engine_charts::draw_boxplots(a, &series, &text));
+            let alt = chart_alt::boxes(lab.lang(), &series);
+            charts::draw(&c, &alt, |a| {
+                engine_charts::draw_boxplots(a, &series, &text)
+            });
         }
         if let Some(c) = series_ref.get() {
+            let alt = chart_alt::series(lab.lang(), &r.warmup_latencies, &r.raw_latencies);
             let cold = if r.benchmark_config.warmup_runs == 0 {
                 3
             } else {
@@ -79,7 +87,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 cold,
                 env: &r.env_samples,
             };
-            charts::draw(&c, |a| {
+            charts::draw(&c, &alt, |a| {
                 engine_charts::draw_series(
                     a,
                     &r.warmup_latencies,
@@ -121,9 +129,9 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 </details>
             </div>
             <div class="charts">
-                <canvas node_ref=hist_ref id="chart-histogram" class="chart" aria-label=move || ui().histogram></canvas>
-                <canvas node_ref=box_ref id="chart-box" class="chart" aria-label=move || ui().box_plot></canvas>
-                <canvas node_ref=series_ref id="chart-series" class="chart" aria-label=move || ui().series></canvas>
+                <canvas node_ref=hist_ref id="chart-histogram" class="chart"></canvas>
+                <canvas node_ref=box_ref id="chart-box" class="chart"></canvas>
+                <canvas node_ref=series_ref id="chart-series" class="chart"></canvas>
             </div>
             <Exports id=run.id.clone() hist_ref box_ref series_ref/>
         </div>
@@ -207,7 +215,8 @@ pub fn ColdStart() -> impl IntoView {
         if let (Some(r), Some(c)) = (run(), series_ref.get()) {
             let st = &r.report.statistics;
             let marks = SeriesMarks { cold: 3, env: &[] };
-            charts::draw(&c, |a| {
+            let alt = chart_alt::series(lab.lang(), &[], &r.report.raw_latencies);
+            charts::draw(&c, &alt, |a| {
                 engine_charts::draw_series(a, &[], &r.report.raw_latencies, st, &marks, &text)
             });
         }
