@@ -81,11 +81,9 @@ pub fn boxes(lang: Lang, series: &[BoxSeries]) -> String {
                 ms(w_hi),
             );
             let name = s.label;
-            let out = match (lang, st.outliers) {
-                (Lang::Sv, 1) => "1 körning".to_string(),
-                (Lang::Sv, n) => format!("{n} körningar"),
-                (Lang::En, 1) => "1 run".to_string(),
-                (Lang::En, n) => format!("{n} runs"),
+            let out = match lang {
+                Lang::Sv => counted(st.outliers, "körning", "körningar"),
+                Lang::En => counted(st.outliers, "run", "runs"),
             };
             match lang {
                 Lang::Sv => format!(
@@ -123,8 +121,14 @@ pub fn series(lang: Lang, warmup_ms: &[f64], latencies_ms: &[f64]) -> String {
         let (lo, hi) = range(warmup_ms);
         let (lo, hi) = (ms(lo), ms(hi));
         match lang {
-            Lang::Sv => format!("{w} uppvärmningskörningar från {lo} till {hi} ms, sedan "),
-            Lang::En => format!("{w} warmup runs from {lo} to {hi} ms, then "),
+            Lang::Sv => format!(
+                "{} från {lo} till {hi} ms, sedan ",
+                counted(w, "uppvärmningskörning", "uppvärmningskörningar")
+            ),
+            Lang::En => format!(
+                "{} from {lo} to {hi} ms, then ",
+                counted(w, "warmup run", "warmup runs")
+            ),
         }
     };
     let Some(&first) = latencies_ms.first() else {
@@ -138,16 +142,25 @@ pub fn series(lang: Lang, warmup_ms: &[f64], latencies_ms: &[f64]) -> String {
     let slowest = latencies_ms.iter().position(|&x| x == hi).unwrap_or(0) + w;
     let mean = latencies_ms.iter().sum::<f64>() / n as f64;
     let (lo, hi, mean, first) = (ms(lo), ms(hi), ms(mean), ms(first));
+    let timed = match lang {
+        Lang::Sv => counted(n, "mätt körning", "mätta körningar"),
+        Lang::En => counted(n, "timed run", "timed runs"),
+    };
     match lang {
         Lang::Sv => format!(
-            "Latens per körning: {warm}{n} mätta körningar från {lo} till {hi} ms, medel {mean} ms. \
+            "Latens per körning: {warm}{timed} från {lo} till {hi} ms, medel {mean} ms. \
              Den första mätta körningen tog {first} ms; den långsammaste är körning {slowest}, {hi} ms."
         ),
         Lang::En => format!(
-            "Latency per run: {warm}{n} timed runs from {lo} to {hi} ms, mean {mean} ms. \
+            "Latency per run: {warm}{timed} from {lo} to {hi} ms, mean {mean} ms. \
              The first timed run took {first} ms; the slowest is run {slowest}, {hi} ms."
         ),
     }
+}
+
+/// "1 run", "2 runs".
+fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Compared distributions: per run its count, range, p50 and p95.
@@ -259,6 +272,11 @@ mod tests {
             series(Lang::En, &[9.0, 7.0], &RUNS),
             "Latency per run: 2 warmup runs from 7.000 to 9.000 ms, then 5 timed runs from 1.000 to 100.000 ms, \
              mean 22.000 ms. The first timed run took 3.000 ms; the slowest is run 4, 100.000 ms."
+        );
+        assert_eq!(
+            series(Lang::Sv, &[4.0], &[2.0]),
+            "Latens per körning: 1 uppvärmningskörning från 4.000 till 4.000 ms, sedan 1 mätt körning från 2.000 \
+             till 2.000 ms, medel 2.000 ms. Den första mätta körningen tog 2.000 ms; den långsammaste är körning 1, 2.000 ms."
         );
         assert_eq!(
             series(Lang::Sv, &[], &[]),
