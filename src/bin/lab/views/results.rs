@@ -125,7 +125,8 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 </table>
                 <details class="summary-file" open=true>
                     <summary>{move || ui().summary_file}</summary>
-                    <pre id="summary-text">{summary}</pre>
+                    // Focusable, so that a keyboard can scroll it when it is wider than the page.
+                    <pre id="summary-text" tabindex="0" role="region" aria-label=move || ui().summary_file>{summary}</pre>
                 </details>
             </div>
             <div class="charts">
