@@ -472,3 +472,86 @@ fn connections_beyond_the_maximum_are_told_to_retry() {
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(get(server.port, "/", "").0, 200);
 }
+
+#[test]
+fn an_idle_kept_alive_connection_is_closed_after_15_s() {
+    let dir = fixture();
+    let server = start(&dir.path().join("dist"));
+    let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    s.write_all(b"GET /models/tinycnn.onnx HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0; 4096];
+    while !seen.ends_with(b"\r\n\r\nonnx") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "the answer came whole before the end");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let answered = std::time::Instant::now();
+    // Nothing more is asked: the server ends the connection on its own.
+    s.set_read_timeout(Some(std::time::Duration::from_secs(25)))
+        .unwrap();
+    let end = s.read(&mut buf);
+    let idle = answered.elapsed().as_secs_f64();
+    assert!(
+        matches!(end, Ok(0)),
+        "closed without another answer: {end:?}"
+    );
+    assert!((14.5..17.0).contains(&idle), "closed after {idle} s");
+}
+
+#[test]
+fn a_client_that_stops_reading_is_dropped_and_others_are_served() {
+    let dir = fixture();
+    let dist = dir.path().join("dist");
+    // Far more than the kernel's socket buffers hold, so the server's
+    // writes must wait for a reader that never comes.
+    let size = 96 << 20;
+    std::fs::write(dist.join("big.bin"), vec![7u8; size]).unwrap();
+    let server = start(&dist);
+    let mut stuck = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stuck
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert_eq!(
+        get(server.port, "/", "").0,
+        200,
+        "others are served meanwhile"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(30));
+    // Reading now gets what the buffers held, then the end: the server gave up.
+    stuck
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut received = 0;
+    let mut buf = vec![0; 1 << 20];
+    loop {
+        match stuck.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => received += n,
+        }
+    }
+    assert!(
+        received < size,
+        "the response was cut off ({received} of {size} bytes)"
+    );
+}
+
+#[test]
+fn log_prints_a_line_per_answered_request() {
+    let dir = fixture();
+    let mut server = start_with(&dir.path().join("dist"), &["--log"]);
+    let stderr = BufReader::new(server.child.stderr.take().unwrap());
+    assert_eq!(get(server.port, "/models/tinycnn.onnx", "").0, 200);
+    assert_eq!(get(server.port, "/missing.js", "").0, 404);
+    let lines: Vec<String> = stderr.lines().take(2).map(Result::unwrap).collect();
+    assert!(
+        lines[0].contains("uri=/models/tinycnn.onnx") && lines[0].contains("status=200"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].contains("uri=/missing.js") && lines[1].contains("status=404"),
+        "{lines:?}"
+    );
+}

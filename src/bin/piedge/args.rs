@@ -153,6 +153,9 @@ pub struct ServeArgs {
     /// are told to retry.
     #[arg(long, default_value = "256", value_parser = positive)]
     pub max_connections: usize,
+    /// Print a line for each request (and its answer) on standard error.
+    #[arg(long)]
+    pub log: bool,
 }
 
 #[derive(Args, Debug)]

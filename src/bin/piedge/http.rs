@@ -1,25 +1,43 @@
-//! The HTTP/1.1 connection handling behind `piedge serve`: enough of the
-//! protocol for browsers fetching static files (GET and HEAD, keep-alive,
-//! pipelined requests), with limits on everything a client controls, so a
-//! classroom of curious teenagers cannot tie the server up:
+//! The HTTP side of `piedge serve`: hyper (HTTP/1.1, keep-alive, pipelining)
+//! serving an axum router, with tower-http adding the headers every response
+//! carries. The limits on what a client controls, so that a classroom of
+//! curious teenagers cannot tie the server up:
 //!
-//! - at most `max_connections` at once (one thread each); more get `503`;
-//! - a request head of at most `HEAD_BYTES` (else `431`), a target of at
-//!   most `TARGET_BYTES` (else `414`), at most `MAX_HEADERS` header lines;
-//! - no request bodies (`413`): the server only reads files;
-//! - a request head must arrive within `HEAD_DEADLINE` once it starts (else
-//!   `408`), an idle keep-alive connection is closed after `IDLE`, and a
-//!   client that stops reading a response for `WRITE_STALL` is dropped.
+//! - at most `max_connections` at once; more get `503` with `Retry-After`;
+//! - at most `MAX_HEADERS` header lines and a head of `HEAD_BYTES` (`431`),
+//!   a target of `TARGET_BYTES` (`414`), no request bodies (`413`);
+//! - a request head must arrive within `HEAD_DEADLINE` once it starts (`408`),
+//!   an idle keep-alive connection is closed after `IDLE`, and a client that
+//!   stops reading a response for `WRITE_STALL` is dropped.
 //!
-//! What to answer is not decided here: `serve.rs` passes a function from
-//! (method, target, Accept-Encoding) to a [`Reply`].
+//! hyper enforces the header count and parses; the router's first layer
+//! checks sizes and bodies. Three mechanisms are the project's own, because
+//! hyper has none of them: the connection cap (tower limits requests in
+//! flight, not open connections), and, in [`Guarded`], the head deadline
+//! with its `408` (hyper's `header_read_timeout` also runs while a kept-alive
+//! connection waits, and closes without a word), the idle and write-stall
+//! timeouts, and `505` for an HTTP version it does not speak (hyper says `400`).
+//!
+//! What to answer is decided in `serve.rs`; this module only carries it.
 
 use crate::serve::Reply;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 pub const HEAD_BYTES: usize = 16 * 1024;
 pub const TARGET_BYTES: usize = 2048;
@@ -27,274 +45,462 @@ pub const MAX_HEADERS: usize = 64;
 pub const HEAD_DEADLINE: Duration = Duration::from_secs(10);
 pub const IDLE: Duration = Duration::from_secs(15);
 pub const WRITE_STALL: Duration = Duration::from_secs(30);
+/// hyper's read buffer: larger than `HEAD_BYTES`, so that an over-long target
+/// or header block is parsed and refused with the precise status below
+/// rather than hyper's own bare `431`.
+const READ_BUFFER: usize = 64 * 1024;
 
-pub type Handler = dyn Fn(&str, &str, &str) -> Reply + Send + Sync;
+/// Headers on every response, including the ones this module writes itself.
+pub type CommonHeaders = &'static [(&'static str, &'static str)];
 
-/// Accepts connections forever, each on its own thread.
-pub fn serve(listener: TcpListener, max_connections: usize, handler: Arc<Handler>) {
-    let open = Arc::new(AtomicUsize::new(0));
-    for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
-        if open.fetch_add(1, Ordering::SeqCst) >= max_connections {
-            open.fetch_sub(1, Ordering::SeqCst);
-            // Answered here, briefly: read what the client sent (closing on
-            // unread data would reset the connection before it sees the 503).
-            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(50)));
-            let _ = stream.read(&mut [0; 4096]);
-            let reply = status_only(503, "busy: too many connections, try again\n");
-            if write_reply(&mut stream, &reply, true).is_ok() {
-                let _ = stream.shutdown(std::net::Shutdown::Write);
-            }
-            continue;
-        }
-        let (open, handler) = (open.clone(), handler.clone());
-        let spawned = std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(move || {
-                let _ = connection(stream, &*handler);
-                open.fetch_sub(1, Ordering::SeqCst);
-            });
-        if spawned.is_err() {
-            // Out of threads: the stream was dropped with the closure.
-            eprintln!("piedge serve: cannot start a thread for a connection");
-        }
-    }
+/// Serves `app` on `listener` until the process ends.
+pub fn serve(
+    listener: std::net::TcpListener,
+    max_connections: usize,
+    app: Router,
+    common: CommonHeaders,
+) -> io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(accept(
+        listener,
+        max_connections,
+        with_layers(app, common),
+        common,
+    ))
 }
 
-/// Why a request head could not be read.
-#[derive(Debug, PartialEq)]
-enum HeadError {
-    /// The client closed the connection (or went idle) between requests.
-    Closed,
-    Status(u16, &'static str),
-}
-
-struct Head {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    http10: bool,
-}
-
-impl Head {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn connection(stream: TcpStream, handler: &Handler) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
-    stream.set_write_timeout(Some(WRITE_STALL))?;
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    loop {
-        let head = match read_head(&mut reader) {
-            Ok(head) => head,
-            Err(HeadError::Closed) => return Ok(()),
-            Err(HeadError::Status(code, message)) => {
-                write_reply(&mut writer, &status_only(code, message), true)?;
-                return close_after_refusal(reader.into_inner());
-            }
-        };
-        let close = head.http10
-            || head
-                .header("Connection")
-                .is_some_and(|v| v.to_ascii_lowercase().contains("close"));
-        let accept = head.header("Accept-Encoding").unwrap_or("");
-        let reply = handler(&head.method, &head.target, accept);
-        write_reply(&mut writer, &reply, close)?;
-        if close {
-            return Ok(());
-        }
-    }
-}
-
-/// After refusing a request whose rest was not read: stop sending, then
-/// read and drop what is still coming (at most 1 MB, for at most a second),
-/// so closing does not reset the connection before the client reads the
-/// refusal.
-fn close_after_refusal(mut stream: TcpStream) -> std::io::Result<()> {
-    stream.shutdown(std::net::Shutdown::Write)?;
-    let deadline = Instant::now() + Duration::from_secs(1);
-    let mut buf = [0; 16 * 1024];
-    for _ in 0..64 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        stream.set_read_timeout(Some(left))?;
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-    }
-    Ok(())
-}
-
-/// Reads one request head: the request line and header lines up to the
-/// blank line, within the size, count and time limits; a request that
-/// announces a body is refused.
-fn read_head(reader: &mut BufReader<TcpStream>) -> Result<Head, HeadError> {
-    let stream = reader.get_ref();
-    // Waiting for the next request on a kept-alive connection.
-    stream
-        .set_read_timeout(Some(IDLE))
-        .map_err(|_| HeadError::Closed)?;
-    if reader.fill_buf().map_err(|_| HeadError::Closed)?.is_empty() {
-        return Err(HeadError::Closed);
-    }
-    let started = Instant::now();
-    let mut lines: Vec<String> = Vec::new();
-    let mut total = 0;
-    loop {
-        let left = HEAD_DEADLINE
-            .checked_sub(started.elapsed())
-            .filter(|d| !d.is_zero())
-            .ok_or(HeadError::Status(
-                408,
-                "the request took too long to arrive\n",
-            ))?;
-        reader
-            .get_ref()
-            .set_read_timeout(Some(left))
-            .map_err(|_| HeadError::Closed)?;
-        let mut line = Vec::new();
-        let budget = (HEAD_BYTES - total) as u64 + 1;
-        match reader.by_ref().take(budget).read_until(b'\n', &mut line) {
-            Ok(0) => return Err(HeadError::Closed),
-            Ok(n) => total += n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(HeadError::Status(
-                    408,
-                    "the request took too long to arrive\n",
-                ));
-            }
-            Err(_) => return Err(HeadError::Closed),
-        }
-        if total > HEAD_BYTES || !line.ends_with(b"\n") {
-            if lines.is_empty() && total > TARGET_BYTES {
-                return Err(HeadError::Status(
-                    414,
-                    "the requested address is too long\n",
-                ));
-            }
-            if total > HEAD_BYTES {
-                return Err(HeadError::Status(
-                    431,
-                    "the request headers are too large\n",
-                ));
-            }
-            return Err(HeadError::Closed);
-        }
-        let text = String::from_utf8(line)
-            .map_err(|_| HeadError::Status(400, "the request is not text\n"))?;
-        let text = text.trim_end_matches(['\r', '\n']).to_string();
-        if text.is_empty() {
-            if lines.is_empty() {
-                continue; // a stray blank line between requests
-            }
-            break;
-        }
-        if lines.len() > MAX_HEADERS {
-            return Err(HeadError::Status(431, "too many request headers\n"));
-        }
-        lines.push(text);
-    }
-    let request_line = &lines[0];
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(HeadError::Status(400, "malformed request line\n"));
-    };
-    if target.len() > TARGET_BYTES {
-        return Err(HeadError::Status(
-            414,
-            "the requested address is too long\n",
+/// The router inside the limits, with the common headers on every answer
+/// and tower-http's trace of each request (printed by `piedge serve --log`).
+pub fn with_layers(app: Router, common: CommonHeaders) -> Router {
+    let mut app = app.layer(axum::middleware::from_fn(limits));
+    for (name, value) in common {
+        app = app.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            HeaderName::from_bytes(name.as_bytes()).expect("a valid header name"),
+            HeaderValue::from_static(value),
         ));
     }
-    let http10 = match version {
-        "HTTP/1.1" => false,
-        "HTTP/1.0" => true,
-        _ => {
-            return Err(HeadError::Status(
-                505,
-                "only HTTP/1.0 and 1.1 are spoken here\n",
-            ))
-        }
-    };
-    let mut headers = Vec::with_capacity(lines.len() - 1);
-    for line in &lines[1..] {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(HeadError::Status(400, "malformed header line\n"));
+    // One line per request, when it is answered: method, target, status, time.
+    let trace = tower_http::trace::TraceLayer::new_for_http()
+        .on_request(())
+        .on_body_chunk(())
+        .on_eos(());
+    app.layer(trace)
+}
+
+async fn accept(
+    listener: std::net::TcpListener,
+    max_connections: usize,
+    app: Router,
+    common: CommonHeaders,
+) -> io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, or a connection reset before it
+                // was accepted: wait a moment rather than spin.
+                eprintln!("piedge serve: cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
         };
-        headers.push((name.trim().to_string(), value.trim().to_string()));
-    }
-    let head = Head {
-        method: method.to_string(),
-        target: target.to_string(),
-        headers,
-        http10,
-    };
-    let has_body = head
-        .header("Content-Length")
-        .is_some_and(|n| n.trim() != "0")
-        || head.header("Transfer-Encoding").is_some();
-    if has_body {
-        return Err(HeadError::Status(413, "request bodies are not accepted\n"));
-    }
-    Ok(head)
-}
-
-fn status_only(status: u16, message: &'static str) -> Reply {
-    crate::serve::text(status, message)
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        431 => "Request Header Fields Too Large",
-        503 => "Service Unavailable",
-        505 => "HTTP Version Not Supported",
-        _ => "",
+        match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    connection(stream, app, common).await;
+                    drop(slot);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(refuse_busy(stream, common));
+            }
+        }
     }
 }
 
-/// Writes `reply`. A reply to HEAD carries its own Content-Length (that of
-/// the GET it mirrors) and an empty body.
-fn write_reply(w: &mut TcpStream, reply: &Reply, close: bool) -> std::io::Result<()> {
-    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
-    let mut has_length = false;
-    for (k, v) in &reply.headers {
-        has_length |= k.eq_ignore_ascii_case("Content-Length");
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if !has_length {
-        head.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
-    }
-    if close {
-        head.push_str("Connection: close\r\n");
-    }
-    if reply.status == 503 {
+async fn connection(stream: TcpStream, app: Router, common: CommonHeaders) {
+    let _ = stream.set_nodelay(true);
+    let io = TokioIo::new(Guarded::new(stream, common));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(None)
+        .max_buf_size(READ_BUFFER)
+        .max_headers(MAX_HEADERS)
+        .title_case_headers(true)
+        .serve_connection(io, TowerToHyperService::new(app))
+        .await;
+}
+
+/// One connection too many: read what the client sent (closing on unread
+/// data would reset the connection before it sees the answer), say `503`.
+async fn refuse_busy(mut stream: TcpStream, common: CommonHeaders) {
+    let mut buf = [0; 4096];
+    let _ = tokio::time::timeout(Duration::from_millis(50), async {
+        use tokio::io::AsyncReadExt;
+        stream.read(&mut buf).await
+    })
+    .await;
+    let reply = canned(503, "busy: too many connections, try again\n", common);
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(&reply).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
+/// A whole response written without hyper, for the connections this module
+/// refuses itself.
+fn canned(status: u16, message: &str, common: CommonHeaders) -> Vec<u8> {
+    let reason = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Cache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n",
+        message.len()
+    );
+    if status == 503 {
         head.push_str("Retry-After: 1\r\n");
     }
+    for (k, v) in common {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
     head.push_str("\r\n");
-    w.write_all(head.as_bytes())?;
-    w.write_all(&reply.body)?;
-    w.flush()
+    head.push_str(message);
+    head.into_bytes()
+}
+
+/// The router's first layer: the size limits hyper does not know, and no
+/// request bodies.
+async fn limits(request: Request, next: Next) -> Response {
+    let target = request.uri().to_string().len();
+    if target > TARGET_BYTES {
+        return refusal(414, "the requested address is too long\n");
+    }
+    let head = request.method().as_str().len()
+        + target
+        + request
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum::<usize>();
+    if head > HEAD_BYTES {
+        return refusal(431, "the request headers are too large\n");
+    }
+    let headers = request.headers();
+    let has_body = headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|n| n.as_bytes().trim_ascii() != b"0")
+        || headers.contains_key(header::TRANSFER_ENCODING);
+    if has_body {
+        return refusal(413, "request bodies are not accepted\n");
+    }
+    next.run(request).await
+}
+
+/// A refused request's answer; the connection closes after it.
+fn refusal(status: u16, message: &'static str) -> Response {
+    let mut r = into_response(crate::serve::text(status, message));
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// A [`Reply`] as an axum response.
+pub fn into_response(reply: Reply) -> Response {
+    let mut response = Response::new(Body::from(reply.body.into_owned()));
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    for (k, v) in reply.headers {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            response.headers_mut().append(k, v);
+        }
+    }
+    response
+}
+
+/// A connection's socket with the timeouts hyper lacks. It tells a request
+/// head from the rest by the bytes themselves: a head starts with the first
+/// byte read after the previous one ended, and ends at its blank line.
+///
+/// - While a head is arriving, it must be whole within `HEAD_DEADLINE`; if
+///   not, `408` is written here and the connection ends.
+/// - Waiting with nothing to do (no head arriving, nothing left to write)
+///   ends after `IDLE`.
+/// - A write that cannot proceed for `WRITE_STALL` fails the connection.
+/// - A request line naming another HTTP version gets `505`.
+pub struct Guarded {
+    inner: TcpStream,
+    common: CommonHeaders,
+    /// When the head now arriving started, and the last bytes of it seen
+    /// (to find the blank line across reads).
+    head: Option<(Instant, [u8; 3])>,
+    /// The request line so far, while it is incomplete.
+    line: Option<Vec<u8>>,
+    last_activity: Instant,
+    write_blocked_since: Option<Instant>,
+    read_timer: Pin<Box<Sleep>>,
+    write_timer: Pin<Box<Sleep>>,
+    /// A refusal being written, then the connection drained and ended.
+    refusal: Option<Refusal>,
+}
+
+struct Refusal {
+    bytes: Vec<u8>,
+    written: usize,
+    shut: bool,
+    drain_until: Instant,
+}
+
+impl Guarded {
+    pub fn new(inner: TcpStream, common: CommonHeaders) -> Guarded {
+        let now = Instant::now();
+        Guarded {
+            inner,
+            common,
+            head: None,
+            line: None,
+            last_activity: now,
+            write_blocked_since: None,
+            read_timer: Box::pin(tokio::time::sleep_until(now + IDLE)),
+            write_timer: Box::pin(tokio::time::sleep_until(now + WRITE_STALL)),
+            refusal: None,
+        }
+    }
+
+    fn refuse(&mut self, status: u16, message: &str) {
+        self.refusal = Some(Refusal {
+            bytes: canned(status, message, self.common),
+            written: 0,
+            shut: false,
+            drain_until: Instant::now() + Duration::from_secs(1),
+        });
+    }
+
+    /// Follows the bytes just read: where heads start and end, and the
+    /// version their request line names.
+    fn saw(&mut self, bytes: &[u8]) {
+        let now = Instant::now();
+        self.last_activity = now;
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (started, mut tail) = match self.head {
+                Some(h) => h,
+                None => {
+                    self.line = Some(Vec::new());
+                    (now, [0; 3])
+                }
+            };
+            let mut end = None;
+            for (i, &b) in rest.iter().enumerate() {
+                let mut request_line = None;
+                if let Some(line) = &mut self.line {
+                    if b == b'\n' {
+                        request_line = Some(std::mem::take(line));
+                    } else if line.len() <= READ_BUFFER {
+                        line.push(b);
+                    }
+                }
+                if let Some(line) = request_line {
+                    self.line = None;
+                    if request_version(&line).is_some_and(|v| {
+                        v.starts_with(b"HTTP/") && v != b"HTTP/1.1" && v != b"HTTP/1.0"
+                    }) {
+                        self.refuse(505, "only HTTP/1.0 and 1.1 are spoken here\n");
+                        return;
+                    }
+                }
+                let window = [tail[1], tail[2], b];
+                if window == *b"\n\r\n" || (window[1..] == *b"\n\n") {
+                    end = Some(i + 1);
+                    break;
+                }
+                tail = window;
+            }
+            match end {
+                // The head is whole: what follows is a body, or the next head.
+                Some(n) => {
+                    self.head = None;
+                    self.line = None;
+                    // A stray blank line between requests is not a head.
+                    rest = &rest[n..];
+                    if rest.is_empty() {
+                        break;
+                    }
+                    // Pipelined bytes: the next head starts now.
+                }
+                None => {
+                    self.head = Some((started, tail));
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Writes the refusal, shuts the writing side, reads and drops what the
+    /// client still sends for a moment (closing on unread data would reset
+    /// the connection before the client reads the answer), then ends.
+    fn poll_refusal(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some(r) = &mut self.refusal else {
+            return Poll::Ready(Ok(()));
+        };
+        while r.written < r.bytes.len() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &r.bytes[r.written..]))?;
+            if n == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            r.written += n;
+        }
+        if !r.shut {
+            let _ = ready!(Pin::new(&mut self.inner).poll_shutdown(cx));
+            r.shut = true;
+            self.read_timer.as_mut().reset(r.drain_until);
+        }
+        loop {
+            if self.read_timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Ok(()));
+            }
+            let mut scratch = [0u8; 4096];
+            let mut buf = ReadBuf::new(&mut scratch);
+            match ready!(Pin::new(&mut self.inner).poll_read(cx, &mut buf)) {
+                Ok(()) if !buf.filled().is_empty() => continue,
+                _ => return Poll::Ready(Ok(())),
+            }
+        }
+    }
+}
+
+/// The last word of a request line, if it has three.
+fn request_version(line: &[u8]) -> Option<&[u8]> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut words = line.split(|&b| b == b' ');
+    let (_, _, version) = (words.next()?, words.next()?, words.next()?);
+    Some(version)
+}
+
+impl AsyncRead for Guarded {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.refusal.is_some() {
+            // Ends the connection for hyper: an end of stream, nothing read.
+            return this.poll_refusal(cx);
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                let fresh = buf.filled()[before..].to_vec();
+                this.saw(&fresh);
+                if this.refusal.is_some() {
+                    // hyper must not parse what is being refused.
+                    buf.set_filled(before);
+                    return this.poll_refusal(cx);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                let deadline = match this.head {
+                    Some((started, _)) => Some(started + HEAD_DEADLINE),
+                    None if this.write_blocked_since.is_none() => Some(this.last_activity + IDLE),
+                    // A response is stuck: the write side decides.
+                    None => None,
+                };
+                let Some(deadline) = deadline else {
+                    return Poll::Pending;
+                };
+                if this.read_timer.deadline() != deadline {
+                    this.read_timer.as_mut().reset(deadline);
+                }
+                if this.read_timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                if this.head.is_some() {
+                    this.refuse(408, "the request took too long to arrive\n");
+                    return this.poll_refusal(cx);
+                }
+                // Idle: end quietly.
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Guarded {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_write(cx, data) {
+            Poll::Ready(result) => {
+                this.write_blocked_since = None;
+                this.last_activity = Instant::now();
+                Poll::Ready(result)
+            }
+            Poll::Pending => this.write_stalled(cx),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_flush(cx) {
+            Poll::Ready(r) => Poll::Ready(r),
+            Poll::Pending => this.write_stalled(cx).map_ok(|_| ()),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
+            Poll::Ready(result) => {
+                this.write_blocked_since = None;
+                this.last_activity = Instant::now();
+                Poll::Ready(result)
+            }
+            Poll::Pending => this.write_stalled(cx),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+impl Guarded {
+    /// A write that could not proceed: pending until `WRITE_STALL` has passed
+    /// since it first could not, then an error that ends the connection.
+    fn write_stalled(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let since = *self.write_blocked_since.get_or_insert_with(Instant::now);
+        let deadline = since + WRITE_STALL;
+        if self.write_timer.deadline() != deadline {
+            self.write_timer.as_mut().reset(deadline);
+        }
+        ready!(self.write_timer.as_mut().poll(cx));
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the client stopped reading",
+        )))
+    }
 }

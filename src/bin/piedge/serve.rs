@@ -8,8 +8,9 @@
 //! `.br`/`.gz` twin is sent when the browser accepts it.
 //!
 //! The request → response logic (`respond`) touches no socket, so it is
-//! tested directly; `run` hands it to the connection handling in `http.rs`,
-//! which holds the limits on what clients may send and how slowly.
+//! tested directly; `run` puts it in an axum router and hands that to
+//! `http.rs` (hyper), which adds the common headers and holds the limits on
+//! what clients may send and how slowly.
 
 use anyhow::{bail, Context, Result};
 use std::borrow::Cow;
@@ -86,12 +87,17 @@ pub struct Reply {
     pub body: Cow<'static, [u8]>,
 }
 
-/// Every response's headers: the isolation headers, then the safety ones.
-fn common_headers() -> impl Iterator<Item = (&'static str, String)> {
-    piedge::lab::isolation::HEADERS
-        .iter()
-        .chain(&SAFETY_HEADERS)
-        .map(|(k, v)| (*k, v.to_string()))
+/// Every response's headers: the isolation headers, then the safety ones
+/// (added by a tower-http layer in `http.rs`, so that no answer lacks them).
+pub fn common_headers() -> crate::http::CommonHeaders {
+    static COMMON: std::sync::OnceLock<Vec<(&str, &str)>> = std::sync::OnceLock::new();
+    COMMON.get_or_init(|| {
+        piedge::lab::isolation::HEADERS
+            .iter()
+            .chain(&SAFETY_HEADERS)
+            .copied()
+            .collect()
+    })
 }
 
 /// Headers on every response: cross-origin isolation, no MIME sniffing, no
@@ -146,7 +152,6 @@ pub fn respond(bundle: &Bundle, method: &str, raw_path: &str, accept_encoding: &
             }
         }
     }
-    headers.extend(common_headers());
     if head {
         headers.push(("Content-Length", body.len().to_string()));
         body = Cow::Borrowed(&[]);
@@ -159,11 +164,10 @@ pub fn respond(bundle: &Bundle, method: &str, raw_path: &str, accept_encoding: &
 }
 
 pub fn text(status: u16, message: &'static str) -> Reply {
-    let mut headers = vec![
+    let headers = vec![
         ("Content-Type", "text/plain; charset=utf-8".to_string()),
         ("Cache-Control", "no-store".into()),
     ];
-    headers.extend(common_headers());
     Reply {
         status,
         headers,
@@ -286,13 +290,14 @@ pub fn bind(ip: std::net::Ipv4Addr, port: Option<u16>) -> Result<std::net::TcpLi
 }
 
 /// Serves `bundle` until interrupted, printing where; with `open`, opens the
-/// lab in the default browser first.
+/// lab in the default browser first; with `log`, prints a line per request.
 pub fn run(
     bundle: Bundle,
     listener: std::net::TcpListener,
     lan: bool,
     max_connections: usize,
     open: bool,
+    log: bool,
 ) -> Result<()> {
     let port = listener
         .local_addr()
@@ -315,18 +320,57 @@ pub fn run(
         println!("(only this computer can connect; to let students' devices in, run `piedge serve --lan`)");
     }
     println!("Stop with Ctrl-C, or close this window.");
+    if log {
+        // tower-http traces each request at DEBUG: its start and its end
+        // with status and time taken.
+        let only_requests = tracing_subscriber::filter::Targets::new()
+            .with_target("tower_http", tracing_subscriber::filter::LevelFilter::DEBUG);
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(only_requests)
+            .init();
+    }
     if open {
         // The listener is bound already: the browser's first request waits
-        // in its queue until the loop below accepts it.
+        // in its queue until the server below accepts it.
         let local = format!("http://127.0.0.1:{port}/");
         if let Err(e) = webbrowser::open(&local) {
             println!("(could not open a browser: {e}; open {local} yourself)");
         }
     }
-    let handler =
-        move |method: &str, target: &str, accept: &str| respond(&bundle, method, target, accept);
-    crate::http::serve(listener, max_connections, std::sync::Arc::new(handler));
-    Ok(())
+    crate::http::serve(listener, max_connections, router(bundle), common_headers())
+        .context("the server stopped")
+}
+
+/// The lab's routes: for now, every path is a file of the bundle.
+pub fn router(bundle: Bundle) -> axum::Router {
+    axum::Router::new()
+        .fallback(files)
+        .with_state(std::sync::Arc::new(bundle))
+}
+
+/// A file of the bundle, read off the async threads (`--dir` reads disk).
+async fn files(
+    axum::extract::State(bundle): axum::extract::State<std::sync::Arc<Bundle>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let method = request.method().as_str().to_string();
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+    let accept = request
+        .headers()
+        .get(axum::http::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let reply = tokio::task::spawn_blocking(move || respond(&bundle, &method, &target, &accept))
+        .await
+        .unwrap_or_else(|_| text(500, "the server failed to read the file\n"));
+    crate::http::into_response(reply)
 }
 
 fn lan_urls(port: u16) -> Vec<String> {
@@ -404,6 +448,20 @@ mod tests {
         );
     }
 
+    /// A GET of `path` through the router and its layers, without a socket.
+    fn through_router(path: &str) -> axum::response::Response {
+        use tower::ServiceExt;
+        let app = crate::http::with_layers(router(bundle()), common_headers());
+        let request = axum::http::Request::get(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(app.oneshot(request))
+            .unwrap()
+    }
+
     #[test]
     fn files_come_with_their_type_cache_policy_and_isolation() {
         let b = bundle();
@@ -414,14 +472,23 @@ mod tests {
             header(&r, "Cache-Control"),
             Some("public, max-age=31536000, immutable")
         );
-        assert_eq!(
-            header(&r, "Cross-Origin-Opener-Policy"),
-            Some("same-origin")
-        );
-        assert_eq!(
-            header(&r, "Cross-Origin-Embedder-Policy"),
-            Some("require-corp")
-        );
+        // The isolation headers come from the router's layers, on every
+        // answer, a refusal too.
+        for path in ["/lab-0123456789abcdef_bg.wasm", "/missing", "/../x"] {
+            let r = through_router(path);
+            let h = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok());
+            assert_eq!(
+                h("Cross-Origin-Opener-Policy"),
+                Some("same-origin"),
+                "{path}"
+            );
+            assert_eq!(
+                h("Cross-Origin-Embedder-Policy"),
+                Some("require-corp"),
+                "{path}"
+            );
+            assert_eq!(h("X-Content-Type-Options"), Some("nosniff"), "{path}");
+        }
         let w = respond(&b, "GET", "/worker_bg.wasm", "");
         assert_eq!(
             header(&w, "Cache-Control"),
