@@ -230,7 +230,8 @@ pub fn into_response(reply: Reply) -> Response {
 
 /// A connection's socket with the timeouts hyper lacks. It tells a request
 /// head from the rest by the bytes themselves: a head starts with the first
-/// byte read after the previous one ended, and ends at its blank line.
+/// byte read after the previous one ended (or after hyper began to answer),
+/// and ends at its blank line.
 ///
 /// - While a head is arriving, it must be whole within `HEAD_DEADLINE`; if
 ///   not, `408` is written here and the connection ends.
@@ -445,6 +446,7 @@ impl AsyncWrite for Guarded {
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.answering();
         match Pin::new(&mut this.inner).poll_write(cx, data) {
             Poll::Ready(result) => {
                 this.write_blocked_since = None;
@@ -473,6 +475,7 @@ impl AsyncWrite for Guarded {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        this.answering();
         match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
             Poll::Ready(result) => {
                 this.write_blocked_since = None;
@@ -489,6 +492,14 @@ impl AsyncWrite for Guarded {
 }
 
 impl Guarded {
+    /// hyper writes only once it has a whole request head, so whatever was
+    /// taken for the start of another head was the request's body: the next
+    /// head starts with the next bytes read.
+    fn answering(&mut self) {
+        self.head = None;
+        self.line = None;
+    }
+
     /// A write that could not proceed: pending until `WRITE_STALL` has passed
     /// since it first could not, then an error that ends the connection.
     fn write_stalled(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
