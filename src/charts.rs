@@ -408,9 +408,6 @@ pub fn box_axis_labels(names: &[&str], slot_px: f64) -> (Vec<String>, bool) {
 /// What [`draw_series`] marks besides the latencies.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SeriesMarks<'a> {
-    /// Without warmup, the first `cold` timed runs are marked orange: the
-    /// cold start a warmup would have hidden.
-    pub cold: usize,
     /// SoC temperature samples, drawn against a second axis on the right so
     /// that thermal throttling can be seen lining up with latency.
     pub env: &'a [EnvSample],
@@ -502,8 +499,10 @@ pub fn draw_series<DB: DrawingBackend>(
     if timed.len() <= 500 {
         chart.draw_series(timed.iter().map(|&p| Circle::new(p, 2, BAR.filled())))?;
     }
-    if marks.cold > 0 && w == 0 {
-        let cold = marks.cold.min(timed.len());
+    // The cold runs at the start of the timed runs, by the rule in
+    // `crate::cold` (after a warmup too: it may not have been enough).
+    let cold = crate::cold::cold_runs(latencies_ms);
+    if cold > 0 {
         chart
             .draw_series(
                 timed[..cold]
@@ -612,7 +611,6 @@ pub fn draw_dashboard<DB: DrawingBackend>(
         text,
     )?;
     let marks = SeriesMarks {
-        cold: 0,
         env: &report.env_samples,
     };
     draw_series(

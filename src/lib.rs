@@ -15,6 +15,7 @@ pub mod bench;
 pub mod card;
 pub mod charts;
 pub mod clock;
+pub mod cold;
 pub mod fakedata;
 pub mod histogram;
 pub mod lab;

@@ -217,8 +217,7 @@ fn LiveCharts() -> impl IntoView {
                 });
             }
             if let Some(c) = series_ref.get() {
-                let cold = if l.job.warmup == 0 { 3 } else { 0 };
-                let marks = SeriesMarks { cold, env: &[] };
+                let marks = SeriesMarks { env: &[] };
                 let alt = chart_alt::series(lab.lang(), &l.warmup_ms, &l.latencies_ms);
                 charts::draw(&c, &alt, |a| {
                     engine_charts::draw_series(

@@ -78,13 +78,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
         }
         if let Some(c) = series_ref.get() {
             let alt = chart_alt::series(lab.lang(), &r.warmup_latencies, &r.raw_latencies);
-            let cold = if r.benchmark_config.warmup_runs == 0 {
-                3
-            } else {
-                0
-            };
             let marks = SeriesMarks {
-                cold,
                 env: &r.env_samples,
             };
             charts::draw(&c, &alt, |a| {
@@ -215,7 +209,7 @@ pub fn ColdStart() -> impl IntoView {
         let text = chart_text(lab.lang());
         if let (Some(r), Some(c)) = (run(), series_ref.get()) {
             let st = &r.report.statistics;
-            let marks = SeriesMarks { cold: 3, env: &[] };
+            let marks = SeriesMarks { env: &[] };
             let alt = chart_alt::series(lab.lang(), &[], &r.report.raw_latencies);
             charts::draw(&c, &alt, |a| {
                 engine_charts::draw_series(a, &[], &r.report.raw_latencies, st, &marks, &text)
