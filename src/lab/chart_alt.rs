@@ -146,14 +146,28 @@ pub fn series(lang: Lang, warmup_ms: &[f64], latencies_ms: &[f64]) -> String {
         Lang::Sv => counted(n, "mätt körning", "mätta körningar"),
         Lang::En => counted(n, "timed run", "timed runs"),
     };
+    let cold = crate::cold::cold_runs(latencies_ms);
+    let cold = match (crate::cold::steady_upper_ms(latencies_ms), lang) {
+        (Some(edge), Lang::Sv) if cold > 0 => format!(
+            " {} i början: över {} ms, den stabila nivåns övre gräns.",
+            counted(cold, "kall körning", "kalla körningar"),
+            ms(edge)
+        ),
+        (Some(edge), Lang::En) if cold > 0 => format!(
+            " {} at the start: above {} ms, the upper edge of the steady band.",
+            counted(cold, "cold run", "cold runs"),
+            ms(edge)
+        ),
+        _ => String::new(),
+    };
     match lang {
         Lang::Sv => format!(
             "Latens per körning: {warm}{timed} från {lo} till {hi} ms, medel {mean} ms. \
-             Den första mätta körningen tog {first} ms; den långsammaste är körning {slowest}, {hi} ms."
+             Den första mätta körningen tog {first} ms; den långsammaste är körning {slowest}, {hi} ms.{cold}"
         ),
         Lang::En => format!(
             "Latency per run: {warm}{timed} from {lo} to {hi} ms, mean {mean} ms. \
-             The first timed run took {first} ms; the slowest is run {slowest}, {hi} ms."
+             The first timed run took {first} ms; the slowest is run {slowest}, {hi} ms.{cold}"
         ),
     }
 }
@@ -282,6 +296,28 @@ mod tests {
             series(Lang::Sv, &[], &[]),
             "Latens per körning: inga mätta körningar ännu."
         );
+    }
+
+    #[test]
+    fn the_series_names_its_cold_runs_and_the_edge_they_cross() {
+        // The series of `cold::tests`: edge 7.125 ms, two cold runs.
+        let series = [40.0, 9.0, 6.0, 8.0, 5.0, 6.0, 5.0, 5.0, 6.0, 6.0, 6.0, 6.0];
+        assert!(series_text_ends(
+            Lang::En,
+            &series,
+            " 2 cold runs at the start: above 7.125 ms, the upper edge of the steady band."
+        ));
+        assert!(series_text_ends(
+            Lang::Sv,
+            &series,
+            " 2 kalla körningar i början: över 7.125 ms, den stabila nivåns övre gräns."
+        ));
+    }
+
+    fn series_text_ends(lang: Lang, latencies: &[f64], end: &str) -> bool {
+        let text = series(lang, &[], latencies);
+        assert!(text.ends_with(end), "{text}");
+        true
     }
 
     #[test]
