@@ -65,7 +65,7 @@ impl ChartText {
             run_axis: "Körning".into(),
             mean: "Medel".into(),
             warmup: "uppvärmning".into(),
-            timed: "mätt".into(),
+            timed: "tidtagna".into(),
             runs: "Körningar".into(),
             system: "System".into(),
             cold: "kalla första körningar".into(),

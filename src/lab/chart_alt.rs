@@ -133,7 +133,7 @@ pub fn series(lang: Lang, warmup_ms: &[f64], latencies_ms: &[f64]) -> String {
     };
     let Some(&first) = latencies_ms.first() else {
         return match lang {
-            Lang::Sv => "Latens per körning: inga mätta körningar ännu.".into(),
+            Lang::Sv => "Latens per körning: inga tidtagna körningar ännu.".into(),
             Lang::En => "Latency per run: no timed runs yet.".into(),
         };
     };
@@ -143,7 +143,7 @@ pub fn series(lang: Lang, warmup_ms: &[f64], latencies_ms: &[f64]) -> String {
     let mean = latencies_ms.iter().sum::<f64>() / n as f64;
     let (lo, hi, mean, first) = (ms(lo), ms(hi), ms(mean), ms(first));
     let timed = match lang {
-        Lang::Sv => counted(n, "mätt körning", "mätta körningar"),
+        Lang::Sv => counted(n, "tidtagen körning", "tidtagna körningar"),
         Lang::En => counted(n, "timed run", "timed runs"),
     };
     let cold = crate::cold::cold_runs(latencies_ms);
@@ -163,7 +163,7 @@ pub fn series(lang: Lang, warmup_ms: &[f64], latencies_ms: &[f64]) -> String {
     match lang {
         Lang::Sv => format!(
             "Latens per körning: {warm}{timed} från {lo} till {hi} ms, medel {mean} ms. \
-             Den första mätta körningen tog {first} ms; den långsammaste är körning {slowest}, {hi} ms.{cold}"
+             Den första tidtagna körningen tog {first} ms; den långsammaste är körning {slowest}, {hi} ms.{cold}"
         ),
         Lang::En => format!(
             "Latency per run: {warm}{timed} from {lo} to {hi} ms, mean {mean} ms. \
@@ -289,12 +289,12 @@ mod tests {
         );
         assert_eq!(
             series(Lang::Sv, &[4.0], &[2.0]),
-            "Latens per körning: 1 uppvärmningskörning från 4.000 till 4.000 ms, sedan 1 mätt körning från 2.000 \
-             till 2.000 ms, medel 2.000 ms. Den första mätta körningen tog 2.000 ms; den långsammaste är körning 1, 2.000 ms."
+            "Latens per körning: 1 uppvärmningskörning från 4.000 till 4.000 ms, sedan 1 tidtagen körning från 2.000 \
+             till 2.000 ms, medel 2.000 ms. Den första tidtagna körningen tog 2.000 ms; den långsammaste är körning 1, 2.000 ms."
         );
         assert_eq!(
             series(Lang::Sv, &[], &[]),
-            "Latens per körning: inga mätta körningar ännu."
+            "Latens per körning: inga tidtagna körningar ännu."
         );
     }
 

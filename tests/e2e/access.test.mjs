@@ -87,7 +87,7 @@ test("axe finds no WCAG 2.1 A/AA violation on any step, in either language, with
     await page.waitForFunction(() => document.querySelector("#chart-box")?.getAttribute("role") === "img");
     assert.match(await alt("chart-histogram"), new RegExp(`^Latensfördelning: 20 körningar .* P95 ${p95} ms\\. Staplar`));
     assert.match(await alt("chart-box"), new RegExp(`^Lådagram för latens\\. .*P95 ${p95} ms`));
-    assert.match(await alt("chart-series"), /^Latens per körning: 1 uppvärmningskörning från .* 20 mätta körningar/);
+    assert.match(await alt("chart-series"), /^Latens per körning: 1 uppvärmningskörning från .* 20 tidtagna körningar/);
 
     // Projector mode: larger type, the same rules.
     await page.goto(server.url + "#step=4&lang=sv&model=tinycnn");
