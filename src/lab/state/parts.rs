@@ -61,7 +61,14 @@ pub struct ModelData {
 }
 
 impl ModelData {
-    pub(super) fn load_message(&self, request: u64, key: &str, name: &str, plan: Plan) -> ToWorker {
+    pub(super) fn load_message(
+        &self,
+        request: u64,
+        key: &str,
+        name: &str,
+        plan: Plan,
+        fresh: bool,
+    ) -> ToWorker {
         ToWorker::Load {
             request,
             model_key: key.to_string(),
@@ -70,6 +77,7 @@ impl ModelData {
             files: self.files.clone(),
             input_shape: self.input_shape.clone(),
             plan,
+            fresh,
         }
     }
 
@@ -135,6 +143,9 @@ pub struct Job {
     pub warmup: usize,
     pub runs: usize,
     pub purpose: Purpose,
+    /// Start from a model planned anew (the cold-start experiment, the
+    /// warmup series): see `ToWorker::Load::fresh`.
+    pub fresh: bool,
 }
 
 /// A run in progress, as the worker reports it.
@@ -157,6 +168,8 @@ pub struct LiveRun {
     pub budget_ms: f64,
     /// Inferences timed together per latency, as the worker last reported.
     pub inferences_per_sample: usize,
+    /// The worker confirmed that it planned the model anew for this run.
+    pub replanned: bool,
 }
 
 impl LiveRun {
@@ -338,6 +351,7 @@ pub(super) fn job(warmup: usize, runs: usize, purpose: Purpose) -> Job {
         warmup,
         runs,
         purpose,
+        fresh: false,
     }
 }
 

@@ -25,7 +25,11 @@ impl LabState {
                     last: i + 1 == configs.len(),
                     question: question.clone(),
                 };
-                job(warmup, runs, purpose)
+                // What warmup removes shows only from a cold start.
+                Job {
+                    fresh: series == Series::Warmup,
+                    ..job(warmup, runs, purpose)
+                }
             })
             .collect();
         self.enqueue(jobs);
@@ -67,14 +71,16 @@ impl LabState {
         };
         let seed = self.url.config.validate().map(|c| c.seed).unwrap_or(0);
         let plan = self.url.config.plan;
-        if !model.loaded_plans.contains(&plan) {
+        let fresh = job.fresh;
+        if fresh || !model.loaded_plans.contains(&plan) {
             // The worker keeps a plan per (model, plan); send the bytes only
-            // when it does not hold this one yet (messages run in order).
+            // when it does not hold this one yet, or when the run needs one
+            // planned anew (messages run in order).
             let request = self.id();
             self.send(
                 model
                     .data
-                    .load_message(request, &model.key, &model.name, plan),
+                    .load_message(request, &model.key, &model.name, plan, fresh),
             );
         }
         let request = self.id();
@@ -106,6 +112,7 @@ impl LabState {
             started_ms: self.now.ms,
             budget_ms: self.run_budget_ms,
             inferences_per_sample: 1,
+            replanned: false,
         });
     }
 
@@ -177,10 +184,12 @@ impl LabState {
                     m.pipeline = pipeline;
                     m.nodes_planned = nodes_planned;
                     m.cached = cached;
-                    if let Some(live) = &self.live {
+                    if let Some(live) = &mut self.live {
                         if !m.loaded_plans.contains(&live.plan) {
                             m.loaded_plans.push(live.plan);
                         }
+                        // The worker says whether it planned the model anew.
+                        live.replanned |= live.job.fresh && !cached;
                     }
                 }
             }
@@ -343,8 +352,15 @@ impl LabState {
                 inferences_per_sample,
             },
         };
+        let mut system_info = self.browser.system_info(self.env.as_ref());
+        if live.job.fresh {
+            // A cold-start measurement says whether it really began cold.
+            system_info
+                .extra
+                .insert("fresh_plan".into(), live.replanned.to_string());
+        }
         let context = ReportContext {
-            system_info: self.browser.system_info(self.env.as_ref()),
+            system_info,
             engine: EngineInfo::tract("piedge-lab (browser)").with_kernels(Kernels::Piedge),
             timer: Some(timer),
             generated: self.now.local.clone(),

@@ -421,6 +421,7 @@ fn describe(e: &Effect) -> String {
             files,
             input_shape,
             plan,
+            fresh,
             ..
         }) => {
             let mut s = format!("send load #{request} {name}");
@@ -430,7 +431,8 @@ fn describe(e: &Effect) -> String {
             if let Some(shape) = input_shape {
                 s += &format!(" @{shape:?}");
             }
-            format!("{s} {}", plan.name())
+            let fresh = if *fresh { " (planned anew)" } else { "" };
+            format!("{s} {}{fresh}", plan.name())
         }
         Effect::Send(ToWorker::Run {
             request,
@@ -867,10 +869,11 @@ fn cancel_keeps_what_was_measured_and_empties_the_queue() {
         &with_ready("series warmup\nprogress timed 4 5\ncancel\nfinish-cancelled"),
         &after_ready(
             "series warmup
-               -> send run #3 warmup 0 runs 50 seed 0 optimized
+               -> send load #3 mobilenetv2.onnx optimized (planned anew)
+               -> send run #4 warmup 0 runs 50 seed 0 optimized
              progress timed 4 5
              cancel
-               -> send cancel #3
+               -> send cancel #4
              finish-cancelled
                -> store run mobilenetv2 · warmup 0 · runs 50 (cancelled)
              | model: mobilenetv2.onnx (optimized)
@@ -1049,9 +1052,10 @@ fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
            -> send load #2 mobilenetv2.onnx optimized
          series warmup
          loaded
-           -> send run #3 warmup 0 runs 50 seed 0 optimized
+           -> send load #3 mobilenetv2.onnx optimized (planned anew)
+           -> send run #4 warmup 0 runs 50 seed 0 optimized
          | model: mobilenetv2.onnx (optimized)
-         | live: #3 Timed 0/50, 0 warmup + 0 timed
+         | live: #4 Timed 0/50, 0 warmup + 0 timed
          | queue: 3/50, 10/50",
     );
 }
@@ -1059,10 +1063,12 @@ fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
 #[test]
 fn the_cold_start_run_is_marked_for_its_chart() {
     check(
-        &with_ready("cold\nfinish"),
+        &with_ready("cold\nloaded\nfinish"),
         &after_ready(
             "cold
-               -> send run #3 warmup 0 runs 20 seed 0 optimized
+               -> send load #3 mobilenetv2.onnx optimized (planned anew)
+               -> send run #4 warmup 0 runs 20 seed 0 optimized
+             loaded
              finish
                -> store run mobilenetv2 · warmup 0 · runs 20
              | model: mobilenetv2.onnx (optimized)
@@ -1387,13 +1393,15 @@ fn run_leaves_a_result_beside_its_button_until_the_next_run() {
              finish
                -> store run mobilenetv2 · warmup 3 · runs 2
              series warmup
-               -> send run #4 warmup 0 runs 50 seed 0 optimized
+               -> send load #4 mobilenetv2.onnx optimized (planned anew)
+               -> send run #5 warmup 0 runs 50 seed 0 optimized
              finish
                -> store run mobilenetv2 · warmup 0 · runs 50
-               -> send run #5 warmup 3 runs 50 seed 0 optimized
+               -> send load #6 mobilenetv2.onnx optimized (planned anew)
+               -> send run #7 warmup 3 runs 50 seed 0 optimized
              run
              | model: mobilenetv2.onnx (optimized)
-             | live: #5 Warmup 0/3, 0 warmup + 0 timed
+             | live: #7 Warmup 0/3, 0 warmup + 0 timed
              | queue: 10/50, 3/2
              | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · finished
              | run #2: mobilenetv2 · warmup 0 · runs 50 · n 50 · p50 25.5 · shown compared",
@@ -1428,4 +1436,26 @@ fn a_report_from_webkit_does_not_pass_its_rounded_core_count_off_as_the_devices(
         .system_info(None);
     assert_eq!(gecko.cpu_count, Some(4));
     assert!(!gecko.extra.contains_key("reported_cores_rounded"));
+}
+
+#[test]
+fn a_cold_start_report_says_whether_the_worker_planned_the_model_anew() {
+    let fresh_plan = |script: &str| {
+        let mut h = Harness::new();
+        for line in with_ready(script).lines() {
+            h.play(line);
+        }
+        h.state.runs.all()[0]
+            .report
+            .system_info
+            .extra
+            .get("fresh_plan")
+            .cloned()
+    };
+    // The worker answers the fresh load with a plan it built (cached: false).
+    assert_eq!(fresh_plan("cold\nloaded\nfinish").as_deref(), Some("true"));
+    // No answer before the run ended: the report does not claim a fresh plan.
+    assert_eq!(fresh_plan("cold\nfinish").as_deref(), Some("false"));
+    // An ordinary run is not a cold-start measurement.
+    assert_eq!(fresh_plan("runs 2\nrun\nfinish"), None);
 }
