@@ -72,7 +72,6 @@ fn model_bytes_cross_as_a_uint8array_and_seeds_as_bigints() {
         }],
         input_shape: Some(vec![1, 3, 32, 32]),
         plan: Plan::Unoptimized,
-        fresh: false,
     };
     let js = to_js(&msg);
     let bytes = js_sys::Reflect::get(&js, &"bytes".into()).unwrap();

@@ -32,10 +32,6 @@ pub enum ToWorker {
         #[serde(default)]
         input_shape: Option<Vec<usize>>,
         plan: Plan,
-        /// Plan it anew even if this plan is kept, dropping the kept one: a
-        /// cold-start experiment must not measure a warm model.
-        #[serde(default)]
-        fresh: bool,
     },
     /// Benchmark a loaded model.
     Run {
@@ -195,7 +191,6 @@ mod tests {
             }],
             input_shape: Some(vec![1, 3, 8, 8]),
             plan: Plan::Optimized,
-            fresh: true,
         };
         let back: ToWorker = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);

@@ -135,6 +135,7 @@ impl Lab {
     fn carry_out(self, effect: LabEffect) {
         match effect {
             LabEffect::StartWorker => client::start(move |event| self.on_worker(event)),
+            LabEffect::RestartWorker => client::restart(),
             LabEffect::FetchLesson(lang) => spawn(async move {
                 let text = match dom::fetch_text(&format!("lessons/{}.md", lang.code())).await {
                     Ok(t) => t,

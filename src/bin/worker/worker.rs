@@ -89,11 +89,7 @@ fn handle(msg: ToWorker) {
             files,
             input_shape,
             plan,
-            fresh,
         } => {
-            if fresh {
-                STATE.with(|s| s.borrow_mut().models.remove(&(model_key.clone(), plan)));
-            }
             let files: model::ExternalFiles =
                 files.into_iter().map(|f| (f.name, f.bytes)).collect();
             let source = model::ModelSource {

@@ -140,6 +140,8 @@ pub enum Event {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     StartWorker,
+    /// End the worker and start a new one (nothing it held survives).
+    RestartWorker,
     /// Fetch `lessons/<lang>.md`, and answer with `LessonText`.
     FetchLesson(Lang),
     /// Read every stored run, and answer with `StoredRuns`.

@@ -39,7 +39,7 @@ impl LabState {
         let request = self.id();
         let data = Arc::new(data);
         let plan = self.url.config.plan;
-        self.send(data.load_message(request, &key, &name, plan, false));
+        self.send(data.load_message(request, &key, &name, plan));
         self.pending = Some(PendingModel {
             request,
             key,

@@ -71,16 +71,22 @@ impl LabState {
         };
         let seed = self.url.config.validate().map(|c| c.seed).unwrap_or(0);
         let plan = self.url.config.plan;
-        let fresh = job.fresh;
-        if fresh || !model.loaded_plans.contains(&plan) {
+        if job.fresh {
+            // A new worker: what the old one held is gone. Messages wait
+            // for the new one to be ready, in order.
+            self.effects.push(Effect::RestartWorker);
+            if let Some(m) = &mut self.model {
+                m.loaded_plans.clear();
+            }
+        }
+        if job.fresh || !model.loaded_plans.contains(&plan) {
             // The worker keeps a plan per (model, plan); send the bytes only
-            // when it does not hold this one yet, or when the run needs one
-            // planned anew (messages run in order).
+            // when it does not hold this one yet (messages run in order).
             let request = self.id();
             self.send(
                 model
                     .data
-                    .load_message(request, &model.key, &model.name, plan, fresh),
+                    .load_message(request, &model.key, &model.name, plan),
             );
         }
         let request = self.id();
@@ -188,7 +194,7 @@ impl LabState {
                         if !m.loaded_plans.contains(&live.plan) {
                             m.loaded_plans.push(live.plan);
                         }
-                        // The worker says whether it planned the model anew.
+                        // The new worker says it planned the model itself.
                         live.replanned |= live.job.fresh && !cached;
                     }
                 }
@@ -354,10 +360,11 @@ impl LabState {
         };
         let mut system_info = self.browser.system_info(self.env.as_ref());
         if live.job.fresh {
-            // A cold-start measurement says whether it really began cold.
+            // A cold-start measurement says whether it really began cold:
+            // in a new worker that planned the model itself.
             system_info
                 .extra
-                .insert("fresh_plan".into(), live.replanned.to_string());
+                .insert("fresh_worker".into(), live.replanned.to_string());
         }
         let context = ReportContext {
             system_info,

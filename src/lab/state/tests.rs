@@ -413,6 +413,7 @@ impl Harness {
 fn describe(e: &Effect) -> String {
     match e {
         Effect::StartWorker => "start worker".into(),
+        Effect::RestartWorker => "restart worker".into(),
         Effect::FetchLesson(l) => format!("fetch lesson {}", l.code()),
         Effect::LoadStoredRuns => "load stored runs".into(),
         Effect::Send(ToWorker::Load {
@@ -421,7 +422,6 @@ fn describe(e: &Effect) -> String {
             files,
             input_shape,
             plan,
-            fresh,
             ..
         }) => {
             let mut s = format!("send load #{request} {name}");
@@ -431,8 +431,7 @@ fn describe(e: &Effect) -> String {
             if let Some(shape) = input_shape {
                 s += &format!(" @{shape:?}");
             }
-            let fresh = if *fresh { " (planned anew)" } else { "" };
-            format!("{s} {}{fresh}", plan.name())
+            format!("{s} {}", plan.name())
         }
         Effect::Send(ToWorker::Run {
             request,
@@ -869,14 +868,15 @@ fn cancel_keeps_what_was_measured_and_empties_the_queue() {
         &with_ready("series warmup\nprogress timed 4 5\ncancel\nfinish-cancelled"),
         &after_ready(
             "series warmup
-               -> send load #3 mobilenetv2.onnx optimized (planned anew)
+               -> restart worker
+               -> send load #3 mobilenetv2.onnx optimized
                -> send run #4 warmup 0 runs 50 seed 0 optimized
              progress timed 4 5
              cancel
                -> send cancel #4
              finish-cancelled
                -> store run mobilenetv2 · warmup 0 · runs 50 (cancelled)
-             | model: mobilenetv2.onnx (optimized)
+             | model: mobilenetv2.onnx ()
              | run #1: mobilenetv2 · warmup 0 · runs 50 (cancelled) · n 2 · p50 4.5 · shown compared",
         ),
     );
@@ -1052,9 +1052,10 @@ fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
            -> send load #2 mobilenetv2.onnx optimized
          series warmup
          loaded
-           -> send load #3 mobilenetv2.onnx optimized (planned anew)
+           -> restart worker
+           -> send load #3 mobilenetv2.onnx optimized
            -> send run #4 warmup 0 runs 50 seed 0 optimized
-         | model: mobilenetv2.onnx (optimized)
+         | model: mobilenetv2.onnx ()
          | live: #4 Timed 0/50, 0 warmup + 0 timed
          | queue: 3/50, 10/50",
     );
@@ -1066,7 +1067,8 @@ fn the_cold_start_run_is_marked_for_its_chart() {
         &with_ready("cold\nloaded\nfinish"),
         &after_ready(
             "cold
-               -> send load #3 mobilenetv2.onnx optimized (planned anew)
+               -> restart worker
+               -> send load #3 mobilenetv2.onnx optimized
                -> send run #4 warmup 0 runs 20 seed 0 optimized
              loaded
              finish
@@ -1393,14 +1395,16 @@ fn run_leaves_a_result_beside_its_button_until_the_next_run() {
              finish
                -> store run mobilenetv2 · warmup 3 · runs 2
              series warmup
-               -> send load #4 mobilenetv2.onnx optimized (planned anew)
+               -> restart worker
+               -> send load #4 mobilenetv2.onnx optimized
                -> send run #5 warmup 0 runs 50 seed 0 optimized
              finish
                -> store run mobilenetv2 · warmup 0 · runs 50
-               -> send load #6 mobilenetv2.onnx optimized (planned anew)
+               -> restart worker
+               -> send load #6 mobilenetv2.onnx optimized
                -> send run #7 warmup 3 runs 50 seed 0 optimized
              run
-             | model: mobilenetv2.onnx (optimized)
+             | model: mobilenetv2.onnx ()
              | live: #7 Warmup 0/3, 0 warmup + 0 timed
              | queue: 10/50, 3/2
              | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · finished
@@ -1439,8 +1443,8 @@ fn a_report_from_webkit_does_not_pass_its_rounded_core_count_off_as_the_devices(
 }
 
 #[test]
-fn a_cold_start_report_says_whether_the_worker_planned_the_model_anew() {
-    let fresh_plan = |script: &str| {
+fn a_cold_start_report_says_whether_it_ran_in_a_new_worker() {
+    let fresh_worker = |script: &str| {
         let mut h = Harness::new();
         for line in with_ready(script).lines() {
             h.play(line);
@@ -1449,13 +1453,16 @@ fn a_cold_start_report_says_whether_the_worker_planned_the_model_anew() {
             .report
             .system_info
             .extra
-            .get("fresh_plan")
+            .get("fresh_worker")
             .cloned()
     };
-    // The worker answers the fresh load with a plan it built (cached: false).
-    assert_eq!(fresh_plan("cold\nloaded\nfinish").as_deref(), Some("true"));
+    // The new worker answers the load with a plan it built (cached: false).
+    assert_eq!(
+        fresh_worker("cold\nloaded\nfinish").as_deref(),
+        Some("true")
+    );
     // No answer before the run ended: the report does not claim a fresh plan.
-    assert_eq!(fresh_plan("cold\nfinish").as_deref(), Some("false"));
+    assert_eq!(fresh_worker("cold\nfinish").as_deref(), Some("false"));
     // An ordinary run is not a cold-start measurement.
-    assert_eq!(fresh_plan("runs 2\nrun\nfinish"), None);
+    assert_eq!(fresh_worker("runs 2\nrun\nfinish"), None);
 }
