@@ -358,6 +358,41 @@ test("cold start, a reflection question and the suggested series", async () => {
     await context.close();
 });
 
+test("after a normal run, the cold start runs in a new worker and marks the runs the stated rule selects", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=mobilenetv2&warmup=3&runs=20");
+    await waitForModel(page, "mobilenetv2.onnx");
+    await runAndWait(page);
+    const before = page.workers()[0];
+    await page.goto(server.url + "#step=2&lang=en&model=mobilenetv2");
+    await runAndWait(page, "#cold-start");
+    await page.waitForSelector("#cold-result");
+    // The worker that ran the model was ended, and a new one measured.
+    assert.equal(page.workers().length, 1);
+    assert.notEqual(page.workers()[0], before);
+    await page.goto(server.url + "#step=6&lang=en");
+    await page.waitForSelector("#export-all:not([disabled])");
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#export-all")]);
+    const all = JSON.parse(fs.readFileSync(await dl.path(), "utf8")).runs.map((r) => r.report ?? r);
+    const cold = all.find((r) => r.benchmark_config.warmup_runs === 0);
+    assert.equal(cold.system_info.extra.fresh_worker, "true", "the new worker planned the model itself");
+    assert.equal(all.find((r) => r.benchmark_config.warmup_runs === 3).system_info.extra.fresh_worker, undefined);
+    // The rule of src/cold.rs, computed here: leading runs above Q3 + 1.5 IQR of the second half.
+    const x = cold.raw_latencies;
+    const later = x.slice(x.length / 2);
+    const q1 = percentile(later, 25);
+    const q3 = percentile(later, 75);
+    const edge = q3 + 1.5 * (q3 - q1);
+    let n = 0;
+    while (n < x.length / 2 && x[n] > edge) n++;
+    await page.goto(server.url + "#step=2&lang=en&model=mobilenetv2");
+    const alt = await page.waitForFunction(() => document.querySelector(".cold-start canvas")?.getAttribute("aria-label"));
+    const text = await alt.jsonValue();
+    if (n === 0) assert.doesNotMatch(text, /cold run/);
+    else assert.match(text, new RegExp(`${n} cold runs? at the start: above ${edge.toFixed(3)} ms`));
+    console.log(`# cold start in a new worker: first run ${x[0].toFixed(3)} ms, ${n} cold runs above ${edge.toFixed(3)} ms`);
+    await context.close();
+});
+
 test("at 360 px wide nothing scrolls sideways", async () => {
     const { context, page } = await openLab("#step=4&lang=sv", { viewport: { width: 360, height: 740 } });
     await page.waitForSelector("article.step");
