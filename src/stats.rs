@@ -164,6 +164,18 @@ impl LatencyStats {
     }
 }
 
+/// A percentile says something about the slow tail when at least this many
+/// runs lie above it; with fewer it rests on the slowest one or two runs and
+/// moves from one measurement to the next (and so does its bootstrap
+/// interval). The lab says so below that.
+pub const TAIL_RUNS: f64 = 5.0;
+
+/// The fewest runs that leave [`TAIL_RUNS`] above the `q`-th percentile:
+/// 100 for p95, 500 for p99.
+pub fn runs_to_trust(q: f64) -> usize {
+    (TAIL_RUNS / (1.0 - q / 100.0)).round() as usize
+}
+
 /// The `q`-th percentile (0..=100) of `sorted`, which must be sorted and
 /// non-empty.
 pub fn percentile(sorted: &[f64], q: f64, method: PercentileMethod) -> f64 {

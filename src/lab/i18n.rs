@@ -360,6 +360,36 @@ pub static EN: Ui = Ui {
 };
 
 impl Lang {
+    /// What the statistics table must add when `n` runs leave too few above
+    /// P95 or P99 for them to mean much (see `stats::TAIL_RUNS`).
+    pub fn thin_tail(self, n: usize) -> Option<String> {
+        use crate::stats::runs_to_trust;
+        let (for_p95, for_p99) = (runs_to_trust(95.0), runs_to_trust(99.0));
+        let q = if n < for_p95 {
+            95
+        } else if n < for_p99 {
+            99
+        } else {
+            return None;
+        };
+        let above = format!("{:.1}", n as f64 * (1.0 - q as f64 / 100.0));
+        Some(match self {
+            Lang::Sv => format!(
+                "Vid n = {n} ligger bara {} körningar över P{q}: värdet vilar på de långsammaste \
+                 och flyttar sig från mätning till mätning, och konfidensintervallet vilar på samma \
+                 få körningar. Labbet litar på en percentil när minst 5 körningar ligger över den: \
+                 P95 från {for_p95} körningar, P99 från {for_p99}.",
+                above.replace('.', ",")
+            ),
+            Lang::En => format!(
+                "At n = {n} only {above} runs lie above P{q}: the value rests on the slowest few and \
+                 moves from one measurement to the next, and so does its confidence interval. This \
+                 lab trusts a percentile when at least 5 runs lie above it: P95 from {for_p95} runs, \
+                 P99 from {for_p99}."
+            ),
+        })
+    }
+
     /// The one-line result beside "Run", once a run has finished.
     pub fn run_done(self, n: usize, p50_ms: f64, p95_ms: f64) -> String {
         let (p50, p95) = (crate::report::ms(p50_ms), crate::report::ms(p95_ms));
@@ -467,6 +497,28 @@ mod tests {
             "Antal körningar måste vara minst 1."
         );
         assert_eq!(Lang::En.field_error(&e), "Runs must be at least 1.");
+    }
+
+    #[test]
+    fn too_few_runs_above_a_percentile_are_pointed_out() {
+        assert_eq!(crate::stats::runs_to_trust(95.0), 100);
+        assert_eq!(crate::stats::runs_to_trust(99.0), 500);
+        let ten = Lang::En.thin_tail(10).unwrap();
+        assert!(
+            ten.starts_with("At n = 10 only 0.5 runs lie above P95:"),
+            "{ten}"
+        );
+        assert!(Lang::Sv
+            .thin_tail(10)
+            .unwrap()
+            .starts_with("Vid n = 10 ligger bara 0,5 körningar över P95:"));
+        let hundred = Lang::En.thin_tail(100).unwrap();
+        assert!(
+            hundred.starts_with("At n = 100 only 1.0 runs lie above P99:"),
+            "{hundred}"
+        );
+        assert!(Lang::En.thin_tail(499).is_some());
+        assert_eq!(Lang::En.thin_tail(500), None);
     }
 }
 

@@ -220,6 +220,8 @@ test("a finished run says so beside its button, with the way to its results", as
     await page.click("#read-results");
     await page.waitForSelector('article.step[data-step="4"]');
     assert.match(await page.textContent("#stats-table"), /P95/);
+    // Ten runs leave half a run above P95: the table says what that means.
+    assert.match(await page.textContent("#tail-note"), /^At n = 10 only 0\.5 runs lie above P95: .* P95 from 100 runs, P99 from 500\.$/);
     await context.close();
 });
 

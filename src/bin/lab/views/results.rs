@@ -94,6 +94,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
         }
     });
     let batched = r.benchmark_config.inferences_per_sample > 1;
+    let n_runs = s.n;
     let cancelled = r.cancelled;
     let ci = |c: piedge::stats::Interval| format!("{} – {}", report::ms(c.low), report::ms(c.high));
     view! {
@@ -101,6 +102,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
             <p class="run-name"><strong>{run.name.clone()}</strong></p>
             <Show when=move || cancelled><p class="hint">{move || ui().cancelled_note}</p></Show>
             <Show when=move || batched><p class="hint">{move || ui().batched_note}</p></Show>
+            {move || lab.lang().thin_tail(n_runs).map(|t| view! { <p class="hint" id="tail-note">{t}</p> })}
             <div class="two-col">
                 <table class="stats" id="stats-table">
                     <thead><tr><th>{move || ui().statistic}</th><th>{move || ui().value}</th></tr></thead>
