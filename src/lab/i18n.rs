@@ -390,6 +390,40 @@ impl Lang {
         })
     }
 
+    /// A disturbed run's warning, from its report's `disturbed_*` readings.
+    pub fn disturbed(self, tab_hidden: bool, silent_s: Option<&str>) -> Option<String> {
+        let mut why = Vec::new();
+        if tab_hidden {
+            why.push(match self {
+                Lang::Sv => {
+                    "fliken var dold medan den pågick (webbläsare bromsar dolda flikar)".to_string()
+                }
+                Lang::En => {
+                    "the tab was hidden while it ran (browsers slow hidden tabs down)".to_string()
+                }
+            });
+        }
+        if let Some(s) = silent_s {
+            why.push(match self {
+                Lang::Sv => format!("sidan hörde inget från den på {} s", s.replace('.', ",")),
+                Lang::En => format!("the page heard nothing from it for {s} s"),
+            });
+        }
+        if why.is_empty() {
+            return None;
+        }
+        Some(match self {
+            Lang::Sv => format!(
+                "Störd mätning: {}. Jämför inte siffrorna med ostörda körningar; kör om med fliken synlig.",
+                why.join(", och ")
+            ),
+            Lang::En => format!(
+                "Disturbed run: {}. Do not compare its numbers with undisturbed runs; run it again with the tab in view.",
+                why.join(", and ")
+            ),
+        })
+    }
+
     /// The one-line result beside "Run", once a run has finished.
     pub fn run_done(self, n: usize, p50_ms: f64, p95_ms: f64) -> String {
         let (p50, p95) = (crate::report::ms(p50_ms), crate::report::ms(p95_ms));
@@ -497,6 +531,21 @@ mod tests {
             "Antal körningar måste vara minst 1."
         );
         assert_eq!(Lang::En.field_error(&e), "Runs must be at least 1.");
+    }
+
+    #[test]
+    fn a_disturbed_run_says_why_in_both_languages() {
+        assert_eq!(Lang::En.disturbed(false, None), None);
+        assert_eq!(
+            Lang::En.disturbed(true, Some("2.5")).unwrap(),
+            "Disturbed run: the tab was hidden while it ran (browsers slow hidden tabs down), and the page \
+             heard nothing from it for 2.5 s. Do not compare its numbers with undisturbed runs; run it again \
+             with the tab in view."
+        );
+        assert!(Lang::Sv
+            .disturbed(false, Some("2.5"))
+            .unwrap()
+            .starts_with("Störd mätning: sidan hörde inget från den på 2,5 s."));
     }
 
     #[test]

@@ -395,6 +395,33 @@ test("after a normal run, the cold start runs in a new worker and marks the runs
     await context.close();
 });
 
+test("a run during which the tab was hidden is marked disturbed, in the page and in its JSON", async () => {
+    const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=0&runs=3000");
+    await waitForModel(page, "tinycnn.onnx");
+    await page.click("#run");
+    await page.waitForFunction(() => /Measuring: [1-9]/.test(document.querySelector("#progress")?.textContent || ""));
+    // Headless Chromium never hides a tab: the page is told as a browser tells it.
+    const setHidden = (hidden) => page.evaluate((h) => {
+        Object.defineProperty(document, "hidden", { value: h, configurable: true });
+        document.dispatchEvent(new Event("visibilitychange"));
+    }, hidden);
+    await setHidden(true);
+    await setHidden(false);
+    await page.waitForFunction(() => document.querySelector(".app").dataset.runs === "1" &&
+        document.querySelector(".app").dataset.busy === "false", null, { timeout: RUN_TIMEOUT });
+    await page.click("#read-results");
+    assert.match(await page.textContent("#disturbed-note"), /^Disturbed run: the tab was hidden while it ran/);
+    const results = JSON.parse(await download(page, '[data-export="latency_results.json"]'));
+    assert.equal(results.system_info.extra.disturbed_tab_hidden, "true");
+    // The next run, with the tab in view, is not marked.
+    await page.goto(server.url + "#step=3&lang=en&model=tinycnn&warmup=0&runs=20");
+    await runAndWait(page);
+    await page.click("#read-results");
+    await page.waitForSelector("#stats-table");
+    assert.equal(await page.$("#disturbed-note"), null);
+    await context.close();
+});
+
 test("at 360 px wide nothing scrolls sideways", async () => {
     const { context, page } = await openLab("#step=4&lang=sv", { viewport: { width: 360, height: 740 } });
     await page.waitForSelector("article.step");

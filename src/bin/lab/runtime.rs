@@ -130,6 +130,19 @@ impl Lab {
         });
         dom::window().set_onhashchange(Some(wasm_bindgen::JsCast::unchecked_ref(on_hash.as_ref())));
         on_hash.forget();
+        // A hidden tab may be slowed down: the run going on is marked.
+        if let Some(doc) = dom::window().document() {
+            let watched = doc.clone();
+            let on_visibility = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+                self.send(Event::PageHidden(watched.hidden()));
+            });
+            let _ = doc.add_event_listener_with_callback(
+                "visibilitychange",
+                wasm_bindgen::JsCast::unchecked_ref(on_visibility.as_ref()),
+            );
+            on_visibility.forget();
+            self.send(Event::PageHidden(doc.hidden()));
+        }
     }
 
     fn carry_out(self, effect: LabEffect) {

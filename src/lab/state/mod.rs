@@ -64,6 +64,8 @@ pub enum Event {
     HashChanged(String),
     SetLang(Lang),
     SetProjector(bool),
+    /// The tab was hidden or shown again.
+    PageHidden(bool),
     DismissNotice(u64),
     GoToStep(usize),
     ChooseBundled(String),
@@ -196,6 +198,8 @@ pub struct LabState {
     /// button (a fast run otherwise leaves the step looking unchanged).
     pub finished: Option<String>,
     pub projector: bool,
+    /// The tab is hidden (the browser may slow the page and its worker).
+    pub hidden: bool,
     pub self_check: SelfCheckState,
     /// The input shape typed for models with free dimensions ("" for none).
     pub input_shape: String,
@@ -230,6 +234,7 @@ impl LabState {
             cold_run: None,
             finished: None,
             projector: false,
+            hidden: false,
             self_check: SelfCheckState::NotRun,
             input_shape: String::new(),
             latest_choice: 0,
@@ -375,6 +380,12 @@ impl LabState {
             }
             Event::SetLang(lang) => self.url.lang = lang,
             Event::SetProjector(on) => self.projector = on,
+            Event::PageHidden(hidden) => {
+                self.hidden = hidden;
+                if let Some(l) = &mut self.live {
+                    l.disturbed.hidden |= hidden;
+                }
+            }
             Event::DismissNotice(id) => self.notices.retain(|n| n.id != id),
             Event::GoToStep(step) => {
                 self.url.step = step.clamp(1, STEPS);

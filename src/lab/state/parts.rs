@@ -164,6 +164,30 @@ pub struct LiveRun {
     pub inferences_per_sample: usize,
     /// The new worker confirmed that it planned the model for this run.
     pub replanned: bool,
+    /// What may have disturbed the run, and when the page last heard it.
+    pub disturbed: Disturbed,
+    pub last_heard_ms: f64,
+}
+
+/// Why a run's numbers may not be the device's own, so that nobody compares
+/// it unknowingly: phones, iPads and Chromebooks slow hidden tabs down.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Disturbed {
+    /// The tab was hidden while the run went on.
+    pub hidden: bool,
+    /// The longest the page heard nothing from a streaming run, when that
+    /// was far beyond the run's own latencies (the page or the device froze).
+    pub silent_ms: Option<f64>,
+}
+
+/// Silence from a streaming run that counts as a freeze, whatever the
+/// latencies: the worker reports every 10 ms of computing.
+pub const FROZEN_MS: f64 = 1000.0;
+
+impl Disturbed {
+    pub fn any(&self) -> bool {
+        self.hidden || self.silent_ms.is_some()
+    }
 }
 
 impl LiveRun {

@@ -119,6 +119,11 @@ impl LabState {
             budget_ms: self.run_budget_ms,
             inferences_per_sample: 1,
             replanned: false,
+            disturbed: Disturbed {
+                hidden: self.hidden,
+                silent_ms: None,
+            },
+            last_heard_ms: self.now.ms,
         });
     }
 
@@ -208,6 +213,19 @@ impl LabState {
                 inferences_per_sample,
             } => {
                 if let Some(l) = self.live.as_mut().filter(|l| l.request == request) {
+                    // A silence far beyond the run's own latencies, after
+                    // its first report (before it, the model may be loading).
+                    let silent = self.now.ms - l.last_heard_ms;
+                    let slowest = l
+                        .warmup_ms
+                        .iter()
+                        .chain(&l.latencies_ms)
+                        .fold(0.0, |a: f64, &b| a.max(b));
+                    if l.done > 0 && silent > FROZEN_MS.max(10.0 * slowest) {
+                        let longest = l.disturbed.silent_ms.unwrap_or(0.0).max(silent);
+                        l.disturbed.silent_ms = Some(longest);
+                    }
+                    l.last_heard_ms = self.now.ms;
                     l.inferences_per_sample = inferences_per_sample;
                     l.phase = phase;
                     l.done = done;
@@ -359,6 +377,16 @@ impl LabState {
             },
         };
         let mut system_info = self.browser.system_info(self.env.as_ref());
+        if live.disturbed.hidden {
+            system_info
+                .extra
+                .insert("disturbed_tab_hidden".into(), "true".into());
+        }
+        if let Some(ms) = live.disturbed.silent_ms {
+            system_info
+                .extra
+                .insert("disturbed_silent_s".into(), format!("{:.1}", ms / 1000.0));
+        }
         if live.job.fresh {
             // A cold-start measurement says whether it really began cold:
             // in a new worker that planned the model itself.

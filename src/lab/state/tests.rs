@@ -78,6 +78,14 @@ impl Harness {
     /// Hands one script line's event to the state, notes what it sent, and
     /// returns its effects.
     fn play(&mut self, line: &str) -> Vec<Effect> {
+        // "at 2500 progress ..." plays the event at that page time (ms).
+        let line = match line.strip_prefix("at ").and_then(|l| l.split_once(' ')) {
+            Some((ms, rest)) => {
+                self.now.ms = ms.parse().expect("a time in ms");
+                rest
+            }
+            None => line,
+        };
         let event = self.event_of(line);
         let effects = self.state.update(self.now.clone(), event);
         for e in &effects {
@@ -194,6 +202,8 @@ impl Harness {
                 _ => Series::Warmup,
             }),
             "cold" => Event::ColdStart,
+            "hidden" => Event::PageHidden(true),
+            "shown" => Event::PageHidden(false),
             "measure" => Event::Measure(rest.into()),
             "predict" => {
                 let (question, text) = rest.split_once(' ').unwrap_or((rest, ""));
@@ -1465,4 +1475,55 @@ fn a_cold_start_report_says_whether_it_ran_in_a_new_worker() {
     assert_eq!(fresh_worker("cold\nfinish").as_deref(), Some("false"));
     // An ordinary run is not a cold-start measurement.
     assert_eq!(fresh_worker("runs 2\nrun\nfinish"), None);
+}
+
+/// The `disturbed_*` readings of each kept run's report, oldest first.
+fn disturbances(script: &str) -> Vec<Vec<(String, String)>> {
+    let mut h = Harness::new();
+    for line in with_ready(script).lines() {
+        h.play(line);
+    }
+    h.state
+        .runs
+        .all()
+        .iter()
+        .map(|r| {
+            r.report
+                .system_info
+                .extra
+                .iter()
+                .filter(|(k, _)| k.starts_with("disturbed"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_during_which_the_tab_was_hidden_is_marked_and_the_next_is_not() {
+    let d = disturbances("runs 5\nrun\nhidden\nshown\nfinish\nrun\nfinish");
+    let hidden = vec![("disturbed_tab_hidden".to_string(), "true".to_string())];
+    assert_eq!(d, vec![hidden.clone(), vec![]]);
+    // A run started while the tab is hidden is marked from the start.
+    assert_eq!(disturbances("runs 5\nhidden\nrun\nfinish"), vec![hidden]);
+}
+
+#[test]
+fn a_silence_far_beyond_the_runs_latencies_marks_the_run() {
+    let silent = |gap_ms: f64, latency: &str| {
+        let script = format!(
+            "runs 9\nwarmup 0\nrun\nat 2000 progress timed {latency} {latency}\nat {} progress timed {latency}\nfinish",
+            2000.0 + gap_ms
+        );
+        disturbances(&script).remove(0)
+    };
+    // 2.5 s of silence from a run of 5 ms inferences: frozen.
+    assert_eq!(
+        silent(2500.0, "5"),
+        vec![("disturbed_silent_s".to_string(), "2.5".to_string())]
+    );
+    // Half a second is a hiccup, not a freeze.
+    assert_eq!(silent(500.0, "5"), vec![]);
+    // A model that takes 300 ms an inference may be silent for 2 s.
+    assert_eq!(silent(2000.0, "300"), vec![]);
 }

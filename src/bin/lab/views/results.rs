@@ -95,6 +95,11 @@ fn RunView(run: RunRecord) -> impl IntoView {
     });
     let batched = r.benchmark_config.inferences_per_sample > 1;
     let n_runs = s.n;
+    let extra = &r.system_info.extra;
+    let hidden = extra
+        .get("disturbed_tab_hidden")
+        .is_some_and(|v| v == "true");
+    let silent_s = extra.get("disturbed_silent_s").cloned();
     let cancelled = r.cancelled;
     let ci = |c: piedge::stats::Interval| format!("{} – {}", report::ms(c.low), report::ms(c.high));
     view! {
@@ -102,6 +107,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
             <p class="run-name"><strong>{run.name.clone()}</strong></p>
             <Show when=move || cancelled><p class="hint">{move || ui().cancelled_note}</p></Show>
             <Show when=move || batched><p class="hint">{move || ui().batched_note}</p></Show>
+            {move || lab.lang().disturbed(hidden, silent_s.as_deref()).map(|t| view! { <p class="hint disturbed" id="disturbed-note" role="note">{t}</p> })}
             {move || lab.lang().thin_tail(n_runs).map(|t| view! { <p class="hint" id="tail-note">{t}</p> })}
             <div class="two-col">
                 <table class="stats" id="stats-table">
