@@ -390,6 +390,16 @@ impl Lang {
         })
     }
 
+    /// A statistic's name in the page's tables: `label` is the one the report
+    /// files use ("Mean", "Std"), which stay English byte for byte.
+    pub fn stat_label(self, label: &str) -> &str {
+        match (self, label) {
+            (Lang::Sv, "Mean") => "Medel",
+            (Lang::Sv, "Std") => "Standardavvikelse",
+            _ => label,
+        }
+    }
+
     /// A disturbed run's warning, from its report's `disturbed_*` readings.
     pub fn disturbed(self, tab_hidden: bool, silent_s: Option<&str>) -> Option<String> {
         let mut why = Vec::new();
@@ -531,6 +541,14 @@ mod tests {
             "Antal körningar måste vara minst 1."
         );
         assert_eq!(Lang::En.field_error(&e), "Runs must be at least 1.");
+    }
+
+    #[test]
+    fn swedish_tables_name_their_statistics_in_swedish() {
+        assert_eq!(Lang::Sv.stat_label("Mean"), "Medel");
+        assert_eq!(Lang::Sv.stat_label("Std"), "Standardavvikelse");
+        assert_eq!(Lang::Sv.stat_label("P95"), "P95");
+        assert_eq!(Lang::En.stat_label("Std"), "Std");
     }
 
     #[test]

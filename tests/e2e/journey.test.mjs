@@ -201,6 +201,7 @@ async function journey(engine, browser) {
     assert.equal(latencies.length, 30);
     const cell = (key) => text(page, `#stats-table tr[data-stat="${key}"] td`);
     assert.equal(await cell("n"), "30");
+    assert.equal(await text(page, '#stats-table tr[data-stat="Mean"] th'), "Medel", "Swedish names in the table");
     assert.equal(await cell("P50"), percentile(latencies, 50).toFixed(3));
     assert.equal(await cell("P95"), percentile(latencies, 95).toFixed(3));
     const results = JSON.parse(await downloaded(page, '[data-export="latency_results.json"]', "latency_results.json"));

@@ -191,7 +191,7 @@ fn Comparison() -> impl IntoView {
                     <thead>
                         <tr>
                             <th>{move || ui().name}</th><th>{move || ui().host}</th><th>{move || ui().engine}</th>
-                            <th>{move || ui().warmup}</th><th>"n"</th><th>"Std"</th><th>"P50"</th><th>"P95"</th>
+                            <th>{move || ui().warmup}</th><th>"n"</th><th>{move || lab.lang().stat_label("Std").to_string()}</th><th>"P50"</th><th>"P95"</th>
                             <th>{move || format!("P50 {}", ui().ci95)}</th><th>{move || format!("P95 {}", ui().ci95)}</th>
                         </tr>
                     </thead>

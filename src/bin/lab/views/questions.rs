@@ -50,7 +50,8 @@ pub fn Question(id: String, prompt: String, answer: String) -> impl IntoView {
                 <table class="mini">
                     <thead>
                         <tr>
-                            <th>{move || ui().runs}</th><th>"Mean"</th><th>"P50"</th><th>"P95"</th><th>"Std"</th>
+                            <th>{move || ui().runs}</th><th>{move || lab.lang().stat_label("Mean").to_string()}</th><th>"P50"</th><th>"P95"</th>
+                            <th>{move || lab.lang().stat_label("Std").to_string()}</th>
                             <th>{move || format!("P95 {}", ui().ci95)}</th>
                         </tr>
                     </thead>

@@ -113,7 +113,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 <table class="stats" id="stats-table">
                     <thead><tr><th>{move || ui().statistic}</th><th>{move || ui().value}</th></tr></thead>
                     <tbody>
-                        {rows.into_iter().map(|(k, v)| view! { <tr data-stat=k><th>{k}</th><td>{v}</td></tr> }).collect_view()}
+                        {rows.into_iter().map(|(k, v)| view! { <tr data-stat=k><th>{move || lab.lang().stat_label(k).to_string()}</th><td>{v}</td></tr> }).collect_view()}
                         <tr data-stat="outliers"><th>{move || ui().outliers}</th><td>{s.outliers}</td></tr>
                         <tr data-stat="p50_ci95">
                             <th>{move || format!("P50 {}", ui().ci95)}</th>
