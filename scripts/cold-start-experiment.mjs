@@ -21,29 +21,13 @@
 
 import { launch, ENGINES } from "../tests/e2e/engines.mjs";
 import { serve } from "../tests/e2e/server.mjs";
+import { catchDownloads } from "../tests/e2e/shared.mjs";
 import path from "node:path";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const rounds = Number(process.argv[2] || 3);
 const engines = (process.argv[3] || Object.keys(ENGINES).join(",")).split(",");
 const TIMEOUT = 120_000;
-
-/** Keeps the Blobs the lab offers as downloads (as journey.test.mjs does). */
-function catchDownloads() {
-    window.__downloads = {};
-    const blobs = new Map();
-    const create = URL.createObjectURL;
-    URL.createObjectURL = (blob) => {
-        const url = create.call(URL, blob);
-        blobs.set(url, blob);
-        return url;
-    };
-    const click = HTMLAnchorElement.prototype.click;
-    HTMLAnchorElement.prototype.click = function () {
-        if (this.download && blobs.has(this.href)) window.__downloads[this.download] = blobs.get(this.href);
-        else click.call(this);
-    };
-}
 
 async function waitRun(page, before) {
     await page.waitFor((n) => {

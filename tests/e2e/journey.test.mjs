@@ -18,6 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { serve } from "./server.mjs";
 import { ENGINES, launch, missing, tempFile } from "./engines.mjs";
+import { catchDownloads, percentile } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(REPO, "dist");
@@ -80,24 +81,6 @@ function timerStepMs() {
     return steps[Math.floor(steps.length / 2)];
 }
 
-/** Keeps each Blob the lab offers as a download, by file name, instead of
- * saving it: `downloaded(name)` reads it back. Installed after each load. */
-function catchDownloads() {
-    window.__downloads = {};
-    const blobs = new Map();
-    const create = URL.createObjectURL;
-    URL.createObjectURL = (blob) => {
-        const url = create.call(URL, blob);
-        blobs.set(url, blob);
-        return url;
-    };
-    const click = HTMLAnchorElement.prototype.click;
-    HTMLAnchorElement.prototype.click = function () {
-        if (this.download && blobs.has(this.href)) window.__downloads[this.download] = blobs.get(this.href);
-        else click.call(this);
-    };
-}
-
 async function downloaded(page, selector, name) {
     await page.click(selector);
     await page.waitFor((n) => window.__downloads?.[n], name);
@@ -122,13 +105,6 @@ async function runAndWait(page, selector) {
         const app = document.querySelector(".app");
         return Number(app.dataset.runs) > n && app.dataset.busy === "false";
     }, before, RUN_TIMEOUT);
-}
-
-function percentile(xs, q) {
-    const s = [...xs].sort((a, b) => a - b);
-    const h = (q / 100) * (s.length - 1);
-    const lo = Math.floor(h);
-    return s[lo] + (h - lo) * (s[Math.min(lo + 1, s.length - 1)] - s[lo]);
 }
 
 for (const engine of Object.keys(ENGINES)) {

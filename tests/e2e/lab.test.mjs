@@ -12,6 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { serve } from "./server.mjs";
+import { percentile } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(REPO, "dist");
@@ -82,14 +83,6 @@ function parseCsv(text) {
         assert.equal(Number(run), i);
         return Number(ms);
     });
-}
-
-/** numpy's default (linear) percentile. */
-function percentile(xs, q) {
-    const s = [...xs].sort((a, b) => a - b);
-    const h = (q / 100) * (s.length - 1);
-    const lo = Math.floor(h);
-    return s[lo] + (h - lo) * (s[Math.min(lo + 1, s.length - 1)] - s[lo]);
 }
 
 async function statCell(page, key) {

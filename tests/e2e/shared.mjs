@@ -1,0 +1,29 @@
+// What the end-to-end tests and the measuring scripts share.
+
+/** numpy's default (linear) percentile. */
+export function percentile(xs, q) {
+    const s = [...xs].sort((a, b) => a - b);
+    const h = (q / 100) * (s.length - 1);
+    const lo = Math.floor(h);
+    return s[lo] + (h - lo) * (s[Math.min(lo + 1, s.length - 1)] - s[lo]);
+}
+
+/** Run in the page (`page.evaluate(catchDownloads)`): keeps each Blob the
+ * lab offers as a download in `window.__downloads`, by file name, instead of
+ * saving it, since each browser driver saves files its own way. Install it
+ * after each load. */
+export function catchDownloads() {
+    window.__downloads = {};
+    const blobs = new Map();
+    const create = URL.createObjectURL;
+    URL.createObjectURL = (blob) => {
+        const url = create.call(URL, blob);
+        blobs.set(url, blob);
+        return url;
+    };
+    const click = HTMLAnchorElement.prototype.click;
+    HTMLAnchorElement.prototype.click = function () {
+        if (this.download && blobs.has(this.href)) window.__downloads[this.download] = blobs.get(this.href);
+        else click.call(this);
+    };
+}
