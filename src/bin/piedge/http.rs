@@ -215,7 +215,12 @@ fn refusal(status: u16, message: &'static str) -> Response {
 
 /// A [`Reply`] as an axum response.
 pub fn into_response(reply: Reply) -> Response {
-    let mut response = Response::new(Body::from(reply.body.into_owned()));
+    // The embedded bundle's files are served from the binary without a copy.
+    let body = match reply.body {
+        std::borrow::Cow::Borrowed(bytes) => Body::from(bytes),
+        std::borrow::Cow::Owned(bytes) => Body::from(bytes),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     for (k, v) in reply.headers {
         if let (Ok(k), Ok(v)) = (
@@ -447,14 +452,8 @@ impl AsyncWrite for Guarded {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.answering();
-        match Pin::new(&mut this.inner).poll_write(cx, data) {
-            Poll::Ready(result) => {
-                this.write_blocked_since = None;
-                this.last_activity = Instant::now();
-                Poll::Ready(result)
-            }
-            Poll::Pending => this.write_stalled(cx),
-        }
+        let written = Pin::new(&mut this.inner).poll_write(cx, data);
+        this.after_write(cx, written)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -476,14 +475,8 @@ impl AsyncWrite for Guarded {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.answering();
-        match Pin::new(&mut this.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                this.write_blocked_since = None;
-                this.last_activity = Instant::now();
-                Poll::Ready(result)
-            }
-            Poll::Pending => this.write_stalled(cx),
-        }
+        let written = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.after_write(cx, written)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -498,6 +491,23 @@ impl Guarded {
     fn answering(&mut self) {
         self.head = None;
         self.line = None;
+    }
+
+    /// Follows a write to the socket: progress resets the stall and idle
+    /// clocks, a write that cannot proceed starts the stall clock.
+    fn after_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        written: Poll<io::Result<usize>>,
+    ) -> Poll<io::Result<usize>> {
+        match written {
+            Poll::Ready(result) => {
+                self.write_blocked_since = None;
+                self.last_activity = Instant::now();
+                Poll::Ready(result)
+            }
+            Poll::Pending => self.write_stalled(cx),
+        }
     }
 
     /// A write that could not proceed: pending until `WRITE_STALL` has passed
