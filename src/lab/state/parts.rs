@@ -164,9 +164,12 @@ pub struct LiveRun {
     pub inferences_per_sample: usize,
     /// The new worker confirmed that it planned the model for this run.
     pub replanned: bool,
-    /// What may have disturbed the run, and when the page last heard it.
+    /// What may have disturbed the run, when the page last heard it, and
+    /// its slowest latency so far (kept as the latencies stream in, so that
+    /// a long run's progress does not rescan them all).
     pub disturbed: Disturbed,
     pub last_heard_ms: f64,
+    pub slowest_ms: f64,
 }
 
 /// Why a run's numbers may not be the device's own, so that nobody compares
@@ -183,12 +186,6 @@ pub struct Disturbed {
 /// Silence from a streaming run that counts as a freeze, whatever the
 /// latencies: the worker reports every 10 ms of computing.
 pub const FROZEN_MS: f64 = 1000.0;
-
-impl Disturbed {
-    pub fn any(&self) -> bool {
-        self.hidden || self.silent_ms.is_some()
-    }
-}
 
 impl LiveRun {
     /// How far the run is, in percent of its current phase.

@@ -124,6 +124,7 @@ impl LabState {
                 silent_ms: None,
             },
             last_heard_ms: self.now.ms,
+            slowest_ms: 0.0,
         });
     }
 
@@ -216,16 +217,12 @@ impl LabState {
                     // A silence far beyond the run's own latencies, after
                     // its first report (before it, the model may be loading).
                     let silent = self.now.ms - l.last_heard_ms;
-                    let slowest = l
-                        .warmup_ms
-                        .iter()
-                        .chain(&l.latencies_ms)
-                        .fold(0.0, |a: f64, &b| a.max(b));
-                    if l.done > 0 && silent > FROZEN_MS.max(10.0 * slowest) {
+                    if l.done > 0 && silent > FROZEN_MS.max(10.0 * l.slowest_ms) {
                         let longest = l.disturbed.silent_ms.unwrap_or(0.0).max(silent);
                         l.disturbed.silent_ms = Some(longest);
                     }
                     l.last_heard_ms = self.now.ms;
+                    l.slowest_ms = new_latencies.iter().fold(l.slowest_ms, |a, &b| a.max(b));
                     l.inferences_per_sample = inferences_per_sample;
                     l.phase = phase;
                     l.done = done;
