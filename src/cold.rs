@@ -29,16 +29,30 @@ pub fn steady_upper_ms(latencies_ms: &[f64]) -> Option<f64> {
     Some(q3 + 1.5 * (q3 - q1))
 }
 
-/// How many runs at the start of `latencies_ms` are cold (never more than
-/// the first half: the second half is the steady reference).
-pub fn cold_runs(latencies_ms: &[f64]) -> usize {
-    let Some(upper) = steady_upper_ms(latencies_ms) else {
-        return 0;
-    };
-    latencies_ms[..latencies_ms.len() / 2]
+/// A series' cold start, as the rule judges it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ColdStart {
+    /// How many runs at the start are cold (never more than the first
+    /// half: the second half is the steady reference).
+    pub runs: usize,
+    /// The edge they lie above, from [`steady_upper_ms`].
+    pub upper_ms: f64,
+}
+
+/// The cold start of `latencies_ms`, or `None` for a series shorter than
+/// [`MIN_RUNS`].
+pub fn judge(latencies_ms: &[f64]) -> Option<ColdStart> {
+    let upper_ms = steady_upper_ms(latencies_ms)?;
+    let runs = latencies_ms[..latencies_ms.len() / 2]
         .iter()
-        .take_while(|&&x| x > upper)
-        .count()
+        .take_while(|&&x| x > upper_ms)
+        .count();
+    Some(ColdStart { runs, upper_ms })
+}
+
+/// How many runs at the start of `latencies_ms` are cold (see [`judge`]).
+pub fn cold_runs(latencies_ms: &[f64]) -> usize {
+    judge(latencies_ms).map_or(0, |c| c.runs)
 }
 
 #[cfg(test)]

@@ -146,17 +146,16 @@ pub fn series(lang: Lang, warmup_ms: &[f64], latencies_ms: &[f64]) -> String {
         Lang::Sv => counted(n, "tidtagen körning", "tidtagna körningar"),
         Lang::En => counted(n, "timed run", "timed runs"),
     };
-    let cold = crate::cold::cold_runs(latencies_ms);
-    let cold = match (crate::cold::steady_upper_ms(latencies_ms), lang) {
-        (Some(edge), Lang::Sv) if cold > 0 => format!(
+    let cold = match (crate::cold::judge(latencies_ms), lang) {
+        (Some(c), Lang::Sv) if c.runs > 0 => format!(
             " {} i början: över {} ms, den stabila nivåns övre gräns.",
-            counted(cold, "kall körning", "kalla körningar"),
-            ms(edge)
+            counted(c.runs, "kall körning", "kalla körningar"),
+            ms(c.upper_ms)
         ),
-        (Some(edge), Lang::En) if cold > 0 => format!(
+        (Some(c), Lang::En) if c.runs > 0 => format!(
             " {} at the start: above {} ms, the upper edge of the steady band.",
-            counted(cold, "cold run", "cold runs"),
-            ms(edge)
+            counted(c.runs, "cold run", "cold runs"),
+            ms(c.upper_ms)
         ),
         _ => String::new(),
     };
