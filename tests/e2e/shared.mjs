@@ -1,11 +1,15 @@
 // What the end-to-end tests and the measuring scripts share.
 
-/** numpy's default (linear) percentile. */
+/** numpy's default (linear) percentile, to the last bit: like numpy's
+ * `_lerp` (and src/stats.rs) it interpolates from the nearer end, so a value
+ * halfway between two runs rounds as the lab's table rounds it. */
 export function percentile(xs, q) {
     const s = [...xs].sort((a, b) => a - b);
     const h = (q / 100) * (s.length - 1);
     const lo = Math.floor(h);
-    return s[lo] + (h - lo) * (s[Math.min(lo + 1, s.length - 1)] - s[lo]);
+    const [a, b] = [s[lo], s[Math.min(lo + 1, s.length - 1)]];
+    const t = h - lo;
+    return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
 /** Run in the page (`page.evaluate(catchDownloads)`): keeps each Blob the
