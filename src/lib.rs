@@ -11,6 +11,7 @@
 //! `tract` feature, so that a user interface can link statistics, reports and
 //! charts without carrying an inference engine.
 
+pub mod api;
 pub mod bench;
 pub mod card;
 pub mod charts;
