@@ -80,10 +80,9 @@ impl JobRequest {
                 limit: MAX_BODY_BYTES,
             });
         }
-        let request: JobRequest =
-            serde_json::from_slice(body).map_err(|e| ApiError::BadJson {
-                detail: e.to_string(),
-            })?;
+        let request: JobRequest = serde_json::from_slice(body).map_err(|e| ApiError::BadJson {
+            detail: e.to_string(),
+        })?;
         request.check(models)?;
         Ok(request)
     }
@@ -132,7 +131,9 @@ pub struct JobUpdate {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum JobStatus {
     /// Waiting; `position` 1 starts next.
-    Queued { position: usize },
+    Queued {
+        position: usize,
+    },
     /// Measuring: `done` of `total` runs (warmup first, then timed).
     Running {
         warmup: bool,
@@ -142,8 +143,12 @@ pub enum JobStatus {
     /// Measured: the same report `piedge bench` writes as
     /// `latency_results.json`, with what else the server did meanwhile in
     /// `system_info.extra` (`server_*`).
-    Finished { report: Box<BenchmarkReport> },
-    Failed { message: String },
+    Finished {
+        report: Box<BenchmarkReport>,
+    },
+    Failed {
+        message: String,
+    },
     Cancelled,
 }
 
@@ -222,7 +227,8 @@ impl ApiError {
 /// The label a native run carries: device, CPU, "native", threads.
 pub fn machine_label(system: &SystemInfo, threads: usize) -> String {
     let mut parts = vec![system.device.clone()];
-    if let Some(cpu) = &system.cpu_model {
+    // A PC's device name is often its CPU's ("AMD EPYC"): say it once.
+    if let Some(cpu) = system.cpu_model.as_ref().filter(|c| **c != system.device) {
         parts.push(cpu.clone());
     }
     parts.push("native".into());
@@ -330,5 +336,7 @@ mod tests {
             machine_label(&s, 1),
             "Raspberry Pi 4 Model B Rev 1.4, Cortex-A72, native, 1 thread"
         );
+        s.device = "Cortex-A72".into();
+        assert_eq!(machine_label(&s, 2), "Cortex-A72, native, 2 threads");
     }
 }

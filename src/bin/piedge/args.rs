@@ -156,6 +156,11 @@ pub struct ServeArgs {
     /// Print a line for each request (and its answer) on standard error.
     #[arg(long)]
     pub log: bool,
+    /// Native benchmarks (the lab's "run on this machine" button) run at
+    /// once. 1 keeps them from disturbing each other; more lets a class see
+    /// how much they do.
+    #[arg(long, default_value = "1", value_parser = concurrent_runs)]
+    pub concurrent_runs: usize,
 }
 
 #[derive(Args, Debug)]
@@ -319,6 +324,15 @@ fn port(s: &str) -> Result<u16, String> {
 fn positive(s: &str) -> Result<usize, String> {
     match count(s)? {
         0 => Err("must be at least 1".into()),
+        n => Ok(n),
+    }
+}
+
+/// At most 16 native runs at once: more would only measure the queue of a
+/// machine with a handful of cores.
+fn concurrent_runs(s: &str) -> Result<usize, String> {
+    match positive(s)? {
+        n if n > 16 => Err(format!("{n} is too many; give 1 to 16")),
         n => Ok(n),
     }
 }

@@ -173,7 +173,15 @@ fn serve(a: ServeArgs) -> Result<()> {
         std::net::Ipv4Addr::LOCALHOST
     };
     let listener = serve::bind(ip, a.port)?;
-    serve::run(bundle, listener, a.lan, a.max_connections, a.open, a.log)
+    serve::run(
+        bundle,
+        listener,
+        a.lan,
+        a.max_connections,
+        a.open,
+        a.log,
+        a.concurrent_runs,
+    )
 }
 
 /// Execution providers `--providers` accepts. The old lesson passed

@@ -5,7 +5,8 @@
 //!
 //! - at most `max_connections` at once; more get `503` with `Retry-After`;
 //! - at most `MAX_HEADERS` header lines and a head of `HEAD_BYTES` (`431`),
-//!   a target of `TARGET_BYTES` (`414`), no request bodies (`413`);
+//!   a target of `TARGET_BYTES` (`414`), no request bodies (`413`) but the
+//!   API's small JSON ones;
 //! - a request head must arrive within `HEAD_DEADLINE` once it starts (`408`),
 //!   an idle keep-alive connection is closed after `IDLE`, and a client that
 //!   stops reading a response for `WRITE_STALL` is dropped.
@@ -195,12 +196,20 @@ async fn limits(request: Request, next: Next) -> Response {
         return refusal(431, "the request headers are too large\n");
     }
     let headers = request.headers();
-    let has_body = headers
+    let length = headers
         .get(header::CONTENT_LENGTH)
-        .is_some_and(|n| n.as_bytes().trim_ascii() != b"0")
-        || headers.contains_key(header::TRANSFER_ENCODING);
-    if has_body {
+        .map(|n| n.to_str().ok().and_then(|n| n.trim().parse::<usize>().ok()));
+    let has_body =
+        length.is_some_and(|n| n != Some(0)) || headers.contains_key(header::TRANSFER_ENCODING);
+    // Only the API's POSTs carry a body, and a small one (its handler caps
+    // a chunked body at the same size).
+    let api_post =
+        request.method() == axum::http::Method::POST && request.uri().path().starts_with("/api/");
+    if has_body && !api_post {
         return refusal(413, "request bodies are not accepted\n");
+    }
+    if api_post && length.is_some_and(|n| n.is_none_or(|n| n > piedge::api::MAX_BODY_BYTES)) {
+        return refusal(413, "the request body is too large\n");
     }
     next.run(request).await
 }

@@ -5,6 +5,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
 #[cfg(not(target_arch = "wasm32"))]
+mod classroom;
+#[cfg(not(target_arch = "wasm32"))]
 mod commands;
 #[cfg(not(target_arch = "wasm32"))]
 mod files;
@@ -12,6 +14,10 @@ mod files;
 mod host;
 #[cfg(not(target_arch = "wasm32"))]
 mod http;
+#[cfg(not(target_arch = "wasm32"))]
+mod jobs;
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
 #[cfg(not(target_arch = "wasm32"))]
 mod serve;
 

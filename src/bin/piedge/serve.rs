@@ -12,9 +12,11 @@
 //! `http.rs` (hyper), which adds the common headers and holds the limits on
 //! what clients may send and how slowly.
 
+use crate::classroom::Classroom;
 use anyhow::{bail, Context, Result};
 use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// The bundle a release build carries: (path inside dist/, bytes). Empty
 /// when `dist/` was not built before `cargo build --release`.
@@ -298,6 +300,7 @@ pub fn run(
     max_connections: usize,
     open: bool,
     log: bool,
+    concurrent_runs: usize,
 ) -> Result<()> {
     let port = listener
         .local_addr()
@@ -319,6 +322,12 @@ pub fn run(
     } else {
         println!("(only this computer can connect; to let students' devices in, run `piedge serve --lan`)");
     }
+    let classroom = Classroom::start(concurrent_runs);
+    println!(
+        "Native runs on request: {} ({} at a time)",
+        classroom.label(),
+        concurrent_runs
+    );
     println!("Stop with Ctrl-C, or close this window.");
     if log {
         // tower-http traces each request at DEBUG: its start and its end
@@ -340,20 +349,43 @@ pub fn run(
             println!("(could not open a browser: {e}; open {local} yourself)");
         }
     }
-    crate::http::serve(listener, max_connections, router(bundle), common_headers())
-        .context("the server stopped")
+    crate::http::serve(
+        listener,
+        max_connections,
+        router(bundle, Some(classroom)),
+        common_headers(),
+    )
+    .context("the server stopped")
 }
 
-/// The lab's routes: for now, every path is a file of the bundle.
-pub fn router(bundle: Bundle) -> axum::Router {
-    axum::Router::new()
+/// The lab's routes: the classroom API under `/api/` when given, and every
+/// other path a file of the bundle. Every answer is counted, so that a
+/// native job can report how busy the server was while it ran.
+pub fn router(bundle: Bundle, classroom: Option<Arc<Classroom>>) -> axum::Router {
+    let files = axum::Router::new()
         .fallback(files)
-        .with_state(std::sync::Arc::new(bundle))
+        .with_state(Arc::new(bundle));
+    let Some(classroom) = classroom else {
+        return files;
+    };
+    let counter = classroom.requests.clone();
+    crate::classroom::routes(classroom)
+        .merge(files)
+        .layer(axum::middleware::from_fn_with_state(counter, count))
+}
+
+async fn count(
+    axum::extract::State(counter): axum::extract::State<Arc<std::sync::atomic::AtomicU64>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    next.run(request).await
 }
 
 /// A file of the bundle, read off the async threads (`--dir` reads disk).
 async fn files(
-    axum::extract::State(bundle): axum::extract::State<std::sync::Arc<Bundle>>,
+    axum::extract::State(bundle): axum::extract::State<Arc<Bundle>>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
     let method = request.method().as_str().to_string();
@@ -451,7 +483,7 @@ mod tests {
     /// A GET of `path` through the router and its layers, without a socket.
     fn through_router(path: &str) -> axum::response::Response {
         use tower::ServiceExt;
-        let app = crate::http::with_layers(router(bundle()), common_headers());
+        let app = crate::http::with_layers(router(bundle(), None), common_headers());
         let request = axum::http::Request::get(path)
             .body(axum::body::Body::empty())
             .unwrap();

@@ -1,0 +1,272 @@
+//! The classroom server's API (`/api/…`, JSON on the lab's own origin):
+//!
+//! - `GET /api/machine`: this machine, its models and limits, and a session
+//!   token for a tab that has none;
+//! - `POST /api/jobs` (token): queue a native benchmark, `202` with its id
+//!   and place;
+//! - `GET /api/jobs/{id}`: its status now; `GET /api/jobs/{id}/events`: the
+//!   same as server-sent events until it ends;
+//! - `DELETE /api/jobs/{id}` (token): cancel your own job.
+//!
+//! Refusals are `piedge::api::ApiError` as JSON, with their status. What a
+//! request may ask is checked in `piedge::api`; the queue's rules are in
+//! `jobs.rs`; a job's run is in `native.rs`.
+
+use crate::jobs::Jobs;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use piedge::api::{
+    ApiError, JobRequest, JobStatus, JobUpdate, Machine, MAX_BODY_BYTES, MAX_TOKENS, TOKEN_HEADER,
+};
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the API handlers share.
+pub struct Classroom {
+    pub jobs: Arc<Jobs>,
+    machine: Machine,
+    tokens: Mutex<Tokens>,
+    /// Every answer the server gives (files and API), so a job can report
+    /// how busy the server was while it ran.
+    pub requests: Arc<AtomicU64>,
+}
+
+impl Classroom {
+    /// The API of this machine, with `concurrent_runs` native jobs at once.
+    pub fn start(concurrent_runs: usize) -> Arc<Classroom> {
+        let requests = Arc::new(AtomicU64::new(0));
+        let counter = requests.clone();
+        let run = Arc::new(
+            move |request: &JobRequest, progress: &mut crate::jobs::OnProgress<'_>| {
+                crate::native::run(request, &counter, concurrent_runs, progress)
+            },
+        );
+        let annotate = Arc::new(
+            |report: &mut piedge::report::BenchmarkReport, others: usize| {
+                report
+                    .system_info
+                    .extra
+                    .insert("server_other_jobs_max".into(), others.to_string());
+            },
+        );
+        let system = crate::host::system_info();
+        Arc::new(Classroom {
+            jobs: Jobs::start(concurrent_runs, run, annotate),
+            machine: Machine {
+                token: None,
+                label: piedge::api::machine_label(&system, 1),
+                system,
+                models: piedge::zoo::MODEL_NAMES.map(String::from).to_vec(),
+                max_runs: piedge::api::MAX_JOB_RUNS,
+                max_warmup: piedge::api::MAX_JOB_WARMUP,
+                max_job_seconds: piedge::api::MAX_JOB_SECONDS,
+                concurrent_runs,
+                threads: 1,
+            },
+            tokens: Mutex::new(Tokens::default()),
+            requests,
+        })
+    }
+
+    pub fn label(&self) -> &str {
+        &self.machine.label
+    }
+
+    /// The session token a request carries, if the server issued it.
+    fn token(&self, headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+        let from_header = headers
+            .get(TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let from_query = query.and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("token="))
+                .map(str::to_string)
+        });
+        let token = from_header.or(from_query)?;
+        self.tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .known(&token)
+            .then_some(token)
+    }
+}
+
+/// Session tokens issued, the oldest forgotten first beyond `MAX_TOKENS`.
+#[derive(Default)]
+struct Tokens {
+    known: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Tokens {
+    fn issue(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        // The operating system's random source; without one, a token from
+        // the clock and a counter would still tell tabs apart.
+        if getrandom::fill(&mut bytes).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            bytes = (nanos ^ self.order.len() as u128).to_le_bytes();
+        }
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        self.known.insert(token.clone());
+        self.order.push_back(token.clone());
+        while self.order.len() > MAX_TOKENS {
+            if let Some(old) = self.order.pop_front() {
+                self.known.remove(&old);
+            }
+        }
+        token
+    }
+
+    fn known(&self, token: &str) -> bool {
+        self.known.contains(token)
+    }
+}
+
+/// The API's routes, for `serve::router` to merge.
+pub fn routes(classroom: Arc<Classroom>) -> Router {
+    Router::new()
+        .route("/api/machine", get(machine))
+        .route("/api/jobs", axum::routing::post(submit))
+        .route("/api/jobs/{id}", get(status).delete(cancel))
+        .route("/api/jobs/{id}/events", get(events))
+        .route("/api/{*rest}", axum::routing::any(no_such_call))
+        .with_state(classroom)
+}
+
+async fn machine(State(c): State<Arc<Classroom>>, request: Request) -> Response {
+    let mut answer = c.machine.clone();
+    if c.token(request.headers(), request.uri().query()).is_none() {
+        answer.token = Some(c.tokens.lock().unwrap_or_else(|p| p.into_inner()).issue());
+    }
+    json(StatusCode::OK, &answer)
+}
+
+async fn submit(State(c): State<Arc<Classroom>>, request: Request) -> Response {
+    let Some(token) = c.token(request.headers(), None) else {
+        return refuse(ApiError::NoToken);
+    };
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await else {
+        return refuse(ApiError::BodyTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    };
+    let result =
+        JobRequest::parse(&body, &c.machine.models).and_then(|job| c.jobs.submit(&token, job));
+    match result {
+        Ok(accepted) => json(StatusCode::ACCEPTED, &accepted),
+        Err(e) => refuse(e),
+    }
+}
+
+async fn status(State(c): State<Arc<Classroom>>, Path(id): Path<String>) -> Response {
+    match job_id(&id).and_then(|id| update(&c, id)) {
+        Ok(update) => json(StatusCode::OK, &update),
+        Err(e) => refuse(e),
+    }
+}
+
+async fn cancel(
+    State(c): State<Arc<Classroom>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = c.token(&headers, None) else {
+        return refuse(ApiError::NoToken);
+    };
+    match job_id(&id).and_then(|id| c.jobs.cancel(&token, id).and_then(|_| update(&c, id))) {
+        Ok(update) => json(StatusCode::OK, &update),
+        Err(e) => refuse(e),
+    }
+}
+
+/// The job's status as server-sent events: one `JobUpdate` whenever it
+/// changes, until it is final. A comment every 5 s keeps the connection
+/// from counting as idle (`http::IDLE`) while a long job waits in line.
+async fn events(State(c): State<Arc<Classroom>>, Path(id): Path<String>) -> Response {
+    let id = match job_id(&id).and_then(|id| update(&c, id).map(|_| id)) {
+        Ok(id) => id,
+        Err(e) => return refuse(e),
+    };
+    let changes = c.jobs.subscribe();
+    let stream = futures_util::stream::unfold(
+        (c, changes, None::<JobStatus>, false),
+        move |(c, mut changes, last, ended)| async move {
+            if ended {
+                return None;
+            }
+            loop {
+                let now = c.jobs.status(id)?;
+                if last.as_ref() != Some(&now) {
+                    let ended = now.is_final();
+                    let data = serde_json::to_string(&JobUpdate {
+                        id,
+                        status: now.clone(),
+                    })
+                    .ok()?;
+                    let event = Event::default().data(data);
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(event),
+                        (c, changes, Some(now), ended),
+                    ));
+                }
+                changes.changed().await.ok()?;
+            }
+        },
+    );
+    let mut response = Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(5)))
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn no_such_call(method: Method, request: Request) -> Response {
+    refuse(ApiError::NoSuchCall {
+        method: method.to_string(),
+        path: request.uri().path().chars().take(100).collect(),
+    })
+}
+
+fn update(c: &Classroom, id: u64) -> Result<JobUpdate, ApiError> {
+    let status = c.jobs.status(id).ok_or(ApiError::UnknownJob { id })?;
+    Ok(JobUpdate { id, status })
+}
+
+fn job_id(raw: &str) -> Result<u64, ApiError> {
+    raw.parse().map_err(|_| ApiError::UnknownJob { id: 0 })
+}
+
+fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    let body = serde_json::to_vec(value).expect("API answers serialise");
+    answer(status, body)
+}
+
+fn refuse(error: ApiError) -> Response {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    answer(status, error.to_json())
+}
+
+fn answer(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
