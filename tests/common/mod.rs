@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod server;
+
 use prost::Message;
 use std::path::{Path, PathBuf};
 use tract_onnx::pb;

@@ -1,0 +1,77 @@
+//! A `piedge serve` child process on a loopback port, and a raw HTTP/1.1
+//! request to it, for the server's and the API's tests.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start(dir: &std::path::Path) -> Server {
+    start_with(dir, &[])
+}
+
+pub fn start_with(dir: &std::path::Path, extra: &[&str]) -> Server {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("piedge"));
+    cmd.args(["serve", "--port", "0", "--dir"])
+        .arg(dir)
+        .args(extra);
+    spawn(cmd)
+}
+
+/// Starts a prepared `piedge serve` command and waits for its address.
+pub fn spawn(mut cmd: Command) -> Server {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("serve prints its address").unwrap();
+        if let Some(rest) = line.trim().strip_prefix("http://127.0.0.1:") {
+            break rest.trim_end_matches('/').parse().unwrap();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, port }
+}
+
+/// Sends `request` verbatim (so paths reach the server exactly as written)
+/// and returns (status, headers in lower case, body).
+pub fn raw(port: u16, request: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).unwrap();
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header block");
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let body = buf[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body)
+}
