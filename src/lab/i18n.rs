@@ -1,6 +1,8 @@
 //! The lab's interface words in Swedish (the lesson's language) and English.
 //! The lesson text itself lives in `lessons/*.md`, where a teacher can edit it.
 
+mod native;
+
 use super::config::{Field, FieldError};
 use crate::model_error::{example_shape, ModelError, ShapeTrouble};
 use serde::{Deserialize, Serialize};

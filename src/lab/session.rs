@@ -24,7 +24,13 @@ pub struct RunRecord {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RunSource {
     Browser,
-    Imported { file_name: String },
+    Imported {
+        file_name: String,
+    },
+    /// Run natively by the `piedge serve` the lab came from, on request.
+    Server {
+        machine: String,
+    },
 }
 
 pub use crate::limits::MAX_IMPORT_BYTES;
@@ -230,6 +236,31 @@ impl RunRecord {
             p50_ci_width: s.p50_ci95.width(),
             p95_ci_width: s.p95_ci95.width(),
         }
+    }
+}
+
+/// A browser run against a native one of the same model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Versus {
+    /// Browser over native: 2.0 means the browser took twice as long.
+    pub p50_ratio: f64,
+    pub p95_ratio: f64,
+    /// Same model, warmup, runs and plan, and the browser timed each run
+    /// by itself: the ratio compares like with like.
+    pub alike: bool,
+}
+
+pub fn versus(browser: &RunRecord, native: &RunRecord) -> Versus {
+    let (b, n) = (&browser.report, &native.report);
+    let (bc, nc) = (&b.benchmark_config, &n.benchmark_config);
+    Versus {
+        p50_ratio: b.statistics.p50 / n.statistics.p50,
+        p95_ratio: b.statistics.p95 / n.statistics.p95,
+        alike: b.model_name() == n.model_name()
+            && bc.warmup_runs == nc.warmup_runs
+            && bc.benchmark_runs == nc.benchmark_runs
+            && bc.plan == nc.plan
+            && bc.inferences_per_sample == 1,
     }
 }
 

@@ -20,9 +20,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 mod models;
+mod native;
 mod parts;
 mod runs;
 
+pub use native::*;
 pub use parts::*;
 
 /// The largest model (its files together) the lab reads into the tab.
@@ -135,6 +137,15 @@ pub enum Event {
     Failed(String),
     /// Tests shorten the time before the lab offers to stop a long run.
     SetRunBudget(f64),
+    /// The server's `/api/machine` (and whether the page was opened on
+    /// that machine), or why there is none.
+    MachineAnswered(Result<(crate::api::Machine, bool), String>),
+    RunNative,
+    NativeAccepted(Result<crate::api::JobAccepted, Refused>),
+    NativeUpdate(crate::api::JobUpdate),
+    /// The job's progress stream ended before the job did.
+    NativeLost(String),
+    CancelNative,
 }
 
 /// What the runtime must do.
@@ -174,6 +185,13 @@ pub enum Effect {
     FocusMain,
     /// Ask the student to confirm; on yes, send `ClearConfirmed`.
     ConfirmClear(&'static str),
+    /// Ask the server what it is, and answer with `MachineAnswered`.
+    FetchMachine,
+    /// Queue a native job, and answer with `NativeAccepted`.
+    SubmitNative(crate::api::JobRequest),
+    /// Follow the job's progress, one `NativeUpdate` each, or `NativeLost`.
+    FollowNative(u64),
+    CancelNative(u64),
 }
 /// Everything the lab page knows.
 #[derive(Clone, Debug)]
@@ -203,6 +221,8 @@ pub struct LabState {
     pub self_check: SelfCheckState,
     /// The input shape typed for models with free dimensions ("" for none).
     pub input_shape: String,
+    /// The server the page came from, and the student's native job.
+    pub native: Native,
     /// The latest model choice: a fetch or file read that finishes after a
     /// newer choice was made is dropped, so the newer choice wins. 0 until
     /// anything was chosen: the worker's start then loads the default.
@@ -237,6 +257,7 @@ impl LabState {
             hidden: false,
             self_check: SelfCheckState::NotRun,
             input_shape: String::new(),
+            native: Native::default(),
             latest_choice: 0,
             last_files: None,
             run_budget_ms: RUN_BUDGET_MS,
@@ -338,6 +359,7 @@ impl LabState {
                     self.effects.push(Effect::FetchLesson(lang));
                 }
                 self.effects.push(Effect::LoadStoredRuns);
+                self.effects.push(Effect::FetchMachine);
             }
             Event::LessonText { lang, text } => {
                 let parsed =
@@ -542,6 +564,12 @@ impl LabState {
                 }
             }
             Event::SetRunBudget(ms) => self.run_budget_ms = ms,
+            Event::MachineAnswered(answer) => self.machine_answered(answer),
+            Event::RunNative => self.run_native(),
+            Event::NativeAccepted(answer) => self.native_accepted(answer),
+            Event::NativeUpdate(update) => self.native_update(update),
+            Event::NativeLost(why) => self.native_lost(why),
+            Event::CancelNative => self.cancel_native(),
         }
     }
 

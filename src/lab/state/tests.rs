@@ -17,6 +17,8 @@ use crate::plan::SelfCheck;
 use crate::report::PipelineTimings;
 use std::fmt::Write;
 
+mod native;
+
 /// Runs `script` on a fresh lab (English, default URL) and compares the
 /// transcript with `expected`, ignoring the indentation of both.
 fn check(script: &str, expected: &str) {
@@ -314,6 +316,9 @@ impl Harness {
                 },
             },
             "failed" => Event::Failed(rest.into()),
+            word if word.contains("native") || word.contains("machine") => {
+                native::event_of(word, &args)
+            }
             other => panic!("unknown script word '{other}'"),
         }
     }
@@ -401,6 +406,9 @@ impl Harness {
         if s.self_check != SelfCheckState::NotRun {
             let _ = writeln!(out, "| self-check: {:?}", s.self_check);
         }
+        if let Some(line) = native::summary(s) {
+            let _ = writeln!(out, "| native: {line}");
+        }
         for n in &s.notices {
             let text: String = n.text.chars().take(72).collect();
             let _ = writeln!(
@@ -474,6 +482,17 @@ fn describe(e: &Effect) -> String {
         Effect::PushHash(h) => format!("push {h}"),
         Effect::FocusMain => "focus main".into(),
         Effect::ConfirmClear(q) => format!("confirm \"{q}\""),
+        Effect::FetchMachine => "fetch machine".into(),
+        Effect::SubmitNative(j) => format!(
+            "submit native {} warmup {} runs {} seed {} {}",
+            j.model,
+            j.warmup,
+            j.runs,
+            j.seed,
+            j.plan.name()
+        ),
+        Effect::FollowNative(id) => format!("follow native {id}"),
+        Effect::CancelNative(id) => format!("cancel native {id}"),
     }
 }
 
@@ -562,6 +581,7 @@ const READY_LINES: &str = "
       -> fetch lesson sv
       -> fetch lesson en
       -> load stored runs
+      -> fetch machine
     ready
       -> fetch model mobilenetv2 (choice 1)
     fetched
@@ -588,6 +608,7 @@ fn a_model_picked_while_the_worker_starts_wins_over_the_default() {
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> fetch machine
          pick mine.onnx
            -> read files mine.onnx (choice 1)
          read
@@ -749,6 +770,7 @@ fn a_failed_model_fetch_is_reported() {
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> fetch machine
          ready
            -> fetch model mobilenetv2 (choice 1)
          fetch-failed HTTP 404
@@ -845,6 +867,7 @@ fn a_run_asked_for_before_any_model_says_the_model_is_loading() {
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> fetch machine
          run
          | model: -
          | error: Loading and optimising the model …",
@@ -966,6 +989,7 @@ fn a_crash_before_anything_loaded_lets_the_new_worker_load_the_default() {
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> fetch machine
          ready
            -> fetch model mobilenetv2 (choice 1)
          crash unreachable
@@ -1056,6 +1080,7 @@ fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> fetch machine
          ready
            -> fetch model mobilenetv2 (choice 1)
          fetched

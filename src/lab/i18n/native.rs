@@ -1,0 +1,216 @@
+//! The words of "run it on the server": the button, the queue and progress,
+//! the refusals in the student's language, and the browser-vs-native
+//! comparison.
+
+use super::Lang;
+use crate::api::ApiError;
+use crate::lab::state::{NativeBlocked, NativeJob, Refused};
+
+impl Lang {
+    /// A number as this language writes it: a decimal comma in Swedish.
+    pub fn decimal(self, text: String) -> String {
+        match self {
+            Lang::Sv => text.replace('.', ","),
+            Lang::En => text,
+        }
+    }
+
+    pub fn native_title(self) -> &'static str {
+        match self {
+            Lang::Sv => "Kör på servern",
+            Lang::En => "Run on the server",
+        }
+    }
+
+    pub fn native_button(self, machine: &str) -> String {
+        match self {
+            Lang::Sv => format!("Kör samma test på {machine}"),
+            Lang::En => format!("Run the same test on {machine}"),
+        }
+    }
+
+    pub fn native_cancel(self) -> &'static str {
+        match self {
+            Lang::Sv => "Avbryt servertestet",
+            Lang::En => "Cancel the server test",
+        }
+    }
+
+    /// Why the button is disabled (or absent), in a sentence.
+    pub fn native_blocked(self, why: NativeBlocked) -> String {
+        match (self, why) {
+            (Lang::Sv, NativeBlocked::Asking) => "Frågar servern vad den kan …".into(),
+            (Lang::En, NativeBlocked::Asking) => "Asking the server what it offers …".into(),
+            (Lang::Sv, NativeBlocked::NoServer) => "Den här sidan kommer från en vanlig webbserver. För att köra testet direkt på en dator eller en Raspberry Pi startar läraren labbet där med `piedge serve --lan`; knappen finns då här.".into(),
+            (Lang::En, NativeBlocked::NoServer) => "This page comes from a plain web server. To run the test directly on a computer or a Raspberry Pi, the teacher starts the lab there with `piedge serve --lan`; the button then appears here.".into(),
+            (Lang::Sv, NativeBlocked::NotBundled) => "Servern kör bara labbets egna modeller (tinycnn, mobilenetv2); välj en av dem i steg 3.".into(),
+            (Lang::En, NativeBlocked::NotBundled) => "The server runs only the lab's own models (tinycnn, mobilenetv2); choose one of them in step 3.".into(),
+            (Lang::Sv, NativeBlocked::TooManyRuns { max }) => format!("Servern kör högst {max} körningar per test; sänk antalet tidtagna körningar."),
+            (Lang::En, NativeBlocked::TooManyRuns { max }) => format!("The server runs at most {max} runs per test; lower the number of timed runs."),
+            (Lang::Sv, NativeBlocked::TooMuchWarmup { max }) => format!("Servern tillåter högst {max} uppvärmningskörningar per test."),
+            (Lang::En, NativeBlocked::TooMuchWarmup { max }) => format!("The server allows at most {max} warmup runs per test."),
+            (Lang::Sv, NativeBlocked::InvalidSettings) => "Rätta inställningarna i steg 3 först.".into(),
+            (Lang::En, NativeBlocked::InvalidSettings) => "Correct the settings in step 3 first.".into(),
+            (Lang::Sv, NativeBlocked::Busy) => "Ditt servertest pågår.".into(),
+            (Lang::En, NativeBlocked::Busy) => "Your server test is under way.".into(),
+        }
+    }
+
+    /// Where the job is: sent, waiting in line, measuring.
+    pub fn native_progress(self, job: &NativeJob) -> String {
+        match (self, job) {
+            (Lang::Sv, NativeJob::Submitting) => "Skickar till servern …".into(),
+            (Lang::En, NativeJob::Submitting) => "Sending to the server …".into(),
+            (Lang::Sv, NativeJob::Waiting { position: 1, .. }) => "I kön: du står näst på tur (servern kör ett test i taget, så att testerna inte stör varandra).".into(),
+            (Lang::En, NativeJob::Waiting { position: 1, .. }) => "In the queue: you are next (the server runs one test at a time, so that tests do not disturb each other).".into(),
+            (Lang::Sv, NativeJob::Waiting { position, .. }) => format!("I kön: plats {position} (servern kör ett test i taget, så att testerna inte stör varandra)."),
+            (Lang::En, NativeJob::Waiting { position, .. }) => format!("In the queue: place {position} (the server runs one test at a time, so that tests do not disturb each other)."),
+            (Lang::Sv, NativeJob::Running { warmup: true, done, total, .. }) => format!("Servern värmer upp: {done} av {total}"),
+            (Lang::En, NativeJob::Running { warmup: true, done, total, .. }) => format!("The server is warming up: {done} of {total}"),
+            (Lang::Sv, NativeJob::Running { done, total, .. }) => format!("Servern tar tid: {done} av {total} körningar"),
+            (Lang::En, NativeJob::Running { done, total, .. }) => format!("The server is timing: {done} of {total} runs"),
+            (Lang::Sv, NativeJob::Cancelling { .. }) => "Avbryter …".into(),
+            (Lang::En, NativeJob::Cancelling { .. }) => "Cancelling …".into(),
+        }
+    }
+
+    /// A refused submission, in words the student can act on; the server's
+    /// own English sentence goes in the notice's detail.
+    pub fn native_refused(self, refused: &Refused) -> String {
+        let api = match refused {
+            Refused::Network(why) => {
+                return match self {
+                    Lang::Sv => format!("Servern svarade inte ({why}). Är den fortfarande igång?"),
+                    Lang::En => format!("The server did not answer ({why}). Is it still running?"),
+                }
+            }
+            Refused::Api(e) => e,
+        };
+        match (self, api) {
+            (Lang::Sv, ApiError::AlreadyQueued { .. }) => "Du har redan ett test i kön; vänta tills det är klart eller avbryt det.".into(),
+            (Lang::En, ApiError::AlreadyQueued { .. }) => "You already have a test in the queue; wait for it or cancel it.".into(),
+            (Lang::Sv, ApiError::QueueFull { limit }) => format!("Kön är full ({limit} test); försök igen om en stund."),
+            (Lang::En, ApiError::QueueFull { limit }) => format!("The queue is full ({limit} tests); try again in a while."),
+            (Lang::Sv, ApiError::RunsOutOfRange { max, .. }) => format!("Servern kör 1 till {max} körningar per test."),
+            (Lang::En, ApiError::RunsOutOfRange { max, .. }) => format!("The server runs 1 to {max} runs per test."),
+            (Lang::Sv, ApiError::WarmupOutOfRange { max, .. }) => format!("Servern tillåter högst {max} uppvärmningskörningar."),
+            (Lang::En, ApiError::WarmupOutOfRange { max, .. }) => format!("The server allows at most {max} warmup runs."),
+            (Lang::Sv, ApiError::UnknownModel { known, .. }) => format!("Servern har inte den modellen; den kör {}.", known.join(", ")),
+            (Lang::En, ApiError::UnknownModel { known, .. }) => format!("The server does not have that model; it runs {}.", known.join(", ")),
+            (Lang::Sv, ApiError::NoToken) => "Servern känner inte igen den här fliken (den har kanske startats om); ladda om sidan.".into(),
+            (Lang::En, ApiError::NoToken) => "The server does not recognise this tab (it may have restarted); reload the page.".into(),
+            (Lang::Sv, _) => "Servern tog inte emot testet.".into(),
+            (Lang::En, _) => "The server did not accept the test.".into(),
+        }
+    }
+
+    pub fn native_failed(self) -> &'static str {
+        match self {
+            Lang::Sv => "Testet på servern misslyckades.",
+            Lang::En => "The test on the server failed.",
+        }
+    }
+
+    pub fn native_cancelled(self) -> &'static str {
+        match self {
+            Lang::Sv => "Servertestet avbröts.",
+            Lang::En => "The server test was cancelled.",
+        }
+    }
+
+    pub fn native_lost(self) -> &'static str {
+        match self {
+            Lang::Sv => {
+                "Kontakten med servern bröts under testet; dina tidigare körningar finns kvar."
+            }
+            Lang::En => {
+                "The connection to the server broke during the test; your earlier runs are kept."
+            }
+        }
+    }
+
+    pub fn versus_title(self) -> &'static str {
+        match self {
+            Lang::Sv => "Webbläsaren mot servern",
+            Lang::En => "The browser against the server",
+        }
+    }
+
+    /// "Browser / server: P50 × 2.4, P95 × 3.1".
+    pub fn versus_ratios(self, p50: f64, p95: f64) -> String {
+        let (p50, p95) = (
+            self.decimal(format!("{p50:.2}")),
+            self.decimal(format!("{p95:.2}")),
+        );
+        match self {
+            Lang::Sv => format!("Webbläsaren / servern: P50 × {p50}, P95 × {p95}"),
+            Lang::En => format!("Browser / server: P50 × {p50}, P95 × {p95}"),
+        }
+    }
+
+    /// Why the two differ, in one sentence; `timer_step_ms` is the
+    /// browser's clock step.
+    pub fn versus_reason(self, same_machine: bool, timer_step_ms: Option<f64>) -> String {
+        let step = timer_step_ms
+            .map(|s| self.decimal(format!("{:.3}", s)))
+            .unwrap_or_else(|| "?".into());
+        match (self, same_machine) {
+            (Lang::Sv, true) => format!("Samma maskin, samma motor (tract) och en tråd i båda: skillnaden är att webbläsaren kör WebAssembly, med 128-bitars SIMD och kontrollerade minnesåtkomster, medan servern kör maskinkod för just sin processor, och att webbläsarens klocka är grövre ({step} ms per steg mot under en mikrosekund)."),
+            (Lang::En, true) => format!("Same machine, same engine (tract) and one thread in both: the difference is that the browser runs WebAssembly, with 128-bit SIMD and checked memory accesses, while the server runs machine code for its own processor, and that the browser's clock is coarser ({step} ms per step against less than a microsecond)."),
+            (Lang::Sv, false) => format!("Samma motor (tract) och en tråd i båda, men två olika maskiner: skillnaden blandar hårdvaran med att webbläsaren kör WebAssembly medan servern kör maskinkod för sin egen processor, och webbläsarens klocka är grövre ({step} ms per steg)."),
+            (Lang::En, false) => format!("Same engine (tract) and one thread in both, but two different machines: the difference mixes the hardware with the browser running WebAssembly while the server runs machine code for its own processor, and the browser's coarser clock ({step} ms per step)."),
+        }
+    }
+
+    /// When the two runs were not set up alike.
+    pub fn versus_unlike(self) -> &'static str {
+        match self {
+            Lang::Sv => "Obs: körningarna har olika inställningar (modell, warmup, antal eller plan) eller så tidtog webbläsaren grupper av inferenser; jämför med försiktighet.",
+            Lang::En => "Note: the runs differ in their settings (model, warmup, count or plan), or the browser timed batches of inferences; compare with care.",
+        }
+    }
+
+    /// What the server did while the job ran, and the machine's state.
+    pub fn native_conditions(
+        self,
+        requests: Option<&str>,
+        other_jobs: Option<&str>,
+        temps: (Option<f64>, Option<f64>),
+        throttled: bool,
+    ) -> String {
+        let mut parts = Vec::new();
+        if let Some(n) = requests {
+            parts.push(match self {
+                Lang::Sv => format!("servern besvarade {n} förfrågningar under testet"),
+                Lang::En => format!("the server answered {n} requests during the test"),
+            });
+        }
+        if let Some(n) = other_jobs {
+            parts.push(match self {
+                Lang::Sv => format!("högst {n} andra test körde samtidigt"),
+                Lang::En => format!("at most {n} other tests ran at the same time"),
+            });
+        }
+        if let (Some(before), Some(after)) = temps {
+            let (b, a) = (
+                self.decimal(format!("{before:.1}")),
+                self.decimal(format!("{after:.1}")),
+            );
+            parts.push(match self {
+                Lang::Sv => format!("processorn höll {b} °C före och {a} °C efter"),
+                Lang::En => format!("the processor was at {b} °C before and {a} °C after"),
+            });
+        }
+        if throttled {
+            parts.push(match self {
+                Lang::Sv => "maskinen var strypt (för varm eller för låg spänning)".into(),
+                Lang::En => "the machine was throttled (too hot, or too low a voltage)".into(),
+            });
+        }
+        let joined = parts.join("; ");
+        match self {
+            Lang::Sv => format!("Under servertestet: {joined}."),
+            Lang::En => format!("During the server test: {joined}."),
+        }
+    }
+}

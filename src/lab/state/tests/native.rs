@@ -1,0 +1,290 @@
+//! "Run it on the server" as event scripts: the button's conditions, the
+//! job from submission to its kept run, refusals, cancelling, a lost stream.
+
+use super::{check, with_ready, READY_LINES};
+use crate::api::{ApiError, JobAccepted, JobStatus, JobUpdate, Machine};
+use crate::lab::state::{Event, LabState, NativeBlocked, NativeJob, Refused, ServerApi};
+use crate::lab::Lang;
+
+/// The script words of this part: `machine same|other`, `no-machine`,
+/// `run-native`, `native-accepted ID POS`, `native-refused CODE`,
+/// `native-unreachable`, `native ID queued POS | running warmup|timed DONE
+/// TOTAL | finished MS… | failed WORDS | cancelled`, `native-lost WORDS`,
+/// `cancel-native`.
+pub(super) fn event_of(word: &str, args: &[&str]) -> Event {
+    let num = |i: usize| -> u64 { args[i].parse().unwrap() };
+    match word {
+        "machine" => Event::MachineAnswered(Ok((machine(), args[0] == "same"))),
+        "no-machine" => Event::MachineAnswered(Err("HTTP 404".into())),
+        "run-native" => Event::RunNative,
+        "cancel-native" => Event::CancelNative,
+        "native-accepted" => Event::NativeAccepted(Ok(JobAccepted {
+            id: num(0),
+            position: num(1) as usize,
+        })),
+        "native-refused" => Event::NativeAccepted(Err(Refused::Api(match args[0] {
+            "already_queued" => ApiError::AlreadyQueued { id: 1 },
+            "queue_full" => ApiError::QueueFull { limit: 64 },
+            other => panic!("no refusal '{other}' in the scripts"),
+        }))),
+        "native-unreachable" => {
+            Event::NativeAccepted(Err(Refused::Network("connection refused".into())))
+        }
+        "native-lost" => Event::NativeLost(args.join(" ")),
+        "native" => {
+            let status = match args[1] {
+                "queued" => JobStatus::Queued {
+                    position: num(2) as usize,
+                },
+                "running" => JobStatus::Running {
+                    warmup: args[2] == "warmup",
+                    done: num(3) as usize,
+                    total: num(4) as usize,
+                },
+                "finished" => JobStatus::Finished {
+                    report: Box::new(native_report(&args[2..])),
+                },
+                "failed" => JobStatus::Failed {
+                    message: args[2..].join(" "),
+                },
+                "cancelled" => JobStatus::Cancelled,
+                other => panic!("no job status '{other}' in the scripts"),
+            };
+            Event::NativeUpdate(JobUpdate { id: num(0), status })
+        }
+        other => panic!("unknown script word '{other}'"),
+    }
+}
+
+/// The native part of the state, when there is one.
+pub(super) fn summary(s: &LabState) -> Option<String> {
+    let api = match &s.native.api {
+        ServerApi::Unknown => return None,
+        ServerApi::Absent => "no server".to_string(),
+        ServerApi::Present { machine, .. } => machine.label.clone(),
+    };
+    let job = match &s.native.job {
+        None => String::new(),
+        Some(NativeJob::Submitting) => ", submitting".into(),
+        Some(NativeJob::Waiting { id, position }) => format!(", job {id} waiting at {position}"),
+        Some(NativeJob::Running {
+            id, done, total, ..
+        }) => format!(", job {id} running {done}/{total}"),
+        Some(NativeJob::Cancelling { id }) => format!(", job {id} cancelling"),
+    };
+    Some(format!("{api}{job}"))
+}
+
+fn machine() -> Machine {
+    Machine {
+        token: None,
+        label: "Pi 4, native, 1 thread".into(),
+        system: Default::default(),
+        models: vec!["tinycnn".into(), "mobilenetv2".into()],
+        max_runs: 10_000,
+        max_warmup: 1_000,
+        max_job_seconds: 120,
+        concurrent_runs: 1,
+        threads: 1,
+    }
+}
+
+/// A native report of MobileNetV2 with these latencies, as the server
+/// sends it (its statistics deliberately wrong: the lab recomputes them).
+fn native_report(latencies: &[&str]) -> crate::report::BenchmarkReport {
+    let json = format!(
+        r#"{{"host": "Pi 4, native, 1 thread", "raw_latencies": [{}],
+            "statistics": {{"p50": 999}},
+            "benchmark_config": {{"model_path": "mobilenetv2.onnx", "warmup_runs": 1,
+                                  "benchmark_runs": {}, "batch_size": 1}}}}"#,
+        latencies.join(","),
+        latencies.len()
+    );
+    crate::report::parse_results_json(json.as_bytes()).unwrap()
+}
+
+fn state_after(script: &str) -> LabState {
+    let mut h = super::Harness::new();
+    for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        h.play(line);
+    }
+    h.state
+}
+
+#[test]
+fn a_static_host_has_no_button_and_says_what_it_needs() {
+    check(
+        &with_ready("no-machine\nrun-native"),
+        &format!("{READY_LINES}\nno-machine\nrun-native\n| model: mobilenetv2.onnx (optimized)\n| native: no server"),
+    );
+    let s = state_after(&with_ready("no-machine"));
+    assert_eq!(s.native_request(), Err(NativeBlocked::NoServer));
+    assert!(Lang::Sv
+        .native_blocked(NativeBlocked::NoServer)
+        .contains("piedge serve --lan"));
+}
+
+#[test]
+fn the_button_sends_the_labs_settings_for_a_bundled_model_only() {
+    let s = state_after("boot\nready\nmachine other");
+    assert_eq!(
+        s.native_request(),
+        Err(NativeBlocked::NotBundled),
+        "no model yet"
+    );
+    let s = state_after(&with_ready("machine other\nruns 20000"));
+    assert_eq!(
+        s.native_request(),
+        Err(NativeBlocked::TooManyRuns { max: 10_000 })
+    );
+    let s = state_after(&with_ready("machine other\npick mine.onnx\nread\nloaded"));
+    assert_eq!(s.native_request(), Err(NativeBlocked::NotBundled));
+    let s = state_after(&with_ready("machine other\nruns x"));
+    assert_eq!(s.native_request(), Err(NativeBlocked::InvalidSettings));
+}
+
+#[test]
+fn a_native_job_queues_runs_and_comes_back_beside_the_browser_run() {
+    check(
+        &with_ready(
+            "runs 3\nrun\nfinish\nmachine same\nrun-native\nrun-native\nnative-accepted 7 2\n\
+             native 7 queued 1\nnative 6 running timed 1 3\nnative 7 running timed 2 3\n\
+             native 7 finished 1.0 2.0 4.0",
+        ),
+        &format!(
+            "{READY_LINES}
+             runs 3
+             run
+               -> send run #3 warmup 3 runs 3 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 3
+             machine same
+             run-native
+               -> submit native mobilenetv2 warmup 3 runs 3 seed 0 optimized
+             run-native
+             native-accepted 7 2
+               -> follow native 7
+             native 7 queued 1
+             native 6 running timed 1 3
+             native 7 running timed 2 3
+             native 7 finished 1.0 2.0 4.0
+               -> store run mobilenetv2 · Pi 4, native, 1 thread
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 3 · n 3 · p50 2 · shown compared finished
+             | run #2: mobilenetv2 · Pi 4, native, 1 thread · n 3 · p50 2 · compared
+             | native: Pi 4, native, 1 thread"
+        ),
+    );
+}
+
+#[test]
+fn the_queue_and_progress_are_followed() {
+    let s = state_after(&with_ready(
+        "machine other\nrun-native\nnative-accepted 4 3\nnative 4 queued 2",
+    ));
+    assert_eq!(
+        s.native.job,
+        Some(NativeJob::Waiting { id: 4, position: 2 })
+    );
+    assert_eq!(s.native_request(), Err(NativeBlocked::Busy));
+    let s = state_after(&with_ready(
+        "machine other\nrun-native\nnative-accepted 4 1\nnative 4 running warmup 1 3",
+    ));
+    let job = s.native.job.clone().unwrap();
+    assert_eq!(
+        Lang::En.native_progress(&job),
+        "The server is warming up: 1 of 3"
+    );
+}
+
+#[test]
+fn refusals_and_failures_are_worded_and_lose_nothing() {
+    check(
+        &with_ready(
+            "runs 3\nrun\nfinish\nmachine other\nrun-native\nnative-refused already_queued\n\
+             run-native\nnative-unreachable\nrun-native\nnative-accepted 2 1\n\
+             native 2 failed the model failed\nrun-native\nnative-accepted 3 1\nnative-lost stream closed",
+        ),
+        &format!(
+            "{READY_LINES}
+             runs 3
+             run
+               -> send run #3 warmup 3 runs 3 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 3
+             machine other
+             run-native
+               -> submit native mobilenetv2 warmup 3 runs 3 seed 0 optimized
+             native-refused already_queued
+             run-native
+               -> submit native mobilenetv2 warmup 3 runs 3 seed 0 optimized
+             native-unreachable
+             run-native
+               -> submit native mobilenetv2 warmup 3 runs 3 seed 0 optimized
+             native-accepted 2 1
+               -> follow native 2
+             native 2 failed the model failed
+             run-native
+               -> submit native mobilenetv2 warmup 3 runs 3 seed 0 optimized
+             native-accepted 3 1
+               -> follow native 3
+             native-lost stream closed
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 3 · n 3 · p50 2 · shown finished
+             | native: Pi 4, native, 1 thread
+             | error: You already have a test in the queue; wait for it or cancel it. [detail]
+             | error: The server did not answer (connection refused). Is it still running?
+             | error: The test on the server failed. [detail]
+             | error: The connection to the server broke during the test; your earlier runs ar [detail]"
+        ),
+    );
+    assert_eq!(
+        Lang::Sv.native_refused(&Refused::Api(ApiError::QueueFull { limit: 64 })),
+        "Kön är full (64 test); försök igen om en stund."
+    );
+}
+
+#[test]
+fn cancelling_ignores_late_progress_and_ends_with_a_note() {
+    check(
+        &with_ready(
+            "machine other\nrun-native\nnative-accepted 5 1\ncancel-native\n\
+             native 5 running timed 9 30\nnative 5 cancelled",
+        ),
+        &format!(
+            "{READY_LINES}
+             machine other
+             run-native
+               -> submit native mobilenetv2 warmup 3 runs 10 seed 0 optimized
+             native-accepted 5 1
+               -> follow native 5
+             cancel-native
+               -> cancel native 5
+             native 5 running timed 9 30
+             native 5 cancelled
+             | model: mobilenetv2.onnx (optimized)
+             | native: Pi 4, native, 1 thread
+             | note: The server test was cancelled."
+        ),
+    );
+}
+
+#[test]
+fn the_comparison_gives_the_ratios_and_whether_the_runs_are_alike() {
+    let s = state_after(&with_ready(
+        "runs 3\nrun\nfinish\nmachine same\nrun-native\nnative-accepted 7 1\nnative 7 finished 1.0 1.5 2.0",
+    ));
+    let (native, browser) = s.native.last.clone().unwrap();
+    let (native, browser) = (s.run(&native).unwrap(), s.run(&browser.unwrap()).unwrap());
+    assert_eq!(
+        native.report.statistics.p50, 1.5,
+        "recomputed, not the 999 sent"
+    );
+    let v = crate::lab::session::versus(browser, native);
+    assert_eq!(v.p50_ratio, browser.report.statistics.p50 / 1.5);
+    assert!(!v.alike, "warmup 3 in the browser, 1 on the server");
+    assert_eq!(
+        Lang::Sv.versus_ratios(2.0, 3.25),
+        "Webbläsaren / servern: P50 × 2,00, P95 × 3,25"
+    );
+}
