@@ -5,7 +5,7 @@
 //! `piedge::lab::state`, natively tested; this file only does it.
 
 use crate::client::{self, WorkerEvent};
-use crate::{dom, storage};
+use crate::{dom, server, storage};
 use leptos::prelude::*;
 use piedge::lab::protocol::{CrashKind, ToWorker};
 use piedge::lab::state::{BrowserFacts, Effect as LabEffect, Event, FileMeta, LabState, Moment};
@@ -211,6 +211,24 @@ impl Lab {
                     self.send(Event::ClearConfirmed);
                 }
             }
+            LabEffect::FetchMachine => spawn(async move {
+                let answer = server::machine().await;
+                self.send(Event::MachineAnswered(answer));
+            }),
+            LabEffect::SubmitNative(job) => spawn(async move {
+                let answer = server::submit(&job).await;
+                self.send(Event::NativeAccepted(answer));
+            }),
+            LabEffect::FollowNative(id) => server::follow(
+                id,
+                move |update| self.send(Event::NativeUpdate(update)),
+                move |why| self.send(Event::NativeLost(why)),
+            ),
+            LabEffect::CancelNative(id) => spawn(async move {
+                if let Err(e) = server::cancel(id).await {
+                    self.send(Event::Failed(e));
+                }
+            }),
         }
     }
 

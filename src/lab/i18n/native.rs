@@ -61,6 +61,8 @@ impl Lang {
         match (self, job) {
             (Lang::Sv, NativeJob::Submitting) => "Skickar till servern …".into(),
             (Lang::En, NativeJob::Submitting) => "Sending to the server …".into(),
+            (Lang::Sv, NativeJob::Waiting { position: 0, .. }) => "I kön …".into(),
+            (Lang::En, NativeJob::Waiting { position: 0, .. }) => "In the queue …".into(),
             (Lang::Sv, NativeJob::Waiting { position: 1, .. }) => "I kön: du står näst på tur (servern kör ett test i taget, så att testerna inte stör varandra).".into(),
             (Lang::En, NativeJob::Waiting { position: 1, .. }) => "In the queue: you are next (the server runs one test at a time, so that tests do not disturb each other).".into(),
             (Lang::Sv, NativeJob::Waiting { position, .. }) => format!("I kön: plats {position} (servern kör ett test i taget, så att testerna inte stör varandra)."),

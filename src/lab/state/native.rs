@@ -152,6 +152,11 @@ impl LabState {
                 });
                 self.effects.push(Effect::FollowNative(accepted.id));
             }
+            // A job of this tab from before a reload: follow it again.
+            Err(Refused::Api(ApiError::AlreadyQueued { id })) => {
+                self.native.job = Some(NativeJob::Waiting { id, position: 0 });
+                self.effects.push(Effect::FollowNative(id));
+            }
             Err(refused) => {
                 self.native.job = None;
                 let text = self.lang().native_refused(&refused);

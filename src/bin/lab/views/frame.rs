@@ -7,6 +7,7 @@ use super::controls::Controls;
 use super::environment::Environment;
 use super::experiment::Experiment;
 use super::model::ModelPicker;
+use super::native::NativeRun;
 use super::questions::Question;
 use super::results::{ColdStart, Results};
 use crate::dom;
@@ -265,6 +266,7 @@ fn render_part(part: Part, lang: Lang) -> AnyView {
             "results" => view! { <Results/> }.into_any(),
             "cold-start" => view! { <ColdStart/> }.into_any(),
             "experiment" => view! { <Experiment/> }.into_any(),
+            "native" => view! { <NativeRun/> }.into_any(),
             other => view! {
                 <p class="notice error">{format!("{}: '{other}'", lang.ui().unknown_widget)}</p>
             }

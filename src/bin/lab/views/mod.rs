@@ -9,6 +9,7 @@ mod environment;
 mod experiment;
 mod frame;
 mod model;
+mod native;
 mod questions;
 mod results;
 

@@ -201,7 +201,7 @@ fn the_queue_and_progress_are_followed() {
 fn refusals_and_failures_are_worded_and_lose_nothing() {
     check(
         &with_ready(
-            "runs 3\nrun\nfinish\nmachine other\nrun-native\nnative-refused already_queued\n\
+            "runs 3\nrun\nfinish\nmachine other\nrun-native\nnative-refused queue_full\n\
              run-native\nnative-unreachable\nrun-native\nnative-accepted 2 1\n\
              native 2 failed the model failed\nrun-native\nnative-accepted 3 1\nnative-lost stream closed",
         ),
@@ -215,7 +215,7 @@ fn refusals_and_failures_are_worded_and_lose_nothing() {
              machine other
              run-native
                -> submit native mobilenetv2 warmup 3 runs 3 seed 0 optimized
-             native-refused already_queued
+             native-refused queue_full
              run-native
                -> submit native mobilenetv2 warmup 3 runs 3 seed 0 optimized
              native-unreachable
@@ -232,7 +232,7 @@ fn refusals_and_failures_are_worded_and_lose_nothing() {
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 3 · n 3 · p50 2 · shown finished
              | native: Pi 4, native, 1 thread
-             | error: You already have a test in the queue; wait for it or cancel it. [detail]
+             | error: The queue is full (64 tests); try again in a while. [detail]
              | error: The server did not answer (connection refused). Is it still running?
              | error: The test on the server failed. [detail]
              | error: The connection to the server broke during the test; your earlier runs ar [detail]"
@@ -242,6 +242,23 @@ fn refusals_and_failures_are_worded_and_lose_nothing() {
         Lang::Sv.native_refused(&Refused::Api(ApiError::QueueFull { limit: 64 })),
         "Kön är full (64 test); försök igen om en stund."
     );
+}
+
+#[test]
+fn a_job_from_before_a_reload_is_followed_again() {
+    let s = state_after(&with_ready(
+        "machine other\nrun-native\nnative-refused already_queued\nnative 1 running timed 5 9",
+    ));
+    assert_eq!(
+        s.native.job,
+        Some(NativeJob::Running {
+            id: 1,
+            warmup: false,
+            done: 5,
+            total: 9
+        })
+    );
+    assert!(s.notices.is_empty(), "{:?}", s.notices);
 }
 
 #[test]
