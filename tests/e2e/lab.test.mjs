@@ -475,28 +475,88 @@ test("a static host without headers under a sub-path: the service worker isolate
     }
 });
 
-test("piedge serve: the classroom server serves the built lab, isolated", async () => {
+/** Starts `piedge serve` on a free port; resolves to {url, stop}. */
+async function piedgeServe(...extra) {
     const { spawn } = await import("node:child_process");
-    const child = spawn(PIEDGE, ["serve", "--port", "0", "--dir", DIST], { stdio: ["ignore", "pipe", "inherit"] });
-    try {
-        const url = await new Promise((resolve, reject) => {
-            let out = "";
-            child.stdout.on("data", (d) => {
-                out += d;
-                const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-                if (m) resolve(m[0]);
-            });
-            child.on("exit", (code) => reject(new Error(`piedge serve exited with ${code}`)));
+    const child = spawn(PIEDGE, ["serve", "--port", "0", "--dir", DIST, ...extra], { stdio: ["ignore", "pipe", "inherit"] });
+    const url = await new Promise((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d) => {
+            out += d;
+            const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+            if (m) resolve(m[0]);
         });
-        const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=5", { url });
+        child.on("exit", (code) => reject(new Error(`piedge serve exited with ${code}`)));
+    });
+    return { url, stop: () => child.kill() };
+}
+
+test("piedge serve: the lab is isolated, runs the test natively on request beside the browser run, and two tabs queue", async () => {
+    const server = await piedgeServe();
+    try {
+        const { context, page } = await openLab("#step=3&lang=en&model=mobilenetv2&warmup=2&runs=40", { url: server.url });
         assert.equal(await page.evaluate(() => window.crossOriginIsolated), true);
-        await waitForModel(page, "tinycnn.onnx");
+        await waitForModel(page, "mobilenetv2.onnx");
         await runAndWait(page);
+
+        // Another tab (its own browser profile, so its own session) starts a
+        // long native job, so that this tab's job has to wait behind it.
+        const other = await openLab("#step=6&lang=en&model=mobilenetv2&warmup=0&runs=9000", { url: server.url });
+        // Step 6 has no model card: the button is enabled once the model is loaded.
+        await other.page.waitForSelector("#run-native:not([disabled])", { timeout: RUN_TIMEOUT });
+        await other.page.click("#run-native");
+        await other.page.waitForFunction(() => /The server is timing/.test(document.querySelector("#native-progress")?.textContent || ""),
+            null, { timeout: RUN_TIMEOUT });
+
+        for (let step = 4; step <= 6; step++) await page.click("#next");
+        await page.waitForSelector("#run-native:not([disabled])");
+        assert.match(await page.textContent("#run-native"), /^Run the same test on .+, native, 1 thread$/);
+        await page.click("#run-native");
+        await page.waitForFunction(() => /In the queue: you are next/.test(document.querySelector("#native-progress")?.textContent || ""),
+            null, { timeout: RUN_TIMEOUT });
+        // The other tab cancels its job; this one's starts and finishes.
+        await other.page.click("#cancel-native");
+        await other.page.waitForFunction(() => [...document.querySelectorAll(".notice")].some((n) => /cancelled/.test(n.textContent)),
+            null, { timeout: RUN_TIMEOUT });
+        await page.waitForSelector("#versus-ratios", { timeout: RUN_TIMEOUT });
+
+        // The comparison shows the native run's own latencies, and the ratio
+        // of the two runs' percentiles.
+        const [browserId, nativeId] = await page.$$eval("#versus-table tr", (trs) => trs.map((t) => t.dataset.runId));
+        const exported = async (id) => JSON.parse(await download(page, `li[data-run-id="${id}"] [data-export="latency_results.json"]`));
+        const native = await exported(nativeId);
+        const inBrowser = await exported(browserId);
+        assert.equal(native.raw_latencies.length, 40);
+        assert.equal(native.warmup_latencies.length, 2);
+        assert.equal(native.system_info.runtime, "native");
+        assert.match(native.host, /native, 1 thread$/);
+        assert.equal(native.system_info.extra.server_other_jobs_max, "0");
+        assert.match(inBrowser.system_info.runtime, /^browser/);
+        const p50 = (r) => percentile(r.raw_latencies, 50);
+        const p95 = (r) => percentile(r.raw_latencies, 95);
+        const nativeRow = `#versus-table tr[data-run-id="${nativeId}"]`;
+        assert.equal(await page.textContent(`${nativeRow} [data-stat="P50"]`), `P50 ${p50(native).toFixed(3)}`);
+        assert.equal(await page.textContent(`${nativeRow} [data-stat="P95"]`), `P95 ${p95(native).toFixed(3)}`);
+        assert.equal(await page.textContent("#versus-ratios"),
+            `Browser / server: P50 × ${(p50(inBrowser) / p50(native)).toFixed(2)}, P95 × ${(p95(inBrowser) / p95(native)).toFixed(2)}`);
+        assert.match(await page.textContent("#versus-reason"), /^Same machine, same engine \(tract\) and one thread in both: .*WebAssembly/);
+        assert.match(await page.textContent("#native-conditions"), /^During the server test: the server answered \d+ requests during the test; at most 0 other tests ran at the same time\.$/);
+        // Both runs are ticked in the comparison table too.
+        assert.equal(await page.$$eval("#comparison-table tbody tr", (r) => r.length), 2);
         assert.deepEqual(page.errors, []);
+        assert.deepEqual(other.page.errors, []);
+        await other.context.close();
         await context.close();
     } finally {
-        child.kill();
+        server.stop();
     }
+});
+
+test("on a static host the native button is absent and the lab says what it needs", async () => {
+    const { context, page } = await openLab("#step=6&lang=en&model=tinycnn");
+    await page.waitForFunction(() => /piedge serve --lan/.test(document.querySelector("#native-blocked")?.textContent || ""));
+    assert.equal(await page.$("#run-native"), null);
+    await context.close();
 });
 
 // --- Reliability: hostile files, dying workers, full storage, huge runs ------

@@ -13,10 +13,13 @@ qemu is missing.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +106,55 @@ class PiBuildsUnderQemu(unittest.TestCase):
 
     def test_aarch64_cortex_a72(self):
         self.check_arch("aarch64")
+
+    def test_aarch64_serve_runs_a_native_job_on_request(self):
+        """The classroom server on the Pi answers the lab's "run it on the
+        server" request with a native run made on the (emulated) Pi."""
+        t = TARGETS["aarch64"]
+        self.emulated("aarch64")
+        site = self.tmp / "site"
+        site.mkdir()
+        (site / "index.html").write_text("<title>lab</title>")
+        server = subprocess.Popen([*t["command"], str(t["binary"]), "serve", "--port", "0", "--dir", str(site)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            base = None
+            for line in server.stdout:
+                m = re.search(r"http://127\.0\.0\.1:\d+/", line)
+                if m:
+                    base = m.group(0)
+                    break
+            self.assertIsNotNone(base, "serve printed its address")
+
+            def call(method, path, token=None, body=None):
+                request = urllib.request.Request(base + path, method=method,
+                                                 data=None if body is None else json.dumps(body).encode())
+                if token:
+                    request.add_header("X-PiEdge-Token", token)
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    return response.status, json.loads(response.read())
+
+            status, machine = call("GET", "api/machine")
+            self.assertEqual(status, 200)
+            self.assertEqual(machine["system"]["arch"], "aarch64")
+            status, accepted = call("POST", "api/jobs", machine["token"],
+                                    {"model": "tinycnn", "warmup": 1, "runs": 20})
+            self.assertEqual((status, accepted["position"]), (202, 1))
+            deadline = time.monotonic() + 120
+            while True:
+                _, job = call("GET", f"api/jobs/{accepted['id']}")
+                if job["status"] not in ("queued", "running") or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(job["status"], "finished", job)
+            report = job["report"]
+            self.assertEqual(len(report["raw_latencies"]), 20)
+            self.assertEqual(report["system_info"]["arch"], "aarch64")
+            self.assertEqual(report["system_info"]["runtime"], "native")
+            self.assertTrue(report["host"].endswith("native, 1 thread"), report["host"])
+        finally:
+            server.kill()
+            server.wait()
 
     def test_armv7_neon(self):
         self.check_arch("armv7")
