@@ -329,9 +329,11 @@ mod tests {
 
     #[test]
     fn the_label_names_device_cpu_and_threads() {
-        let mut s = SystemInfo::default();
-        s.device = "Raspberry Pi 4 Model B Rev 1.4".into();
-        s.cpu_model = Some("Cortex-A72".into());
+        let mut s = SystemInfo {
+            device: "Raspberry Pi 4 Model B Rev 1.4".into(),
+            cpu_model: Some("Cortex-A72".into()),
+            ..Default::default()
+        };
         assert_eq!(
             machine_label(&s, 1),
             "Raspberry Pi 4 Model B Rev 1.4, Cortex-A72, native, 1 thread"

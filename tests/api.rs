@@ -104,7 +104,9 @@ fn bad_requests_are_refused_each_with_its_own_message() {
     let (_dir, s) = server(&[]);
     let t = token(s.port);
     let job = r#"{"model":"tinycnn","warmup":1,"runs":5}"#;
-    let cases: [(&str, &str, Option<&str>, &str, u16, &str); 11] = [
+    // (method, path, token, body, status, error code)
+    type Case<'a> = (&'a str, &'a str, Option<&'a str>, &'a str, u16, &'a str);
+    let cases: [Case; 11] = [
         ("POST", "/api/jobs", None, job, 401, "no_token"),
         ("POST", "/api/jobs", Some("forged"), job, 401, "no_token"),
         (

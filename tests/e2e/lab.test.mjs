@@ -535,8 +535,9 @@ test("piedge serve: the lab is isolated, runs the test natively on request besid
         const p50 = (r) => percentile(r.raw_latencies, 50);
         const p95 = (r) => percentile(r.raw_latencies, 95);
         const nativeRow = `#versus-table tr[data-run-id="${nativeId}"]`;
-        assert.equal(await page.textContent(`${nativeRow} [data-stat="P50"]`), `P50 ${p50(native).toFixed(3)}`);
-        assert.equal(await page.textContent(`${nativeRow} [data-stat="P95"]`), `P95 ${p95(native).toFixed(3)}`);
+        assert.equal(await page.textContent(`${nativeRow} [data-stat="P50"]`), p50(native).toFixed(3));
+        assert.equal(await page.textContent(`${nativeRow} [data-stat="P95"]`), p95(native).toFixed(3));
+        assert.equal(await page.textContent(`${nativeRow} td:nth-of-type(2)`), native.system_info.arch, "the code the server ran");
         assert.equal(await page.textContent("#versus-ratios"),
             `Browser / server: P50 × ${(p50(inBrowser) / p50(native)).toFixed(2)}, P95 × ${(p95(inBrowser) / p95(native)).toFixed(2)}`);
         assert.match(await page.textContent("#versus-reason"), /^Same machine, same engine \(tract\) and one thread in both: .*WebAssembly/);

@@ -25,6 +25,10 @@ pub type OnProgress<'a> = dyn FnMut(bool, usize, usize) -> bool + 'a;
 pub type RunJob =
     dyn Fn(&JobRequest, &mut OnProgress<'_>) -> Result<BenchmarkReport, String> + Send + Sync;
 
+/// Adds to a finished report what the server did meanwhile, given the most
+/// other jobs that ran beside it.
+pub type Annotate = dyn Fn(&mut BenchmarkReport, usize) + Send + Sync;
+
 struct Job {
     owner: String,
     request: JobRequest,
@@ -192,11 +196,7 @@ impl Jobs {
     /// Starts `concurrent` runner threads that take jobs in order and run
     /// them with `run`; `annotate` adds to each finished report what the
     /// server did meanwhile (given the most other jobs that ran beside it).
-    pub fn start(
-        concurrent: usize,
-        run: Arc<RunJob>,
-        annotate: Arc<dyn Fn(&mut BenchmarkReport, usize) + Send + Sync>,
-    ) -> Arc<Jobs> {
+    pub fn start(concurrent: usize, run: Arc<RunJob>, annotate: Arc<Annotate>) -> Arc<Jobs> {
         let jobs = Arc::new(Jobs {
             queue: Mutex::new(Queue::default()),
             work: Condvar::new(),
@@ -244,7 +244,7 @@ impl Jobs {
         self.changed.send_modify(|v| *v += 1);
     }
 
-    fn runner(&self, run: &RunJob, annotate: &(dyn Fn(&mut BenchmarkReport, usize) + Send + Sync)) {
+    fn runner(&self, run: &RunJob, annotate: &Annotate) {
         loop {
             let (id, request, cancel) = {
                 let mut queue = self.lock();

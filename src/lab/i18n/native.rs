@@ -131,6 +131,35 @@ impl Lang {
         }
     }
 
+    /// The comparison table's columns.
+    pub fn versus_columns(self) -> [&'static str; 6] {
+        match self {
+            Lang::Sv => [
+                "Körning",
+                "Maskin",
+                "Kod för",
+                "Klockans steg",
+                "P50 (ms)",
+                "P95 (ms)",
+            ],
+            Lang::En => [
+                "Run",
+                "Machine",
+                "Code for",
+                "Timer step",
+                "P50 (ms)",
+                "P95 (ms)",
+            ],
+        }
+    }
+
+    /// A timer's step in microseconds, as this language writes numbers.
+    pub fn timer_step(self, step_ms: f64) -> String {
+        let us = step_ms * 1000.0;
+        let digits = if us >= 1.0 { 0 } else { 2 };
+        self.decimal(format!("{us:.digits$} µs"))
+    }
+
     pub fn versus_title(self) -> &'static str {
         match self {
             Lang::Sv => "Webbläsaren mot servern",
@@ -150,17 +179,21 @@ impl Lang {
         }
     }
 
-    /// Why the two differ, in one sentence; `timer_step_ms` is the
-    /// browser's clock step.
-    pub fn versus_reason(self, same_machine: bool, timer_step_ms: Option<f64>) -> String {
-        let step = timer_step_ms
-            .map(|s| self.decimal(format!("{:.3}", s)))
-            .unwrap_or_else(|| "?".into());
+    /// Why the two differ, in one sentence, with the two clocks' steps
+    /// (milliseconds) when the reports have them.
+    pub fn versus_reason(
+        self,
+        same_machine: bool,
+        browser_step_ms: Option<f64>,
+        native_step_ms: Option<f64>,
+    ) -> String {
+        let step = |s: Option<f64>| s.map_or_else(|| "?".to_string(), |s| self.timer_step(s));
+        let (browser, native) = (step(browser_step_ms), step(native_step_ms));
         match (self, same_machine) {
-            (Lang::Sv, true) => format!("Samma maskin, samma motor (tract) och en tråd i båda: skillnaden är att webbläsaren kör WebAssembly, med 128-bitars SIMD och kontrollerade minnesåtkomster, medan servern kör maskinkod för just sin processor, och att webbläsarens klocka är grövre ({step} ms per steg mot under en mikrosekund)."),
-            (Lang::En, true) => format!("Same machine, same engine (tract) and one thread in both: the difference is that the browser runs WebAssembly, with 128-bit SIMD and checked memory accesses, while the server runs machine code for its own processor, and that the browser's clock is coarser ({step} ms per step against less than a microsecond)."),
-            (Lang::Sv, false) => format!("Samma motor (tract) och en tråd i båda, men två olika maskiner: skillnaden blandar hårdvaran med att webbläsaren kör WebAssembly medan servern kör maskinkod för sin egen processor, och webbläsarens klocka är grövre ({step} ms per steg)."),
-            (Lang::En, false) => format!("Same engine (tract) and one thread in both, but two different machines: the difference mixes the hardware with the browser running WebAssembly while the server runs machine code for its own processor, and the browser's coarser clock ({step} ms per step)."),
+            (Lang::Sv, true) => format!("Samma maskin, samma motor (tract) och en tråd i båda: skillnaden är att webbläsaren kör WebAssembly, med 128-bitars SIMD och kontrollerade minnesåtkomster, medan servern kör maskinkod för just sin processor, och att webbläsarens klocka är grövre ({browser} per steg mot {native})."),
+            (Lang::En, true) => format!("Same machine, same engine (tract) and one thread in both: the difference is that the browser runs WebAssembly, with 128-bit SIMD and checked memory accesses, while the server runs machine code for its own processor, and that the browser's clock is coarser ({browser} a step against {native})."),
+            (Lang::Sv, false) => format!("Samma motor (tract) och en tråd i båda, men två olika maskiner: skillnaden blandar hårdvaran med att webbläsaren kör WebAssembly medan servern kör maskinkod för sin egen processor, och webbläsarens klocka är grövre ({browser} per steg mot {native})."),
+            (Lang::En, false) => format!("Same engine (tract) and one thread in both, but two different machines: the difference mixes the hardware with the browser running WebAssembly while the server runs machine code for its own processor, and the browser's coarser clock ({browser} a step against {native})."),
         }
     }
 

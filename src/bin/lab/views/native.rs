@@ -83,10 +83,10 @@ fn Versus() -> impl IntoView {
         let lang = lab.lang();
         let compared = browser.as_ref().map(|b| {
             let v = session::versus(b, &native);
-            let step = b.report.timer.as_ref().map(|t| t.median_step_ms);
+            let step = |r: &RunRecord| r.report.timer.as_ref().map(|t| t.median_step_ms);
             view! {
                 <p id="versus-ratios"><strong>{lang.versus_ratios(v.p50_ratio, v.p95_ratio)}</strong></p>
-                <p id="versus-reason">{lang.versus_reason(same_machine.get(), step)}</p>
+                <p id="versus-reason">{lang.versus_reason(same_machine.get(), step(b), step(&native))}</p>
                 {(!v.alike).then(|| view! { <p class="hint" id="versus-unlike">{lang.versus_unlike()}</p> })}
             }
         });
@@ -95,6 +95,9 @@ fn Versus() -> impl IntoView {
                 <h4>{lang.versus_title()}</h4>
                 <div class="table-scroll">
                     <table class="stats" id="versus-table">
+                        <thead>
+                            <tr>{lang.versus_columns().map(|c| view! { <th scope="col">{c}</th> }).to_vec()}</tr>
+                        </thead>
                         <tbody>
                             {browser.as_ref().map(|b| row(lang, b))}
                             {row(lang, &native)}
@@ -108,24 +111,25 @@ fn Versus() -> impl IntoView {
     }
 }
 
-/// One run's line: its name, where it ran (the machine, the runtime, the
-/// timer), P50 and P95.
+/// One run's line: its name, the machine, the code that ran (WebAssembly
+/// or the processor's own), the timer's step, P50 and P95.
 fn row(lang: Lang, r: &RunRecord) -> impl IntoView {
     let rep = &r.report;
+    let info = &rep.system_info;
     let timer = rep
         .timer
         .as_ref()
-        .map(|t| format!("{} ms", lang.decimal(format!("{:.4}", t.median_step_ms))))
+        .map(|t| lang.timer_step(t.median_step_ms))
         .unwrap_or_default();
     let s = &rep.statistics;
     view! {
         <tr data-run-id=r.id.clone()>
             <th scope="row">{r.name.clone()}</th>
-            <td>{rep.host.clone()}</td>
-            <td>{rep.system_info.runtime.clone()}</td>
+            <td>{info.device.clone()}</td>
+            <td>{info.arch.clone()}</td>
             <td>{timer}</td>
-            <td data-stat="P50">{format!("P50 {}", lang.decimal(ms(s.p50)))}</td>
-            <td data-stat="P95">{format!("P95 {}", lang.decimal(ms(s.p95)))}</td>
+            <td data-stat="P50">{lang.decimal(ms(s.p50))}</td>
+            <td data-stat="P95">{lang.decimal(ms(s.p95))}</td>
         </tr>
     }
 }
