@@ -155,6 +155,7 @@ class PiBuildsUnderQemu(unittest.TestCase):
         finally:
             server.kill()
             server.wait()
+            server.stdout.close()
 
     def test_armv7_neon(self):
         self.check_arch("armv7")
