@@ -31,6 +31,12 @@ pub const MAX_JOB_SECONDS: u64 = 120;
 pub const MAX_BODY_BYTES: usize = 4096;
 /// Session tokens the server remembers; the oldest is forgotten first.
 pub const MAX_TOKENS: usize = 4096;
+/// Tokens one client address keeps: a script asking for more forgets its
+/// own oldest, not the class's.
+pub const MAX_TOKENS_PER_ADDRESS: usize = 32;
+/// Unfinished jobs from one client address, whatever its tokens: a few
+/// tabs on one laptop, not the whole queue.
+pub const MAX_JOBS_PER_ADDRESS: usize = 4;
 
 /// What `GET /api/machine` answers: the machine that runs native jobs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,6 +188,10 @@ pub enum ApiError {
     AlreadyQueued { id: u64 },
     #[error("the queue is full ({limit} jobs); try again when some have finished")]
     QueueFull { limit: usize },
+    #[error("your device has {limit} jobs waiting or running already; wait for one to finish")]
+    TooManyFromAddress { limit: usize },
+    #[error("too many requests from your device; try again in {retry_after_s} s")]
+    TooManyRequests { retry_after_s: u64 },
     #[error("this request has no valid session token; reload the lab to get one")]
     NoToken,
     #[error("there is no job {id} on this server")]
@@ -203,6 +213,7 @@ impl ApiError {
             ApiError::BodyTooLarge { .. } => 413,
             ApiError::AlreadyQueued { .. } => 409,
             ApiError::QueueFull { .. } => 503,
+            ApiError::TooManyFromAddress { .. } | ApiError::TooManyRequests { .. } => 429,
             ApiError::NoToken => 401,
             ApiError::NotYourJob { .. } => 403,
             ApiError::UnknownJob { .. } | ApiError::NoSuchCall { .. } => 404,

@@ -50,7 +50,23 @@ pub fn spawn(mut cmd: Command) -> Server {
 /// Sends `request` verbatim (so paths reach the server exactly as written)
 /// and returns (status, headers in lower case, body).
 pub fn raw(port: u16, request: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    raw_from([127, 0, 0, 1], port, request)
+}
+
+/// A connection to the server from the loopback address `from`: another
+/// device of the class, as the per-client limits see it (Linux routes all
+/// of 127.0.0.0/8 to the loopback interface).
+pub fn connect_from(from: [u8; 4], port: u16) -> std::io::Result<TcpStream> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.bind(&std::net::SocketAddr::from((from, 0)).into())?;
+    socket.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())?;
+    Ok(socket.into())
+}
+
+/// [`raw`], from the loopback address `from`.
+pub fn raw_from(from: [u8; 4], port: u16, request: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = connect_from(from, port).unwrap();
     s.write_all(request.as_bytes()).unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();

@@ -153,6 +153,11 @@ pub struct ServeArgs {
     /// are told to retry.
     #[arg(long, default_value = "256", value_parser = positive)]
     pub max_connections: usize,
+    /// Connections one client address may hold at once (a browser opens
+    /// six per site); more are refused with 429, so that one device's
+    /// script cannot take the lab from the rest of the class.
+    #[arg(long, default_value_t = crate::clients::PER_CLIENT_CONNECTIONS, value_parser = positive)]
+    pub max_connections_per_client: usize,
     /// Print a line for each request (and its answer) on standard error.
     #[arg(long)]
     pub log: bool,

@@ -12,6 +12,7 @@
 //! request may ask is checked in `piedge::api`; the queue's rules are in
 //! `jobs.rs`; a job's run is in `native.rs`.
 
+use crate::clients::ClientAddr;
 use crate::jobs::Jobs;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -21,9 +22,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use piedge::api::{
-    ApiError, JobRequest, JobStatus, JobUpdate, Machine, MAX_BODY_BYTES, MAX_TOKENS, TOKEN_HEADER,
+    ApiError, JobRequest, JobStatus, JobUpdate, Machine, MAX_BODY_BYTES, MAX_TOKENS,
+    MAX_TOKENS_PER_ADDRESS, TOKEN_HEADER,
 };
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -99,15 +102,18 @@ impl Classroom {
     }
 }
 
-/// Session tokens issued, the oldest forgotten first beyond `MAX_TOKENS`.
+/// Session tokens issued, each with the address it went to. Beyond
+/// `MAX_TOKENS_PER_ADDRESS` for one address its own oldest is forgotten,
+/// beyond `MAX_TOKENS` in all the oldest of all: a script asking for tokens
+/// in a loop cannot make the server forget the class's.
 #[derive(Default)]
 struct Tokens {
-    known: HashSet<String>,
+    known: HashMap<String, Option<IpAddr>>,
     order: VecDeque<String>,
 }
 
 impl Tokens {
-    fn issue(&mut self) -> String {
+    fn issue(&mut self, to: Option<IpAddr>) -> String {
         let mut bytes = [0u8; 16];
         // The operating system's random source; without one, a token from
         // the clock and a counter would still tell tabs apart.
@@ -118,7 +124,24 @@ impl Tokens {
             bytes = (nanos ^ self.order.len() as u128).to_le_bytes();
         }
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        self.known.insert(token.clone());
+        if to.is_some() {
+            let mine = self
+                .order
+                .iter()
+                .filter(|t| self.known.get(*t) == Some(&to));
+            if mine.count() >= MAX_TOKENS_PER_ADDRESS {
+                if let Some(i) = self
+                    .order
+                    .iter()
+                    .position(|t| self.known.get(t) == Some(&to))
+                {
+                    if let Some(old) = self.order.remove(i) {
+                        self.known.remove(&old);
+                    }
+                }
+            }
+        }
+        self.known.insert(token.clone(), to);
         self.order.push_back(token.clone());
         while self.order.len() > MAX_TOKENS {
             if let Some(old) = self.order.pop_front() {
@@ -129,7 +152,7 @@ impl Tokens {
     }
 
     fn known(&self, token: &str) -> bool {
-        self.known.contains(token)
+        self.known.contains_key(token)
     }
 }
 
@@ -147,7 +170,8 @@ pub fn routes(classroom: Arc<Classroom>) -> Router {
 async fn machine(State(c): State<Arc<Classroom>>, request: Request) -> Response {
     let mut answer = c.machine.clone();
     if c.token(request.headers(), request.uri().query()).is_none() {
-        answer.token = Some(c.tokens.lock().unwrap_or_else(|p| p.into_inner()).issue());
+        let to = client(&request);
+        answer.token = Some(c.tokens.lock().unwrap_or_else(|p| p.into_inner()).issue(to));
     }
     json(StatusCode::OK, &answer)
 }
@@ -156,13 +180,14 @@ async fn submit(State(c): State<Arc<Classroom>>, request: Request) -> Response {
     let Some(token) = c.token(request.headers(), None) else {
         return refuse(ApiError::NoToken);
     };
+    let from = client(&request);
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await else {
         return refuse(ApiError::BodyTooLarge {
             limit: MAX_BODY_BYTES,
         });
     };
-    let result =
-        JobRequest::parse(&body, &c.machine.models).and_then(|job| c.jobs.submit(&token, job));
+    let result = JobRequest::parse(&body, &c.machine.models)
+        .and_then(|job| c.jobs.submit(&token, from, job));
     match result {
         Ok(accepted) => json(StatusCode::ACCEPTED, &accepted),
         Err(e) => refuse(e),
@@ -238,6 +263,12 @@ async fn no_such_call(method: Method, request: Request) -> Response {
         method: method.to_string(),
         path: request.uri().path().chars().take(100).collect(),
     })
+}
+
+/// The client address the connection put on the request (none in tests
+/// that call the router directly).
+fn client(request: &Request) -> Option<IpAddr> {
+    request.extensions().get::<ClientAddr>().map(|a| a.0)
 }
 
 fn update(c: &Classroom, id: u64) -> Result<JobUpdate, ApiError> {

@@ -176,11 +176,14 @@ fn serve(a: ServeArgs) -> Result<()> {
     serve::run(
         bundle,
         listener,
-        a.lan,
-        a.max_connections,
-        a.open,
-        a.log,
-        a.concurrent_runs,
+        serve::Options {
+            lan: a.lan,
+            max_connections: a.max_connections,
+            max_connections_per_client: a.max_connections_per_client,
+            open: a.open,
+            log: a.log,
+            concurrent_runs: a.concurrent_runs,
+        },
     )
 }
 

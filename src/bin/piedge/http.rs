@@ -4,6 +4,8 @@
 //! curious teenagers cannot tie the server up:
 //!
 //! - at most `max_connections` at once; more get `503` with `Retry-After`;
+//! - per client address (`clients.rs`), at most its share of connections
+//!   and of API requests a second; more get `429` with `Retry-After`;
 //! - at most `MAX_HEADERS` header lines and a head of `HEAD_BYTES` (`431`),
 //!   a target of `TARGET_BYTES` (`414`), no request bodies (`413`) but the
 //!   API's small JSON ones;
@@ -21,6 +23,7 @@
 //!
 //! What to answer is decided in `serve.rs`; this module only carries it.
 
+use crate::clients::{ClientAddr, Clients};
 use crate::serve::Reply;
 use axum::body::Body;
 use axum::extract::Request;
@@ -58,6 +61,7 @@ pub type CommonHeaders = &'static [(&'static str, &'static str)];
 pub fn serve(
     listener: std::net::TcpListener,
     max_connections: usize,
+    clients: Clients,
     app: Router,
     common: CommonHeaders,
 ) -> io::Result<()> {
@@ -67,6 +71,7 @@ pub fn serve(
     runtime.block_on(accept(
         listener,
         max_connections,
+        Arc::new(clients),
         with_layers(app, common),
         common,
     ))
@@ -75,7 +80,9 @@ pub fn serve(
 /// The router inside the limits, with the common headers on every answer
 /// and tower-http's trace of each request (printed by `piedge serve --log`).
 pub fn with_layers(app: Router, common: CommonHeaders) -> Router {
-    let mut app = app.layer(axum::middleware::from_fn(limits));
+    let mut app = app
+        .layer(axum::middleware::from_fn(limits))
+        .layer(axum::middleware::from_fn(rate_limit));
     for (name, value) in common {
         app = app.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
             HeaderName::from_bytes(name.as_bytes()).expect("a valid header name"),
@@ -93,6 +100,7 @@ pub fn with_layers(app: Router, common: CommonHeaders) -> Router {
 async fn accept(
     listener: std::net::TcpListener,
     max_connections: usize,
+    clients: Arc<Clients>,
     app: Router,
     common: CommonHeaders,
 ) -> io::Result<()> {
@@ -100,8 +108,8 @@ async fn accept(
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let (stream, ip) = match listener.accept().await {
+            Ok((stream, peer)) => (stream, peer.ip()),
             Err(e) => {
                 // Out of file descriptors, or a connection reset before it
                 // was accepted: wait a moment rather than spin.
@@ -111,23 +119,46 @@ async fn accept(
             }
         };
         match slots.clone().try_acquire_owned() {
+            Ok(_) if !clients.open(ip) => {
+                let message = "too many connections from your address; close some and try again\n";
+                tokio::spawn(refuse(stream, 429, message, common));
+            }
             Ok(slot) => {
-                let app = app.clone();
+                let (app, clients) = (app.clone(), clients.clone());
                 tokio::spawn(async move {
-                    connection(stream, app, common).await;
+                    connection(stream, ip, &clients, app, common).await;
+                    clients.close(ip);
                     drop(slot);
                 });
             }
             Err(_) => {
-                tokio::spawn(refuse_busy(stream, common));
+                let message = "busy: too many connections, try again\n";
+                tokio::spawn(refuse(stream, 503, message, common));
             }
         }
     }
 }
 
-async fn connection(stream: TcpStream, app: Router, common: CommonHeaders) {
+async fn connection(
+    stream: TcpStream,
+    ip: std::net::IpAddr,
+    clients: &Arc<Clients>,
+    app: Router,
+    common: CommonHeaders,
+) {
     let _ = stream.set_nodelay(true);
     let io = TokioIo::new(Guarded::new(stream, common));
+    // Every request learns who sent it, for the per-client limits.
+    let clients = clients.clone();
+    let app = tower::ServiceBuilder::new()
+        .map_request(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ClientAddr(ip));
+                request.extensions_mut().insert(clients.clone());
+                request
+            },
+        )
+        .service(app);
     let _ = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(None)
@@ -139,15 +170,16 @@ async fn connection(stream: TcpStream, app: Router, common: CommonHeaders) {
 }
 
 /// One connection too many: read what the client sent (closing on unread
-/// data would reset the connection before it sees the answer), say `503`.
-async fn refuse_busy(mut stream: TcpStream, common: CommonHeaders) {
+/// data would reset the connection before it sees the answer), say `503`
+/// (the server is full) or `429` (this client holds its share).
+async fn refuse(mut stream: TcpStream, status: u16, message: &str, common: CommonHeaders) {
     let mut buf = [0; 4096];
     let _ = tokio::time::timeout(Duration::from_millis(50), async {
         use tokio::io::AsyncReadExt;
         stream.read(&mut buf).await
     })
     .await;
-    let reply = canned(503, "busy: too many connections, try again\n", common);
+    let reply = canned(status, message, common);
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         stream.write_all(&reply).await?;
         stream.shutdown().await
@@ -167,7 +199,7 @@ fn canned(status: u16, message: &str, common: CommonHeaders) -> Vec<u8> {
          Cache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n",
         message.len()
     );
-    if status == 503 {
+    if status == 503 || status == 429 {
         head.push_str("Retry-After: 1\r\n");
     }
     for (k, v) in common {
@@ -212,6 +244,37 @@ async fn limits(request: Request, next: Next) -> Response {
         return refusal(413, "the request body is too large\n");
     }
     next.run(request).await
+}
+
+/// The per-client API rate (`clients.rs`): a client over its allowance gets
+/// `429` with `Retry-After` and the API's JSON refusal, and the connection
+/// stays open.
+async fn rate_limit(request: Request, next: Next) -> Response {
+    let ext = request.extensions();
+    let (Some(ClientAddr(ip)), Some(clients)) =
+        (ext.get::<ClientAddr>().copied(), ext.get::<Arc<Clients>>())
+    else {
+        return next.run(request).await;
+    };
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let Err(retry_after_s) = clients.allow_api(ip) else {
+        return next.run(request).await;
+    };
+    let e = piedge::api::ApiError::TooManyRequests { retry_after_s };
+    let mut response = Response::new(Body::from(e.to_json()));
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string()) {
+        headers.insert(header::RETRY_AFTER, v);
+    }
+    response
 }
 
 /// A refused request's answer; the connection closes after it.

@@ -8,9 +8,10 @@
 //! the HTTP handlers and the runner threads, and tells the handlers when
 //! anything changed so that progress streams can follow.
 
-use piedge::api::{ApiError, JobAccepted, JobRequest, JobStatus, MAX_QUEUE};
+use piedge::api::{ApiError, JobAccepted, JobRequest, JobStatus, MAX_JOBS_PER_ADDRESS, MAX_QUEUE};
 use piedge::report::BenchmarkReport;
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -31,6 +32,8 @@ pub type Annotate = dyn Fn(&mut BenchmarkReport, usize) + Send + Sync;
 
 struct Job {
     owner: String,
+    /// The client address it came from, when known.
+    from: Option<IpAddr>,
     request: JobRequest,
     status: JobStatus,
     cancel: Arc<AtomicBool>,
@@ -49,14 +52,24 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// Queues `request` for `owner`, or says why not.
-    pub fn submit(&mut self, owner: &str, request: JobRequest) -> Result<JobAccepted, ApiError> {
-        if let Some((&id, _)) = self
-            .jobs
-            .iter()
-            .find(|(_, j)| j.owner == owner && !j.status.is_final())
-        {
+    /// Queues `request` for `owner` (from the address `from`), or says why
+    /// not.
+    pub fn submit(
+        &mut self,
+        owner: &str,
+        from: Option<IpAddr>,
+        request: JobRequest,
+    ) -> Result<JobAccepted, ApiError> {
+        let unfinished = || self.jobs.iter().filter(|(_, j)| !j.status.is_final());
+        if let Some((&id, _)) = unfinished().find(|(_, j)| j.owner == owner) {
             return Err(ApiError::AlreadyQueued { id });
+        }
+        if from.is_some()
+            && unfinished().filter(|(_, j)| j.from == from).count() >= MAX_JOBS_PER_ADDRESS
+        {
+            return Err(ApiError::TooManyFromAddress {
+                limit: MAX_JOBS_PER_ADDRESS,
+            });
         }
         if self.waiting.len() + self.running.len() >= MAX_QUEUE {
             return Err(ApiError::QueueFull { limit: MAX_QUEUE });
@@ -68,6 +81,7 @@ impl Queue {
             id,
             Job {
                 owner: owner.to_string(),
+                from,
                 request,
                 status: JobStatus::Queued { position: 0 },
                 cancel: Arc::new(AtomicBool::new(false)),
@@ -213,8 +227,13 @@ impl Jobs {
         jobs
     }
 
-    pub fn submit(&self, owner: &str, request: JobRequest) -> Result<JobAccepted, ApiError> {
-        let accepted = self.lock().submit(owner, request)?;
+    pub fn submit(
+        &self,
+        owner: &str,
+        from: Option<IpAddr>,
+        request: JobRequest,
+    ) -> Result<JobAccepted, ApiError> {
+        let accepted = self.lock().submit(owner, from, request)?;
         self.work.notify_one();
         self.bump();
         Ok(accepted)
@@ -313,9 +332,9 @@ mod tests {
     #[test]
     fn jobs_start_in_order_one_at_a_time() {
         let mut q = Queue::default();
-        let a = q.submit("a", job("tinycnn", 1)).unwrap();
-        let b = q.submit("b", job("tinycnn", 2)).unwrap();
-        let c = q.submit("c", job("tinycnn", 3)).unwrap();
+        let a = q.submit("a", None, job("tinycnn", 1)).unwrap();
+        let b = q.submit("b", None, job("tinycnn", 2)).unwrap();
+        let c = q.submit("c", None, job("tinycnn", 3)).unwrap();
         assert_eq!(
             [a.position, b.position, c.position],
             [1, 2, 3],
@@ -334,28 +353,49 @@ mod tests {
     #[test]
     fn one_unfinished_job_per_tab_and_a_bounded_queue() {
         let mut q = Queue::default();
-        let a = q.submit("a", job("tinycnn", 1)).unwrap();
+        let a = q.submit("a", None, job("tinycnn", 1)).unwrap();
         assert_eq!(
-            q.submit("a", job("tinycnn", 1)),
+            q.submit("a", None, job("tinycnn", 1)),
             Err(ApiError::AlreadyQueued { id: a.id })
         );
         q.start_next(1);
         q.finish(a.id, JobStatus::Cancelled);
-        assert!(q.submit("a", job("tinycnn", 1)).is_ok(), "after it ended");
+        assert!(
+            q.submit("a", None, job("tinycnn", 1)).is_ok(),
+            "after it ended"
+        );
         for n in 1..MAX_QUEUE {
-            q.submit(&format!("t{n}"), job("tinycnn", 1)).unwrap();
+            q.submit(&format!("t{n}"), None, job("tinycnn", 1)).unwrap();
         }
         assert_eq!(
-            q.submit("late", job("tinycnn", 1)),
+            q.submit("late", None, job("tinycnn", 1)),
             Err(ApiError::QueueFull { limit: MAX_QUEUE })
         );
     }
 
     #[test]
+    fn one_address_may_not_fill_the_queue_with_many_tokens() {
+        let mut q = Queue::default();
+        let script = Some(IpAddr::from([127, 0, 0, 2]));
+        for n in 0..MAX_JOBS_PER_ADDRESS {
+            q.submit(&format!("t{n}"), script, job("tinycnn", 1))
+                .unwrap();
+        }
+        assert_eq!(
+            q.submit("another", script, job("tinycnn", 1)),
+            Err(ApiError::TooManyFromAddress {
+                limit: MAX_JOBS_PER_ADDRESS
+            })
+        );
+        let other = Some(IpAddr::from([127, 0, 0, 3]));
+        assert!(q.submit("classmate", other, job("tinycnn", 1)).is_ok());
+    }
+
+    #[test]
     fn only_the_owner_cancels_and_a_waiting_job_leaves_at_once() {
         let mut q = Queue::default();
-        let a = q.submit("a", job("tinycnn", 1)).unwrap();
-        let b = q.submit("b", job("tinycnn", 1)).unwrap();
+        let a = q.submit("a", None, job("tinycnn", 1)).unwrap();
+        let b = q.submit("b", None, job("tinycnn", 1)).unwrap();
         assert_eq!(q.cancel("a", b.id), Err(ApiError::NotYourJob { id: b.id }));
         assert_eq!(q.cancel("a", 99), Err(ApiError::UnknownJob { id: 99 }));
         q.cancel("b", b.id).unwrap();
@@ -373,13 +413,13 @@ mod tests {
     #[test]
     fn concurrent_jobs_record_each_other() {
         let mut q = Queue::default();
-        let a = q.submit("a", job("tinycnn", 1)).unwrap();
-        let b = q.submit("b", job("tinycnn", 1)).unwrap();
+        let a = q.submit("a", None, job("tinycnn", 1)).unwrap();
+        let b = q.submit("b", None, job("tinycnn", 1)).unwrap();
         q.start_next(2).unwrap();
         q.start_next(2).unwrap();
         assert_eq!(q.finish(b.id, JobStatus::Cancelled), 1);
         assert_eq!(q.finish(a.id, JobStatus::Cancelled), 1);
-        let c = q.submit("c", job("tinycnn", 1)).unwrap();
+        let c = q.submit("c", None, job("tinycnn", 1)).unwrap();
         q.start_next(2).unwrap();
         assert_eq!(q.finish(c.id, JobStatus::Cancelled), 0);
     }
@@ -403,8 +443,8 @@ mod tests {
             r.host = format!("others {others}");
         });
         let jobs = Jobs::start(1, run, annotate);
-        let ok = jobs.submit("a", job("tinycnn", 5)).unwrap();
-        let bad = jobs.submit("b", job("broken", 1)).unwrap();
+        let ok = jobs.submit("a", None, job("tinycnn", 5)).unwrap();
+        let bad = jobs.submit("b", None, job("broken", 1)).unwrap();
         let wait = |id| loop {
             match jobs.status(id) {
                 Some(s) if s.is_final() => break s,

@@ -291,17 +291,29 @@ pub fn bind(ip: std::net::Ipv4Addr, port: Option<u16>) -> Result<std::net::TcpLi
     }
 }
 
-/// Serves `bundle` until interrupted, printing where; with `open`, opens the
-/// lab in the default browser first; with `log`, prints a line per request.
-pub fn run(
-    bundle: Bundle,
-    listener: std::net::TcpListener,
-    lan: bool,
-    max_connections: usize,
-    open: bool,
-    log: bool,
-    concurrent_runs: usize,
-) -> Result<()> {
+/// How `piedge serve` was asked to serve (its options, parsed).
+pub struct Options {
+    /// Every interface, with the addresses and a QR code printed.
+    pub lan: bool,
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
+    /// Open the lab in the default browser first.
+    pub open: bool,
+    /// Print a line per request.
+    pub log: bool,
+    pub concurrent_runs: usize,
+}
+
+/// Serves `bundle` until interrupted, printing where.
+pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Result<()> {
+    let Options {
+        lan,
+        max_connections,
+        max_connections_per_client: per_client,
+        open,
+        log,
+        concurrent_runs,
+    } = o;
     let port = listener
         .local_addr()
         .map(|a| a.port())
@@ -352,6 +364,7 @@ pub fn run(
     crate::http::serve(
         listener,
         max_connections,
+        crate::clients::Clients::new(per_client),
         router(bundle, Some(classroom)),
         common_headers(),
     )
