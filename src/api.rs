@@ -200,6 +200,28 @@ pub enum ApiError {
     NotYourJob { id: u64 },
     #[error("no such API call: {method} {path}")]
     NoSuchCall { method: String, path: String },
+    #[error("a nickname is 1 to {max} characters")]
+    BadNickname { max: usize },
+    #[error("a device label is at most {max} characters")]
+    BadLabel { max: usize },
+    #[error("a shared run holds at most {max} latencies")]
+    TooManyLatencies { max: usize },
+    #[error("the shared run is not a PiEdge report: {detail}")]
+    BadReport { detail: String },
+    #[error("latency {index} is not a time between 0 and {max_ms} ms")]
+    LatencyOutOfRange { index: usize, max_ms: f64 },
+    #[error("the teacher has closed sharing for now")]
+    SharingLocked,
+    #[error("you may share {per_minute} runs a minute; wait a moment")]
+    TooManyShares { per_minute: usize },
+    #[error("this class session holds {limit} runs already; the teacher can start a new one")]
+    SessionFull { limit: usize },
+    #[error("this needs the teacher code that piedge serve printed when it started")]
+    BadTeacherCode,
+    #[error("there is no shared run {id}")]
+    UnknownRun { id: u64 },
+    #[error("the server could not store the run: {detail}")]
+    Storage { detail: String },
 }
 
 impl ApiError {
@@ -209,7 +231,17 @@ impl ApiError {
             ApiError::BadJson { .. }
             | ApiError::UnknownModel { .. }
             | ApiError::RunsOutOfRange { .. }
-            | ApiError::WarmupOutOfRange { .. } => 400,
+            | ApiError::WarmupOutOfRange { .. }
+            | ApiError::BadNickname { .. }
+            | ApiError::BadLabel { .. }
+            | ApiError::TooManyLatencies { .. }
+            | ApiError::BadReport { .. }
+            | ApiError::LatencyOutOfRange { .. } => 400,
+            ApiError::SharingLocked | ApiError::BadTeacherCode => 403,
+            ApiError::TooManyShares { .. } => 429,
+            ApiError::SessionFull { .. } => 409,
+            ApiError::UnknownRun { .. } => 404,
+            ApiError::Storage { .. } => 500,
             ApiError::BodyTooLarge { .. } => 413,
             ApiError::AlreadyQueued { .. } => 409,
             ApiError::QueueFull { .. } => 503,

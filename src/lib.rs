@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod board;
 pub mod card;
 pub mod charts;
 pub mod clock;
