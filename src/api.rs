@@ -29,6 +29,15 @@ pub const MAX_QUEUE: usize = 64;
 pub const MAX_JOB_SECONDS: u64 = 120;
 /// The largest API request body; a job request is about 100 bytes.
 pub const MAX_BODY_BYTES: usize = 4096;
+/// The largest body a POST to `path` may carry.
+pub fn body_limit(path: &str) -> usize {
+    if path == "/api/shared" {
+        crate::board::MAX_SHARE_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
 /// Session tokens the server remembers; the oldest is forgotten first.
 pub const MAX_TOKENS: usize = 4096;
 /// Tokens one client address keeps: a script asking for more forgets its

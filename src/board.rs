@@ -224,7 +224,12 @@ pub fn arrange<'a>(runs: &'a [SharedRun], filter: &Filter, sort: SortBy) -> Arra
     let shown: Vec<&SharedRun> = runs
         .iter()
         .filter(|r| filter.hidden || !r.hidden)
-        .filter(|r| filter.model.as_deref().is_none_or(|m| r.report.model_name() == m))
+        .filter(|r| {
+            filter
+                .model
+                .as_deref()
+                .is_none_or(|m| r.report.model_name() == m)
+        })
         .filter(|r| filter.settings.is_none_or(|s| settings(r) == s))
         .collect();
     let mut groups: Vec<(String, Vec<&SharedRun>)> = vec![];
@@ -239,9 +244,7 @@ pub fn arrange<'a>(runs: &'a [SharedRun], filter: &Filter, sort: SortBy) -> Arra
     }
     groups.sort_by(|(ka, a), (kb, b)| {
         let pi = |k: &str| k != "Raspberry Pi";
-        pi(ka)
-            .cmp(&pi(kb))
-            .then(key(a[0]).total_cmp(&key(b[0])))
+        pi(ka).cmp(&pi(kb)).then(key(a[0]).total_cmp(&key(b[0])))
     });
     let fastest = shown
         .iter()
@@ -392,7 +395,10 @@ mod tests {
     #[test]
     fn a_shared_run_is_checked_and_its_statistics_recomputed() {
         let run = ShareRequest::parse(&request("Ada", "1, 2, 3, 4")).unwrap();
-        assert_eq!(run.report.statistics.p50, 2.5, "not the 0.001 the client sent");
+        assert_eq!(
+            run.report.statistics.p50, 2.5,
+            "not the 0.001 the client sent"
+        );
         assert_eq!(
             (run.kind.as_str(), run.device.as_str(), run.cores),
             ("Blink", "Chrome 156 (Blink)", Some(8))
@@ -404,20 +410,35 @@ mod tests {
             (e.status(), json["error"].as_str().unwrap().to_string())
         };
         assert_eq!(code(&request("", "1")), (400, "bad_nickname".into()));
-        assert_eq!(code(&request(&"x".repeat(25), "1")), (400, "bad_nickname".into()));
+        assert_eq!(
+            code(&request(&"x".repeat(25), "1")),
+            (400, "bad_nickname".into())
+        );
         assert_eq!(code(&request("Ada", "")), (400, "bad_report".into()));
         assert_eq!(code(&request("Ada", "1, -2")), (400, "bad_report".into()));
-        assert_eq!(code(&request("Ada", "1, 1e300")), (400, "latency_out_of_range".into()));
-        assert_eq!(code(&request("Ada", "1, \"x\"")), (400, "bad_report".into()));
+        assert_eq!(
+            code(&request("Ada", "1, 1e300")),
+            (400, "latency_out_of_range".into())
+        );
+        assert_eq!(
+            code(&request("Ada", "1, \"x\"")),
+            (400, "bad_report".into())
+        );
         assert_eq!(code(b"{\"nickname\": 1"), (400, "bad_json".into()));
         let many = vec!["1"; MAX_SHARED_LATENCIES + 1].join(",");
-        assert_eq!(code(&request("Ada", &many)), (400, "too_many_latencies".into()));
+        assert_eq!(
+            code(&request("Ada", &many)),
+            (400, "too_many_latencies".into())
+        );
     }
 
     #[test]
     fn names_are_text_without_control_characters() {
         let run = ShareRequest::parse(&request("  Ada\u{7}  <b>L</b> ", "1")).unwrap();
-        assert_eq!(run.nickname, "Ada <b>L</b>", "kept as text; the board escapes it");
+        assert_eq!(
+            run.nickname, "Ada <b>L</b>",
+            "kept as text; the board escapes it"
+        );
     }
 
     fn run(id: u64, kind: &str, p50: f64, p95: f64) -> SharedRun {
@@ -445,7 +466,11 @@ mod tests {
             .collect();
         assert_eq!(
             order,
-            vec![("Raspberry Pi", vec![2]), ("Gecko", vec![3]), ("Blink", vec![4, 1])]
+            vec![
+                ("Raspberry Pi", vec![2]),
+                ("Gecko", vec![3]),
+                ("Blink", vec![4, 1])
+            ]
         );
         assert_eq!((a.fastest, a.widest, a.mixed), (Some(3), Some(3), false));
         let by_p95 = arrange(&runs, &Filter::default(), SortBy::P95);

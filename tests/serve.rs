@@ -242,9 +242,11 @@ fn build_rs_and_build_web_agree_on_the_sources_stamp() {
 fn lan_mode_listens_everywhere_and_prints_the_addresses() {
     let dir = fixture();
     let bin = assert_cmd::cargo::cargo_bin("piedge");
+    let data = tempfile::tempdir().unwrap();
     let mut child = Command::new(bin)
         .args(["serve", "--lan", "--port", "0", "--dir"])
         .arg(dir.path().join("dist"))
+        .env("XDG_DATA_HOME", data.path())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -258,7 +260,11 @@ fn lan_mode_listens_everywhere_and_prints_the_addresses() {
             break;
         }
     }
-    let server = Server { child, port: 0 };
+    let server = Server {
+        child,
+        port: 0,
+        data,
+    };
     let urls: Vec<&String> = printed
         .iter()
         .filter(|l| l.trim().starts_with("http://"))

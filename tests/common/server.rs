@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 pub struct Server {
     pub child: Child,
     pub port: u16,
+    /// Its data folder (`XDG_DATA_HOME`), unless the test gave `--data-dir`.
+    pub data: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -31,6 +33,8 @@ pub fn start_with(dir: &std::path::Path, extra: &[&str]) -> Server {
 
 /// Starts a prepared `piedge serve` command and waits for its address.
 pub fn spawn(mut cmd: Command) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    cmd.env("XDG_DATA_HOME", data.path());
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -44,7 +48,7 @@ pub fn spawn(mut cmd: Command) -> Server {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    Server { child, port }
+    Server { child, port, data }
 }
 
 /// Sends `request` verbatim (so paths reach the server exactly as written)

@@ -166,6 +166,10 @@ pub struct ServeArgs {
     /// how much they do.
     #[arg(long, default_value = "1", value_parser = concurrent_runs)]
     pub concurrent_runs: usize,
+    /// The folder the class board keeps shared runs in (SQLite) [default:
+    /// the user's data folder, e.g. ~/.local/share/piedge; printed at start].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -14,6 +14,7 @@
 
 use crate::clients::ClientAddr;
 use crate::jobs::Jobs;
+use crate::store::Store;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -39,11 +40,19 @@ pub struct Classroom {
     /// Every answer the server gives (files and API), so a job can report
     /// how busy the server was while it ran.
     pub requests: Arc<AtomicU64>,
+    /// The class board's runs.
+    pub store: Arc<Store>,
+    /// The code teacher calls need (`X-PiEdge-Teacher`), kept in the store
+    /// so that it survives restarts.
+    pub teacher_code: String,
 }
 
 impl Classroom {
-    /// The API of this machine, with `concurrent_runs` native jobs at once.
-    pub fn start(concurrent_runs: usize) -> Arc<Classroom> {
+    /// The API of this machine, with `concurrent_runs` native jobs at once
+    /// and the class board in `store`.
+    pub fn start(concurrent_runs: usize, store: Store) -> anyhow::Result<Arc<Classroom>> {
+        let store = Arc::new(store);
+        let teacher_code = store.setting("teacher_code", || random_hex(4).to_uppercase())?;
         let requests = Arc::new(AtomicU64::new(0));
         let counter = requests.clone();
         let run = Arc::new(
@@ -51,16 +60,22 @@ impl Classroom {
                 crate::native::run(request, &counter, concurrent_runs, progress)
             },
         );
+        // A native run joins the class board, labelled as the machine.
+        let board = store.clone();
         let annotate = Arc::new(
-            |report: &mut piedge::report::BenchmarkReport, others: usize| {
+            move |report: &mut piedge::report::BenchmarkReport, others: usize| {
                 report
                     .system_info
                     .extra
                     .insert("server_other_jobs_max".into(), others.to_string());
+                let run = piedge::board::native_run(report.clone());
+                if let Err(e) = board.add(&run, None, None) {
+                    eprintln!("piedge serve: a native run could not join the board: {e:#}");
+                }
             },
         );
         let system = crate::host::system_info();
-        Arc::new(Classroom {
+        Ok(Arc::new(Classroom {
             jobs: Jobs::start(concurrent_runs, run, annotate),
             machine: Machine {
                 token: None,
@@ -75,7 +90,9 @@ impl Classroom {
             },
             tokens: Mutex::new(Tokens::default()),
             requests,
-        })
+            store,
+            teacher_code,
+        }))
     }
 
     pub fn label(&self) -> &str {
@@ -83,7 +100,7 @@ impl Classroom {
     }
 
     /// The session token a request carries, if the server issued it.
-    fn token(&self, headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    pub(crate) fn token(&self, headers: &HeaderMap, query: Option<&str>) -> Option<String> {
         let from_header = headers
             .get(TOKEN_HEADER)
             .and_then(|v| v.to_str().ok())
@@ -114,16 +131,7 @@ struct Tokens {
 
 impl Tokens {
     fn issue(&mut self, to: Option<IpAddr>) -> String {
-        let mut bytes = [0u8; 16];
-        // The operating system's random source; without one, a token from
-        // the clock and a counter would still tell tabs apart.
-        if getrandom::fill(&mut bytes).is_err() {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            bytes = (nanos ^ self.order.len() as u128).to_le_bytes();
-        }
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = random_hex(16);
         if to.is_some() {
             let mine = self
                 .order
@@ -156,6 +164,21 @@ impl Tokens {
     }
 }
 
+/// `n` random bytes in hex, from the operating system's random source;
+/// without one, from the clock (still telling tabs apart).
+pub(crate) fn random_hex(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (nanos >> (8 * (i % 16))) as u8;
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The API's routes, for `serve::router` to merge.
 pub fn routes(classroom: Arc<Classroom>) -> Router {
     Router::new()
@@ -163,6 +186,7 @@ pub fn routes(classroom: Arc<Classroom>) -> Router {
         .route("/api/jobs", axum::routing::post(submit))
         .route("/api/jobs/{id}", get(status).delete(cancel))
         .route("/api/jobs/{id}/events", get(events))
+        .merge(crate::class_board::routes())
         .route("/api/{*rest}", axum::routing::any(no_such_call))
         .with_state(classroom)
 }
@@ -267,7 +291,7 @@ async fn no_such_call(method: Method, request: Request) -> Response {
 
 /// The client address the connection put on the request (none in tests
 /// that call the router directly).
-fn client(request: &Request) -> Option<IpAddr> {
+pub(crate) fn client(request: &Request) -> Option<IpAddr> {
     request.extensions().get::<ClientAddr>().map(|a| a.0)
 }
 
@@ -280,17 +304,17 @@ fn job_id(raw: &str) -> Result<u64, ApiError> {
     raw.parse().map_err(|_| ApiError::UnknownJob { id: 0 })
 }
 
-fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+pub(crate) fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     let body = serde_json::to_vec(value).expect("API answers serialise");
     answer(status, body)
 }
 
-fn refuse(error: ApiError) -> Response {
+pub(crate) fn refuse(error: ApiError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     answer(status, error.to_json())
 }
 
-fn answer(status: StatusCode, body: Vec<u8>) -> Response {
+pub(crate) fn answer(status: StatusCode, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();

@@ -183,6 +183,7 @@ fn serve(a: ServeArgs) -> Result<()> {
             open: a.open,
             log: a.log,
             concurrent_runs: a.concurrent_runs,
+            data_dir: a.data_dir.clone().unwrap_or_else(crate::store::default_dir),
         },
     )
 }

@@ -240,7 +240,8 @@ async fn limits(request: Request, next: Next) -> Response {
     if has_body && !api_post {
         return refusal(413, "request bodies are not accepted\n");
     }
-    if api_post && length.is_some_and(|n| n.is_none_or(|n| n > piedge::api::MAX_BODY_BYTES)) {
+    let limit = piedge::api::body_limit(request.uri().path());
+    if api_post && length.is_some_and(|n| n.is_none_or(|n| n > limit)) {
         return refusal(413, "the request body is too large\n");
     }
     next.run(request).await

@@ -5,6 +5,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
 #[cfg(not(target_arch = "wasm32"))]
+mod class_board;
+#[cfg(not(target_arch = "wasm32"))]
 mod classroom;
 #[cfg(not(target_arch = "wasm32"))]
 mod clients;
@@ -22,6 +24,8 @@ mod jobs;
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
 mod serve;
+#[cfg(not(target_arch = "wasm32"))]
+mod store;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> std::process::ExitCode {

@@ -302,6 +302,8 @@ pub struct Options {
     /// Print a line per request.
     pub log: bool,
     pub concurrent_runs: usize,
+    /// Where the class board's database lives.
+    pub data_dir: PathBuf,
 }
 
 /// Serves `bundle` until interrupted, printing where.
@@ -313,6 +315,7 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
         open,
         log,
         concurrent_runs,
+        data_dir,
     } = o;
     let port = listener
         .local_addr()
@@ -334,12 +337,28 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
     } else {
         println!("(only this computer can connect; to let students' devices in, run `piedge serve --lan`)");
     }
-    let classroom = Classroom::start(concurrent_runs);
+    let store = crate::store::Store::open(&data_dir).context(
+        "the class board needs a folder to keep shared runs in; give one with --data-dir",
+    )?;
+    let classroom = Classroom::start(concurrent_runs, store)?;
     println!(
         "Native runs on request: {} ({} at a time)",
         classroom.label(),
         concurrent_runs
     );
+    let code = &classroom.teacher_code;
+    println!(
+        "Class board: shared runs are kept in {}; teacher code {code}",
+        classroom.store.path.display()
+    );
+    let board_url = format!("{}#board=1&teacher={code}", urls[0]);
+    println!("  the teacher's board: {board_url}");
+    if lan {
+        println!(
+            "\nScan on the teacher's device for the board:\n{}",
+            qr(&board_url)
+        );
+    }
     println!("Stop with Ctrl-C, or close this window.");
     if log {
         // tower-http traces each request at DEBUG: its start and its end
