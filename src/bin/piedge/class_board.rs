@@ -56,7 +56,7 @@ async fn share(State(c): State<Arc<Classroom>>, request: Request) -> Response {
     };
     let store = c.store.clone();
     let stored = blocking(move || {
-        let session = store.session()?.unwrap_or_else(|| unreachable_session());
+        let session = store.session()?.unwrap_or_else(unreachable_session);
         if session.locked {
             return Ok(Err(ApiError::SharingLocked));
         }
