@@ -172,6 +172,10 @@ pub struct UrlState {
     /// A bundled model's name.
     pub model: String,
     pub config: LabConfig,
+    /// The class board instead of the lesson (`board=1`).
+    pub board: bool,
+    /// The teacher code, for the board's teacher controls ("" for none).
+    pub teacher: String,
 }
 
 impl Default for UrlState {
@@ -181,6 +185,8 @@ impl Default for UrlState {
             lang: Lang::Sv,
             model: BUNDLED_MODELS[0].into(),
             config: LabConfig::default(),
+            board: false,
+            teacher: String::new(),
         }
     }
 }
@@ -210,6 +216,14 @@ impl UrlState {
                 "runs" => state.config.runs = truncate(value),
                 "seed" => state.config.seed = truncate(value),
                 "plan" => state.config.plan = Plan::from_name(&value).unwrap_or_default(),
+                "board" => state.board = value == "1",
+                "teacher" => {
+                    state.teacher = value
+                        .chars()
+                        .filter(char::is_ascii_alphanumeric)
+                        .take(MAX_FIELD_CHARS)
+                        .collect()
+                }
                 _ => {}
             }
         }
@@ -218,7 +232,7 @@ impl UrlState {
 
     /// The hash for this state, starting with `#`.
     pub fn to_hash(&self) -> String {
-        format!(
+        let mut hash = format!(
             "#step={}&lang={}&model={}&warmup={}&runs={}&seed={}&plan={}",
             self.step,
             self.lang.code(),
@@ -227,7 +241,14 @@ impl UrlState {
             percent_encode(self.config.runs.trim()),
             percent_encode(self.config.seed.trim()),
             self.config.plan.name()
-        )
+        );
+        if self.board {
+            hash.push_str("&board=1");
+        }
+        if !self.teacher.is_empty() {
+            hash.push_str(&format!("&teacher={}", self.teacher));
+        }
+        hash
     }
 }
 
@@ -392,11 +413,16 @@ mod tests {
                 seed: "7".into(),
                 plan: Plan::Unoptimized,
             },
+            board: false,
+            teacher: String::new(),
         };
         assert_eq!(
             s.to_hash(),
             "#step=4&lang=en&model=tinycnn&warmup=0&runs=50&seed=7&plan=unoptimized"
         );
+        let board = UrlState::parse("#board=1&teacher=AB%2012<x>");
+        assert_eq!((board.board, board.teacher.as_str()), (true, "AB12x"));
+        assert_eq!(UrlState::parse(&board.to_hash()), board);
         assert_eq!(UrlState::parse(&s.to_hash()), s);
     }
 

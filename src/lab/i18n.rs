@@ -1,6 +1,7 @@
 //! The lab's interface words in Swedish (the lesson's language) and English.
 //! The lesson text itself lives in `lessons/*.md`, where a teacher can edit it.
 
+mod board;
 mod native;
 
 use super::config::{Field, FieldError};

@@ -105,8 +105,18 @@ impl Lang {
             (Lang::En, ApiError::UnknownModel { known, .. }) => format!("The server does not have that model; it runs {}.", known.join(", ")),
             (Lang::Sv, ApiError::NoToken) => "Servern känner inte igen den här fliken (den har kanske startats om); ladda om sidan.".into(),
             (Lang::En, ApiError::NoToken) => "The server does not recognise this tab (it may have restarted); reload the page.".into(),
-            (Lang::Sv, _) => "Servern tog inte emot testet.".into(),
-            (Lang::En, _) => "The server did not accept the test.".into(),
+            (Lang::Sv, ApiError::SharingLocked) => "Läraren har stängt delningen just nu.".into(),
+            (Lang::En, ApiError::SharingLocked) => "The teacher has closed sharing for now.".into(),
+            (Lang::Sv, ApiError::TooManyShares { per_minute }) => format!("Du kan dela {per_minute} körningar i minuten; vänta en stund."),
+            (Lang::En, ApiError::TooManyShares { per_minute }) => format!("You can share {per_minute} runs a minute; wait a moment."),
+            (Lang::Sv, ApiError::BadNickname { max }) => format!("Ett smeknamn är 1 till {max} tecken."),
+            (Lang::En, ApiError::BadNickname { max }) => format!("A nickname is 1 to {max} characters."),
+            (Lang::Sv, ApiError::BadTeacherCode) => "Lärarkoden stämmer inte; använd adressen som piedge serve skrev ut.".into(),
+            (Lang::En, ApiError::BadTeacherCode) => "The teacher code is wrong; use the address piedge serve printed.".into(),
+            (Lang::Sv, ApiError::SessionFull { .. }) => "Klassomgången är full; läraren kan starta en ny.".into(),
+            (Lang::En, ApiError::SessionFull { .. }) => "The class session is full; the teacher can start a new one.".into(),
+            (Lang::Sv, _) => "Servern tog inte emot begäran.".into(),
+            (Lang::En, _) => "The server did not accept the request.".into(),
         }
     }
 

@@ -19,11 +19,13 @@ use crate::report::ReportFile;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod board;
 mod models;
 mod native;
 mod parts;
 mod runs;
 
+pub use board::*;
 pub use native::*;
 pub use parts::*;
 
@@ -146,6 +148,22 @@ pub enum Event {
     /// The job's progress stream ended before the job did.
     NativeLost(String),
     CancelNative,
+    /// Once a second (the board fetches itself again while it is shown).
+    BoardTick,
+    BoardAnswered(Result<crate::board::Board, String>),
+    SetBoardModel(Option<String>),
+    SetBoardSettings(Option<(usize, usize)>),
+    SetBoardSort(crate::board::SortBy),
+    SetNickname(String),
+    SetDeviceLabel(String),
+    /// "Share with the class" on a kept run.
+    Share(String),
+    Shared {
+        run_id: String,
+        answer: Result<u64, Refused>,
+    },
+    Teacher(TeacherAction),
+    TeacherDone(Result<(), Refused>),
 }
 
 /// What the runtime must do.
@@ -192,6 +210,13 @@ pub enum Effect {
     /// Follow the job's progress, one `NativeUpdate` each, or `NativeLost`.
     FollowNative(u64),
     CancelNative(u64),
+    /// Fetch the class board (with the teacher code, if any), and answer
+    /// with `BoardAnswered`.
+    FetchBoard { teacher: String },
+    /// Send this share request, and answer with `Shared`.
+    ShareRun { run_id: String, body: Vec<u8> },
+    /// A teacher call, answered with `TeacherDone`.
+    TeacherCall { code: String, action: TeacherAction },
 }
 /// Everything the lab page knows.
 #[derive(Clone, Debug)]
@@ -223,6 +248,8 @@ pub struct LabState {
     pub input_shape: String,
     /// The server the page came from, and the student's native job.
     pub native: Native,
+    /// The class board, and what this tab shared to it.
+    pub board: ClassBoard,
     /// The latest model choice: a fetch or file read that finishes after a
     /// newer choice was made is dropped, so the newer choice wins. 0 until
     /// anything was chosen: the worker's start then loads the default.
@@ -258,6 +285,7 @@ impl LabState {
             self_check: SelfCheckState::NotRun,
             input_shape: String::new(),
             native: Native::default(),
+            board: ClassBoard::default(),
             latest_choice: 0,
             last_files: None,
             run_budget_ms: RUN_BUDGET_MS,
@@ -570,6 +598,21 @@ impl LabState {
             Event::NativeUpdate(update) => self.native_update(update),
             Event::NativeLost(why) => self.native_lost(why),
             Event::CancelNative => self.cancel_native(),
+            Event::BoardTick => self.board_tick(),
+            Event::BoardAnswered(answer) => self.board_answered(answer),
+            Event::SetBoardModel(m) => self.board.model = m,
+            Event::SetBoardSettings(s) => self.board.settings = s,
+            Event::SetBoardSort(s) => self.board.sort = s,
+            Event::SetNickname(n) => {
+                self.board.nickname = n.chars().take(crate::board::MAX_NICKNAME_CHARS).collect()
+            }
+            Event::SetDeviceLabel(l) => {
+                self.board.label = l.chars().take(crate::board::MAX_LABEL_CHARS).collect()
+            }
+            Event::Share(run_id) => self.share(run_id),
+            Event::Shared { run_id, answer } => self.shared(run_id, answer),
+            Event::Teacher(action) => self.teacher(action),
+            Event::TeacherDone(answer) => self.teacher_done(answer),
         }
     }
 

@@ -493,6 +493,9 @@ fn describe(e: &Effect) -> String {
         ),
         Effect::FollowNative(id) => format!("follow native {id}"),
         Effect::CancelNative(id) => format!("cancel native {id}"),
+        Effect::FetchBoard { teacher } => format!("fetch board (teacher {teacher:?})"),
+        Effect::ShareRun { run_id, body } => format!("share {run_id} ({} bytes)", body.len()),
+        Effect::TeacherCall { code, action } => format!("teacher {code}: {action:?}"),
     }
 }
 

@@ -305,3 +305,51 @@ fn the_comparison_gives_the_ratios_and_whether_the_runs_are_alike() {
         "Webbläsaren / servern: P50 × 2,00, P95 × 3,25"
     );
 }
+
+// --- The class board ---------------------------------------------------------
+
+fn play(s: &mut LabState, event: Event) -> Vec<crate::lab::state::Effect> {
+    s.update(Default::default(), event)
+}
+
+#[test]
+fn sharing_needs_a_nickname_and_sends_the_run_as_it_is_kept() {
+    use crate::lab::state::Effect;
+    let mut s = state_after(&with_ready("runs 3\nrun\nfinish\nmachine other"));
+    let run = s.runs.all()[0].id.clone();
+    assert!(play(&mut s, Event::Share(run.clone())).is_empty());
+    assert!(s.notices[0].text.starts_with("Write a nickname first"));
+    play(&mut s, Event::SetNickname("  Ada ".into()));
+    let effects = play(&mut s, Event::Share(run.clone()));
+    let [Effect::ShareRun { run_id, body }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let shared = crate::board::ShareRequest::parse(body).unwrap();
+    assert_eq!((run_id, shared.nickname.as_str()), (&run, "Ada"));
+    assert_eq!(shared.report.raw_latencies, s.runs.all()[0].report.raw_latencies);
+    assert!(play(&mut s, Event::Share(run.clone())).is_empty(), "one share at a time");
+    play(&mut s, Event::Shared { run_id: run.clone(), answer: Ok(12) });
+    assert_eq!(s.board.shared, vec![(run, 12)]);
+}
+
+#[test]
+fn the_board_fetches_itself_only_when_shown_and_one_fetch_at_a_time() {
+    use crate::lab::state::{Effect, TeacherAction};
+    let mut s = state_after("boot\nmachine other");
+    assert!(play(&mut s, Event::BoardTick).is_empty(), "the lesson is shown");
+    play(&mut s, Event::HashChanged("#board=1&teacher=AB12".into()));
+    assert_eq!(
+        play(&mut s, Event::BoardTick),
+        vec![Effect::FetchBoard { teacher: "AB12".into() }]
+    );
+    assert!(play(&mut s, Event::BoardTick).is_empty(), "still fetching");
+    play(&mut s, Event::BoardAnswered(Ok(Default::default())));
+    assert_eq!(play(&mut s, Event::BoardTick).len(), 1);
+    assert_eq!(
+        play(&mut s, Event::Teacher(TeacherAction::Lock(true))),
+        vec![Effect::TeacherCall { code: "AB12".into(), action: TeacherAction::Lock(true) }]
+    );
+    let mut student = state_after("boot\nmachine other");
+    play(&mut student, Event::HashChanged("#board=1".into()));
+    assert!(play(&mut student, Event::Teacher(TeacherAction::Lock(true))).is_empty());
+}
