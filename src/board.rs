@@ -61,6 +61,16 @@ pub struct SharedRun {
     pub report: BenchmarkReport,
 }
 
+/// The kind a Raspberry Pi's runs are grouped under.
+pub const PI_KIND: &str = "Raspberry Pi";
+
+impl SharedRun {
+    /// Made on a Raspberry Pi: the board highlights it.
+    pub fn is_pi(&self) -> bool {
+        self.kind == PI_KIND
+    }
+}
+
 /// What `GET /api/board` answers.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Board {
@@ -157,7 +167,7 @@ fn shared(nickname: String, label: String, report: BenchmarkReport) -> SharedRun
 pub fn device_of(s: &SystemInfo) -> (String, String) {
     if s.runtime == "native" {
         let kind = if s.device.starts_with("Raspberry Pi") {
-            "Raspberry Pi"
+            PI_KIND
         } else {
             "native"
         };
@@ -243,7 +253,7 @@ pub fn arrange<'a>(runs: &'a [SharedRun], filter: &Filter, sort: SortBy) -> Arra
         g.sort_by(|a, b| key(a).total_cmp(&key(b)));
     }
     groups.sort_by(|(ka, a), (kb, b)| {
-        let pi = |k: &str| k != "Raspberry Pi";
+        let pi = |k: &str| k != PI_KIND;
         pi(ka).cmp(&pi(kb)).then(key(a[0]).total_cmp(&key(b[0])))
     });
     let fastest = shown

@@ -15,6 +15,9 @@ use crate::sysinfo::EnvSample;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+mod board;
+pub use board::{draw_board, PI};
+
 /// The words on the charts, so the lab can draw them in Swedish or English.
 #[derive(Clone, Debug)]
 pub struct ChartText {

@@ -143,6 +143,16 @@ impl Lab {
             on_visibility.forget();
             self.send(Event::PageHidden(doc.hidden()));
         }
+        // The class board fetches itself again once a second while shown
+        // (the state ignores the tick otherwise).
+        let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            self.send(Event::BoardTick);
+        });
+        let _ = dom::window().set_interval_with_callback_and_timeout_and_arguments_0(
+            wasm_bindgen::JsCast::unchecked_ref(tick.as_ref()),
+            1000,
+        );
+        tick.forget();
     }
 
     fn carry_out(self, effect: LabEffect) {
@@ -228,6 +238,18 @@ impl Lab {
                 if let Err(e) = server::cancel(id).await {
                     self.send(Event::Failed(e));
                 }
+            }),
+            LabEffect::FetchBoard { teacher } => spawn(async move {
+                let answer = server::board(&teacher).await;
+                self.send(Event::BoardAnswered(answer));
+            }),
+            LabEffect::ShareRun { run_id, body } => spawn(async move {
+                let answer = server::share(&body).await;
+                self.send(Event::Shared { run_id, answer });
+            }),
+            LabEffect::TeacherCall { code, action } => spawn(async move {
+                let answer = server::teacher(&code, &action).await;
+                self.send(Event::TeacherDone(answer));
             }),
         }
     }

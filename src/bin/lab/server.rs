@@ -6,7 +6,7 @@
 
 use crate::dom;
 use piedge::api::{ApiError, JobAccepted, JobRequest, JobUpdate, Machine, TOKEN_HEADER};
-use piedge::lab::state::Refused;
+use piedge::lab::state::{Refused, TeacherAction};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -98,9 +98,22 @@ pub fn follow(
 
 /// One request with the tab's token: (status, body).
 async fn call(method: &str, url: &str, body: Option<&str>) -> Result<(u16, Vec<u8>), String> {
+    call_with(method, url, body, &[]).await
+}
+
+/// [`call`] with further headers.
+async fn call_with(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Result<(u16, Vec<u8>), String> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     let headers = web_sys::Headers::new().map_err(dom::js_text)?;
+    for (k, v) in extra {
+        headers.set(k, v).map_err(dom::js_text)?;
+    }
     if let Some(token) = session_storage().and_then(|s| s.get_item(TOKEN_KEY).ok().flatten()) {
         headers.set(TOKEN_HEADER, &token).map_err(dom::js_text)?;
     }
@@ -124,4 +137,67 @@ async fn call(method: &str, url: &str, body: Option<&str>) -> Result<(u16, Vec<u
 
 fn session_storage() -> Option<web_sys::Storage> {
     dom::window().session_storage().ok().flatten()
+}
+
+/// `GET api/board`, with the teacher code when there is one.
+pub async fn board(teacher: &str) -> Result<piedge::board::Board, String> {
+    let headers = [(TEACHER_HEADER, teacher)];
+    let extra: &[(&str, &str)] = if teacher.is_empty() { &[] } else { &headers };
+    let (status, body) = call_with("GET", "api/board", None, extra).await?;
+    if status != 200 {
+        return Err(ApiError::from_json(&body).map_or(format!("HTTP {status}"), |e| e.to_string()));
+    }
+    serde_json::from_slice(&body).map_err(|e| e.to_string())
+}
+
+/// `POST api/shared`: the board id of the shared run.
+pub async fn share(body: &[u8]) -> Result<u64, Refused> {
+    let body = String::from_utf8_lossy(body).into_owned();
+    let (status, answer) = call("POST", "api/shared", Some(&body))
+        .await
+        .map_err(Refused::Network)?;
+    if status == 201 {
+        let id = serde_json::from_slice::<serde_json::Value>(&answer)
+            .ok()
+            .and_then(|v| v["id"].as_u64());
+        return id.ok_or_else(|| Refused::Network(format!("HTTP {status}")));
+    }
+    Err(refused(status, &answer))
+}
+
+/// A teacher call with the code.
+pub async fn teacher(code: &str, action: &TeacherAction) -> Result<(), Refused> {
+    let (method, path, body) = match action {
+        TeacherAction::NewSession(name) => (
+            "POST",
+            "api/teacher/session".to_string(),
+            serde_json::json!({ "name": name }).to_string(),
+        ),
+        TeacherAction::Lock(on) => ("POST", "api/teacher/lock".into(), switch(*on)),
+        TeacherAction::Release(on) => ("POST", "api/teacher/release".into(), switch(*on)),
+        TeacherAction::Hide(id, on) => ("POST", format!("api/teacher/runs/{id}/hide"), switch(*on)),
+        TeacherAction::Remove(id) => ("DELETE", format!("api/teacher/runs/{id}"), String::new()),
+    };
+    let body = (!body.is_empty()).then_some(body.as_str());
+    let (status, answer) = call_with(method, &path, body, &[(TEACHER_HEADER, code)])
+        .await
+        .map_err(Refused::Network)?;
+    if status == 200 {
+        Ok(())
+    } else {
+        Err(refused(status, &answer))
+    }
+}
+
+/// The teacher's header, as `class_board.rs` reads it.
+const TEACHER_HEADER: &str = "x-piedge-teacher";
+
+fn switch(on: bool) -> String {
+    serde_json::json!({ "on": on }).to_string()
+}
+
+fn refused(status: u16, answer: &[u8]) -> Refused {
+    ApiError::from_json(answer)
+        .map(Refused::Api)
+        .unwrap_or_else(|| Refused::Network(format!("HTTP {status}")))
 }

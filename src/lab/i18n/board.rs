@@ -22,42 +22,259 @@ impl Lang {
     pub fn board_word(self, key: &str) -> &'static str {
         let sv = self == Lang::Sv;
         match key {
-            "title" => if sv { "Klasstavlan" } else { "The class board" },
-            "share" => if sv { "Dela med klassen" } else { "Share with the class" },
-            "shared" => if sv { "delad ✓" } else { "shared ✓" },
-            "nickname" => if sv { "Smeknamn på klasstavlan" } else { "Nickname on the class board" },
-            "label" => if sv { "Din enhet (valfritt, t.ex. ”min mobil”)" } else { "Your device (optional, e.g. “my phone”)" },
-            "open_board" => if sv { "Öppna klasstavlan" } else { "Open the class board" },
-            "back" => if sv { "Tillbaka till lektionen" } else { "Back to the lesson" },
-            "model" => if sv { "Modell" } else { "Model" },
-            "settings" => if sv { "Inställningar" } else { "Settings" },
-            "all" => if sv { "alla" } else { "all" },
-            "sort" => if sv { "Sortera efter" } else { "Sort by" },
-            "nick" => if sv { "Smeknamn" } else { "Nickname" },
-            "device" => if sv { "Enhet" } else { "Device" },
-            "kind" => if sv { "Sort" } else { "Kind" },
+            "title" => {
+                if sv {
+                    "Klasstavlan"
+                } else {
+                    "The class board"
+                }
+            }
+            "axis" => {
+                if sv {
+                    "Latens (ms), från P50 till P95"
+                } else {
+                    "Latency (ms), from P50 to P95"
+                }
+            }
+            "share" => {
+                if sv {
+                    "Dela med klassen"
+                } else {
+                    "Share with the class"
+                }
+            }
+            "shared" => {
+                if sv {
+                    "delad ✓"
+                } else {
+                    "shared ✓"
+                }
+            }
+            "nickname" => {
+                if sv {
+                    "Smeknamn på klasstavlan"
+                } else {
+                    "Nickname on the class board"
+                }
+            }
+            "label" => {
+                if sv {
+                    "Din enhet (valfritt, t.ex. ”min mobil”)"
+                } else {
+                    "Your device (optional, e.g. “my phone”)"
+                }
+            }
+            "open_board" => {
+                if sv {
+                    "Öppna klasstavlan"
+                } else {
+                    "Open the class board"
+                }
+            }
+            "back" => {
+                if sv {
+                    "Tillbaka till lektionen"
+                } else {
+                    "Back to the lesson"
+                }
+            }
+            "model" => {
+                if sv {
+                    "Modell"
+                } else {
+                    "Model"
+                }
+            }
+            "settings" => {
+                if sv {
+                    "Inställningar"
+                } else {
+                    "Settings"
+                }
+            }
+            "all" => {
+                if sv {
+                    "alla"
+                } else {
+                    "all"
+                }
+            }
+            "sort" => {
+                if sv {
+                    "Sortera efter"
+                } else {
+                    "Sort by"
+                }
+            }
+            "nick" => {
+                if sv {
+                    "Smeknamn"
+                } else {
+                    "Nickname"
+                }
+            }
+            "device" => {
+                if sv {
+                    "Enhet"
+                } else {
+                    "Device"
+                }
+            }
+            "kind" => {
+                if sv {
+                    "Sort"
+                } else {
+                    "Kind"
+                }
+            }
             "warmup" => "warmup",
-            "runs" => if sv { "Körningar" } else { "Runs" },
-            "empty" => if sv { "Inga delade körningar än. Dela en körning från steg 6." } else { "No shared runs yet. Share a run from step 6." },
-            "mixed" => if sv { "Obs: körningar med olika modeller eller inställningar visas tillsammans; välj en modell och en inställning för att jämföra lika med lika." } else { "Note: runs with different models or settings are shown together; choose one model and one setting to compare like with like." },
-            "unreachable" => if sv { "Tavlan kunde inte hämtas från servern" } else { "The board could not be fetched from the server" },
-            "teacher" => if sv { "Lärarens kontroller" } else { "Teacher's controls" },
-            "new_session" => if sv { "Ny klassomgång" } else { "New class session" },
-            "session_name" => if sv { "Namn på omgången" } else { "Session name" },
-            "lock" => if sv { "Stäng delningen" } else { "Close sharing" },
-            "unlock" => if sv { "Öppna delningen" } else { "Open sharing" },
-            "release" => if sv { "Släpp svaren" } else { "Release the answers" },
-            "unrelease" => if sv { "Dölj svaren igen" } else { "Hide the answers again" },
-            "hide" => if sv { "Dölj" } else { "Hide" },
-            "show" => if sv { "Visa" } else { "Show" },
-            "remove" => if sv { "Ta bort" } else { "Remove" },
-            "hidden" => if sv { "dold" } else { "hidden" },
-            "export_csv" => if sv { "Ladda ner klassen (CSV)" } else { "Download the class (CSV)" },
-            "export_json" => if sv { "Ladda ner klassen (JSON)" } else { "Download the class (JSON)" },
-            "export_png" => if sv { "Tavlan som bild (PNG)" } else { "The board as an image (PNG)" },
-            "locked_note" => if sv { "Delningen är stängd av läraren." } else { "Sharing is closed by the teacher." },
-            "released_note" => if sv { "Läraren har släppt svaren på reflektionsfrågorna." } else { "The teacher has released the answers to the reflection questions." },
-            "discuss" => if sv { "Diskutera: vem klarar 10 ms, vem klarar 100 ms, och varför skiljer sig webbläsaren från Pi:n? (WebAssembly mot maskinkod, en tråd, klockan.)" } else { "Discuss: who meets 10 ms, who meets 100 ms, and why does the browser differ from the Pi? (WebAssembly against machine code, one thread, the timer.)" },
+            "runs" => {
+                if sv {
+                    "Körningar"
+                } else {
+                    "Runs"
+                }
+            }
+            "empty" => {
+                if sv {
+                    "Inga delade körningar än. Dela en körning från steg 6."
+                } else {
+                    "No shared runs yet. Share a run from step 6."
+                }
+            }
+            "mixed" => {
+                if sv {
+                    "Obs: körningar med olika modeller eller inställningar visas tillsammans; välj en modell och en inställning för att jämföra lika med lika."
+                } else {
+                    "Note: runs with different models or settings are shown together; choose one model and one setting to compare like with like."
+                }
+            }
+            "unreachable" => {
+                if sv {
+                    "Tavlan kunde inte hämtas från servern"
+                } else {
+                    "The board could not be fetched from the server"
+                }
+            }
+            "teacher" => {
+                if sv {
+                    "Lärarens kontroller"
+                } else {
+                    "Teacher's controls"
+                }
+            }
+            "new_session" => {
+                if sv {
+                    "Ny klassomgång"
+                } else {
+                    "New class session"
+                }
+            }
+            "session_name" => {
+                if sv {
+                    "Namn på omgången"
+                } else {
+                    "Session name"
+                }
+            }
+            "lock" => {
+                if sv {
+                    "Stäng delningen"
+                } else {
+                    "Close sharing"
+                }
+            }
+            "unlock" => {
+                if sv {
+                    "Öppna delningen"
+                } else {
+                    "Open sharing"
+                }
+            }
+            "release" => {
+                if sv {
+                    "Släpp svaren"
+                } else {
+                    "Release the answers"
+                }
+            }
+            "unrelease" => {
+                if sv {
+                    "Dölj svaren igen"
+                } else {
+                    "Hide the answers again"
+                }
+            }
+            "hide" => {
+                if sv {
+                    "Dölj"
+                } else {
+                    "Hide"
+                }
+            }
+            "show" => {
+                if sv {
+                    "Visa"
+                } else {
+                    "Show"
+                }
+            }
+            "remove" => {
+                if sv {
+                    "Ta bort"
+                } else {
+                    "Remove"
+                }
+            }
+            "hidden" => {
+                if sv {
+                    "dold"
+                } else {
+                    "hidden"
+                }
+            }
+            "export_csv" => {
+                if sv {
+                    "Ladda ner klassen (CSV)"
+                } else {
+                    "Download the class (CSV)"
+                }
+            }
+            "export_json" => {
+                if sv {
+                    "Ladda ner klassen (JSON)"
+                } else {
+                    "Download the class (JSON)"
+                }
+            }
+            "export_png" => {
+                if sv {
+                    "Tavlan som bild (PNG)"
+                } else {
+                    "The board as an image (PNG)"
+                }
+            }
+            "locked_note" => {
+                if sv {
+                    "Delningen är stängd av läraren."
+                } else {
+                    "Sharing is closed by the teacher."
+                }
+            }
+            "released_note" => {
+                if sv {
+                    "Läraren har släppt svaren på reflektionsfrågorna."
+                } else {
+                    "The teacher has released the answers to the reflection questions."
+                }
+            }
+            "discuss" => {
+                if sv {
+                    "Diskutera: vem klarar 10 ms, vem klarar 100 ms, och varför skiljer sig webbläsaren från Pi:n? (WebAssembly mot maskinkod, en tråd, klockan.)"
+                } else {
+                    "Discuss: who meets 10 ms, who meets 100 ms, and why does the browser differ from the Pi? (WebAssembly against machine code, one thread, the timer.)"
+                }
+            }
             _ => "",
         }
     }
@@ -65,7 +282,9 @@ impl Lang {
     /// "Session: 2B · 12 runs from 4 kinds of device".
     pub fn board_summary(self, session: &str, runs: usize, kinds: usize) -> String {
         match self {
-            Lang::Sv => format!("Omgång: {session} · {runs} körningar från {kinds} sorters enheter"),
+            Lang::Sv => {
+                format!("Omgång: {session} · {runs} körningar från {kinds} sorters enheter")
+            }
             Lang::En => format!("Session: {session} · {runs} runs from {kinds} kinds of device"),
         }
     }

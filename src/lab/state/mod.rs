@@ -212,11 +212,19 @@ pub enum Effect {
     CancelNative(u64),
     /// Fetch the class board (with the teacher code, if any), and answer
     /// with `BoardAnswered`.
-    FetchBoard { teacher: String },
+    FetchBoard {
+        teacher: String,
+    },
     /// Send this share request, and answer with `Shared`.
-    ShareRun { run_id: String, body: Vec<u8> },
+    ShareRun {
+        run_id: String,
+        body: Vec<u8>,
+    },
     /// A teacher call, answered with `TeacherDone`.
-    TeacherCall { code: String, action: TeacherAction },
+    TeacherCall {
+        code: String,
+        action: TeacherAction,
+    },
 }
 /// Everything the lab page knows.
 #[derive(Clone, Debug)]

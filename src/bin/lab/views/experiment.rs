@@ -135,10 +135,40 @@ fn SavedRun(run: RunRecord) -> impl IntoView {
                 }
             }}
             <span class="run-stats">{format!("p50 {} · p95 {} ms · n {} · {host}", ms(s.p50), ms(s.p95), s.n)}</span>
+            <ShareButton id=id.clone()/>
             <button class="small" on:click=move |_| editing.update(|e| *e = !*e)>{move || ui().rename}</button>
             <button class="small danger" on:click=move |_| lab.send(Event::Delete(delete_id.clone()))>{move || ui().delete}</button>
             <Exports id=id.clone()/>
         </li>
+    }
+}
+
+/// "Share with the class", when the lab came from `piedge serve`; "shared
+/// ✓" once it is on the board.
+#[component]
+fn ShareButton(id: String) -> impl IntoView {
+    let lab = lab();
+    let word = move |k: &str| lab.lang().board_word(k);
+    let server =
+        lab.select(|s| matches!(s.native.api, piedge::lab::state::ServerApi::Present { .. }));
+    let shared = lab.select({
+        let id = id.clone();
+        move |s| s.board.shared.iter().any(|(r, _)| *r == id)
+    });
+    move || {
+        let id = id.clone();
+        server.get().then(|| {
+            if shared.get() {
+                view! { <span class="shared-mark">{word("shared")}</span> }.into_any()
+            } else {
+                view! {
+                    <button class="small" data-share=id.clone() on:click=move |_| lab.send(Event::Share(id.clone()))>
+                        {move || word("share")}
+                    </button>
+                }
+                .into_any()
+            }
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! navigation, the step's content (the lesson's Markdown with the widgets it
 //! names) and the footer.
 
+use super::board::ClassBoardView;
 use super::common::{lab, markdown};
 use super::controls::Controls;
 use super::environment::Environment;
@@ -39,6 +40,7 @@ fn App() -> impl IntoView {
     let projector = lab.select(|s| s.projector);
     let n_runs = lab.select(|s| s.runs.len());
     let busy = lab.select(|s| s.is_busy());
+    let board = lab.select(|s| s.board_shown());
     view! {
         // data-runs and data-busy let tests (and scripts) wait for a run to end
         // without racing a progress bar that a fast run shows only briefly.
@@ -50,11 +52,18 @@ fn App() -> impl IntoView {
         >
             <Header/>
             <Notices/>
-            <StepNav/>
-            <main id="main" tabindex="-1">
-                <StepContent/>
-            </main>
-            <StepFooter/>
+            {move || if board.get() {
+                view! { <main id="main" tabindex="-1"><ClassBoardView/></main> }.into_any()
+            } else {
+                view! {
+                    <StepNav/>
+                    <main id="main" tabindex="-1">
+                        <StepContent/>
+                    </main>
+                    <StepFooter/>
+                }
+                .into_any()
+            }}
         </div>
     }
 }

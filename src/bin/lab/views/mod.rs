@@ -3,6 +3,7 @@
 //! decide nothing. `frame` is the root and places the others; no view
 //! imports `frame`, and `common` imports no view.
 
+mod board;
 mod common;
 mod controls;
 mod environment;

@@ -51,6 +51,7 @@ pub fn NativeRun() -> impl IntoView {
             {blocked}
             <div role="status" aria-live="polite">{progress}</div>
             <Versus/>
+            {move || label.get().map(|_| view! { <ShareSettings/> })}
         </section>
     }
 }
@@ -144,4 +145,29 @@ fn conditions(lang: Lang, native: &RunRecord) -> String {
         (info.soc_temp_before_c, info.soc_temp_after_c),
         throttled,
     )
+}
+
+/// The nickname and device label a shared run carries, and the way to the
+/// class board.
+#[component]
+fn ShareSettings() -> impl IntoView {
+    let lab = lab();
+    let word = move |k: &str| lab.lang().board_word(k);
+    let nickname = lab.select(|s| s.board.nickname.clone());
+    let label = lab.select(|s| s.board.label.clone());
+    view! {
+        <div class="share-settings row">
+            <label>
+                <span>{move || word("nickname")}</span>
+                <input id="nickname" maxlength="24" prop:value=move || nickname.get()
+                    on:input=move |ev| lab.send(Event::SetNickname(event_target_value(&ev)))/>
+            </label>
+            <label>
+                <span>{move || word("label")}</span>
+                <input id="device-label" maxlength="40" prop:value=move || label.get()
+                    on:input=move |ev| lab.send(Event::SetDeviceLabel(event_target_value(&ev)))/>
+            </label>
+            <a id="open-board" href="#board=1">{move || word("open_board")}</a>
+        </div>
+    }
 }

@@ -326,9 +326,21 @@ fn sharing_needs_a_nickname_and_sends_the_run_as_it_is_kept() {
     };
     let shared = crate::board::ShareRequest::parse(body).unwrap();
     assert_eq!((run_id, shared.nickname.as_str()), (&run, "Ada"));
-    assert_eq!(shared.report.raw_latencies, s.runs.all()[0].report.raw_latencies);
-    assert!(play(&mut s, Event::Share(run.clone())).is_empty(), "one share at a time");
-    play(&mut s, Event::Shared { run_id: run.clone(), answer: Ok(12) });
+    assert_eq!(
+        shared.report.raw_latencies,
+        s.runs.all()[0].report.raw_latencies
+    );
+    assert!(
+        play(&mut s, Event::Share(run.clone())).is_empty(),
+        "one share at a time"
+    );
+    play(
+        &mut s,
+        Event::Shared {
+            run_id: run.clone(),
+            answer: Ok(12),
+        },
+    );
     assert_eq!(s.board.shared, vec![(run, 12)]);
 }
 
@@ -336,18 +348,26 @@ fn sharing_needs_a_nickname_and_sends_the_run_as_it_is_kept() {
 fn the_board_fetches_itself_only_when_shown_and_one_fetch_at_a_time() {
     use crate::lab::state::{Effect, TeacherAction};
     let mut s = state_after("boot\nmachine other");
-    assert!(play(&mut s, Event::BoardTick).is_empty(), "the lesson is shown");
+    assert!(
+        play(&mut s, Event::BoardTick).is_empty(),
+        "the lesson is shown"
+    );
     play(&mut s, Event::HashChanged("#board=1&teacher=AB12".into()));
     assert_eq!(
         play(&mut s, Event::BoardTick),
-        vec![Effect::FetchBoard { teacher: "AB12".into() }]
+        vec![Effect::FetchBoard {
+            teacher: "AB12".into()
+        }]
     );
     assert!(play(&mut s, Event::BoardTick).is_empty(), "still fetching");
     play(&mut s, Event::BoardAnswered(Ok(Default::default())));
     assert_eq!(play(&mut s, Event::BoardTick).len(), 1);
     assert_eq!(
         play(&mut s, Event::Teacher(TeacherAction::Lock(true))),
-        vec![Effect::TeacherCall { code: "AB12".into(), action: TeacherAction::Lock(true) }]
+        vec![Effect::TeacherCall {
+            code: "AB12".into(),
+            action: TeacherAction::Lock(true)
+        }]
     );
     let mut student = state_after("boot\nmachine other");
     play(&mut student, Event::HashChanged("#board=1".into()));
