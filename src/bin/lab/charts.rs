@@ -15,19 +15,34 @@ pub fn draw(
     alt: &str,
     f: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> Result<(), ChartError>,
 ) {
+    draw_rows(canvas, alt, None, f)
+}
+
+/// [`draw`] for a chart with a row per item (the class board): as tall as
+/// its rows need.
+pub fn draw_rows(
+    canvas: &web_sys::HtmlCanvasElement,
+    alt: &str,
+    rows: Option<usize>,
+    f: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> Result<(), ChartError>,
+) {
     let _ = canvas.set_attribute("role", "img");
     let _ = canvas.set_attribute("aria-label", alt);
-    if let Err(e) = try_draw(canvas, f) {
+    if let Err(e) = try_draw(canvas, rows, f) {
         web_sys::console::warn_1(&format!("chart not drawn: {e}").into());
     }
 }
 
 fn try_draw(
     canvas: &web_sys::HtmlCanvasElement,
+    rows: Option<usize>,
     f: impl FnOnce(&DrawingArea<CanvasBackend, Shift>) -> Result<(), ChartError>,
 ) -> Result<(), String> {
     let width = (canvas.client_width().max(280)) as u32;
-    let height = ((width as f64 * 0.62) as u32).clamp(220, 460);
+    let height = match rows {
+        Some(n) => (120 + 26 * n as u32).clamp(220, 1600),
+        None => ((width as f64 * 0.62) as u32).clamp(220, 460),
+    };
     if canvas.width() != width {
         canvas.set_width(width);
     }

@@ -29,7 +29,8 @@ pub fn ClassBoardView() -> impl IntoView {
         lab.with_untracked(|s| {
             if let Some(a) = s.arranged_board() {
                 let alt = standouts(lang, &a);
-                charts::draw(&c, &alt, |area| {
+                let rows = a.groups.iter().map(|(_, g)| g.len()).sum();
+                charts::draw_rows(&c, &alt, Some(rows), |area| {
                     piedge::charts::draw_board(
                         area,
                         &a,
