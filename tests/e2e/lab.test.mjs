@@ -475,20 +475,44 @@ test("a static host without headers under a sub-path: the service worker isolate
     }
 });
 
-/** Starts `piedge serve` on a free port; resolves to {url, stop}. */
+/** Rows of a CSV file whose fields may be quoted (RFC 4180). */
+function parseQuotedCsv(text) {
+    const rows = [];
+    let row = [], field = "", quoted = false;
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (quoted) {
+            if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+            else if (c === '"') quoted = false;
+            else field += c;
+        } else if (c === '"') quoted = true;
+        else if (c === ",") { row.push(field); field = ""; }
+        else if (c === "\n") { row.push(field); rows.push(row); row = []; field = ""; }
+        else field += c;
+    }
+    if (field || row.length) { row.push(field); rows.push(row); }
+    return rows;
+}
+
+/** Starts `piedge serve` (on a free port unless `--port` is given, with its
+ * own data folder unless `--data-dir` is); resolves to {url, port, teacherCode, stop}. */
 async function piedgeServe(...extra) {
     const { spawn } = await import("node:child_process");
-    const child = spawn(PIEDGE, ["serve", "--port", "0", "--dir", DIST, ...extra], { stdio: ["ignore", "pipe", "inherit"] });
-    const url = await new Promise((resolve, reject) => {
+    if (!extra.includes("--data-dir")) extra.push("--data-dir", fs.mkdtempSync(path.join(tmp, "data-")));
+    if (!extra.includes("--port")) extra.push("--port", "0");
+    const child = spawn(PIEDGE, ["serve", "--dir", DIST, ...extra], { stdio: ["ignore", "pipe", "inherit"] });
+    const started = await new Promise((resolve, reject) => {
         let out = "";
         child.stdout.on("data", (d) => {
             out += d;
-            const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-            if (m) resolve(m[0]);
+            const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
+            const code = out.match(/teacher code ([0-9A-F]+)/);
+            if (m && code) resolve({ url: m[0], port: m[1], teacherCode: code[1] });
         });
         child.on("exit", (code) => reject(new Error(`piedge serve exited with ${code}`)));
     });
-    return { url, stop: () => child.kill() };
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    return { ...started, stop: async () => { child.kill(); await exited; } };
 }
 
 test("piedge serve: the lab is isolated, runs the test natively on request beside the browser run, and two tabs queue", async () => {
@@ -522,7 +546,7 @@ test("piedge serve: the lab is isolated, runs the test natively on request besid
 
         // The comparison shows the native run's own latencies, and the ratio
         // of the two runs' percentiles.
-        const [browserId, nativeId] = await page.$$eval("#versus-table tr", (trs) => trs.map((t) => t.dataset.runId));
+        const [browserId, nativeId] = await page.$$eval("#versus-table tbody tr", (trs) => trs.map((t) => t.dataset.runId));
         const exported = async (id) => JSON.parse(await download(page, `li[data-run-id="${id}"] [data-export="latency_results.json"]`));
         const native = await exported(nativeId);
         const inBrowser = await exported(browserId);
@@ -549,7 +573,78 @@ test("piedge serve: the lab is isolated, runs the test natively on request besid
         await other.context.close();
         await context.close();
     } finally {
-        server.stop();
+        await server.stop();
+    }
+});
+
+test("the class board: three students share, the teacher's board shows them within 2 s, survives a restart, and exports the class", async () => {
+    const data = fs.mkdtempSync(path.join(tmp, "board-"));
+    let server = await piedgeServe("--data-dir", data);
+    try {
+        // Two students run TinyCNN in their browsers and share the run.
+        const student = async (nickname) => {
+            const s = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=20", { url: server.url });
+            await waitForModel(s.page, "tinycnn.onnx");
+            await runAndWait(s.page);
+            for (let step = 4; step <= 6; step++) await s.page.click("#next");
+            await s.page.fill("#nickname", nickname);
+            await s.page.fill("#device-label", "laptop");
+            await s.page.click("[data-share]");
+            await s.page.waitForSelector(".shared-mark", { timeout: RUN_TIMEOUT });
+            return s;
+        };
+        const ada = await student("Ada");
+        const bo = await student("Bo");
+        // The teacher's board, open on the projector.
+        const teacher = await openLab(`#board=1&lang=en&teacher=${server.teacherCode}`, { url: server.url });
+        await teacher.page.waitForFunction(() => document.querySelectorAll("#board-table tbody tr").length === 2);
+        // A third student runs the test natively on the server: it joins the board by itself.
+        const cleo = await openLab("#step=6&lang=en&model=tinycnn&warmup=1&runs=20", { url: server.url });
+        await cleo.page.waitForSelector("#run-native:not([disabled])", { timeout: RUN_TIMEOUT });
+        await cleo.page.click("#run-native");
+        await cleo.page.waitForSelector("#versus", { timeout: RUN_TIMEOUT });
+        const seen = Date.now();
+        await teacher.page.waitForFunction(() => document.querySelectorAll("#board-table tbody tr").length === 3, null, { timeout: 2000 });
+        const within = Date.now() - seen;
+        const table = async () => teacher.page.$$eval("#board-table tbody tr", (trs) => trs.map((t) => {
+            const cells = [...t.querySelectorAll("td")].map((c) => c.textContent);
+            return { nickname: cells[0], kind: cells[2], p50: t.querySelector('[data-stat="P50"]').textContent };
+        }));
+        const before = await table();
+        assert.deepEqual(before.map((r) => r.kind).sort(), ["Blink", "Blink", "native"]);
+        assert.deepEqual(before.map((r) => r.nickname).sort(), ["Ada", "Bo", "server"]);
+        assert.match(await teacher.page.textContent("#board-summary"), /3 runs from 2 kinds of device/);
+        assert.match(await teacher.page.textContent("#board-standouts"), /^Fastest: .* · P95 under 10 ms: \d of 3 · P95 under 100 ms: 3 of 3$/);
+        const chartLabel = await teacher.page.getAttribute("#board-chart", "aria-label");
+        assert.match(chartLabel, /Fastest/);
+
+        // The CSV has the three runs with the board's numbers.
+        const [dl] = await Promise.all([teacher.page.waitForEvent("download"), teacher.page.click("#export-class-csv")]);
+        const csv = parseQuotedCsv(fs.readFileSync(await dl.path(), "utf8"));
+        const header = csv[0];
+        const col = (name) => header.indexOf(name);
+        assert.equal(csv.length, 4);
+        for (const row of before) {
+            const line = csv.find((c) => c[col("nickname")] === row.nickname);
+            assert.ok(line, `${row.nickname} in the CSV`);
+            assert.equal(line[col("p50_ms")], row.p50);
+            assert.equal(line[col("runs")], "20");
+        }
+
+        // Restart the server on the same port and folder: the board is the same.
+        const port = server.port;
+        await server.stop();
+        server = await piedgeServe("--data-dir", data, "--port", port);
+        await teacher.page.reload();
+        await teacher.page.waitForFunction(() => document.querySelectorAll("#board-table tbody tr").length === 3, null, { timeout: 5000 });
+        assert.deepEqual(await table(), before);
+        console.log(`class board: the native run appeared on the board ${within} ms after it finished`);
+        for (const s of [ada, bo, cleo, teacher]) {
+            assert.deepEqual(s.page.errors, []);
+            await s.context.close();
+        }
+    } finally {
+        await server.stop();
     }
 });
 
