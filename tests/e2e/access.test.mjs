@@ -7,15 +7,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { serve } from "./server.mjs";
+import { audit } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(REPO, "dist");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const AXE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const RUN_TIMEOUT = 120_000;
 const STEPS = 7;
 
@@ -35,18 +34,6 @@ after(async () => {
 
 async function waitIdle(page) {
     await page.waitForFunction(() => document.querySelector(".app")?.dataset.busy === "false", null, { timeout: RUN_TIMEOUT });
-}
-
-/** axe-core's WCAG 2.1 A/AA violations on the page as it is now, one line each. */
-async function audit(page) {
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async () => {
-        const r = await window.axe.run(document, {
-            runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
-        });
-        return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    });
-    return violations;
 }
 
 test("axe finds no WCAG 2.1 A/AA violation on any step, in either language, with results on the page", async () => {

@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { serve } from "./server.mjs";
-import { percentile } from "./shared.mjs";
+import { audit, percentile } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(REPO, "dist");
@@ -566,6 +566,7 @@ test("piedge serve: the lab is isolated, runs the test natively on request besid
             `Browser / server: P50 × ${(p50(inBrowser) / p50(native)).toFixed(2)}, P95 × ${(p95(inBrowser) / p95(native)).toFixed(2)}`);
         assert.match(await page.textContent("#versus-reason"), /^Same machine, same engine \(tract\) and one thread in both: .*WebAssembly/);
         assert.match(await page.textContent("#native-conditions"), /^During the server test: the server answered \d+ requests during the test; at most 0 other tests ran at the same time\.$/);
+        assert.deepEqual(await audit(page), [], "the comparison passes the WCAG audit");
         // Both runs are ticked in the comparison table too.
         assert.equal(await page.$$eval("#comparison-table tbody tr", (r) => r.length), 2);
         assert.deepEqual(page.errors, []);
@@ -617,6 +618,8 @@ test("the class board: three students share, the teacher's board shows them with
         assert.match(await teacher.page.textContent("#board-standouts"), /^Fastest: .* · P95 under 10 ms: \d of 3 · P95 under 100 ms: 3 of 3$/);
         const chartLabel = await teacher.page.getAttribute("#board-chart", "aria-label");
         assert.match(chartLabel, /Fastest/);
+        assert.deepEqual(await audit(teacher.page), [], "the board passes the WCAG audit");
+        assert.deepEqual(await audit(ada.page), [], "step 6 with sharing passes the WCAG audit");
 
         // The CSV has the three runs with the board's numbers.
         const [dl] = await Promise.all([teacher.page.waitForEvent("download"), teacher.page.click("#export-class-csv")]);

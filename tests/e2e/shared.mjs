@@ -1,5 +1,21 @@
 // What the end-to-end tests and the measuring scripts share.
 
+import fs from "node:fs";
+import { createRequire } from "node:module";
+
+const AXE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's WCAG 2.1 A/AA violations on the page as it is now, one line each. */
+export async function audit(page) {
+    await page.evaluate(AXE);
+    return page.evaluate(async () => {
+        const r = await window.axe.run(document, {
+            runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+        });
+        return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+    });
+}
+
 /** numpy's default (linear) percentile, to the last bit: like numpy's
  * `_lerp` (and src/stats.rs) it interpolates from the nearer end, so a value
  * halfway between two runs rounds as the lab's table rounds it. */

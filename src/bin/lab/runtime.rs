@@ -143,14 +143,15 @@ impl Lab {
             on_visibility.forget();
             self.send(Event::PageHidden(doc.hidden()));
         }
-        // The class board fetches itself again once a second while shown
-        // (the state ignores the tick otherwise).
+        // The class board fetches itself again every 750 ms while shown, so
+        // that a new run is on it within 2 s (the state ignores the tick
+        // otherwise).
         let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
             self.send(Event::BoardTick);
         });
         let _ = dom::window().set_interval_with_callback_and_timeout_and_arguments_0(
             wasm_bindgen::JsCast::unchecked_ref(tick.as_ref()),
-            1000,
+            750,
         );
         tick.forget();
     }

@@ -53,7 +53,9 @@ impl Store {
             path,
         };
         if store.session()?.is_none() {
-            store.new_session("class 1")?;
+            // Named by its day until the teacher names one.
+            let today: String = crate::host::timestamp().chars().take(10).collect();
+            store.new_session(&today)?;
         }
         Ok(store)
     }

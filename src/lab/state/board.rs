@@ -1,5 +1,5 @@
 //! The class board as the page knows it: the student's nickname and device
-//! label, sharing a kept run, the board itself (fetched every second while
+//! label, sharing a kept run, the board itself (fetched every 750 ms while
 //! it is shown), its filters and sort, and the teacher's calls.
 
 use super::{Effect, LabState, Refused, ServerApi};
@@ -54,7 +54,7 @@ impl LabState {
         Some(board::arrange(&data.runs, &filter, self.board.sort))
     }
 
-    /// Once a second while the board is shown: fetch it again, unless a
+    /// Every 750 ms while the board is shown: fetch it again, unless a
     /// fetch is still under way.
     pub(super) fn board_tick(&mut self) {
         if self.board_shown() && !self.board.fetching {

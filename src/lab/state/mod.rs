@@ -148,7 +148,7 @@ pub enum Event {
     /// The job's progress stream ended before the job did.
     NativeLost(String),
     CancelNative,
-    /// Once a second (the board fetches itself again while it is shown).
+    /// Every 750 ms (the board fetches itself again while it is shown).
     BoardTick,
     BoardAnswered(Result<crate::board::Board, String>),
     SetBoardModel(Option<String>),
