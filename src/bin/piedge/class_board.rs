@@ -50,12 +50,14 @@ async fn share(State(c): State<Arc<Classroom>>, request: Request) -> Response {
             limit: MAX_SHARE_BYTES,
         });
     };
-    let run = match ShareRequest::parse(&body) {
-        Ok(run) => run,
-        Err(e) => return refuse(e),
-    };
     let store = c.store.clone();
+    // Reading the run recomputes its statistics (bootstrap intervals over
+    // up to 100 000 latencies): off the threads that serve the class's files.
     let stored = blocking(move || {
+        let run = match ShareRequest::parse(&body) {
+            Ok(run) => run,
+            Err(e) => return Ok(Err(e)),
+        };
         let session = store.session()?.unwrap_or_else(unreachable_session);
         if session.locked {
             return Ok(Err(ApiError::SharingLocked));
