@@ -394,6 +394,49 @@ fn import_target(bytes: &[u8]) -> String {
     }
 }
 
+/// A share request from a student's tab (`POST /api/shared`): refused with
+/// a reason, or a run whose report reads back the same.
+fn share_target(bytes: &[u8]) -> String {
+    match piedge::board::ShareRequest::parse(bytes) {
+        Ok(run) => {
+            assert!(!run.nickname.is_empty() && !run.report.raw_latencies.is_empty());
+            let again =
+                parse_results_json(&results_json(&run.report)).expect("a shared report reads back");
+            assert_eq!(again, run.report, "a shared run survives a round trip");
+            "ok".into()
+        }
+        Err(e) => error_code(&e),
+    }
+}
+
+/// An API refusal's code ("bad_json", "latency_out_of_range", …): each is
+/// its own kind of outcome.
+fn error_code(e: &piedge::api::ApiError) -> String {
+    serde_json::to_value(e).unwrap()["error"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// A native job request (`POST /api/jobs`).
+fn job_target(bytes: &[u8]) -> String {
+    let models = vec!["tinycnn".to_string(), "mobilenetv2".to_string()];
+    match piedge::api::JobRequest::parse(bytes, &models) {
+        Ok(job) => {
+            let again = serde_json::to_vec(&job).unwrap();
+            assert_eq!(
+                piedge::api::JobRequest::parse(&again, &models).ok(),
+                Some(job)
+            );
+            "ok".into()
+        }
+        Err(e) => serde_json::to_value(&e).unwrap()["error"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
 fn url_target(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let state = UrlState::parse(&text);
@@ -471,6 +514,16 @@ fn fuzz_lab_imports() {
     let mut seeds: Vec<Vec<u8>> = kept("corpus", "csv").into_iter().map(|(_, b)| b).collect();
     seeds.extend(kept("corpus", "json").into_iter().map(|(_, b)| b));
     fuzz("import", import_target, seeds);
+}
+
+#[test]
+fn fuzz_shared_runs() {
+    fuzz("share", share_target, vec![]);
+}
+
+#[test]
+fn fuzz_job_requests() {
+    fuzz("job", job_target, vec![]);
 }
 
 #[test]
