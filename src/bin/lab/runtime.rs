@@ -147,7 +147,11 @@ impl Lab {
         // that a new run is on it within 2 s (the state ignores the tick
         // otherwise).
         let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
-            self.send(Event::BoardTick);
+            // Only then: an event the state ignores would still wake every
+            // view that reads it, four times a second, during a lesson.
+            if self.with_untracked(|s| s.board_shown()) {
+                self.send(Event::BoardTick);
+            }
         });
         let _ = dom::window().set_interval_with_callback_and_timeout_and_arguments_0(
             wasm_bindgen::JsCast::unchecked_ref(tick.as_ref()),

@@ -279,6 +279,14 @@ impl Lang {
         }
     }
 
+    /// "8 cores".
+    pub fn cores(self, n: usize) -> String {
+        match self {
+            Lang::Sv => format!("{n} kärnor"),
+            Lang::En => format!("{n} cores"),
+        }
+    }
+
     /// "Session: 2B · 12 runs from 4 kinds of device".
     pub fn board_summary(self, session: &str, runs: usize, kinds: usize) -> String {
         match self {

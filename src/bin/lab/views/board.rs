@@ -190,7 +190,18 @@ fn Table() -> impl IntoView {
                                 </button>
                             </td>
                         });
-                        let device = if r.label.is_empty() { r.device.clone() } else { format!("{} ({})", r.device, r.label) };
+                        // The device as its browser reports it (engine and version, OS,
+                        // cores), then the student's own word for it.
+                        let mut device = r.device.clone();
+                        if !r.os.is_empty() {
+                            device = format!("{device} · {}", r.os);
+                        }
+                        if let Some(n) = r.cores {
+                            device = format!("{device} · {}", lang.cores(n));
+                        }
+                        if !r.label.is_empty() {
+                            device = format!("{device} ({})", r.label);
+                        }
                         view! {
                             <tr data-run-id=id class:hidden-run=hidden class:pi=r.is_pi()>
                                 <td>{r.nickname.clone()}{hidden.then(|| format!(" ({})", word("hidden")))}</td>
