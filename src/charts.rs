@@ -35,6 +35,8 @@ pub struct ChartText {
     pub system: String,
     pub cold: String,
     pub temperature_axis: String,
+    /// Axis numbers with a decimal comma (Swedish) rather than a point.
+    pub decimal_comma: bool,
 }
 
 impl ChartText {
@@ -54,6 +56,7 @@ impl ChartText {
             system: "System".into(),
             cold: "cold first runs".into(),
             temperature_axis: "SoC temperature (°C)".into(),
+            decimal_comma: false,
         }
     }
 
@@ -73,6 +76,28 @@ impl ChartText {
             system: "System".into(),
             cold: "kalla första körningar".into(),
             temperature_axis: "SoC-temperatur (°C)".into(),
+            decimal_comma: true,
+        }
+    }
+}
+
+impl ChartText {
+    /// An axis number as plotters would print it, with a decimal comma
+    /// when the language writes one (so English charts, and the CLI's PNG,
+    /// stay exactly as they were).
+    pub fn axis(&self, v: &f64) -> String {
+        use plotters::coord::ranged1d::ValueFormatter;
+        self.comma(<plotters::coord::types::RangedCoordf64 as ValueFormatter<
+            f64,
+        >>::format(v))
+    }
+
+    /// `text` with its decimal points as this language writes them.
+    pub fn comma(&self, text: String) -> String {
+        if self.decimal_comma {
+            text.replace('.', ",")
+        } else {
+            text
         }
     }
 }
@@ -129,6 +154,7 @@ pub fn draw_histogram<DB: DrawingBackend>(
         .x_desc(&text.latency_axis)
         .y_desc(&text.count_axis)
         .x_labels(6)
+        .x_label_formatter(&|x| text.axis(x))
         .y_labels((hist.max_count() as usize + 1).min(10))
         // Counts are whole numbers; leave fractional ticks unlabelled.
         .y_label_formatter(&|y| {
@@ -209,6 +235,8 @@ pub fn draw_histogram_overlay<DB: DrawingBackend>(
         .x_desc(&text.latency_axis)
         .y_desc("%")
         .x_labels(6)
+        .x_label_formatter(&|x| text.axis(x))
+        .y_label_formatter(&|y| text.axis(y))
         .light_line_style(BLACK.mix(0.05))
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
@@ -306,6 +334,7 @@ pub fn draw_boxplots<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .y_desc(&text.latency_axis)
+        .y_label_formatter(&|y| text.axis(y))
         .disable_x_mesh()
         .x_labels(series.len().max(1) * 2 + 1)
         .x_label_formatter(&|x| {
@@ -465,6 +494,7 @@ pub fn draw_series<DB: DrawingBackend>(
         .x_desc(&text.run_axis)
         .y_desc(&text.latency_axis)
         .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| text.axis(y))
         .light_line_style(BLACK.mix(0.05))
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))

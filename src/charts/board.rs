@@ -17,7 +17,16 @@ pub fn draw_board<DB: DrawingBackend>(
     arranged: &Arranged,
     title: &str,
     axis: &str,
+    decimal_comma: bool,
 ) -> Result<(), ChartError> {
+    let number = |v: &f64| {
+        let text = format!("{v:?}");
+        if decimal_comma {
+            text.replace('.', ",")
+        } else {
+            text
+        }
+    };
     area.fill(&WHITE)?;
     let rows: Vec<(usize, &crate::board::SharedRun)> = arranged
         .groups
@@ -55,6 +64,7 @@ pub fn draw_board<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc(axis)
+        .x_label_formatter(&number)
         .y_labels(n * 2 + 1)
         .y_label_formatter(&|y| {
             let i = y.floor() as usize;

@@ -439,7 +439,10 @@ impl Lang {
 
     /// The one-line result beside "Run", once a run has finished.
     pub fn run_done(self, n: usize, p50_ms: f64, p95_ms: f64) -> String {
-        let (p50, p95) = (crate::report::ms(p50_ms), crate::report::ms(p95_ms));
+        let (p50, p95) = (
+            self.decimal(crate::report::ms(p50_ms)),
+            self.decimal(crate::report::ms(p95_ms)),
+        );
         match self {
             Lang::Sv => format!("Klart: {n} tidtagna körningar, p50 {p50} ms, p95 {p95} ms."),
             Lang::En => format!("Done: {n} timed runs, p50 {p50} ms, p95 {p95} ms."),
@@ -448,11 +451,15 @@ impl Lang {
 
     /// The cold-start result: the first run against the median.
     pub fn cold_start_result(self, first_ms: f64, median_ms: f64) -> String {
-        let (first, median) = (crate::report::ms(first_ms), crate::report::ms(median_ms));
+        let (first, median) = (
+            self.decimal(crate::report::ms(first_ms)),
+            self.decimal(crate::report::ms(median_ms)),
+        );
         let times = first_ms / median_ms;
         match self {
             Lang::Sv => format!(
-                "Första körningen: {first} ms. Medianen: {median} ms ({times:.1} gånger så lång)."
+                "Första körningen: {first} ms. Medianen: {median} ms ({} gånger så lång).",
+                self.decimal(format!("{times:.1}"))
             ),
             Lang::En => {
                 format!("First run: {first} ms. Median: {median} ms ({times:.1} times as long).")
@@ -480,7 +487,8 @@ impl Lang {
         let minutes = seconds / 60.0;
         match self {
             Lang::Sv => format!(
-                "Körningen har pågått i {minutes:.1} minuter och är {percent} % klar. Vill du avbryta den?"
+                "Körningen har pågått i {} minuter och är {percent} % klar. Vill du avbryta den?",
+                self.decimal(format!("{minutes:.1}"))
             ),
             Lang::En => format!(
                 "This run has been going for {minutes:.1} minutes and is {percent} % done. Stop it?"
@@ -518,6 +526,25 @@ impl Lang {
                 format!("{} may be at most {max}.", field(*f))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::Lang;
+
+    #[test]
+    fn swedish_numbers_take_a_decimal_comma_and_nothing_else_changes() {
+        let text = "Mean latency: 2.500 ms (tract 0.23.9, 192.168.1.20), took 12. n 30";
+        assert_eq!(
+            Lang::Sv.numbers(text),
+            "Mean latency: 2,500 ms (tract 0.23.9, 192.168.1.20), took 12. n 30"
+        );
+        assert_eq!(Lang::En.numbers(text), text);
+        assert_eq!(
+            Lang::Sv.run_done(3, 1.5, 2.25),
+            "Klart: 3 tidtagna körningar, p50 1,500 ms, p95 2,250 ms."
+        );
     }
 }
 

@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { serve } from "./server.mjs";
 import { ENGINES, launch, missing, tempFile } from "./engines.mjs";
-import { catchDownloads, percentile } from "./shared.mjs";
+import { catchDownloads, percentile, svNumbers } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(REPO, "dist");
@@ -138,7 +138,8 @@ async function journey(engine, browser) {
     assert.equal(await page.evaluate(() => window.crossOriginIsolated), true);
     await page.waitFor(() => !document.querySelector("#env-timer").textContent.includes("…"));
     const fine = await page.evaluate(timerStepMs);
-    const reported = parseFloat(await text(page, "#env-timer"));
+    // A decimal comma on the Swedish page.
+    const reported = parseFloat((await text(page, "#env-timer")).replace(",", "."));
     assert.equal(await text(page, "#env-isolated"), "ja");
     assert.equal(await text(page, "#env-simd"), "ja", "wasm SIMD (tract's simd128 kernels)");
     const browserRow = await page.evaluate(() => [...document.querySelectorAll(".environment tr")]
@@ -160,14 +161,14 @@ async function journey(engine, browser) {
     await page.waitFor(() => document.querySelector("#cold-start") && !document.querySelector("#cold-start").disabled, null, RUN_TIMEOUT);
     await page.click("#cold-start");
     await page.waitFor(() => document.querySelector("#cold-result"), null, RUN_TIMEOUT);
-    assert.match(await text(page, "#cold-result"), /^Första körningen: [\d.]+ ms\. Medianen: [\d.]+ ms/);
+    assert.match(await text(page, "#cold-result"), /^Första körningen: \d+,\d{3} ms\. Medianen: \d+,\d{3} ms/);
 
     // A run of the bundled MobileNetV2 on step 3, with its one-line result.
     await open(page, isolated.url + "#step=3&model=mobilenetv2&warmup=3&runs=30");
     await page.waitFor(() => document.querySelector("#model-name")?.textContent === "mobilenetv2.onnx", null, RUN_TIMEOUT);
     await runAndWait(page, "#run");
     const kept = await runsKept(page);
-    assert.match(await text(page, "#run-done"), /^Klart: 30 tidtagna körningar, p50 \d+\.\d{3} ms, p95 \d+\.\d{3} ms\./);
+    assert.match(await text(page, "#run-done"), /^Klart: 30 tidtagna körningar, p50 \d+,\d{3} ms, p95 \d+,\d{3} ms\./);
 
     // The results: table, exports and charts agree.
     await page.click("#read-results");
@@ -178,8 +179,8 @@ async function journey(engine, browser) {
     const cell = (key) => text(page, `#stats-table tr[data-stat="${key}"] td`);
     assert.equal(await cell("n"), "30");
     assert.equal(await text(page, '#stats-table tr[data-stat="Mean"] th'), "Medel", "Swedish names in the table");
-    assert.equal(await cell("P50"), percentile(latencies, 50).toFixed(3));
-    assert.equal(await cell("P95"), percentile(latencies, 95).toFixed(3));
+    assert.equal(await cell("P50"), svNumbers(percentile(latencies, 50).toFixed(3)), "a decimal comma in Swedish");
+    assert.equal(await cell("P95"), svNumbers(percentile(latencies, 95).toFixed(3)));
     const results = JSON.parse(await downloaded(page, '[data-export="latency_results.json"]', "latency_results.json"));
     assert.deepEqual(results.raw_latencies, latencies);
     assert.match(results.system_info.device.replace(/^Browser: /, ""), EXPECTED[engine].browser);

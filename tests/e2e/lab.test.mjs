@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { serve } from "./server.mjs";
-import { audit, percentile } from "./shared.mjs";
+import { audit, percentile, svNumbers } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(REPO, "dist");
@@ -116,7 +116,7 @@ test("the environment panel shows isolation and a fine timer", async () => {
     await page.waitForFunction(() => !document.querySelector("#env-timer").textContent.includes("…"));
     assert.equal(await page.textContent("#env-isolated"), "ja");
     assert.equal(await page.textContent("#env-simd"), "ja");
-    const timer = parseFloat(await page.textContent("#env-timer"));
+    const timer = parseFloat((await page.textContent("#env-timer")).replace(",", "."));
     assert.ok(timer > 0 && timer < 0.05, `isolated Chromium resolves time finer than 50 µs, got ${timer} ms`);
 
     // The project's kernels, checked against tract's own operators inside
@@ -141,10 +141,11 @@ test("a benchmark of mobilenetv2 (warmup 3, runs 30): table, CSV, summary and ch
     assert.equal(latencies.length, 30);
     assert.equal(await statCell(page, "n"), "30");
     const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
-    assert.equal(await statCell(page, "Mean"), mean.toFixed(3));
-    assert.equal(await statCell(page, "P50"), percentile(latencies, 50).toFixed(3));
-    assert.equal(await statCell(page, "P95"), percentile(latencies, 95).toFixed(3));
-    assert.equal(await statCell(page, "Min"), Math.min(...latencies).toFixed(3));
+    // The Swedish page writes a decimal comma; the files keep the point.
+    assert.equal(await statCell(page, "Mean"), svNumbers(mean.toFixed(3)));
+    assert.equal(await statCell(page, "P50"), svNumbers(percentile(latencies, 50).toFixed(3)));
+    assert.equal(await statCell(page, "P95"), svNumbers(percentile(latencies, 95).toFixed(3)));
+    assert.equal(await statCell(page, "Min"), svNumbers(Math.min(...latencies).toFixed(3)));
 
     const results = JSON.parse(await download(page, '[data-export="latency_results.json"]'));
     assert.deepEqual(results.raw_latencies, latencies);
@@ -153,7 +154,7 @@ test("a benchmark of mobilenetv2 (warmup 3, runs 30): table, CSV, summary and ch
     assert.equal(results.engine.name, "tract");
     const summary = await download(page, '[data-export="latency_summary.txt"]');
     assert.equal(summary.trim().split("\n").pop(), `median_ms: ${percentile(latencies, 50).toFixed(3)}`);
-    assert.equal(await page.textContent("#summary-text"), summary);
+    assert.equal(await page.textContent("#summary-text"), svNumbers(summary));
 
     // The histogram has drawn bars: bar-blue pixels on the canvas.
     await page.waitForTimeout(200);

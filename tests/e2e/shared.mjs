@@ -47,3 +47,11 @@ export function catchDownloads() {
         else click.call(this);
     };
 }
+
+/** `text`'s numbers as the lab writes them in Swedish (src/lab/i18n/native.rs,
+ * `Lang::numbers`): a run of digits with one point inside takes a comma;
+ * versions, addresses and a sentence's full stop stay as they are. */
+export function svNumbers(text) {
+    return String(text).replace(/[\d.]+/g, (t) =>
+        t.split(".").length === 2 && !t.startsWith(".") && !t.endsWith(".") ? t.replace(".", ",") : t);
+}

@@ -15,6 +15,38 @@ impl Lang {
         }
     }
 
+    /// The numbers in `text` as this language writes them: in Swedish, a
+    /// run of digits with one point inside ("2.5", "0.337") takes a comma;
+    /// versions and addresses ("0.23.9", "192.168.1.20") and a sentence's
+    /// full stop ("12.") stay as they are.
+    pub fn numbers(self, text: &str) -> String {
+        if self == Lang::En {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut run = String::new();
+        let flush = |run: &mut String, out: &mut String| {
+            let one_inside =
+                run.matches('.').count() == 1 && !run.starts_with('.') && !run.ends_with('.');
+            out.push_str(&if one_inside {
+                run.replace('.', ",")
+            } else {
+                run.clone()
+            });
+            run.clear();
+        };
+        for c in text.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                run.push(c);
+            } else {
+                flush(&mut run, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut run, &mut out);
+        out
+    }
+
     pub fn native_title(self) -> &'static str {
         match self {
             Lang::Sv => "Kör på servern",

@@ -538,7 +538,8 @@ impl LabState {
                 self.worker_lost(text);
             }
             Event::WorkerHung { silent_ms } => {
-                let text = format!("{} ({:.1} s)", self.ui().worker_hung, silent_ms / 1000.0);
+                let seconds = self.lang().decimal(format!("{:.1}", silent_ms / 1000.0));
+                let text = format!("{} ({seconds} s)", self.ui().worker_hung);
                 self.worker_lost(text);
             }
             Event::ShowRun(id) => self.current = Some(id),

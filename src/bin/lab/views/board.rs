@@ -36,6 +36,7 @@ pub fn ClassBoardView() -> impl IntoView {
                         &a,
                         lang.board_word("title"),
                         lang.board_word("axis"),
+                        lang == Lang::Sv,
                     )
                 });
             }

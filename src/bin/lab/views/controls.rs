@@ -211,14 +211,20 @@ fn LiveCharts() -> impl IntoView {
             };
             if let Some(c) = hist_ref.get() {
                 let h = Histogram::new(data, BinRule::Auto);
-                let alt = chart_alt::histogram(lab.lang(), &h, &stats);
+                let alt = lab
+                    .lang()
+                    .numbers(&chart_alt::histogram(lab.lang(), &h, &stats));
                 charts::draw(&c, &alt, |a| {
                     engine_charts::draw_histogram(a, &h, &stats, &text)
                 });
             }
             if let Some(c) = series_ref.get() {
                 let marks = SeriesMarks { env: &[] };
-                let alt = chart_alt::series(lab.lang(), &l.warmup_ms, &l.latencies_ms);
+                let alt = lab.lang().numbers(&chart_alt::series(
+                    lab.lang(),
+                    &l.warmup_ms,
+                    &l.latencies_ms,
+                ));
                 charts::draw(&c, &alt, |a| {
                     engine_charts::draw_series(
                         a,

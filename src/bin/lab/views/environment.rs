@@ -39,7 +39,7 @@ pub fn Environment() -> impl IntoView {
                     <td id="env-timer">
                         {move || {
                             env.get()
-                                .map(|e| format!("{:.4} ms ({})", e.timer.median_step_ms, e.timer.clock))
+                                .map(|e| format!("{} ms ({})", lab.lang().decimal(format!("{:.4}", e.timer.median_step_ms)), e.timer.clock))
                                 .unwrap_or_else(|| "…".into())
                         }}
                     </td>

@@ -134,7 +134,7 @@ fn SavedRun(run: RunRecord) -> impl IntoView {
                     .into_any()
                 }
             }}
-            <span class="run-stats">{format!("p50 {} · p95 {} ms · n {} · {host}", ms(s.p50), ms(s.p95), s.n)}</span>
+            <span class="run-stats">{move || lab.lang().numbers(&format!("p50 {} · p95 {} ms · n {} · {host}", ms(s.p50), ms(s.p95), s.n))}</span>
             <ShareButton id=id.clone()/>
             <button class="small" on:click=move |_| editing.update(|e| *e = !*e)>{move || ui().rename}</button>
             <button class="small danger" on:click=move |_| lab.send(Event::Delete(delete_id.clone()))>{move || ui().delete}</button>
@@ -200,14 +200,14 @@ fn Comparison() -> impl IntoView {
                 .map(|r| (r.name.as_str(), r.report.raw_latencies.as_slice()))
                 .collect();
             let boxes: Vec<BoxSeries> = runs.iter().map(box_series).collect();
-            let alt = chart_alt::compared(lab.lang(), &boxes);
+            let alt = lab.lang().numbers(&chart_alt::compared(lab.lang(), &boxes));
             charts::draw(&c, &alt, |a| {
                 engine_charts::draw_histogram_overlay(a, &series, &text)
             });
         }
         if let Some(c) = box_ref.get() {
             let series: Vec<BoxSeries> = runs.iter().map(box_series).collect();
-            let alt = chart_alt::boxes(lab.lang(), &series);
+            let alt = lab.lang().numbers(&chart_alt::boxes(lab.lang(), &series));
             charts::draw(&c, &alt, |a| {
                 engine_charts::draw_boxplots(a, &series, &text)
             });
@@ -227,6 +227,8 @@ fn Comparison() -> impl IntoView {
                     </thead>
                     <tbody>
                         {move || {
+                            let lang = lab.lang();
+                            let num = move |x: f64| lang.decimal(ms(x));
                             selected()
                                 .into_iter()
                                 .map(|r| {
@@ -234,9 +236,9 @@ fn Comparison() -> impl IntoView {
                                     view! {
                                         <tr data-run-id=r.id.clone()>
                                             <td>{row.name}</td><td>{row.host}</td><td>{row.engine}</td>
-                                            <td>{row.warmup}</td><td>{row.n}</td><td>{ms(row.std)}</td>
-                                            <td>{ms(row.p50)}</td><td>{ms(row.p95)}</td>
-                                            <td>{ms(row.p50_ci_width)}</td><td>{ms(row.p95_ci_width)}</td>
+                                            <td>{row.warmup}</td><td>{row.n}</td><td>{num(row.std)}</td>
+                                            <td>{num(row.p50)}</td><td>{num(row.p95)}</td>
+                                            <td>{num(row.p50_ci_width)}</td><td>{num(row.p95_ci_width)}</td>
                                         </tr>
                                     }
                                 })

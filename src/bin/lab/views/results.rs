@@ -60,7 +60,9 @@ fn RunView(run: RunRecord) -> impl IntoView {
         let st = &r.statistics;
         if let Some(c) = hist_ref.get() {
             let h = Histogram::new(&r.raw_latencies, BinRule::Auto);
-            let alt = chart_alt::histogram(lab.lang(), &h, st);
+            let alt = lab
+                .lang()
+                .numbers(&chart_alt::histogram(lab.lang(), &h, st));
             charts::draw(&c, &alt, |a| {
                 engine_charts::draw_histogram(a, &h, st, &text)
             });
@@ -71,13 +73,17 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 latencies_ms: &r.raw_latencies,
                 stats: st,
             }];
-            let alt = chart_alt::boxes(lab.lang(), &series);
+            let alt = lab.lang().numbers(&chart_alt::boxes(lab.lang(), &series));
             charts::draw(&c, &alt, |a| {
                 engine_charts::draw_boxplots(a, &series, &text)
             });
         }
         if let Some(c) = series_ref.get() {
-            let alt = chart_alt::series(lab.lang(), &r.warmup_latencies, &r.raw_latencies);
+            let alt = lab.lang().numbers(&chart_alt::series(
+                lab.lang(),
+                &r.warmup_latencies,
+                &r.raw_latencies,
+            ));
             let marks = SeriesMarks {
                 env: &r.env_samples,
             };
@@ -113,22 +119,22 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 <table class="stats" id="stats-table">
                     <thead><tr><th>{move || ui().statistic}</th><th>{move || ui().value}</th></tr></thead>
                     <tbody>
-                        {rows.into_iter().map(|(k, v)| view! { <tr data-stat=k><th>{move || lab.lang().stat_label(k).to_string()}</th><td>{v}</td></tr> }).collect_view()}
+                        {rows.into_iter().map(|(k, v)| view! { <tr data-stat=k><th>{move || lab.lang().stat_label(k).to_string()}</th><td>{move || lab.lang().numbers(&v)}</td></tr> }).collect_view()}
                         <tr data-stat="outliers"><th>{move || ui().outliers}</th><td>{s.outliers}</td></tr>
                         <tr data-stat="p50_ci95">
                             <th>{move || format!("P50 {}", ui().ci95)}</th>
-                            <td>{ci(s.p50_ci95)}</td>
+                            <td>{move || lab.lang().numbers(&ci(s.p50_ci95))}</td>
                         </tr>
                         <tr data-stat="p95_ci95">
                             <th>{move || format!("P95 {}", ui().ci95)}</th>
-                            <td>{ci(s.p95_ci95)}</td>
+                            <td>{move || lab.lang().numbers(&ci(s.p95_ci95))}</td>
                         </tr>
                     </tbody>
                 </table>
                 <details class="summary-file" open=true>
                     <summary>{move || ui().summary_file}</summary>
                     // Focusable, so that a keyboard can scroll it when it is wider than the page.
-                    <pre id="summary-text" tabindex="0" role="region" aria-label=move || ui().summary_file>{summary}</pre>
+                    <pre id="summary-text" tabindex="0" role="region" aria-label=move || ui().summary_file>{move || lab.lang().numbers(&summary)}</pre>
                 </details>
             </div>
             <div class="charts">
@@ -218,7 +224,9 @@ pub fn ColdStart() -> impl IntoView {
         if let (Some(r), Some(c)) = (run(), series_ref.get()) {
             let st = &r.report.statistics;
             let marks = SeriesMarks { env: &[] };
-            let alt = chart_alt::series(lab.lang(), &[], &r.report.raw_latencies);
+            let alt =
+                lab.lang()
+                    .numbers(&chart_alt::series(lab.lang(), &[], &r.report.raw_latencies));
             charts::draw(&c, &alt, |a| {
                 engine_charts::draw_series(a, &[], &r.report.raw_latencies, st, &marks, &text)
             });
