@@ -58,7 +58,7 @@ async fn share(State(c): State<Arc<Classroom>>, request: Request) -> Response {
             Ok(run) => run,
             Err(e) => return Ok(Err(e)),
         };
-        let session = store.session()?.unwrap_or_else(unreachable_session);
+        let session = store.current()?;
         if session.locked {
             return Ok(Err(ApiError::SharingLocked));
         }
@@ -261,15 +261,5 @@ async fn blocking<T: Send + 'static>(
         Err(_) => Err(ApiError::Storage {
             detail: "the database call failed".into(),
         }),
-    }
-}
-
-/// `Store::open` always leaves a session behind.
-fn unreachable_session() -> crate::store::Session {
-    crate::store::Session {
-        id: 0,
-        name: String::new(),
-        locked: true,
-        released: false,
     }
 }

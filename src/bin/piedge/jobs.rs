@@ -290,15 +290,19 @@ impl Jobs {
                 run(&request, &mut on_progress)
             }))
             .unwrap_or_else(|_| Err("the native run failed inside the engine".to_string()));
-            let mut queue = self.lock();
-            let outcome = match result {
-                _ if queue.cancelled(id) => JobStatus::Cancelled,
-                Ok(report) => JobStatus::Finished {
-                    report: Box::new(report),
-                },
-                Err(message) => JobStatus::Failed { message },
+            let (outcome, others) = {
+                let queue = self.lock();
+                let outcome = match result {
+                    _ if queue.cancelled(id) => JobStatus::Cancelled,
+                    Ok(report) => JobStatus::Finished {
+                        report: Box::new(report),
+                    },
+                    Err(message) => JobStatus::Failed { message },
+                };
+                (outcome, queue.others_max(id))
             };
-            let others = queue.others_max(id);
+            // Outside the lock: annotating stores the run on the class board
+            // (SQLite waits for the disk), and status calls must not wait.
             let outcome = match outcome {
                 JobStatus::Finished { mut report } => {
                     annotate(&mut report, others);
@@ -306,8 +310,7 @@ impl Jobs {
                 }
                 other => other,
             };
-            queue.finish(id, outcome);
-            drop(queue);
+            self.lock().finish(id, outcome);
             self.work.notify_one();
             self.bump();
         }

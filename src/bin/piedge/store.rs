@@ -101,7 +101,8 @@ impl Store {
             .optional()?)
     }
 
-    fn current(&self) -> Result<Session> {
+    /// The session runs go into (`open` always leaves one).
+    pub fn current(&self) -> Result<Session> {
         self.session()?.context("the database has no class session")
     }
 
