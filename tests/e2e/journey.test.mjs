@@ -18,7 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import { serve } from "./server.mjs";
 import { ENGINES, launch, missing, tempFile } from "./engines.mjs";
-import { catchDownloads, percentile, svNumbers } from "./shared.mjs";
+import { catchDownloads, fixed, percentile, svNumbers } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(REPO, "dist");
@@ -179,8 +179,8 @@ async function journey(engine, browser) {
     const cell = (key) => text(page, `#stats-table tr[data-stat="${key}"] td`);
     assert.equal(await cell("n"), "30");
     assert.equal(await text(page, '#stats-table tr[data-stat="Mean"] th'), "Medel", "Swedish names in the table");
-    assert.equal(await cell("P50"), svNumbers(percentile(latencies, 50).toFixed(3)), "a decimal comma in Swedish");
-    assert.equal(await cell("P95"), svNumbers(percentile(latencies, 95).toFixed(3)));
+    assert.equal(await cell("P50"), svNumbers(fixed(percentile(latencies, 50), 3)), "a decimal comma in Swedish");
+    assert.equal(await cell("P95"), svNumbers(fixed(percentile(latencies, 95), 3)));
     const results = JSON.parse(await downloaded(page, '[data-export="latency_results.json"]', "latency_results.json"));
     assert.deepEqual(results.raw_latencies, latencies);
     assert.match(results.system_info.device.replace(/^Browser: /, ""), EXPECTED[engine].browser);

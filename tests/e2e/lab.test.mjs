@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { serve } from "./server.mjs";
-import { audit, percentile, svNumbers } from "./shared.mjs";
+import { audit, fixed, percentile, svNumbers } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const DIST = path.join(REPO, "dist");
@@ -142,10 +142,10 @@ test("a benchmark of mobilenetv2 (warmup 3, runs 30): table, CSV, summary and ch
     assert.equal(await statCell(page, "n"), "30");
     const mean = latencies.reduce((a, b) => a + b, 0) / latencies.length;
     // The Swedish page writes a decimal comma; the files keep the point.
-    assert.equal(await statCell(page, "Mean"), svNumbers(mean.toFixed(3)));
-    assert.equal(await statCell(page, "P50"), svNumbers(percentile(latencies, 50).toFixed(3)));
-    assert.equal(await statCell(page, "P95"), svNumbers(percentile(latencies, 95).toFixed(3)));
-    assert.equal(await statCell(page, "Min"), svNumbers(Math.min(...latencies).toFixed(3)));
+    assert.equal(await statCell(page, "Mean"), svNumbers(fixed(mean, 3)));
+    assert.equal(await statCell(page, "P50"), svNumbers(fixed(percentile(latencies, 50), 3)));
+    assert.equal(await statCell(page, "P95"), svNumbers(fixed(percentile(latencies, 95), 3)));
+    assert.equal(await statCell(page, "Min"), svNumbers(fixed(Math.min(...latencies), 3)));
 
     const results = JSON.parse(await download(page, '[data-export="latency_results.json"]'));
     assert.deepEqual(results.raw_latencies, latencies);
@@ -153,7 +153,7 @@ test("a benchmark of mobilenetv2 (warmup 3, runs 30): table, CSV, summary and ch
     assert.equal(results.benchmark_config.benchmark_runs, 30);
     assert.equal(results.engine.name, "tract");
     const summary = await download(page, '[data-export="latency_summary.txt"]');
-    assert.equal(summary.trim().split("\n").pop(), `median_ms: ${percentile(latencies, 50).toFixed(3)}`);
+    assert.equal(summary.trim().split("\n").pop(), `median_ms: ${fixed(percentile(latencies, 50), 3)}`);
     assert.equal(await page.textContent("#summary-text"), svNumbers(summary));
 
     // The histogram has drawn bars: bar-blue pixels on the canvas.
@@ -384,7 +384,7 @@ test("after a normal run, the cold start runs in a new worker and marks the runs
     const alt = await page.waitForFunction(() => document.querySelector(".cold-start canvas")?.getAttribute("aria-label"));
     const text = await alt.jsonValue();
     if (n === 0) assert.doesNotMatch(text, /cold run/);
-    else assert.match(text, new RegExp(`${n} cold runs? at the start: above ${edge.toFixed(3)} ms`));
+    else assert.match(text, new RegExp(`${n} cold runs? at the start: above ${fixed(edge, 3)} ms`));
     console.log(`# cold start in a new worker: first run ${x[0].toFixed(3)} ms, ${n} cold runs above ${edge.toFixed(3)} ms`);
     await context.close();
 });
@@ -560,11 +560,11 @@ test("piedge serve: the lab is isolated, runs the test natively on request besid
         const p50 = (r) => percentile(r.raw_latencies, 50);
         const p95 = (r) => percentile(r.raw_latencies, 95);
         const nativeRow = `#versus-table tr[data-run-id="${nativeId}"]`;
-        assert.equal(await page.textContent(`${nativeRow} [data-stat="P50"]`), p50(native).toFixed(3));
-        assert.equal(await page.textContent(`${nativeRow} [data-stat="P95"]`), p95(native).toFixed(3));
+        assert.equal(await page.textContent(`${nativeRow} [data-stat="P50"]`), fixed(p50(native), 3));
+        assert.equal(await page.textContent(`${nativeRow} [data-stat="P95"]`), fixed(p95(native), 3));
         assert.equal(await page.textContent(`${nativeRow} td:nth-of-type(2)`), native.system_info.arch, "the code the server ran");
         assert.equal(await page.textContent("#versus-ratios"),
-            `Browser / server: P50 × ${(p50(inBrowser) / p50(native)).toFixed(2)}, P95 × ${(p95(inBrowser) / p95(native)).toFixed(2)}`);
+            `Browser / server: P50 × ${fixed(p50(inBrowser) / p50(native), 2)}, P95 × ${fixed(p95(inBrowser) / p95(native), 2)}`);
         assert.match(await page.textContent("#versus-reason"), /^Same machine, same engine \(tract\) and one thread in both: .*WebAssembly/);
         assert.match(await page.textContent("#native-conditions"), /^During the server test: the server answered \d+ requests during the test; at most 0 other tests ran at the same time\.$/);
         assert.deepEqual(await audit(page), [], "the comparison passes the WCAG audit");

@@ -55,3 +55,16 @@ export function svNumbers(text) {
     return String(text).replace(/[\d.]+/g, (t) =>
         t.split(".").length === 2 && !t.startsWith(".") && !t.endsWith(".") ? t.replace(".", ",") : t);
 }
+
+/** `x` with `digits` decimals as Rust's `{:.N}` writes it. Both Rust and
+ * `toFixed` round the exact binary value, but on an exact tie (2.8125 to three
+ * places, common when a median averages two timer steps) `toFixed` rounds up
+ * and Rust, like Python, rounds to the even digit. */
+export function fixed(x, digits) {
+    const exact = Math.abs(x).toFixed(100);
+    const cut = exact.indexOf(".") + (digits === 0 ? 0 : 1 + digits);
+    const tie = /^\.?50*$/.test(exact.slice(cut));
+    const lastDigit = Number(exact[cut - 1]);
+    if (tie && lastDigit % 2 === 0) return (x < 0 ? "-" : "") + exact.slice(0, cut);
+    return x.toFixed(digits);
+}
