@@ -264,10 +264,11 @@ fn lan_mode_listens_everywhere_and_prints_the_addresses() {
         child,
         port: 0,
         data,
+        banner: vec![],
     };
     let urls: Vec<&String> = printed
         .iter()
-        .filter(|l| l.trim().starts_with("http://"))
+        .filter(|l| l.trim().starts_with("http://") || l.trim().starts_with("https://"))
         .collect();
     let local = urls
         .iter()
@@ -281,12 +282,14 @@ fn lan_mode_listens_everywhere_and_prints_the_addresses() {
         .unwrap();
     // Bound to every interface, so loopback reaches it too.
     assert_eq!(get(port, "/", "").0, 200);
-    // With a network interface, its address comes first, with a QR code.
+    // Students get https addresses (the machine's numbers first), with a
+    // QR code.
     if urls.len() > 1 {
+        assert!(urls[0].trim().starts_with("https://"), "{urls:?}");
         assert!(
             printed
                 .iter()
-                .any(|l| l.starts_with("Scan to open http://")),
+                .any(|l| l.starts_with("Scan to open https://")),
             "{printed:?}"
         );
         assert!(

@@ -10,6 +10,8 @@ pub struct Server {
     pub port: u16,
     /// Its data folder (`XDG_DATA_HOME`), unless the test gave `--data-dir`.
     pub data: tempfile::TempDir,
+    /// What it printed before its own address.
+    pub banner: Vec<String>,
 }
 
 impl Drop for Server {
@@ -41,14 +43,21 @@ pub fn spawn(mut cmd: Command) -> Server {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = vec![];
     let port = loop {
         let line = lines.next().expect("serve prints its address").unwrap();
         if let Some(rest) = line.trim().strip_prefix("http://127.0.0.1:") {
             break rest.trim_end_matches('/').parse().unwrap();
         }
+        banner.push(line);
     };
     std::thread::spawn(move || for _ in lines {});
-    Server { child, port, data }
+    Server {
+        child,
+        port,
+        data,
+        banner,
+    }
 }
 
 /// Sends `request` verbatim (so paths reach the server exactly as written)

@@ -136,9 +136,16 @@ pub struct BareLoopArgs {
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// Listen on every network interface, so students' devices can connect,
-    /// and print the addresses (and a QR code) to give them.
+    /// and print the addresses (and a QR code) to give them. Serves HTTPS
+    /// as well as HTTP on the port (a page from another machine gets fine
+    /// timers only over HTTPS), with a certificate made on first start and
+    /// kept in the data folder.
     #[arg(long)]
     pub lan: bool,
+    /// With --lan: another name students reach this machine by (one the
+    /// school's network gives it), for the HTTPS certificate. Repeatable.
+    #[arg(long = "name", value_name = "NAME", value_parser = host_name, requires = "lan")]
+    pub names: Vec<String>,
     /// TCP port [default: 8080, or a free one if 8080 is taken]; 0 picks a
     /// free one.
     #[arg(long, value_parser = port)]
@@ -328,6 +335,25 @@ fn port(s: &str) -> Result<u16, String> {
     s.trim()
         .parse::<u16>()
         .map_err(|_| format!("'{s}' is not a port number (0 to 65535)"))
+}
+
+/// A DNS name for the certificate: letters, digits, hyphens and dots.
+fn host_name(s: &str) -> Result<String, String> {
+    let name = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if name.len() <= 253 && name.split('.').all(label_ok) {
+        Ok(name)
+    } else {
+        Err(format!(
+            "'{s}' is not a host name (letters, digits, hyphens and dots, like pi-lab.school.lan)"
+        ))
+    }
 }
 
 fn positive(s: &str) -> Result<usize, String> {

@@ -178,6 +178,7 @@ fn serve(a: ServeArgs) -> Result<()> {
         listener,
         serve::Options {
             lan: a.lan,
+            names: a.names.clone(),
             max_connections: a.max_connections,
             max_connections_per_client: a.max_connections_per_client,
             open: a.open,

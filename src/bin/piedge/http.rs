@@ -57,23 +57,36 @@ const READ_BUFFER: usize = 64 * 1024;
 /// Headers on every response, including the ones this module writes itself.
 pub type CommonHeaders = &'static [(&'static str, &'static str)];
 
-/// Serves `app` on `listener` until the process ends.
+/// How a request reached the server: plain HTTP, or HTTPS when `piedge
+/// serve --lan` offers it on the same port (the first byte of a connection
+/// tells them apart: a TLS handshake starts with 22).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Plain,
+    Tls,
+}
+
+/// Serves `app` on `listener` until the process ends; with `tls`, HTTPS as
+/// well as HTTP on the same port.
 pub fn serve(
     listener: std::net::TcpListener,
     max_connections: usize,
     clients: Clients,
     app: Router,
     common: CommonHeaders,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) -> io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     runtime.block_on(accept(
         listener,
         max_connections,
         Arc::new(clients),
         with_layers(app, common),
         common,
+        tls,
     ))
 }
 
@@ -103,6 +116,7 @@ async fn accept(
     clients: Arc<Clients>,
     app: Router,
     common: CommonHeaders,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -124,9 +138,9 @@ async fn accept(
                 tokio::spawn(refuse(stream, 429, message, common));
             }
             Ok(slot) => {
-                let (app, clients) = (app.clone(), clients.clone());
+                let (app, clients, tls) = (app.clone(), clients.clone(), tls.clone());
                 tokio::spawn(async move {
-                    connection(stream, ip, &clients, app, common).await;
+                    connection(stream, ip, &clients, app, common, tls).await;
                     clients.close(ip);
                     drop(slot);
                 });
@@ -145,16 +159,73 @@ async fn connection(
     clients: &Arc<Clients>,
     app: Router,
     common: CommonHeaders,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     let _ = stream.set_nodelay(true);
-    let io = TokioIo::new(Guarded::new(stream, common));
-    // Every request learns who sent it, for the per-client limits.
+    let Some(acceptor) = tls else {
+        return http1(
+            Guarded::new(stream, common),
+            ip,
+            clients,
+            app,
+            Transport::Plain,
+        )
+        .await;
+    };
+    // A browser may open a connection and send nothing for a while; one
+    // that stays silent for `IDLE` is closed, as a kept-alive one would be.
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(IDLE, stream.peek(&mut first)).await {
+        Ok(Ok(1)) if first[0] == 0x16 => {
+            // The handshake is part of the head: it must be done within the
+            // head's deadline.
+            match tokio::time::timeout(HEAD_DEADLINE, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => {
+                    http1(
+                        Guarded::new(stream, common),
+                        ip,
+                        clients,
+                        app,
+                        Transport::Tls,
+                    )
+                    .await
+                }
+                // A browser that does not trust the certificate ends the
+                // handshake; there is nothing to answer.
+                _ => {}
+            }
+        }
+        Ok(Ok(1)) => {
+            http1(
+                Guarded::new(stream, common),
+                ip,
+                clients,
+                app,
+                Transport::Plain,
+            )
+            .await
+        }
+        _ => {}
+    }
+}
+
+/// HTTP/1.1 on a connection (plain or decrypted).
+async fn http1<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    io: Guarded<S>,
+    ip: std::net::IpAddr,
+    clients: &Arc<Clients>,
+    app: Router,
+    transport: Transport,
+) {
+    let io = TokioIo::new(io);
+    // Every request learns who sent it, for the per-client limits, and how.
     let clients = clients.clone();
     let app = tower::ServiceBuilder::new()
         .map_request(
             move |mut request: axum::http::Request<hyper::body::Incoming>| {
                 request.extensions_mut().insert(ClientAddr(ip));
                 request.extensions_mut().insert(clients.clone());
+                request.extensions_mut().insert(transport);
                 request
             },
         )
@@ -317,8 +388,8 @@ pub fn into_response(reply: Reply) -> Response {
 ///   ends after `IDLE`.
 /// - A write that cannot proceed for `WRITE_STALL` fails the connection.
 /// - A request line naming another HTTP version gets `505`.
-pub struct Guarded {
-    inner: TcpStream,
+pub struct Guarded<S = TcpStream> {
+    inner: S,
     common: CommonHeaders,
     /// When the head now arriving started, and the last bytes of it seen
     /// (to find the blank line across reads).
@@ -340,8 +411,8 @@ struct Refusal {
     drain_until: Instant,
 }
 
-impl Guarded {
-    pub fn new(inner: TcpStream, common: CommonHeaders) -> Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
+    pub fn new(inner: S, common: CommonHeaders) -> Guarded<S> {
         let now = Instant::now();
         Guarded {
             inner,
@@ -466,7 +537,7 @@ fn request_version(line: &[u8]) -> Option<&[u8]> {
     Some(version)
 }
 
-impl AsyncRead for Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -517,7 +588,7 @@ impl AsyncRead for Guarded {
     }
 }
 
-impl AsyncWrite for Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -557,7 +628,7 @@ impl AsyncWrite for Guarded {
     }
 }
 
-impl Guarded {
+impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
     /// hyper writes only once it has a whole request head, so whatever was
     /// taken for the start of another head was the request's body: the next
     /// head starts with the next bytes read.

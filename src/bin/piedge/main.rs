@@ -5,6 +5,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 mod args;
 #[cfg(not(target_arch = "wasm32"))]
+mod certs;
+#[cfg(not(target_arch = "wasm32"))]
 mod class_board;
 #[cfg(not(target_arch = "wasm32"))]
 mod classroom;
@@ -18,6 +20,8 @@ mod files;
 mod host;
 #[cfg(not(target_arch = "wasm32"))]
 mod http;
+#[cfg(not(target_arch = "wasm32"))]
+mod https;
 #[cfg(not(target_arch = "wasm32"))]
 mod jobs;
 #[cfg(not(target_arch = "wasm32"))]

@@ -293,8 +293,11 @@ pub fn bind(ip: std::net::Ipv4Addr, port: Option<u16>) -> Result<std::net::TcpLi
 
 /// How `piedge serve` was asked to serve (its options, parsed).
 pub struct Options {
-    /// Every interface, with the addresses and a QR code printed.
+    /// Every interface, HTTPS besides HTTP, with the addresses and a QR
+    /// code printed.
     pub lan: bool,
+    /// Names for the HTTPS certificate besides the machine's own.
+    pub names: Vec<String>,
     pub max_connections: usize,
     pub max_connections_per_client: usize,
     /// Open the lab in the default browser first.
@@ -310,6 +313,7 @@ pub struct Options {
 pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Result<()> {
     let Options {
         lan,
+        names,
         max_connections,
         max_connections_per_client: per_client,
         open,
@@ -322,18 +326,45 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
         .map(|a| a.port())
         .unwrap_or(DEFAULT_PORT);
     println!("PiEdge Lab: serving {}", bundle.describe());
-    let urls = if lan {
-        lan_urls(port)
+    let names = crate::certs::machine_names(&names);
+    let certs = if lan {
+        let certs =
+            crate::certs::load_or_make(&data_dir.join("tls"), &names, std::time::SystemTime::now())
+                .context(
+                    "HTTPS for the classroom needs a certificate; give a writable --data-dir",
+                )?;
+        for note in &certs.notes {
+            println!("HTTPS: {note}");
+        }
+        let covered: Vec<String> = certs.names.iter().map(|n| n.to_string()).collect();
+        println!("HTTPS: the certificate covers {}", covered.join(", "));
+        Some(certs)
     } else {
-        vec![format!("http://127.0.0.1:{port}/")]
+        None
+    };
+    let urls = match &certs {
+        Some(_) => lan_urls(port, &names),
+        None => vec![format!("http://127.0.0.1:{port}/")],
     };
     for url in &urls {
         println!("  {url}");
     }
-    if lan {
-        if let Some(url) = urls.iter().find(|u| !u.contains("127.0.0.1")) {
-            println!("\nScan to open {url}:\n{}", qr(url));
-        }
+    if let Some(certs) = &certs {
+        println!(
+            "Students open an https:// address (over plain http:// another device gets a coarse \
+             timer; that address answers with a page pointing to https). The first time, their \
+             browser warns about the certificate; to skip the warning, install the classroom CA \
+             {} (also at {}{}) on managed devices.",
+            certs.ca_path.display(),
+            urls[0].trim_end_matches('/'),
+            crate::https::CA_PATH
+        );
+        println!(
+            "Android does not resolve .local names: give those devices a numeric address. \
+             Devices that cannot reach this one at all may be on a network that isolates clients; \
+             see the README's classroom section."
+        );
+        println!("\nScan to open {}:\n{}", urls[0], qr(&urls[0]));
     } else {
         println!("(only this computer can connect; to let students' devices in, run `piedge serve --lan`)");
     }
@@ -380,12 +411,22 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
             println!("(could not open a browser: {e}; open {local} yourself)");
         }
     }
+    let mut app = router(bundle, Some(classroom));
+    let mut tls = None;
+    if let Some(certs) = certs {
+        let https = crate::https::Https {
+            ca_pem: certs.ca_pem,
+        };
+        app = crate::https::layer(app, Arc::new(https));
+        tls = Some(certs.config);
+    }
     crate::http::serve(
         listener,
         max_connections,
         crate::clients::Clients::new(per_client),
-        router(bundle, Some(classroom)),
+        app,
         common_headers(),
+        tls,
     )
     .context("the server stopped")
 }
@@ -421,10 +462,14 @@ async fn files(
     request: axum::extract::Request,
 ) -> axum::response::Response {
     let method = request.method().as_str().to_string();
-    let target = request
-        .uri()
-        .path_and_query()
-        .map_or_else(|| "/".to_string(), |p| p.as_str().to_string());
+    // The connectivity check a teacher opens on each device: /check.
+    let target = match request.uri().path() {
+        "/check" => "/check.html".to_string(),
+        _ => request
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
+    };
     let accept = request
         .headers()
         .get(axum::http::header::ACCEPT_ENCODING)
@@ -437,17 +482,28 @@ async fn files(
     crate::http::into_response(reply)
 }
 
-fn lan_urls(port: u16) -> Vec<String> {
-    let mut urls: Vec<String> = if_addrs::get_if_addrs()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|i| !i.is_loopback() && i.ip().is_ipv4())
-        .map(|i| format!("http://{}:{port}/", i.ip()))
+/// The addresses to give students: every IPv4 address of this machine
+/// first (a number works on every device), then its names that are not
+/// loopback ones (`.local` and the school's), and this computer's own.
+fn lan_urls(port: u16, names: &[crate::certs::Name]) -> Vec<String> {
+    use crate::certs::Name;
+    let mut ips: Vec<String> = names
+        .iter()
+        .filter_map(|n| match n {
+            Name::Ip(std::net::IpAddr::V4(ip)) if !ip.is_loopback() => {
+                Some(format!("https://{ip}:{port}/"))
+            }
+            _ => None,
+        })
         .collect();
-    urls.sort();
-    urls.dedup();
-    urls.push(format!("http://127.0.0.1:{port}/"));
-    urls
+    ips.sort();
+    let hosts = names.iter().filter_map(|n| match n {
+        Name::Dns(d) if d != "localhost" => Some(format!("https://{d}:{port}/")),
+        _ => None,
+    });
+    ips.extend(hosts);
+    ips.push(format!("http://127.0.0.1:{port}/"));
+    ips
 }
 
 fn qr(url: &str) -> String {
