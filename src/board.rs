@@ -69,6 +69,21 @@ impl SharedRun {
     pub fn is_pi(&self) -> bool {
         self.kind == PI_KIND
     }
+
+    /// For a browser run timed without isolation (a coarse timer): why,
+    /// when its report says, and the timer's step. The teacher sees which
+    /// devices measured coarsely.
+    pub fn coarse_timer(&self) -> Option<(Option<crate::lab::browser::TimerContext>, Option<f64>)> {
+        let extra = &self.report.system_info.extra;
+        if self.native || extra.get("cross_origin_isolated").map(String::as_str) != Some("false") {
+            return None;
+        }
+        let context = extra
+            .get("timer_context")
+            .and_then(|k| crate::lab::browser::TimerContext::from_key(k));
+        let step = self.report.timer.as_ref().map(|t| t.median_step_ms);
+        Some((context, step))
+    }
 }
 
 /// What `GET /api/board` answers.
@@ -291,7 +306,7 @@ pub fn settings(r: &SharedRun) -> (usize, usize) {
 pub fn csv(runs: &[SharedRun]) -> Vec<u8> {
     let mut out = String::from(
         "id,nickname,label,kind,device,os,cores,native,model,plan,warmup,runs,inferences_per_sample,\
-         timer_step_ms,cross_origin_isolated,n,mean_ms,std_ms,p50_ms,p95_ms,p99_ms,\
+         timer_step_ms,cross_origin_isolated,timer_context,n,mean_ms,std_ms,p50_ms,p95_ms,p99_ms,\
          p50_ci95_low_ms,p50_ci95_high_ms,p95_ci95_low_ms,p95_ci95_high_ms,shared_at,hidden\n",
     );
     for r in runs {
@@ -309,6 +324,13 @@ pub fn csv(runs: &[SharedRun]) -> Vec<u8> {
             .get("cross_origin_isolated")
             .cloned()
             .unwrap_or_default();
+        let context = field(
+            r.report
+                .system_info
+                .extra
+                .get("timer_context")
+                .map_or("", String::as_str),
+        );
         let fields = [
             r.id.to_string(),
             field(&r.nickname),
@@ -325,6 +347,7 @@ pub fn csv(runs: &[SharedRun]) -> Vec<u8> {
             c.inferences_per_sample.to_string(),
             timer,
             isolated,
+            context,
             s.n.to_string(),
             report::ms(s.mean),
             report::ms(s.std),
@@ -439,6 +462,27 @@ mod tests {
         assert_eq!(
             code(&request("Ada", &many)),
             (400, "too_many_latencies".into())
+        );
+    }
+
+    #[test]
+    fn a_run_timed_coarsely_says_why_on_the_board() {
+        use crate::lab::browser::TimerContext;
+        let isolated = ShareRequest::parse(&request("Ada", "1, 2")).unwrap();
+        assert_eq!(isolated.coarse_timer(), None);
+        let body = String::from_utf8(request("Bo", "1, 2")).unwrap().replace(
+            r#""cross_origin_isolated": "true""#,
+            r#""cross_origin_isolated": "false", "timer_context": "plain_http_from_another_machine""#,
+        );
+        let plain = ShareRequest::parse(body.as_bytes()).unwrap();
+        assert_eq!(
+            plain.coarse_timer(),
+            Some((Some(TimerContext::PlainHttp), None))
+        );
+        let row = String::from_utf8(csv(&[plain])).unwrap();
+        assert!(
+            row.contains(",false,plain_http_from_another_machine,"),
+            "{row}"
         );
     }
 

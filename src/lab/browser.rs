@@ -73,6 +73,57 @@ pub fn core_count_is_rounded(ua: &str) -> bool {
 
 /// This wasm instance's memory in MB. It only grows, so it is the
 /// high-water mark (the memory soak test reads it from page and worker).
+/// Why a page has the timer it has. A browser gives the fine timer (5–20 µs)
+/// only to a cross-origin isolated page, and honours the isolation headers
+/// only in a secure context: over HTTPS, or over plain HTTP from the device
+/// itself (`127.0.0.1`, `localhost`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerContext {
+    /// Isolated: the fine timer.
+    Isolated,
+    /// Over plain HTTP from another machine: not a secure context, so the
+    /// isolation headers are ignored.
+    PlainHttp,
+    /// Opened as a file, with no server to send headers.
+    File,
+    /// A secure page whose server sent no isolation headers (a static host
+    /// before the lab's service worker took over).
+    NoHeaders,
+}
+
+impl TimerContext {
+    /// From `crossOriginIsolated`, `isSecureContext` and `location.protocol`.
+    pub fn of(isolated: bool, secure: bool, protocol: &str) -> TimerContext {
+        match (isolated, secure, protocol) {
+            (true, _, _) => TimerContext::Isolated,
+            (false, _, "file:") => TimerContext::File,
+            (false, false, _) => TimerContext::PlainHttp,
+            (false, true, _) => TimerContext::NoHeaders,
+        }
+    }
+
+    /// Its name in a run's report (`system_info.extra.timer_context`).
+    pub fn key(self) -> &'static str {
+        match self {
+            TimerContext::Isolated => "isolated",
+            TimerContext::PlainHttp => "plain_http_from_another_machine",
+            TimerContext::File => "opened_as_a_file",
+            TimerContext::NoHeaders => "no_isolation_headers",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<TimerContext> {
+        [
+            TimerContext::Isolated,
+            TimerContext::PlainHttp,
+            TimerContext::File,
+            TimerContext::NoHeaders,
+        ]
+        .into_iter()
+        .find(|c| c.key() == key)
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 pub fn wasm_memory_mb() -> f64 {
     use wasm_bindgen::JsCast;
@@ -83,6 +134,30 @@ pub fn wasm_memory_mb() -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_timer_context_follows_isolation_then_the_address() {
+        use TimerContext::*;
+        let cases = [
+            (true, true, "https:", Isolated),
+            (true, true, "http:", Isolated),
+            (false, false, "http:", PlainHttp),
+            (false, true, "https:", NoHeaders),
+            (false, true, "http:", NoHeaders),
+            (false, false, "file:", File),
+            (false, true, "file:", File),
+        ];
+        for (isolated, secure, protocol, want) in cases {
+            assert_eq!(
+                TimerContext::of(isolated, secure, protocol),
+                want,
+                "{isolated} {secure} {protocol}"
+            );
+            assert_eq!(TimerContext::from_key(want.key()), Some(want));
+        }
+        assert_eq!(TimerContext::from_key("nonsense"), None);
+    }
+
     use super::*;
 
     fn check(ua: &str, browser: &str, os: &str) {

@@ -3,6 +3,7 @@
 
 mod board;
 mod native;
+mod timer;
 
 use super::config::{Field, FieldError};
 use crate::model_error::{example_shape, ModelError, ShapeTrouble};
@@ -212,7 +213,7 @@ pub static SV: Ui = Ui {
     browser: "Webbläsare",
     yes: "ja",
     no: "nej",
-    coarse_timer_note: "Sidan är inte korsursprungsisolerad, så webbläsaren avrundar tiden grovt. Korta inferenser mäts därför i grupper.",
+    coarse_timer_note: "Med en grov timer tar labbet tid på korta inferenser i grupper.",
     batched_note: "Timern är för grov för en enskild inferens: varje mätpunkt är medelvärdet av flera inferenser i följd.",
     results: "Resultat",
     no_results: "Inga resultat än – kör ett benchmark i steg 3.",
@@ -312,7 +313,7 @@ pub static EN: Ui = Ui {
     browser: "Browser",
     yes: "yes",
     no: "no",
-    coarse_timer_note: "This page is not cross-origin isolated, so the browser rounds time coarsely. Short inferences are therefore timed in groups.",
+    coarse_timer_note: "With a coarse timer, the lab times short inferences in groups.",
     batched_note: "The timer is too coarse for a single inference: each sample is the mean of several inferences in a row.",
     results: "Results",
     no_results: "No results yet – run a benchmark in step 3.",

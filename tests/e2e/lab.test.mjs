@@ -437,7 +437,9 @@ test("without isolation the lab says the timer is coarse and times batches when 
         const { page } = await openLab("#step=1&lang=en&model=tinycnn", { context, url: plain.url });
         await page.waitForFunction(() => !document.querySelector("#env-timer").textContent.includes("…"));
         assert.equal(await page.textContent("#env-isolated"), "no");
-        assert.match(await page.textContent(".environment"), /not cross-origin isolated/);
+        // Served from this device without the headers: secure, not isolated.
+        assert.match(await page.textContent("#timer-why"),
+            /^The server did not send the headers that let the browser isolate this page .* coarse timer \(\d+ µs here\)\. Reload the page once/);
         const timer = parseFloat(await page.textContent("#env-timer"));
         assert.ok(timer >= 0.05, `a coarse timer, got ${timer} ms`);
 
@@ -447,6 +449,8 @@ test("without isolation the lab says the timer is coarse and times batches when 
         await page.click("#next");
         await page.waitForSelector("#stats-table");
         const results = JSON.parse(await download(page, '[data-export="latency_results.json"]'));
+        assert.equal(results.system_info.extra.timer_context, "no_isolation_headers", "the report says why the timer was coarse");
+        assert.match(await page.textContent('[data-timer-why="run"]'), /did not send the headers/);
         const warm = [...results.warmup_latencies].sort((a, b) => a - b);
         const typical = warm[Math.floor(warm.length / 2)];
         const expected = Math.max(1, Math.ceil((20 * results.timer.median_step_ms) / typical));

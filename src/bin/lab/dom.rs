@@ -134,6 +134,13 @@ pub fn cross_origin_isolated() -> bool {
         .unwrap_or(false)
 }
 
+pub fn secure_context() -> bool {
+    js_sys::Reflect::get(&window(), &"isSecureContext".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
 pub fn location_hash() -> String {
     window().location().hash().unwrap_or_default()
 }

@@ -35,6 +35,8 @@ impl Lab {
         let browser = BrowserFacts {
             user_agent: dom::user_agent(),
             cross_origin_isolated: dom::cross_origin_isolated(),
+            secure_context: dom::secure_context(),
+            protocol: dom::window().location().protocol().unwrap_or_default(),
             cores: dom::hardware_concurrency(),
             memory_gb: dom::device_memory_gb(),
         };

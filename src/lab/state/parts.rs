@@ -16,11 +16,24 @@ use std::sync::Arc;
 pub struct BrowserFacts {
     pub user_agent: String,
     pub cross_origin_isolated: bool,
+    /// `isSecureContext`: HTTPS, or plain HTTP from this device.
+    pub secure_context: bool,
+    /// `location.protocol` ("https:", "http:", "file:").
+    pub protocol: String,
     pub cores: Option<usize>,
     pub memory_gb: Option<f64>,
 }
 
 impl BrowserFacts {
+    /// Why the page has the timer it has.
+    pub fn timer_context(&self) -> crate::lab::browser::TimerContext {
+        crate::lab::browser::TimerContext::of(
+            self.cross_origin_isolated,
+            self.secure_context,
+            &self.protocol,
+        )
+    }
+
     /// Whether `cores` is the engine's rounded figure rather than the
     /// device's (see [`crate::lab::browser::core_count_is_rounded`]).
     pub fn cores_are_rounded(&self) -> bool {
@@ -336,6 +349,7 @@ impl BrowserFacts {
             "cross_origin_isolated".into(),
             self.cross_origin_isolated.to_string(),
         );
+        extra.insert("timer_context".into(), self.timer_context().key().into());
         if let Some(env) = env {
             extra.insert("wasm_simd".into(), env.simd.to_string());
         }

@@ -503,6 +503,8 @@ fn browser() -> BrowserFacts {
     BrowserFacts {
         user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36".into(),
         cross_origin_isolated: true,
+        secure_context: true,
+        protocol: "http:".into(),
         cores: Some(4),
         memory_gb: Some(8.0),
     }
@@ -1385,6 +1387,7 @@ fn a_report_names_the_browser_and_the_model() {
     assert_eq!(r.system_info.device, "Browser: Chrome 131 (Blink)");
     assert_eq!(r.system_info.arch, "wasm32");
     assert_eq!(r.system_info.extra["wasm_simd"], "true");
+    assert_eq!(r.system_info.extra["timer_context"], "isolated");
     assert_eq!(r.benchmark_config.batch_size, 1);
     assert_eq!(r.benchmark_config.model_path, "mobilenetv2.onnx");
     assert_eq!(r.model.as_ref().unwrap().macs, 5678);

@@ -203,10 +203,13 @@ fn Table() -> impl IntoView {
                         if !r.label.is_empty() {
                             device = format!("{device} ({})", r.label);
                         }
+                        let coarse = r.coarse_timer().map(|(why, step)| view! {
+                            <span class="coarse-timer">{format!(" · {}", lang.board_coarse(why, step))}</span>
+                        });
                         view! {
                             <tr data-run-id=id class:hidden-run=hidden class:pi=r.is_pi()>
                                 <td>{r.nickname.clone()}{hidden.then(|| format!(" ({})", word("hidden")))}</td>
-                                <td>{device}</td>
+                                <td>{device}{coarse}</td>
                                 <td>{r.kind.clone()}</td>
                                 <td>{r.report.model_name().to_string()}</td>
                                 <td>{r.report.benchmark_config.warmup_runs}</td>

@@ -15,6 +15,7 @@ pub fn Environment() -> impl IntoView {
     let browser = lab.with_untracked(|s| s.browser.clone());
     let (browser_name, os) = piedge::lab::browser::describe_user_agent(&browser.user_agent);
     let isolated = browser.cross_origin_isolated;
+    let context = browser.timer_context();
     let rounded = browser.cores_are_rounded();
     let check_text = move || match check.get() {
         SelfCheckState::NotRun => String::new(),
@@ -76,7 +77,13 @@ pub fn Environment() -> impl IntoView {
                 </tr>
             </table>
             <Show when=move || !isolated>
-                <p class="hint">{move || ui().coarse_timer_note}</p>
+                <p class="hint" id="timer-why">
+                    {move || {
+                        let step = env.get().map(|e| e.timer.median_step_ms);
+                        let why = lab.lang().timer_why(context, step).unwrap_or_default();
+                        format!("{why} {}", ui().coarse_timer_note)
+                    }}
+                </p>
             </Show>
         </section>
     }

@@ -106,6 +106,11 @@ fn RunView(run: RunRecord) -> impl IntoView {
         .get("disturbed_tab_hidden")
         .is_some_and(|v| v == "true");
     let silent_s = extra.get("disturbed_silent_s").cloned();
+    // Why this run's timer was coarse, as its report recorded it.
+    let timer_context = extra
+        .get("timer_context")
+        .and_then(|k| piedge::lab::browser::TimerContext::from_key(k));
+    let timer_step = r.timer.as_ref().map(|t| t.median_step_ms);
     let cancelled = r.cancelled;
     let ci = |c: piedge::stats::Interval| format!("{} – {}", report::ms(c.low), report::ms(c.high));
     view! {
@@ -113,6 +118,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
             <p class="run-name"><strong>{run.name.clone()}</strong></p>
             <Show when=move || cancelled><p class="hint">{move || ui().cancelled_note}</p></Show>
             <Show when=move || batched><p class="hint">{move || ui().batched_note}</p></Show>
+            {move || timer_context.and_then(|c| lab.lang().timer_why(c, timer_step)).map(|t| view! { <p class="hint" data-timer-why="run">{t}</p> })}
             {move || lab.lang().disturbed(hidden, silent_s.as_deref()).map(|t| view! { <p class="hint disturbed" id="disturbed-note" role="note">{t}</p> })}
             {move || lab.lang().thin_tail(n_runs).map(|t| view! { <p class="hint" id="tail-note">{t}</p> })}
             <div class="two-col">
