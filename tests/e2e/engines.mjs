@@ -39,18 +39,27 @@ export function missing(name) {
     return null;
 }
 
-/** Starts `name`; resolves to {newPage(), close()}. */
-export async function launch(name) {
-    return name === "webkit" ? launchWebKit() : launchPuppeteer(name);
+/** Starts `name`; resolves to {newPage(), close()}. Options, for the
+ * classroom-network tests: `acceptInsecureCerts` (as a student who clicked
+ * through the certificate warning), `args` (more Chromium flags), `env` (the
+ * browser's environment: a HOME whose NSS store trusts the classroom CA),
+ * `userDataDir` (a Firefox profile whose certificate store does) and
+ * `firefoxPrefs`. */
+export async function launch(name, options = {}) {
+    return name === "webkit" ? launchWebKit(options) : launchPuppeteer(name, options);
 }
 
-async function launchPuppeteer(name) {
+async function launchPuppeteer(name, { acceptInsecureCerts = false, args = [], env, userDataDir, firefoxPrefs } = {}) {
     const browser = await puppeteer.launch({
         browser: name === "firefox" ? "firefox" : "chrome",
         executablePath: ENGINES[name].executable,
         headless: true,
+        acceptInsecureCerts,
+        ...(env ? { env } : {}),
+        ...(userDataDir ? { userDataDir } : {}),
+        ...(firefoxPrefs ? { extraPrefsFirefox: firefoxPrefs } : {}),
         args: name === "chromium" ? ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync",
-            "--no-first-run", "--disable-quic"] : [],
+            "--no-first-run", "--disable-quic", ...args] : [],
     });
     return {
         async newPage() {
@@ -100,7 +109,7 @@ class PuppeteerPage {
     }
 }
 
-async function launchWebKit() {
+async function launchWebKit({ acceptInsecureCerts = false } = {}) {
     const xvfb = process.env.DISPLAY ? null : await startXvfb();
     const env = { ...process.env, ...(xvfb ? { DISPLAY: xvfb.display } : {}) };
     const port = 4400 + (process.pid % 500);
@@ -120,6 +129,7 @@ async function launchWebKit() {
                 .usingServer(url)
                 .withCapabilities({
                     browserName: "MiniBrowser",
+                    acceptInsecureCerts,
                     "webkitgtk:browserOptions": { binary: ENGINES.webkit.executable, args: ["--automation"] },
                 })
                 .build();
