@@ -143,7 +143,8 @@ for (const engine of ["chromium", "firefox", "webkit"]) {
                 const page = await b.newPage();
                 const trusted = await check(page, `https://${host}:${port}`);
                 assert.ok(trusted.secure && trusted.isolated, describe(trusted));
-                assert.ok(trusted.stepMs <= 0.02, `a fine timer with the CA trusted, got ${trusted.stepMs} ms`);
+                // ≤ 20 µs (Firefox's steps read as 0.02000000000001 ms).
+                assert.ok(trusted.stepMs <= 0.0201, `a fine timer with the CA trusted, got ${trusted.stepMs} ms`);
                 assert.equal(trusted.verdict, "Ready for the lab.");
                 row.push(`CA trusted: ${describe(trusted)}`);
                 await page.goto(`https://${host}:${port}/#lang=en&step=1`);
