@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::server::{raw, start_with, Server};
+use common::server::{raw, request_from, start_with, Server};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -20,15 +20,9 @@ fn server(extra: &[&str]) -> (tempfile::TempDir, Server) {
 
 /// One API call: (status, JSON body).
 fn call(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-    let token = token.map_or(String::new(), |t| format!("X-PiEdge-Token: {t}\r\n"));
-    let (status, _, bytes) = raw(
-        port,
-        &format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{token}\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        ),
-    );
+    let mut headers = vec![("Content-Type", "application/json")];
+    headers.extend(token.map(|t| ("X-PiEdge-Token", t)));
+    let (status, _, bytes) = request_from([127, 0, 0, 1], port, method, path, &headers, body);
     let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
         panic!(
             "{method} {path}: not JSON: {}",

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::server::{raw_from, start_with, Server};
+use common::server::{request_from, start_with, Server};
 use serde_json::Value;
 use std::process::Command;
 
@@ -28,18 +28,7 @@ fn call(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, Value, String) {
-    let extra: String = headers
-        .iter()
-        .map(|(k, v)| format!("{k}: {v}\r\n"))
-        .collect();
-    let (status, _, bytes) = raw_from(
-        from,
-        s.port,
-        &format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        ),
-    );
+    let (status, _, bytes) = request_from(from, s.port, method, path, headers, body);
     let text = String::from_utf8_lossy(&bytes).to_string();
     (
         status,

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::server::{connect_from, raw_from, start_with, Server};
+use common::server::{connect_from, request_from, start_with, Server};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,15 +40,8 @@ fn request(
     token: Option<&str>,
     body: &str,
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let token = token.map_or(String::new(), |t| format!("X-PiEdge-Token: {t}\r\n"));
-    raw_from(
-        from,
-        port,
-        &format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{token}Content-Length: {}\r\n\r\n{body}",
-            body.len()
-        ),
-    )
+    let headers: Vec<(&str, &str)> = token.map(|t| ("X-PiEdge-Token", t)).into_iter().collect();
+    request_from(from, port, method, path, &headers, body)
 }
 
 fn json(body: &[u8]) -> Value {

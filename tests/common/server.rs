@@ -104,3 +104,28 @@ pub fn raw_from(from: [u8; 4], port: u16, request: &str) -> (u16, Vec<(String, S
         .collect();
     (status, headers, body)
 }
+
+/// One HTTP request from the loopback address `from`, with `headers` and a
+/// body (the API's calls in the tests): (status, headers, body).
+pub fn request_from(
+    from: [u8; 4],
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    raw_from(
+        from,
+        port,
+        &format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}

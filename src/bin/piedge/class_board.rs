@@ -230,19 +230,13 @@ where
 }
 
 fn is_teacher(c: &Classroom, request: &Request) -> bool {
-    let from_header = request
-        .headers()
-        .get(TEACHER_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let from_query = request.uri().query().and_then(|q| {
-        q.split('&')
-            .find_map(|kv| kv.strip_prefix("teacher="))
-            .map(str::to_string)
-    });
-    from_header
-        .or(from_query)
-        .is_some_and(|code| code.eq_ignore_ascii_case(&c.teacher_code))
+    let code = crate::classroom::header_or_query(
+        request.headers(),
+        TEACHER_HEADER,
+        request.uri().query(),
+        "teacher",
+    );
+    code.is_some_and(|code| code.eq_ignore_ascii_case(&c.teacher_code))
 }
 
 /// Runs a store call off the async threads (SQLite waits for the disk); an

@@ -101,22 +101,33 @@ impl Classroom {
 
     /// The session token a request carries, if the server issued it.
     pub(crate) fn token(&self, headers: &HeaderMap, query: Option<&str>) -> Option<String> {
-        let from_header = headers
-            .get(TOKEN_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let from_query = query.and_then(|q| {
-            q.split('&')
-                .find_map(|kv| kv.strip_prefix("token="))
-                .map(str::to_string)
-        });
-        let token = from_header.or(from_query)?;
+        let token = header_or_query(headers, TOKEN_HEADER, query, "token")?;
         self.tokens
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .known(&token)
             .then_some(token)
     }
+}
+
+/// A credential a request carries in the header `header` or, where a
+/// header cannot be set (an `EventSource`, a link), as `key=` in its query.
+pub(crate) fn header_or_query(
+    headers: &HeaderMap,
+    header: &str,
+    query: Option<&str>,
+    key: &str,
+) -> Option<String> {
+    let from_header = headers
+        .get(header)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    from_header.or_else(|| {
+        query?
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+            .map(str::to_string)
+    })
 }
 
 /// Session tokens issued, each with the address it went to. Beyond
