@@ -178,21 +178,12 @@ async fn connection(
     match tokio::time::timeout(IDLE, stream.peek(&mut first)).await {
         Ok(Ok(1)) if first[0] == 0x16 => {
             // The handshake is part of the head: it must be done within the
-            // head's deadline.
-            match tokio::time::timeout(HEAD_DEADLINE, acceptor.accept(stream)).await {
-                Ok(Ok(stream)) => {
-                    http1(
-                        Guarded::new(stream, common),
-                        ip,
-                        clients,
-                        app,
-                        Transport::Tls,
-                    )
-                    .await
-                }
-                // A browser that does not trust the certificate ends the
-                // handshake; there is nothing to answer.
-                _ => {}
+            // head's deadline. A browser that does not trust the certificate
+            // ends it; there is nothing to answer then.
+            let handshake = tokio::time::timeout(HEAD_DEADLINE, acceptor.accept(stream));
+            if let Ok(Ok(stream)) = handshake.await {
+                let io = Guarded::new(stream, common);
+                http1(io, ip, clients, app, Transport::Tls).await
             }
         }
         Ok(Ok(1)) => {
