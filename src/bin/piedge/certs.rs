@@ -201,25 +201,10 @@ fn read_ca(dir: &Path, now: SystemTime) -> Result<Option<(String, KeyPair)>> {
     if !cert.exists() && !key.exists() {
         return Ok(None);
     }
-    let pem = std::fs::read_to_string(&cert).with_context(|| format!("{}", cert.display()))?;
-    let key_text = std::fs::read_to_string(&key).with_context(|| format!("{}", key.display()))?;
-    let key_pair = KeyPair::from_pem(&key_text)
-        .map_err(|e| anyhow::anyhow!("{} is not a private key: {e}", key.display()))?;
-    let der = pem_der(&pem).with_context(|| format!("{}", cert.display()))?;
-    let (_, x509) = x509_parser::parse_x509_certificate(&der)
-        .map_err(|e| anyhow::anyhow!("{} is not a certificate: {e}", cert.display()))?;
-    anyhow::ensure!(x509.is_ca(), "{} is not a CA certificate", cert.display());
-    anyhow::ensure!(
-        x509.public_key().raw == rcgen::PublicKeyData::subject_public_key_info(&key_pair),
-        "{} does not belong to {}",
-        key.display(),
-        cert.display()
-    );
-    anyhow::ensure!(
-        expires_after(&x509, now, RENEW_DAYS),
-        "{} expires within {RENEW_DAYS} days",
-        cert.display()
-    );
+    let (pem, key_pair, ()) = read_pair(&cert, &key, now, |x509| {
+        anyhow::ensure!(x509.is_ca(), "{} is not a CA certificate", cert.display());
+        Ok(())
+    })?;
     Ok(Some((pem, key_pair)))
 }
 
@@ -227,20 +212,36 @@ fn read_ca(dir: &Path, now: SystemTime) -> Result<Option<(String, KeyPair)>> {
 /// signed by the CA and not about to expire.
 fn read_server(dir: &Path, ca_der: &[u8], now: SystemTime) -> Result<(String, KeyPair, Vec<Name>)> {
     let (cert, key) = (dir.join(SERVER_FILE), dir.join(SERVER_KEY_FILE));
-    let pem = std::fs::read_to_string(&cert).with_context(|| format!("{}", cert.display()))?;
-    let key_text = std::fs::read_to_string(&key).with_context(|| format!("{}", key.display()))?;
+    let (_, ca) = x509_parser::parse_x509_certificate(ca_der)
+        .map_err(|e| anyhow::anyhow!("the CA certificate: {e}"))?;
+    read_pair(&cert, &key, now, |x509| {
+        anyhow::ensure!(
+            x509.verify_signature(Some(ca.public_key())).is_ok(),
+            "{} was not signed by this server's CA",
+            cert.display()
+        );
+        Ok(covered(x509))
+    })
+}
+
+/// A certificate file and its key file: both read and parsed, `check`
+/// passed (what this kind of certificate must also be; its answer is
+/// returned), the key the certificate's own, and no expiry within
+/// `RENEW_DAYS`.
+fn read_pair<T>(
+    cert: &Path,
+    key: &Path,
+    now: SystemTime,
+    check: impl FnOnce(&x509_parser::certificate::X509Certificate<'_>) -> Result<T>,
+) -> Result<(String, KeyPair, T)> {
+    let pem = std::fs::read_to_string(cert).with_context(|| format!("{}", cert.display()))?;
+    let key_text = std::fs::read_to_string(key).with_context(|| format!("{}", key.display()))?;
     let key_pair = KeyPair::from_pem(&key_text)
         .map_err(|e| anyhow::anyhow!("{} is not a private key: {e}", key.display()))?;
     let der = pem_der(&pem).with_context(|| format!("{}", cert.display()))?;
     let (_, x509) = x509_parser::parse_x509_certificate(&der)
         .map_err(|e| anyhow::anyhow!("{} is not a certificate: {e}", cert.display()))?;
-    let (_, ca) = x509_parser::parse_x509_certificate(ca_der)
-        .map_err(|e| anyhow::anyhow!("the CA certificate: {e}"))?;
-    anyhow::ensure!(
-        x509.verify_signature(Some(ca.public_key())).is_ok(),
-        "{} was not signed by this server's CA",
-        cert.display()
-    );
+    let found = check(&x509)?;
     anyhow::ensure!(
         x509.public_key().raw == rcgen::PublicKeyData::subject_public_key_info(&key_pair),
         "{} does not belong to {}",
@@ -252,8 +253,7 @@ fn read_server(dir: &Path, ca_der: &[u8], now: SystemTime) -> Result<(String, Ke
         "{} expires within {RENEW_DAYS} days",
         cert.display()
     );
-    let names = covered(&x509);
-    Ok((pem, key_pair, names))
+    Ok((pem, key_pair, found))
 }
 
 /// The DNS names and IP addresses a certificate is valid for.

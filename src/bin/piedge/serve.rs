@@ -326,8 +326,9 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
         .map(|a| a.port())
         .unwrap_or(DEFAULT_PORT);
     println!("PiEdge Lab: serving {}", bundle.describe());
-    let names = crate::certs::machine_names(&names);
-    let certs = if lan {
+    // Only a LAN server needs its names and a certificate for them.
+    let (certs, urls) = if lan {
+        let names = crate::certs::machine_names(&names);
         let certs =
             crate::certs::load_or_make(&data_dir.join("tls"), &names, std::time::SystemTime::now())
                 .context(
@@ -338,13 +339,9 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
         }
         let covered: Vec<String> = certs.names.iter().map(|n| n.to_string()).collect();
         println!("HTTPS: the certificate covers {}", covered.join(", "));
-        Some(certs)
+        (Some(certs), lan_urls(port, &names))
     } else {
-        None
-    };
-    let urls = match &certs {
-        Some(_) => lan_urls(port, &names),
-        None => vec![format!("http://127.0.0.1:{port}/")],
+        (None, vec![format!("http://127.0.0.1:{port}/")])
     };
     for url in &urls {
         println!("  {url}");
