@@ -16,7 +16,7 @@
 //! round trip through the matching writer.
 //!
 //! `PIEDGE_FUZZ_SECS` sets the time per target (default 2; `scripts/test-all`
-//! gives each 30), `PIEDGE_FUZZ_SEED` the seed (default: the clock, printed
+//! gives each 10), `PIEDGE_FUZZ_SEED` the seed (default: the clock, printed
 //! so a finding can be replayed).
 
 mod common;
