@@ -30,3 +30,8 @@ pub const LAB_MAX_RUNS: usize = 1_000_000;
 /// The largest file the lab imports. A `latency.csv` of the lab's maximum
 /// of 1 000 000 runs is about 25 MB.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The most threads one native run may use (`--threads`): more than any Pi
+/// or classroom laptop has cores, few enough that a typo (`--threads 1000`)
+/// is refused instead of starting a thousand threads.
+pub const MAX_THREADS: usize = 64;

@@ -84,8 +84,23 @@ pub struct EnvSample {
 impl SystemInfo {
     /// One line naming the host, for comparison tables.
     pub fn host_description(&self) -> String {
+        self.host_with_threads(1)
+    }
+
+    /// [`Self::host_description`] of a run on `threads` threads: one is
+    /// not mentioned (every run was single-threaded before `--threads`),
+    /// more are, so nobody compares a four-core run with a one-core one
+    /// unknowingly.
+    pub fn host_with_threads(&self, threads: usize) -> String {
         let cpu = self.cpu_model.as_deref().unwrap_or("unknown CPU");
-        format!("{} ({}, {}, {})", self.device, cpu, self.arch, self.runtime)
+        let threads = match threads {
+            0 | 1 => String::new(),
+            n => format!(", {n} threads"),
+        };
+        format!(
+            "{} ({}, {}, {}{threads})",
+            self.device, cpu, self.arch, self.runtime
+        )
     }
 
     /// The `key: value` lines of the summary's "System Information" block.

@@ -794,3 +794,90 @@ fn analysis_failures_name_the_layer_and_keep_tracts_words_for_verbose() {
     );
     assert!(text.contains("Failed analyse for node"), "{text}");
 }
+
+/// `--threads N`: the reports and the summary say how many threads ran, the
+/// output does not depend on it, and a count outside 1..=64 is a one-line
+/// error before any work.
+#[test]
+fn threads_reach_the_reports_and_leave_outputs_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    for (threads, out) in [("1", "one"), ("2", "two")] {
+        let out = dir.path().join(out);
+        let printed = piedge()
+            .args(["bench", "--fakedata", "--runs", "3", "--threads", threads])
+            .arg("--model-path")
+            .arg(bundled("mobilenetv2"))
+            .arg("--output-dir")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(printed.status.success());
+        let stdout = String::from_utf8_lossy(&printed.stdout);
+        let said = if threads == "1" {
+            "1 thread..."
+        } else {
+            "2 threads..."
+        };
+        assert!(stdout.contains(said), "{stdout}");
+        let json = read_json(&out.join("latency_results.json"));
+        assert_eq!(
+            json["benchmark_config"]["threads"],
+            threads.parse::<u64>().unwrap()
+        );
+        let host = json["host"].as_str().unwrap();
+        assert_eq!(host.contains("2 threads"), threads == "2", "{host}");
+        let summary = std::fs::read_to_string(out.join("latency_summary.txt")).unwrap();
+        assert!(
+            summary.contains(&format!("\n  Threads: {threads}\n")),
+            "{summary}"
+        );
+    }
+
+    let outputs: Vec<_> = ["1", "2"]
+        .iter()
+        .map(|threads| {
+            let y = dir.path().join(format!("y{threads}.npy"));
+            piedge()
+                .args([
+                    "predict",
+                    "--fakedata",
+                    "--threads",
+                    threads,
+                    "--model-path",
+                ])
+                .arg(bundled("mobilenetv2"))
+                .arg("--save-output")
+                .arg(&y)
+                .assert()
+                .success();
+            piedge::npy::NpyArray::from_bytes(&std::fs::read(&y).unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(outputs[0], outputs[1], "the same numbers on two threads");
+
+    let profile = piedge()
+        .args([
+            "profile",
+            "--runs",
+            "2",
+            "--json",
+            "--threads",
+            "2",
+            "--model-path",
+        ])
+        .arg(bundled("tinycnn"))
+        .output()
+        .unwrap();
+    assert!(profile.status.success());
+    let p: Value = serde_json::from_slice(&profile.stdout).unwrap();
+    assert_eq!(p["threads"], 2);
+
+    let tiny = bundled("tinycnn");
+    for bad in ["0", "65"] {
+        fails_with(
+            &["bench", "--fakedata", "--threads", bad],
+            Some(&tiny),
+            "give 1 to 64",
+        );
+    }
+}

@@ -182,6 +182,7 @@ fn csv_report(file: &str, latencies: Vec<f64>) -> BenchmarkReport {
             plan: String::new(),
             providers: vec![],
             inferences_per_sample: 1,
+            threads: 1,
         },
         statistics,
         raw_latencies: latencies,

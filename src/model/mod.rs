@@ -29,12 +29,14 @@ mod graph;
 mod guard;
 mod macs;
 mod profile;
+mod threads;
 mod validate;
 
 use guard::guarded;
 pub use guard::{panic_becomes_error, panic_text};
 use macs::macs;
 pub use profile::NodeTime;
+pub use threads::{Threads, ThreadsError};
 use validate::{
     check_constant_shapes, check_operators, check_outputs_defined, check_window_attributes,
 };

@@ -70,6 +70,7 @@ pub fn parse_results_json(bytes: &[u8]) -> Result<BenchmarkReport, JsonError> {
             plan: String::new(),
             providers: vec![],
             inferences_per_sample: 1,
+            threads: 1,
         });
     let engine = v
         .get("engine")

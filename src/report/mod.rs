@@ -120,6 +120,11 @@ pub struct ReportConfig {
     pub providers: Vec<String>,
     #[serde(default = "one")]
     pub inferences_per_sample: usize,
+    /// Threads tract's operators could use; 1 in reports from before
+    /// `--threads` (and from the old lesson's onnxruntime, whose thread
+    /// count it did not record).
+    #[serde(default = "one")]
+    pub threads: usize,
 }
 
 fn one() -> usize {
@@ -201,6 +206,8 @@ pub struct RunSettings {
     pub plan: crate::plan::Plan,
     pub providers: Vec<String>,
     pub inferences_per_sample: usize,
+    /// Threads tract's operators could use (1 in a browser).
+    pub threads: usize,
 }
 
 /// A finished benchmark as a shell hands it over: what was measured, on
@@ -249,9 +256,10 @@ impl BenchmarkReport {
             plan: settings.plan.name().into(),
             providers: settings.providers,
             inferences_per_sample: settings.inferences_per_sample,
+            threads: settings.threads,
         };
         Ok(BenchmarkReport {
-            host: context.system_info.host_description(),
+            host: context.system_info.host_with_threads(settings.threads),
             system_info: context.system_info,
             benchmark_config,
             statistics,
@@ -323,6 +331,7 @@ pub(crate) mod fixtures {
                 plan: "optimized".into(),
                 providers: vec!["CPUExecutionProvider".into()],
                 inferences_per_sample: 1,
+                threads: 1,
             },
             statistics,
             raw_latencies: raw,

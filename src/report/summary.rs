@@ -48,6 +48,7 @@ pub fn summary_txt(r: &BenchmarkReport) -> Vec<u8> {
     if !cfg.providers.is_empty() {
         w!("  Providers: {}", cfg.providers.join(", "));
     }
+    w!("  Threads: {}", cfg.threads);
     if cfg.inferences_per_sample > 1 {
         w!(
             "  Inferences per sample: {} (timer too coarse for one)",

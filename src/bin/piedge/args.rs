@@ -42,6 +42,22 @@ pub struct ModelArgs {
     pub input_shape: Option<Shape>,
 }
 
+/// How many threads tract may use: every command that runs a model for
+/// its time or its output takes this.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct ThreadsArgs {
+    /// Threads tract's operators may use (1 to 64) [default: 1].
+    ///
+    /// One thread, the default, gives the steady single-core latencies the
+    /// lesson is about, and matches the browser lab, which runs on one
+    /// thread. Give the number of cores (4 on a Pi 4 or Pi 5) to compare
+    /// with onnxruntime and the old lesson's notebook, which use every core
+    /// by default. Threads beyond the core count take turns and only add
+    /// latency.
+    #[arg(long, default_value = "1", hide_default_value = true, value_parser = threads, allow_hyphen_values = true)]
+    pub threads: usize,
+}
+
 /// A tensor shape given on the command line (one value, not a list of
 /// values to clap).
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +110,8 @@ impl From<KernelsArg> for piedge::plan::Kernels {
 pub struct ProfileArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub threads: ThreadsArgs,
     /// Untimed runs first.
     #[arg(long, default_value = "10", value_parser = count, allow_hyphen_values = true)]
     pub warmup: usize,
@@ -125,6 +143,8 @@ pub struct SelfCheckArgs {
 pub struct BareLoopArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub threads: ThreadsArgs,
     #[arg(long, default_value = "1", value_parser = count)]
     pub warmup: usize,
     #[arg(long, default_value = "3", value_parser = positive)]
@@ -183,6 +203,8 @@ pub struct ServeArgs {
 pub struct BenchArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub threads: ThreadsArgs,
     /// Feed seeded random inputs (values uniform in [-1, 1)).
     #[arg(
         long,
@@ -260,6 +282,8 @@ pub struct InfoArgs {
 pub struct PredictArgs {
     #[command(flatten)]
     pub model: ModelArgs,
+    #[command(flatten)]
+    pub threads: ThreadsArgs,
     /// Use a seeded random input.
     #[arg(long, group = "source")]
     pub fakedata: bool,
@@ -363,6 +387,18 @@ fn positive(s: &str) -> Result<usize, String> {
     }
 }
 
+/// Threads for tract: 1 to `MAX_THREADS`.
+fn threads(s: &str) -> Result<usize, String> {
+    let max = piedge::limits::MAX_THREADS;
+    match count(s)? {
+        n if n == 0 || n > max => Err(format!(
+            "{n} threads is not possible; give 1 to {max} (this machine has {} cores)",
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        )),
+        n => Ok(n),
+    }
+}
+
 /// At most 16 native runs at once: more would only measure the queue of a
 /// machine with a handful of cores.
 fn concurrent_runs(s: &str) -> Result<usize, String> {
@@ -412,6 +448,14 @@ mod tests {
         assert_eq!(count("3"), Ok(3));
         assert!(count("-1").unwrap_err().contains("negative"));
         assert!(count("ten").unwrap_err().contains("not a whole number"));
+    }
+
+    #[test]
+    fn thread_counts() {
+        assert_eq!(threads("4"), Ok(4));
+        assert!(threads("0").unwrap_err().contains("give 1 to 64"));
+        assert!(threads("65").unwrap_err().contains("give 1 to 64"));
+        assert!(threads("-2").unwrap_err().contains("negative"));
     }
 
     #[test]

@@ -61,10 +61,13 @@ fn profile(a: ProfileArgs, limits: &Limits) -> Result<()> {
         &clock,
     )?
     .runnable;
-    for _ in 0..a.warmup {
-        piedge::bench::Inference::run_once(&mut runnable)?;
-    }
-    let nodes = runnable.profile(a.runs, &clock)?;
+    let threads = model::Threads::new(a.threads.threads)?;
+    let nodes = threads.run(|| {
+        for _ in 0..a.warmup {
+            piedge::bench::Inference::run_once(&mut runnable)?;
+        }
+        runnable.profile(a.runs, &clock)
+    })?;
     let total: f64 = nodes.iter().map(|n| n.ms).sum();
     let mut by_op: Vec<(String, usize, f64)> = Vec::new();
     for n in &nodes {
@@ -87,6 +90,7 @@ fn profile(a: ProfileArgs, limits: &Limits) -> Result<()> {
             "plan": plan.name(),
             "kernels": piedge::plan::Kernels::from(a.kernels).name(),
             "runs": a.runs,
+            "threads": threads.count(),
             "total_ms": total,
             "ops": ops,
             "nodes": nodes,
@@ -95,9 +99,10 @@ fn profile(a: ProfileArgs, limits: &Limits) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{name}: {} plan, {} kernels, {} runs, {total:.3} ms per inference in {} nodes",
+        "{name}: {} plan, {} kernels, {}, {} runs, {total:.3} ms per inference in {} nodes",
         plan.name(),
         piedge::plan::Kernels::from(a.kernels).name(),
+        threads_text(threads.count()),
         a.runs,
         nodes.len()
     );
@@ -150,7 +155,8 @@ fn bare_loop(a: BareLoopArgs, limits: &Limits) -> Result<()> {
         &clock,
     )?
     .runnable;
-    let mean_ms = runnable.bare_loop_ms(a.warmup, a.runs, &clock)?;
+    let threads = model::Threads::new(a.threads.threads)?;
+    let mean_ms = threads.run(|| runnable.bare_loop_ms(a.warmup, a.runs, &clock))?;
     println!(
         "{}",
         serde_json::json!({ "mean_ms": mean_ms, "runs": a.runs })
@@ -218,6 +224,7 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
             bail!("--debug-fake-latencies needs finite, non-negative milliseconds");
         }
     }
+    let threads = model::Threads::new(a.threads.threads)?;
     let file = limits.read_model(&a.model)?;
     let clock = SystemClock::new();
     let plan = if a.unoptimized {
@@ -260,9 +267,14 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
             pipeline.load_ms, pipeline.optimise_ms, pipeline.make_runnable_ms
         );
         println!(
-            "Running {} warmup and {} timed runs on {input_desc}...",
-            a.warmup, a.runs
+            "Running {} warmup and {} timed runs on {input_desc}, {}...",
+            a.warmup,
+            a.runs,
+            threads_text(threads.count())
         );
+        if let Some(warning) = oversubscribed(threads.count()) {
+            println!("Warning: {warning}");
+        }
     }
 
     let bar = progress_bar(a.warmup + a.runs, a.quiet);
@@ -297,13 +309,13 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
         Some(script) => {
             let fake = FakeClock::new();
             let mut scripted = Scripted::new(Some(runnable), fake.clone(), script.clone());
-            let m = run_benchmark(&mut scripted, &fake, &config, on_progress)?;
+            let m = threads.run(|| run_benchmark(&mut scripted, &fake, &config, on_progress))?;
             (m, fake.resolution())
         }
         None => {
             let timer = clock.resolution();
             (
-                run_benchmark(&mut runnable, &clock, &config, on_progress)?,
+                threads.run(|| run_benchmark(&mut runnable, &clock, &config, on_progress))?,
                 timer,
             )
         }
@@ -339,6 +351,7 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
                 plan,
                 providers: a.providers.clone(),
                 inferences_per_sample: 1,
+                threads: threads.count(),
             },
         },
         &StatsOptions {
@@ -625,7 +638,7 @@ fn predict(a: PredictArgs, limits: &Limits) -> Result<()> {
         bail!("choose an input: --fakedata, --input FILE.npy or --image FILE");
     };
     let mut runnable = optimised.into_runnable(input)?;
-    let outputs = runnable.predict()?;
+    let outputs = model::Threads::new(a.threads.threads)?.run(|| runnable.predict())?;
     let first = outputs.first().context("the model produced no output")?;
     let mut writes: Vec<(PathBuf, Vec<u8>)> = vec![];
     if let Some(path) = &a.save_output {
@@ -696,6 +709,25 @@ fn models(a: ModelsArgs) -> Result<()> {
         println!("wrote {} ({} bytes)", path.display(), bytes.len());
     }
     Ok(())
+}
+
+/// "1 thread", "4 threads".
+fn threads_text(n: usize) -> String {
+    if n == 1 {
+        "1 thread".into()
+    } else {
+        format!("{n} threads")
+    }
+}
+
+/// Why `n` threads on this machine will measure the queue, if they will.
+fn oversubscribed(n: usize) -> Option<String> {
+    let cores = std::thread::available_parallelism().ok()?.get();
+    (n > cores).then(|| {
+        format!(
+            "{n} threads on {cores} cores: the threads take turns, so the latencies include waiting; use at most {cores}"
+        )
+    })
 }
 
 fn file_name(path: &Path) -> String {

@@ -97,6 +97,7 @@ pub fn run(
                 plan: request.plan,
                 providers: vec!["CPUExecutionProvider".into()],
                 inferences_per_sample: 1,
+                threads: 1,
             },
         },
         &StatsOptions {

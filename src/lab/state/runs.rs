@@ -371,6 +371,7 @@ impl LabState {
                 plan: live.plan,
                 providers: vec!["tract (WebAssembly)".into()],
                 inferences_per_sample,
+                threads: 1,
             },
         };
         let mut system_info = self.browser.system_info(self.env.as_ref());
