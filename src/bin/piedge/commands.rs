@@ -309,13 +309,19 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
         Some(script) => {
             let fake = FakeClock::new();
             let mut scripted = Scripted::new(Some(runnable), fake.clone(), script.clone());
-            let m = threads.run(|| run_benchmark(&mut scripted, &fake, &config, on_progress))?;
+            let m = threads.run(|| {
+                run_benchmark(&mut scripted, &fake, &config, on_progress)
+                    .map_err(anyhow::Error::from)
+            })?;
             (m, fake.resolution())
         }
         None => {
             let timer = clock.resolution();
             (
-                threads.run(|| run_benchmark(&mut runnable, &clock, &config, on_progress))?,
+                threads.run(|| {
+                    run_benchmark(&mut runnable, &clock, &config, on_progress)
+                        .map_err(anyhow::Error::from)
+                })?,
                 timer,
             )
         }
