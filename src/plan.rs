@@ -71,6 +71,9 @@ pub struct SelfCheck {
     /// Dense convolutions taken by the direct kernel.
     #[serde(default)]
     pub direct_cases: usize,
+    /// 1×1 convolutions on small planes (some with a residual `Add`).
+    #[serde(default)]
+    pub pointwise_cases: usize,
     /// Largest |ours − tract| over every output value compared.
     pub max_abs_error: f32,
     /// Output values compared.

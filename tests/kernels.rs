@@ -12,8 +12,13 @@ use piedge::zoo;
 fn random_depthwise_convolutions_and_max_pools_match_tract() {
     let r = self_check(300, 7).expect("the kernels agree with tract");
     assert_eq!(
-        (r.depthwise_cases, r.direct_cases, r.max_pool_cases),
-        (300, 300, 300)
+        (
+            r.depthwise_cases,
+            r.direct_cases,
+            r.pointwise_cases,
+            r.max_pool_cases
+        ),
+        (300, 300, 300, 300)
     );
     assert_eq!(r.isas.len(), Isa::available().len());
     assert!(r.values > 100_000, "compared {} values", r.values);
@@ -22,9 +27,16 @@ fn random_depthwise_convolutions_and_max_pools_match_tract() {
 
 #[test]
 fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
-    for (name, depthwise, direct, clamps, pools) in
-        [("mobilenetv2", 17, 1, 36, 0), ("tinycnn", 0, 2, 2, 2)]
-    {
+    // MobileNetV2 at 64×64: the 1×1 convolutions of blocks 7–17 and the last
+    // one run on 4×4 and 2×2 planes (22 of them: block 7's projection, both
+    // of blocks 8–17, the final 320→1280), seven of them adding the block's
+    // input back (blocks 8–10, 12, 13, 15, 16), and their ReLU6s (ten
+    // expansions and the last convolution, two clamps each) join the 36 of
+    // the depthwise and stem convolutions.
+    for (name, depthwise, direct, pointwise, adds, clamps, pools) in [
+        ("mobilenetv2", 17, 1, 22, 7, 58, 0),
+        ("tinycnn", 0, 2, 0, 0, 2, 2),
+    ] {
         let bytes = zoo::model_bytes(name).unwrap();
         let outputs = |kernels| {
             let loaded = model::load(name, &bytes, &LoadOptions::default()).unwrap();
@@ -40,10 +52,12 @@ fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
             (
                 ours.depthwise,
                 ours.direct,
+                ours.pointwise,
+                ours.fused_adds,
                 ours.fused_clamps,
                 ours.max_pools
             ),
-            (depthwise, direct, clamps, pools),
+            (depthwise, direct, pointwise, adds, clamps, pools),
             "{name}"
         );
         assert_eq!(none, piedge::kernels::Rewritten::default());

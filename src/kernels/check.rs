@@ -1,6 +1,8 @@
 //! A self-check of the project's kernels against tract's own operators
-//! (depthwise and dense convolutions, max pools), on random shapes (strides 1–3, dilation, asymmetric padding, channel counts
-//! that are not multiples of any vector width, batch 1 and 2), for every
+//! (depthwise, dense and pointwise convolutions, max pools), on random
+//! shapes (strides 1–3, dilation, asymmetric padding, channel counts that
+//! are not multiples of any vector width, residual additions, batch 1 and
+//! 2), for every
 //! instruction set this machine runs. It lives in the library, not only in
 //! tests, so it runs wherever the kernels do: natively in `cargo test`,
 //! in the Raspberry Pi binaries under qemu (`piedge self-check`) and in the
@@ -30,6 +32,9 @@ pub struct Case {
     pub pad_before: (usize, usize),
     pub pad_after: (usize, usize),
     pub clamp: (Option<f32>, Option<f32>),
+    /// Pointwise cases: the input is added to the convolution's output
+    /// (before the clamp), as in an inverted-residual block.
+    pub residual: bool,
 }
 
 impl Case {
@@ -55,6 +60,7 @@ impl Case {
                     1 => (Some(0.0), None),
                     _ => (Some(0.0), Some(0.5)),
                 },
+                residual: false,
             };
             let span = |i: usize, p: usize, q: usize, k: usize, d: usize| {
                 (i + p + q) as isize - ((k - 1) * d + 1) as isize
@@ -91,6 +97,7 @@ impl Case {
                     1 => (Some(0.0), None),
                     _ => (Some(-0.25), Some(0.5)),
                 },
+                residual: false,
             };
             let g = case.geometry();
             if g.oh * g.ow >= super::conv::MIN_POSITIONS
@@ -101,8 +108,43 @@ impl Case {
         }
     }
 
+    /// A random 1×1 convolution the pointwise kernel takes: a plane of at
+    /// most 16 positions, channel counts around the 16-channel panels, and
+    /// half of those with as many outputs as inputs adding the input back.
+    pub fn random_pointwise(r: &mut SplitMix64) -> Case {
+        loop {
+            let c = [1, 3, 8, 16, 17, 24, 40][r.below(7)];
+            let residual = r.below(2) == 0;
+            let case = Case {
+                batch: [None, Some(1), Some(2)][r.below(3)],
+                c,
+                c_out: if residual {
+                    c
+                } else {
+                    [1, 5, 16, 19, 33, 48][r.below(6)]
+                },
+                h: 1 + r.below(4),
+                w: 1 + r.below(5),
+                k: (1, 1),
+                stride: (1, 1),
+                dilation: (1, 1),
+                pad_before: (0, 0),
+                pad_after: (0, 0),
+                clamp: match r.below(3) {
+                    0 => (None, None),
+                    1 => (Some(0.0), None),
+                    _ => (Some(0.0), Some(0.5)),
+                },
+                residual,
+            };
+            if case.h * case.w <= super::pointwise::MAX_POSITIONS {
+                return case;
+            }
+        }
+    }
+
     /// A typed graph of tract's dense `Conv` with random weights, then the
-    /// clamp.
+    /// residual `Add` (pointwise cases that have one) and the clamp.
     pub fn dense_model(&self, r: &mut SplitMix64) -> TractResult<TypedModel> {
         let mut m = TypedModel::default();
         let x = m.add_source("x", f32::fact(self.shape()))?;
@@ -120,7 +162,10 @@ impl Case {
             group: 1,
             q_params: None,
         };
-        let y = m.wire_node("conv", conv, &[x, kernel, bias])?[0];
+        let mut y = m.wire_node("conv", conv, &[x, kernel, bias])?[0];
+        if self.residual {
+            y = m.wire_node("add", math::add(), &[x, y])?[0];
+        }
         self.finish_with_clamp(m, y)
     }
 
@@ -308,9 +353,9 @@ fn check_one(
     Ok((worst, values))
 }
 
-/// Compares `cases` random depthwise convolutions, as many max pools and as
-/// many dense convolutions with tract's, through the graph rewrite, under
-/// each instruction set. Deterministic for a seed.
+/// Compares `cases` random depthwise convolutions, as many max pools, as
+/// many dense convolutions and as many pointwise ones with tract's, through
+/// the graph rewrite, under each instruction set. Deterministic for a seed.
 pub fn self_check(cases: usize, seed: u64) -> TractResult<SelfCheck> {
     let mut r = SplitMix64::new(seed);
     let isas = Isa::available();
@@ -319,7 +364,7 @@ pub fn self_check(cases: usize, seed: u64) -> TractResult<SelfCheck> {
         ..SelfCheck::default()
     };
     for _ in 0..cases {
-        for kind in 0..3 {
+        for kind in 0..4 {
             let (case, model, what) = match kind {
                 0 => {
                     let case = Case::random(&mut r);
@@ -331,10 +376,19 @@ pub fn self_check(cases: usize, seed: u64) -> TractResult<SelfCheck> {
                     let model = case.max_pool_model()?;
                     (case, model, "max_pool")
                 }
-                _ => {
+                2 => {
                     let case = Case::random_dense(&mut r);
                     let model = case.dense_model(&mut r)?;
                     (case, model, "direct_conv")
+                }
+                _ => {
+                    if !super::pointwise::pays() {
+                        // The rewrite leaves them to tract here.
+                        continue;
+                    }
+                    let case = Case::random_pointwise(&mut r);
+                    let model = case.dense_model(&mut r)?;
+                    (case, model, "pointwise_conv")
                 }
             };
             let input = case.input(&mut r)?;
@@ -343,12 +397,14 @@ pub fn self_check(cases: usize, seed: u64) -> TractResult<SelfCheck> {
             let (err, values) = check_one(&case, what, model, &input, &isas, |d| match kind {
                 0 => d.depthwise == 1,
                 1 => d.max_pools == 1 && d.fused_clamps == relu,
-                _ => d.direct == 1,
+                2 => d.direct == 1,
+                _ => d.pointwise == 1 && d.fused_adds == case.residual as usize,
             })?;
             *[
                 &mut report.depthwise_cases,
                 &mut report.max_pool_cases,
                 &mut report.direct_cases,
+                &mut report.pointwise_cases,
             ][kind] += 1;
             report.max_abs_error = report.max_abs_error.max(err);
             report.values += values;

@@ -5,12 +5,14 @@
 //! - [`simd`]: the two inner loops, per instruction set;
 //! - [`ops`]: the operators ([`ops::DepthwiseConv`], [`ops::MaxPool2d`]);
 //! - [`conv`]: a direct convolution for small dense layers on large planes;
+//! - [`pointwise`]: 1×1 convolutions on small planes, weights packed once;
 //! - [`rewrite`]: finds the nodes they replace and patches them in;
 //! - [`check`]: compares them with tract's own operators on random shapes.
 
 pub mod check;
 pub mod conv;
 pub mod ops;
+pub mod pointwise;
 mod rewrite;
 pub mod simd;
 

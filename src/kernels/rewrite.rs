@@ -7,6 +7,12 @@
 //! - a dense (`group == 1`) convolution with few products per output
 //!   (`C_in · kh · kw ≤ 144`) on a large output plane becomes a
 //!   [`DirectConv`], with its clamps likewise;
+//! - a dense 1×1 convolution (stride 1, no padding) on a plane of at most
+//!   16 positions — which declutter has made an `EinSum` `IHW,OI->OHW`
+//!   with constant weights, then an `Add` of the bias — becomes a
+//!   [`PointwiseConv`], taking along the bias, an `Add` of a same-shaped
+//!   tensor that only it feeds (a residual connection) and the clamps
+//!   after that;
 //! - a `MaxPool` on channel-first `f32` 2-D data without index output
 //!   becomes a [`MaxPool2d`], taking along a ReLU (`Max` with a constant)
 //!   that only feeds it.
@@ -16,10 +22,12 @@
 
 use super::conv::{self, DirectConv};
 use super::ops::{DepthwiseConv, Geometry, MaxPool2d};
+use super::pointwise::{self, PointwiseConv};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PoolSpec};
+use tract_onnx::tract_core::ops::einsum::EinSum;
 
 /// What [`rewrite`] replaced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -27,6 +35,10 @@ pub struct Rewritten {
     pub depthwise: usize,
     /// Small dense convolutions on large planes.
     pub direct: usize,
+    /// 1×1 convolutions on small planes.
+    pub pointwise: usize,
+    /// Residual `Add`s fused into them.
+    pub fused_adds: usize,
     /// Clamps (`Max`/`Min` nodes) fused into the new operators.
     pub fused_clamps: usize,
     pub max_pools: usize,
@@ -45,6 +57,15 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<Rewritten> {
             } else if let Some((op, last, fused)) = direct(model, node, conv)? {
                 replace(model, id, node.inputs[0], op, last)?;
                 done.direct += 1;
+                done.fused_clamps += fused;
+            }
+        } else if let Some(einsum) = node.op_as::<EinSum>() {
+            if let Some((op, residual, last, fused)) = pointwise(model, node, einsum)? {
+                let mut inputs = vec![node.inputs[0]];
+                inputs.extend(residual);
+                done.fused_adds += residual.is_some() as usize;
+                replace_with(model, id, &inputs, op, last)?;
+                done.pointwise += 1;
                 done.fused_clamps += fused;
             }
         } else if let Some(pool) = node.op_as::<MaxPool>() {
@@ -94,10 +115,24 @@ fn replace<O: TypedOp>(
     op: O,
     last: OutletId,
 ) -> TractResult<()> {
+    replace_with(model, id, &[input], op, last)
+}
+
+/// [`replace`] for an operator of several inputs.
+fn replace_with<O: TypedOp>(
+    model: &mut TypedModel,
+    id: usize,
+    inputs: &[OutletId],
+    op: O,
+    last: OutletId,
+) -> TractResult<()> {
     let mut patch = TypedModelPatch::default();
-    let input = patch.tap_model(model, input)?;
+    let inputs: TVec<OutletId> = inputs
+        .iter()
+        .map(|i| patch.tap_model(model, *i))
+        .collect::<TractResult<_>>()?;
     let name = format!("{}.piedge", model.node(id).name);
-    let wire = patch.wire_node(name, op, &[input])?[0];
+    let wire = patch.wire_node(name, op, &inputs)?[0];
     patch.shunt_outside(model, last, wire)?;
     patch.apply(model)
 }
@@ -224,6 +259,159 @@ fn direct(
     Ok(Some((op, last, fused)))
 }
 
+/// A decluttered 1×1 convolution on a small plane as a [`PointwiseConv`]:
+/// with the residual it adds (the other input of an `Add` that only this
+/// convolution feeds), the outlet it replaces and the clamps it took.
+#[allow(clippy::type_complexity)]
+fn pointwise(
+    model: &TypedModel,
+    node: &TypedNode,
+    einsum: &EinSum,
+) -> TractResult<Option<(PointwiseConv, Option<OutletId>, OutletId, usize)>> {
+    // The forms Conv::declutter_as_einsum gives a channel-first 1×1
+    // convolution, without and with the batch axis; with one input or one
+    // output channel, the weights lose that axis. In every form the weights
+    // are `[C_out, C_in]` in row-major order.
+    let form = einsum.axes.to_string();
+    let forms = [
+        "IHW,OI->OHW",
+        "NIHW,OI->NOHW",
+        "IHW,O->OHW",
+        "NIHW,O->NOHW",
+        "IHW,I->OHW",
+        "NIHW,I->NOHW",
+    ];
+    if einsum.q_params.is_some()
+        || einsum.operating_dt != f32::datum_type()
+        || !forms.contains(&form.as_str())
+        || node.inputs.len() != 2
+    {
+        return Ok(None);
+    }
+    let x = model.outlet_fact(node.inputs[0])?;
+    let (Some(shape), Some(out_shape)) = (
+        x.shape.as_concrete(),
+        model
+            .outlet_fact(OutletId::new(node.id, 0))?
+            .shape
+            .as_concrete(),
+    ) else {
+        return Ok(None);
+    };
+    let r = shape.len();
+    if x.datum_type != f32::datum_type() || r < 3 || out_shape.len() != r {
+        return Ok(None);
+    }
+    let (c_in, positions, c_out) = (shape[r - 3], shape[r - 2] * shape[r - 1], out_shape[r - 3]);
+    if c_in == 0
+        || c_out == 0
+        || positions == 0
+        || positions > pointwise::MAX_POSITIONS
+        || !pointwise::pays()
+    {
+        return Ok(None);
+    }
+    let Some(weights) = constant(model, node.inputs[1])? else {
+        return Ok(None);
+    };
+    if weights.len() != c_out * c_in {
+        return Ok(None);
+    }
+    let mut last = OutletId::new(node.id, 0);
+    let mut bias = vec![0.0; c_out];
+    if let Some((next, b)) = bias_after(model, last, c_out)? {
+        last = next;
+        bias = b;
+    }
+    let mut residual = None;
+    if let Some((next, other)) = residual_after(model, last)? {
+        last = next;
+        residual = Some(other);
+    }
+    let (last, clamp, fused) = clamp_chain_from(model, last)?;
+    let op = PointwiseConv::new(c_in, positions, &weights, &bias, residual.is_some(), clamp);
+    Ok(Some((op, residual, last, fused)))
+}
+
+/// If `outlet`'s only reader is an `Add` of a constant with one value per
+/// channel (`[C, 1, 1]`, `[1, C, 1, 1]`) or one for all, that `Add`'s
+/// output and the per-channel values.
+fn bias_after(
+    model: &TypedModel,
+    outlet: OutletId,
+    channels: usize,
+) -> TractResult<Option<(OutletId, Vec<f32>)>> {
+    let Some((add_out, other)) = add_after(model, outlet)? else {
+        return Ok(None);
+    };
+    let Some(b) = constant(model, other)? else {
+        return Ok(None);
+    };
+    let out_rank = model.outlet_fact(outlet)?.rank();
+    let Some(b_shape) = model.outlet_fact(other)?.shape.as_concrete() else {
+        return Ok(None);
+    };
+    let per_channel = b_shape.len() == out_rank
+        && b_shape
+            .iter()
+            .enumerate()
+            .all(|(axis, &d)| d == if axis == out_rank - 3 { channels } else { 1 });
+    let bias = match b.len() {
+        1 if b_shape.len() <= out_rank => vec![b[0]; channels],
+        n if n == channels && per_channel => b,
+        _ => return Ok(None),
+    };
+    if model.outlet_fact(add_out)?.shape != model.outlet_fact(outlet)?.shape {
+        return Ok(None);
+    }
+    Ok(Some((add_out, bias)))
+}
+
+/// If `outlet`'s only reader is an `Add` (not the graph's output either),
+/// that `Add`'s output and its other input.
+fn add_after(model: &TypedModel, outlet: OutletId) -> TractResult<Option<(OutletId, OutletId)>> {
+    let succs = &model.node(outlet.node).outputs[outlet.slot].successors;
+    if succs.len() != 1 || model.output_outlets()?.contains(&outlet) {
+        return Ok(None);
+    }
+    let next = model.node(succs[0].node);
+    let Some(bin) = next.op_as::<TypedBinOp>() else {
+        return Ok(None);
+    };
+    if bin.0.name() != "Add" || bin.1.is_some() || next.inputs.len() != 2 {
+        return Ok(None);
+    }
+    Ok(Some((
+        OutletId::new(next.id, 0),
+        next.inputs[1 - succs[0].slot],
+    )))
+}
+
+/// If `outlet`'s only reader is an `Add` of a computed `f32` tensor of the
+/// same shape (no broadcasting), the `Add`'s output and that other input.
+fn residual_after(
+    model: &TypedModel,
+    outlet: OutletId,
+) -> TractResult<Option<(OutletId, OutletId)>> {
+    let Some((add_out, other)) = add_after(model, outlet)? else {
+        return Ok(None);
+    };
+    let (mine, theirs, sum) = (
+        model.outlet_fact(outlet)?,
+        model.outlet_fact(other)?,
+        model.outlet_fact(add_out)?,
+    );
+    if other == outlet
+        || theirs.konst.is_some()
+        || theirs.datum_type != f32::datum_type()
+        || theirs.shape != mine.shape
+        || sum.shape != mine.shape
+    {
+        return Ok(None);
+    }
+    Ok(Some((add_out, other)))
+}
+
 /// A convolution's constant kernel (`weights` values) and bias (one per
 /// output channel, or one for all), or `None` when they are not constants
 /// of that size.
@@ -250,8 +438,16 @@ fn weights_and_bias(
 /// The `Max`/`Min` clamps that follow `node` alone: the outlet after the
 /// last, the combined bounds, and how many there were.
 fn clamp_chain(model: &TypedModel, node: &TypedNode) -> TractResult<(OutletId, (f32, f32), usize)> {
+    clamp_chain_from(model, OutletId::new(node.id, 0))
+}
+
+/// [`clamp_chain`] after any outlet.
+fn clamp_chain_from(
+    model: &TypedModel,
+    outlet: OutletId,
+) -> TractResult<(OutletId, (f32, f32), usize)> {
     let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
-    let mut last = OutletId::new(node.id, 0);
+    let mut last = outlet;
     let mut fused = 0;
     while let Some((next, op, bound)) = clamp_after(model, last)? {
         match op {

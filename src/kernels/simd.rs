@@ -3,7 +3,9 @@
 //!
 //! - [`weighted_taps`]: `out[i] = clamp(bias + Σₜ wₜ · src[offₜ + i])`, a
 //!   depthwise convolution over a prepared input (see `ops`);
-//! - [`max_taps`]: `out[i] = maxₜ src[offₜ + i]`, a max pool likewise.
+//! - [`max_taps`]: `out[i] = maxₜ src[offₜ + i]`, a max pool likewise;
+//! - [`pointwise_tile`]: 16 output channels × 4 positions of a 1×1
+//!   convolution, vectors across the channels (see `pointwise`).
 //!
 //! Each has a scalar version and explicit SIMD versions for x86-64 (AVX2 +
 //! FMA, chosen at run time), aarch64 (NEON, every 64-bit Pi has it) and
@@ -269,6 +271,103 @@ fn x4_scalar(
     }
 }
 
+/// Output channels in one [`pointwise_tile`], and the row length of its
+/// packed weights.
+pub const TILE_CHANNELS: usize = 16;
+/// Positions in one [`pointwise_tile`].
+pub const TILE_POSITIONS: usize = 4;
+
+/// One tile of a pointwise (1×1) convolution: for the 16 output channels
+/// of a packed weight panel and the 4 positions `cols`,
+/// `tile[j · 16 + i] = bias[i] + Σ_c panel[c · 16 + i] · x[c · stride + cols[j]]`
+/// over the `c_in` input channels. A position may repeat (a partial tile
+/// repeats its last one); the caller adds residuals, clamps and stores.
+///
+/// Panics if `panel` is shorter than `c_in · 16` or a position reads past `x`.
+pub fn pointwise_tile(
+    isa: Isa,
+    tile: &mut [f32; TILE_CHANNELS * TILE_POSITIONS],
+    panel: &[f32],
+    x: &[f32],
+    stride: usize,
+    c_in: usize,
+    cols: [usize; TILE_POSITIONS],
+    bias: &[f32; TILE_CHANNELS],
+) {
+    assert!(
+        panel.len() >= c_in * TILE_CHANNELS,
+        "a panel of {} for {c_in} input channels",
+        panel.len()
+    );
+    if c_in > 0 {
+        let last_row = (c_in - 1) * stride;
+        for col in cols {
+            assert!(
+                last_row + col < x.len(),
+                "position {col} of {c_in} rows at stride {stride} reads past an input of {}",
+                x.len()
+            );
+        }
+    }
+    // SAFETY: the panel and every row's read at every position were checked
+    // above; each variant only runs where `Isa::best` found its instructions.
+    unsafe {
+        match isa {
+            Isa::Scalar => tile_scalar(tile, panel, x, stride, c_in, cols, bias),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => x86::tile(
+                tile.as_mut_ptr(),
+                panel.as_ptr(),
+                x.as_ptr(),
+                stride,
+                c_in,
+                cols,
+                bias.as_ptr(),
+            ),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::tile(
+                tile.as_mut_ptr(),
+                panel.as_ptr(),
+                x.as_ptr(),
+                stride,
+                c_in,
+                cols,
+                bias.as_ptr(),
+            ),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => wasm::tile(
+                tile.as_mut_ptr(),
+                panel.as_ptr(),
+                x.as_ptr(),
+                stride,
+                c_in,
+                cols,
+                bias.as_ptr(),
+            ),
+        }
+    }
+}
+
+fn tile_scalar(
+    tile: &mut [f32; TILE_CHANNELS * TILE_POSITIONS],
+    panel: &[f32],
+    x: &[f32],
+    stride: usize,
+    c_in: usize,
+    cols: [usize; TILE_POSITIONS],
+    bias: &[f32; TILE_CHANNELS],
+) {
+    for (j, out) in tile.chunks_exact_mut(TILE_CHANNELS).enumerate() {
+        out.copy_from_slice(bias);
+        for (c, w) in panel.chunks_exact(TILE_CHANNELS).take(c_in).enumerate() {
+            let v = x[c * stride + cols[j]];
+            for (o, w) in out.iter_mut().zip(w) {
+                *o += w * v;
+            }
+        }
+    }
+}
+
 /// `dst[i] = src[2 · i]` for every `i < dst.len()`: the stride-2 column
 /// split of a phase-plane scatter.
 ///
@@ -335,6 +434,7 @@ macro_rules! simd_loops {
     (
         $(#[$attr:meta])*
         lanes: $lanes:expr,
+        tile_positions: $nr:expr,
         splat: $splat:expr,
         load: $load:expr,
         store: $store:expr,
@@ -488,6 +588,54 @@ macro_rules! simd_loops {
             }
         }
 
+        /// [`super::pointwise_tile`]: the 16 channels as `16 / L` vectors,
+        /// `NR` positions per pass (as many as the registers hold), so each
+        /// weight vector loaded feeds `NR` multiply-adds and each input
+        /// value loaded feeds `16 / L`.
+        $(#[$attr])*
+        pub unsafe fn tile(
+            tile: *mut f32,
+            panel: *const f32,
+            x: *const f32,
+            stride: usize,
+            c_in: usize,
+            cols: [usize; super::TILE_POSITIONS],
+            bias: *const f32,
+        ) {
+            const L: usize = $lanes;
+            const V: usize = super::TILE_CHANNELS / L;
+            const NR: usize = $nr;
+            let mut j0 = 0;
+            while j0 < super::TILE_POSITIONS {
+                let mut acc = [[$splat(0.0); V]; NR];
+                for a in acc.iter_mut() {
+                    for (v, a) in a.iter_mut().enumerate() {
+                        *a = $load(bias.add(v * L));
+                    }
+                }
+                for c in 0..c_in {
+                    let w = panel.add(c * super::TILE_CHANNELS);
+                    let mut wv = [$splat(0.0); V];
+                    for (v, wv) in wv.iter_mut().enumerate() {
+                        *wv = $load(w.add(v * L));
+                    }
+                    let row = x.add(c * stride);
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        let xs = $splat(*row.add(cols[j0 + j]));
+                        for (a, w) in a.iter_mut().zip(wv) {
+                            *a = $fma(*a, w, xs);
+                        }
+                    }
+                }
+                for (j, a) in acc.iter().enumerate() {
+                    for (v, a) in a.iter().enumerate() {
+                        $store(tile.add((j0 + j) * super::TILE_CHANNELS + v * L), *a);
+                    }
+                }
+                j0 += NR;
+            }
+        }
+
         $(#[$attr])*
         pub unsafe fn max(out: &mut [f32], src: &[f32], offsets: &[usize], lo: f32) {
             const L: usize = $lanes;
@@ -562,6 +710,8 @@ mod x86 {
     simd_loops! {
         #[target_feature(enable = "avx2,fma")]
         lanes: 8,
+        // 2 vectors × 4 positions: 8 accumulators of the 16 registers.
+        tile_positions: 4,
         splat: _mm256_set1_ps,
         load: _mm256_loadu_ps,
         store: _mm256_storeu_ps,
@@ -593,6 +743,8 @@ mod neon {
 
     simd_loops! {
         lanes: 4,
+        // 4 vectors × 4 positions: 16 accumulators of the 32 registers.
+        tile_positions: 4,
         splat: vdupq_n_f32,
         load: vld1q_f32,
         store: vst1q_f32,
@@ -633,6 +785,9 @@ mod wasm {
 
     simd_loops! {
         lanes: 4,
+        // 4 vectors × 2 positions: the engines map wasm onto 16 registers
+        // on x86-64, and 16 accumulators would spill.
+        tile_positions: 2,
         splat: f32x4_splat,
         load: load,
         store: store,
@@ -748,6 +903,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn pointwise_tiles_agree_with_a_plain_sum() {
+        let (stride, c_in) = (7, 13);
+        let x = random(stride * c_in, 10);
+        let panel = random(c_in * TILE_CHANNELS, 11);
+        let bias: [f32; TILE_CHANNELS] = std::array::from_fn(|i| i as f32 * 0.125 - 1.0);
+        for isa in Isa::available() {
+            for cols in [[0, 1, 2, 3], [6, 5, 0, 0], [3, 3, 3, 3]] {
+                for c_in in [0, 1, 4, c_in] {
+                    let mut tile = [f32::NAN; TILE_CHANNELS * TILE_POSITIONS];
+                    pointwise_tile(isa, &mut tile, &panel, &x, stride, c_in, cols, &bias);
+                    for (j, col) in cols.iter().enumerate() {
+                        for i in 0..TILE_CHANNELS {
+                            let want = bias[i]
+                                + (0..c_in)
+                                    .map(|c| panel[c * TILE_CHANNELS + i] * x[c * stride + col])
+                                    .sum::<f32>();
+                            let got = tile[j * TILE_CHANNELS + i];
+                            assert!(
+                                (got - want).abs() < 1e-5,
+                                "{} c_in={c_in} cols={cols:?} j={j} i={i}: {got} vs {want}",
+                                isa.name()
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "reads past an input of 20")]
+    fn a_pointwise_position_past_the_input_is_refused() {
+        let mut tile = [0.0; TILE_CHANNELS * TILE_POSITIONS];
+        let bias = [0.0; TILE_CHANNELS];
+        pointwise_tile(
+            Isa::best(),
+            &mut tile,
+            &[0.0; 3 * TILE_CHANNELS],
+            &[0.0; 20],
+            7,
+            3,
+            [0, 1, 6, 5],
+            &bias,
+        );
     }
 
     #[test]

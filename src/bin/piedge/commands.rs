@@ -131,10 +131,11 @@ fn self_check(a: SelfCheckArgs) -> Result<()> {
     let r = piedge::kernels::check::self_check(a.cases, a.seed)
         .map_err(|e| anyhow::anyhow!("the kernels disagree with tract: {e:#}"))?;
     println!(
-        "ok: {} depthwise convolutions, {} dense convolutions and {} max pools match tract's \
-         operators with {} ({} values, largest difference {:.2e})",
+        "ok: {} depthwise convolutions, {} dense convolutions, {} pointwise convolutions and {} max \
+         pools match tract's operators with {} ({} values, largest difference {:.2e})",
         r.depthwise_cases,
         r.direct_cases,
+        r.pointwise_cases,
         r.max_pool_cases,
         r.isas.join(" and "),
         r.values,
@@ -256,10 +257,11 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
             plan.name()
         );
         let r = runnable.rewritten;
-        if r.depthwise + r.direct + r.max_pools > 0 {
+        if r.depthwise + r.direct + r.pointwise + r.max_pools > 0 {
             println!(
-                "PiEdge kernels: {} depthwise and {} direct convolutions, {} max pools ({} activations fused)",
-                r.depthwise, r.direct, r.max_pools, r.fused_clamps
+                "PiEdge kernels: {} depthwise, {} direct and {} pointwise convolutions, {} max pools \
+                 ({} activations and {} residual additions fused)",
+                r.depthwise, r.direct, r.pointwise, r.max_pools, r.fused_clamps, r.fused_adds
             );
         }
         println!(

@@ -21,9 +21,10 @@ pub fn Environment() -> impl IntoView {
         SelfCheckState::NotRun => String::new(),
         SelfCheckState::Running => ui().self_check_running.to_string(),
         SelfCheckState::Done(Ok(r)) => format!(
-            "✓ {} + {} + {} {} ({}; max |Δ| {:.1e})",
+            "✓ {} + {} + {} + {} {} ({}; max |Δ| {:.1e})",
             r.depthwise_cases,
             r.direct_cases,
+            r.pointwise_cases,
             r.max_pool_cases,
             ui().self_check_matches,
             r.isas.join(", "),

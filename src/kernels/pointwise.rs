@@ -1,0 +1,255 @@
+//! Pointwise (1×1) convolution on small planes: MobileNet's late layers,
+//! where a 2×2 or 4×4 plane meets hundreds of channels and each layer
+//! streams up to 1.6 MB of weights for a few dozen outputs per channel.
+//!
+//! The weights are packed once, when the rewrite builds the operator, into
+//! panels of 16 output channels (`[C_in][16]`, the last panel padded with
+//! zeros), so one tile ([`simd::pointwise_tile`]) reads its panel front to
+//! back. A tile covers 16 channels × 4 positions: every weight is loaded
+//! once per 4 positions, so a 2×2 plane reads each weight exactly once and
+//! a 4×4 one four times from a panel that stays in L1 (panels are outer,
+//! positions inner). Bias, a residual `Add` and a clamp (ReLU, ReLU6) are
+//! applied as each tile is stored.
+
+#![allow(unsafe_code)] // tract's uninitialised output, entirely overwritten
+
+use super::simd::{self, Isa, TILE_CHANNELS, TILE_POSITIONS};
+use std::sync::Arc;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::*;
+
+/// Output planes up to this many positions take the kernel; larger ones
+/// stay with tract's matrix products, which are as fast there.
+pub const MAX_POSITIONS: usize = 16;
+
+/// Whether the rewrite uses the kernel on this machine: only with SIMD.
+/// Without it (32-bit ARM, whose NEON intrinsics Rust has not stabilised)
+/// the scalar loops would lose to tract's own NEON assembly.
+pub fn pays() -> bool {
+    simd::Isa::best() != Isa::Scalar
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointwiseConv {
+    pub c_in: usize,
+    pub c_out: usize,
+    /// Positions of a plane (`H · W`).
+    pub positions: usize,
+    /// `⌈C_out / 16⌉` panels of `[C_in][16]`.
+    panels: Arc<Vec<f32>>,
+    /// The bias, padded to whole panels.
+    bias: Arc<Vec<f32>>,
+    /// Whether a second input (same shape as the output) is added before
+    /// the clamp: the residual connection of an inverted-residual block.
+    pub residual: bool,
+    pub clamp: (f32, f32),
+}
+
+impl Eq for PointwiseConv {}
+
+impl PointwiseConv {
+    /// `weights` is `[C_out, C_in]` (ONNX's OIHW with 1×1 kernels), `bias`
+    /// `[C_out]`.
+    pub fn new(
+        c_in: usize,
+        positions: usize,
+        weights: &[f32],
+        bias: &[f32],
+        residual: bool,
+        clamp: (f32, f32),
+    ) -> PointwiseConv {
+        let c_out = bias.len();
+        assert_eq!(weights.len(), c_out * c_in, "weights for {c_out} × {c_in}");
+        let n_panels = c_out.div_ceil(TILE_CHANNELS);
+        let mut panels = vec![0.0; n_panels * c_in * TILE_CHANNELS];
+        let mut padded_bias = vec![0.0; n_panels * TILE_CHANNELS];
+        for (co, row) in weights.chunks_exact(c_in.max(1)).take(c_out).enumerate() {
+            let (panel, lane) = (co / TILE_CHANNELS, co % TILE_CHANNELS);
+            let base = panel * c_in * TILE_CHANNELS;
+            for (ci, w) in row.iter().enumerate().take(c_in) {
+                panels[base + ci * TILE_CHANNELS + lane] = *w;
+            }
+        }
+        padded_bias[..c_out].copy_from_slice(bias);
+        PointwiseConv {
+            c_in,
+            c_out,
+            positions,
+            panels: Arc::new(panels),
+            bias: Arc::new(padded_bias),
+            residual,
+            clamp,
+        }
+    }
+
+    /// Evaluates on `x` (`[N,] C_in, H, W`), plus the residual when the
+    /// operator has one, with the given instruction set (tests pin it).
+    pub fn eval_with(
+        &self,
+        isa: Isa,
+        x: TValue,
+        residual: Option<TValue>,
+    ) -> TractResult<TVec<TValue>> {
+        let shape = x.shape().to_vec();
+        let r = shape.len();
+        ensure!(
+            r >= 3 && shape[r - 3] == self.c_in && shape[r - 2] * shape[r - 1] == self.positions,
+            "input {shape:?} does not match {} channels of {} positions",
+            self.c_in,
+            self.positions
+        );
+        let mut out_shape = shape.clone();
+        out_shape[r - 3] = self.c_out;
+        ensure!(
+            residual.is_some() == self.residual,
+            "residual input expected: {}",
+            self.residual
+        );
+        if let Some(res) = &residual {
+            ensure!(
+                res.shape() == out_shape.as_slice(),
+                "residual {:?} for an output of {out_shape:?}",
+                res.shape()
+            );
+        }
+        let view = x.try_as_plain_ram()?;
+        let xs = view.as_slice::<f32>()?;
+        let res_view = residual
+            .as_ref()
+            .map(|r| r.try_as_plain_ram())
+            .transpose()?;
+        let res = res_view.as_ref().map(|v| v.as_slice::<f32>()).transpose()?;
+        let mut output = unsafe { Tensor::uninitialized::<f32>(&out_shape)? };
+        {
+            let mut out_view = output.try_as_plain_ram_mut()?;
+            let y = out_view.as_slice_mut::<f32>()?;
+            let (p, c_in, c_out) = (self.positions, self.c_in, self.c_out);
+            let (lo, hi) = self.clamp;
+            let mut tile = [0f32; TILE_CHANNELS * TILE_POSITIONS];
+            let panel_len = c_in * TILE_CHANNELS;
+            for (n, (xb, yb)) in xs
+                .chunks_exact(c_in * p)
+                .zip(y.chunks_exact_mut(c_out * p))
+                .enumerate()
+            {
+                let rb = res.map(|r| &r[n * c_out * p..][..c_out * p]);
+                for (k, panel) in self.panels.chunks_exact(panel_len.max(1)).enumerate() {
+                    let bias: &[f32; TILE_CHANNELS] = self.bias[k * TILE_CHANNELS..]
+                        [..TILE_CHANNELS]
+                        .try_into()
+                        .expect("a whole panel of bias");
+                    let co0 = k * TILE_CHANNELS;
+                    let channels = (c_out - co0).min(TILE_CHANNELS);
+                    let mut p0 = 0;
+                    while p0 < p {
+                        let width = (p - p0).min(TILE_POSITIONS);
+                        let cols = std::array::from_fn(|j| p0 + j.min(width - 1));
+                        simd::pointwise_tile(isa, &mut tile, panel, xb, p, c_in, cols, bias);
+                        for j in 0..width {
+                            let pos = p0 + j;
+                            for i in 0..channels {
+                                let at = (co0 + i) * p + pos;
+                                let mut v = tile[j * TILE_CHANNELS + i];
+                                if let Some(rb) = rb {
+                                    v += rb[at];
+                                }
+                                yb[at] = v.max(lo).min(hi);
+                            }
+                        }
+                        p0 += width;
+                    }
+                }
+            }
+        }
+        Ok(tvec!(output.into_tvalue()))
+    }
+}
+
+impl Op for PointwiseConv {
+    fn name(&self) -> StaticName {
+        "PiEdgePointwiseConv".into()
+    }
+
+    fn info(&self) -> TractResult<Vec<String>> {
+        Ok(vec![format!(
+            "{} -> {} ch, {} positions, residual {}, clamp {:?}, {}",
+            self.c_in,
+            self.c_out,
+            self.positions,
+            self.residual,
+            self.clamp,
+            Isa::best().name()
+        )])
+    }
+
+    fn validation(&self) -> Validation {
+        Validation::Rounding
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for PointwiseConv {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, mut inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let residual = if self.residual {
+            ensure!(inputs.len() == 2, "x and the residual expected");
+            inputs.pop()
+        } else {
+            None
+        };
+        ensure!(inputs.len() == 1, "one input expected");
+        let x = inputs.pop().expect("checked above");
+        self.eval_with(Isa::current(), x, residual)
+    }
+}
+
+impl TypedOp for PointwiseConv {
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let input = inputs[0];
+        ensure!(input.datum_type == f32::datum_type(), "f32 input expected");
+        ensure!(input.rank() >= 3, "expected [N,] C, H, W input");
+        let mut shape: TVec<TDim> = input.shape.iter().cloned().collect();
+        let r = shape.len();
+        shape[r - 3] = self.c_out.into();
+        Ok(tvec!(f32::fact(shape)))
+    }
+
+    fn cost(&self, inputs: &[&TypedFact]) -> TractResult<TVec<(Cost, TDim)>> {
+        let batch = if inputs[0].rank() == 4 {
+            inputs[0].shape[0].clone()
+        } else {
+            1.into()
+        };
+        Ok(tvec!((
+            Cost::FMA(f32::datum_type()),
+            batch * (self.c_in * self.c_out * self.positions)
+        )))
+    }
+
+    as_op!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packing_puts_each_weight_in_its_panel_lane() {
+        // 18 output channels of 3 inputs: two panels, the second two-thirds empty.
+        let weights: Vec<f32> = (0..18 * 3).map(|i| i as f32).collect();
+        let bias: Vec<f32> = (0..18).map(|i| -(i as f32)).collect();
+        let op = PointwiseConv::new(3, 4, &weights, &bias, false, (f32::MIN, f32::MAX));
+        assert_eq!(op.panels.len(), 2 * 3 * TILE_CHANNELS);
+        for co in 0..18 {
+            for ci in 0..3 {
+                let at = (co / 16) * 3 * 16 + ci * 16 + co % 16;
+                assert_eq!(op.panels[at], weights[co * 3 + ci]);
+            }
+        }
+        assert_eq!(op.panels[3 * 16 + 2], 0.0, "padding lanes are zero");
+        assert_eq!(&op.bias[16..18], &[-16.0, -17.0]);
+        assert_eq!(op.bias.len(), 32);
+    }
+}
