@@ -90,7 +90,7 @@ pub enum Command {
 
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum KernelsArg {
-    /// PiEdge Lab's SIMD kernels for depthwise convolution and max pooling
+    /// PiEdge Lab's SIMD kernels for depthwise, small dense and pointwise convolutions and max pooling
     #[default]
     Piedge,
     /// tract's own kernels for everything
@@ -236,7 +236,7 @@ pub struct BenchArgs {
     /// Run the analysed graph without tract's optimisation.
     #[arg(long)]
     pub unoptimized: bool,
-    /// Whose kernels run depthwise convolutions and max pools.
+    /// Whose kernels run depthwise, small dense and pointwise convolutions and max pools.
     #[arg(long, value_enum, default_value_t = KernelsArg::Piedge)]
     pub kernels: KernelsArg,
     /// Batch size (fixes a symbolic batch dimension).
@@ -303,7 +303,7 @@ pub struct PredictArgs {
     pub save_input: Option<PathBuf>,
     #[arg(long)]
     pub unoptimized: bool,
-    /// Whose kernels run depthwise convolutions and max pools.
+    /// Whose kernels run depthwise, small dense and pointwise convolutions and max pools.
     #[arg(long, value_enum, default_value_t = KernelsArg::Piedge)]
     pub kernels: KernelsArg,
     #[arg(long, default_value = "1", value_parser = count, allow_hyphen_values = true)]
