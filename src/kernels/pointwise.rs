@@ -17,6 +17,7 @@ use super::simd::{self, Isa, TILE_CHANNELS, TILE_POSITIONS};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
+use tract_onnx::tract_core::tract_linalg::multithread;
 
 /// Output planes up to this many positions take the kernel; larger ones
 /// stay with tract's matrix products, which are as fast there.
@@ -124,44 +125,60 @@ impl PointwiseConv {
             let mut out_view = output.try_as_plain_ram_mut()?;
             let y = out_view.as_slice_mut::<f32>()?;
             let (p, c_in, c_out) = (self.positions, self.c_in, self.c_out);
-            let (lo, hi) = self.clamp;
-            let mut tile = [0f32; TILE_CHANNELS * TILE_POSITIONS];
-            let panel_len = c_in * TILE_CHANNELS;
             for (n, (xb, yb)) in xs
                 .chunks_exact(c_in * p)
                 .zip(y.chunks_exact_mut(c_out * p))
                 .enumerate()
             {
                 let rb = res.map(|r| &r[n * c_out * p..][..c_out * p]);
-                for (k, panel) in self.panels.chunks_exact(panel_len.max(1)).enumerate() {
-                    let bias: &[f32; TILE_CHANNELS] = self.bias[k * TILE_CHANNELS..]
-                        [..TILE_CHANNELS]
-                        .try_into()
-                        .expect("a whole panel of bias");
-                    let co0 = k * TILE_CHANNELS;
-                    let channels = (c_out - co0).min(TILE_CHANNELS);
-                    let mut p0 = 0;
-                    while p0 < p {
-                        let width = (p - p0).min(TILE_POSITIONS);
-                        let cols = std::array::from_fn(|j| p0 + j.min(width - 1));
-                        simd::pointwise_tile(isa, &mut tile, panel, xb, p, c_in, cols, bias);
-                        for j in 0..width {
-                            let pos = p0 + j;
-                            for i in 0..channels {
-                                let at = (co0 + i) * p + pos;
-                                let mut v = tile[j * TILE_CHANNELS + i];
-                                if let Some(rb) = rb {
-                                    v += rb[at];
-                                }
-                                yb[at] = v.max(lo).min(hi);
-                            }
-                        }
-                        p0 += width;
-                    }
-                }
+                // Output channels split across tract's threads (`--threads`),
+                // when the layer is big enough to pay for it; inline otherwise.
+                multithread::par_chunks_mut(yb, p, c_in * c_out, |first, chunk| {
+                    self.channels(isa, xb, rb, first, chunk);
+                    Ok(())
+                })?;
             }
         }
         Ok(tvec!(output.into_tvalue()))
+    }
+}
+
+impl PointwiseConv {
+    /// Output channels `first ..` of one batch item into `out` (`p` values
+    /// each), from its input `xb` and residual `rb`.
+    fn channels(&self, isa: Isa, xb: &[f32], rb: Option<&[f32]>, first: usize, out: &mut [f32]) {
+        let (p, c_in) = (self.positions, self.c_in);
+        let last = first + out.len() / p;
+        let (lo, hi) = self.clamp;
+        let panel_len = c_in * TILE_CHANNELS;
+        let mut tile = [0f32; TILE_CHANNELS * TILE_POSITIONS];
+        for k in first / TILE_CHANNELS..last.div_ceil(TILE_CHANNELS) {
+            let panel = &self.panels[k * panel_len..][..panel_len];
+            let bias: &[f32; TILE_CHANNELS] = self.bias[k * TILE_CHANNELS..][..TILE_CHANNELS]
+                .try_into()
+                .expect("a whole panel of bias");
+            let co0 = k * TILE_CHANNELS;
+            // This chunk's channels of the panel (a chunk may start or end
+            // inside one).
+            let channels = co0.max(first)..(co0 + TILE_CHANNELS).min(last);
+            let mut p0 = 0;
+            while p0 < p {
+                let width = (p - p0).min(TILE_POSITIONS);
+                let cols = std::array::from_fn(|j| p0 + j.min(width - 1));
+                simd::pointwise_tile(isa, &mut tile, panel, xb, p, c_in, cols, bias);
+                for j in 0..width {
+                    let pos = p0 + j;
+                    for co in channels.clone() {
+                        let mut v = tile[j * TILE_CHANNELS + co - co0];
+                        if let Some(rb) = rb {
+                            v += rb[co * p + pos];
+                        }
+                        out[(co - first) * p + pos] = v.max(lo).min(hi);
+                    }
+                }
+                p0 += width;
+            }
+        }
     }
 }
 
@@ -251,5 +268,50 @@ mod tests {
         assert_eq!(op.panels[3 * 16 + 2], 0.0, "padding lanes are zero");
         assert_eq!(&op.bias[16..18], &[-16.0, -17.0]);
         assert_eq!(op.bias.len(), 32);
+    }
+
+    /// Split across threads, chunks start and end inside panels (40
+    /// channels in chunks of 5 on two threads): every channel is still
+    /// computed once, exactly as on one thread.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn threads_split_the_channels_without_changing_a_value() {
+        let mut r = crate::rng::SplitMix64::new(5);
+        let mut random = |n: usize| -> Vec<f32> { (0..n).map(|_| r.next_f32() - 0.5).collect() };
+        let (c_in, c_out, p) = (1000, 40, 4);
+        let op = PointwiseConv::new(
+            c_in,
+            p,
+            &random(c_out * c_in),
+            &random(c_out),
+            true,
+            (-1.0, 1.0),
+        );
+        let x = Tensor::from_shape(&[1, c_in, 2, 2], &random(c_in * p)).unwrap();
+        let res = Tensor::from_shape(&[1, c_out, 2, 2], &random(c_out * p)).unwrap();
+        let run = || {
+            op.eval_with(
+                Isa::best(),
+                x.clone().into_tvalue(),
+                Some(res.clone().into_tvalue()),
+            )
+            .unwrap()
+            .remove(0)
+            .into_tensor()
+        };
+        let one = run();
+        let two = crate::model::Threads::new(2).unwrap().run(run);
+        assert_eq!(one, two);
+        let scalar = op
+            .eval_with(Isa::Scalar, x.into_tvalue(), Some(res.into_tvalue()))
+            .unwrap()
+            .remove(0)
+            .into_tensor();
+        let (va, vb) = (
+            one.try_as_plain_ram().unwrap(),
+            scalar.try_as_plain_ram().unwrap(),
+        );
+        let (a, b) = (va.as_slice::<f32>().unwrap(), vb.as_slice::<f32>().unwrap());
+        assert!(a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-3));
     }
 }
