@@ -284,6 +284,7 @@ pub const TILE_POSITIONS: usize = 4;
 /// repeats its last one); the caller adds residuals, clamps and stores.
 ///
 /// Panics if `panel` is shorter than `c_in · 16` or a position reads past `x`.
+#[allow(clippy::too_many_arguments)]
 pub fn pointwise_tile(
     isa: Isa,
     tile: &mut [f32; TILE_CHANNELS * TILE_POSITIONS],

@@ -77,13 +77,24 @@ impl Threads {
         self.n
     }
 
-    /// Runs `f` on this thread with tract's operators dispatching to the
-    /// pool. Everything inside (warmup, timed runs) sees the same pool, and
-    /// the previous setting comes back afterwards.
-    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+    /// Runs `f` with tract's operators dispatching to the pool; everything
+    /// inside (warmup, timed runs) sees the same pool. With more than one
+    /// thread, `f` itself runs on one of the pool's threads, so that N
+    /// threads are N busy threads: run from outside, the caller's thread
+    /// would do the serial work between parallel operators while the pool's
+    /// idle threads spin waiting for more, and on a machine with N cores
+    /// that made two threads slower than one.
+    pub fn run<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         #[cfg(not(target_arch = "wasm32"))]
         {
-            tract_linalg::multithread::multithread_tract_scope(self.executor.clone(), f)
+            use tract_linalg::multithread::{multithread_tract_scope, Executor};
+            match &self.executor {
+                Executor::MultiThread(pool) => {
+                    let executor = self.executor.clone();
+                    pool.install(move || multithread_tract_scope(executor, f))
+                }
+                _ => f(),
+            }
         }
         #[cfg(target_arch = "wasm32")]
         {

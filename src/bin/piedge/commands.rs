@@ -311,10 +311,11 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
         Some(script) => {
             let fake = FakeClock::new();
             let mut scripted = Scripted::new(Some(runnable), fake.clone(), script.clone());
-            let m = threads.run(|| {
-                run_benchmark(&mut scripted, &fake, &config, on_progress)
-                    .map_err(anyhow::Error::from)
-            })?;
+            // The scripted clock is single-threaded, and so is this testing aid.
+            if threads.count() > 1 {
+                bail!("--debug-fake-latencies runs on one thread; leave out --threads");
+            }
+            let m = run_benchmark(&mut scripted, &fake, &config, on_progress)?;
             (m, fake.resolution())
         }
         None => {
