@@ -20,16 +20,26 @@ pub fn Environment() -> impl IntoView {
     let check_text = move || match check.get() {
         SelfCheckState::NotRun => String::new(),
         SelfCheckState::Running => ui().self_check_running.to_string(),
-        SelfCheckState::Done(Ok(r)) => format!(
-            "✓ {} + {} + {} + {} {} ({}; max |Δ| {:.1e})",
-            r.depthwise_cases,
-            r.direct_cases,
-            r.pointwise_cases,
-            r.max_pool_cases,
-            ui().self_check_matches,
-            r.isas.join(", "),
-            r.max_abs_error
-        ),
+        SelfCheckState::Done(Ok(r)) => {
+            // Pointwise cases only where the kernel runs (not in a browser).
+            let counts: Vec<String> = [
+                r.depthwise_cases,
+                r.direct_cases,
+                r.pointwise_cases,
+                r.max_pool_cases,
+            ]
+            .iter()
+            .filter(|&&n| n > 0)
+            .map(|n| n.to_string())
+            .collect();
+            format!(
+                "✓ {} {} ({}; max |Δ| {:.1e})",
+                counts.join(" + "),
+                ui().self_check_matches,
+                r.isas.join(", "),
+                r.max_abs_error
+            )
+        }
         SelfCheckState::Done(Err(e)) => format!("{} {e}", ui().self_check_failed),
     };
     view! {
