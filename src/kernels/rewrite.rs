@@ -367,9 +367,13 @@ fn bias_after(
     Ok(Some((add_out, bias)))
 }
 
-/// If `outlet`'s only reader is an `Add` (not the graph's output either),
-/// that `Add`'s output and its other input.
-fn add_after(model: &TypedModel, outlet: OutletId) -> TractResult<Option<(OutletId, OutletId)>> {
+/// If `outlet`'s only reader (and not the graph's output) is a plain
+/// two-input element-wise operator, its name (`Add`, `Max`, …), its output
+/// and its other input.
+fn binary_after(
+    model: &TypedModel,
+    outlet: OutletId,
+) -> TractResult<Option<(&'static str, OutletId, OutletId)>> {
     let succs = &model.node(outlet.node).outputs[outlet.slot].successors;
     if succs.len() != 1 || model.output_outlets()?.contains(&outlet) {
         return Ok(None);
@@ -378,13 +382,23 @@ fn add_after(model: &TypedModel, outlet: OutletId) -> TractResult<Option<(Outlet
     let Some(bin) = next.op_as::<TypedBinOp>() else {
         return Ok(None);
     };
-    if bin.0.name() != "Add" || bin.1.is_some() || next.inputs.len() != 2 {
+    if bin.1.is_some() || next.inputs.len() != 2 {
         return Ok(None);
     }
     Ok(Some((
+        bin.0.name(),
         OutletId::new(next.id, 0),
         next.inputs[1 - succs[0].slot],
     )))
+}
+
+/// If `outlet`'s only reader is an `Add`, that `Add`'s output and its other
+/// input.
+fn add_after(model: &TypedModel, outlet: OutletId) -> TractResult<Option<(OutletId, OutletId)>> {
+    Ok(match binary_after(model, outlet)? {
+        Some(("Add", out, other)) => Some((out, other)),
+        _ => None,
+    })
 }
 
 /// If `outlet`'s only reader is an `Add` of a computed `f32` tensor of the
@@ -494,30 +508,15 @@ fn clamp_after(
     model: &TypedModel,
     outlet: OutletId,
 ) -> TractResult<Option<(OutletId, &'static str, f32)>> {
-    let succs = &model.node(outlet.node).outputs[outlet.slot].successors;
-    if succs.len() != 1 || model.output_outlets()?.contains(&outlet) {
-        return Ok(None);
-    }
-    let next = model.node(succs[0].node);
-    let Some(bin) = next.op_as::<TypedBinOp>() else {
+    let Some((op @ ("Max" | "Min"), next, other)) = binary_after(model, outlet)? else {
         return Ok(None);
     };
-    let op = match bin.0.name() {
-        "Max" => "Max",
-        "Min" => "Min",
-        _ => return Ok(None),
-    };
-    if next.inputs.len() != 2 || bin.1.is_some() {
-        return Ok(None);
-    }
-    let other = next.inputs[1 - succs[0].slot];
     let Some(k) = constant(model, other)? else {
         return Ok(None);
     };
-    let same_shape =
-        model.outlet_fact(OutletId::new(next.id, 0))?.shape == model.outlet_fact(outlet)?.shape;
+    let same_shape = model.outlet_fact(next)?.shape == model.outlet_fact(outlet)?.shape;
     if k.is_empty() || k.iter().any(|v| *v != k[0] || v.is_nan()) || !same_shape {
         return Ok(None);
     }
-    Ok(Some((OutletId::new(next.id, 0), op, k[0])))
+    Ok(Some((next, op, k[0])))
 }

@@ -316,35 +316,11 @@ pub fn pointwise_tile(
         match isa {
             Isa::Scalar => tile_scalar(tile, panel, x, stride, c_in, cols, bias),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2Fma => x86::tile(
-                tile.as_mut_ptr(),
-                panel.as_ptr(),
-                x.as_ptr(),
-                stride,
-                c_in,
-                cols,
-                bias.as_ptr(),
-            ),
+            Isa::Avx2Fma => x86::tile(tile, panel, x, stride, c_in, cols, bias),
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon => neon::tile(
-                tile.as_mut_ptr(),
-                panel.as_ptr(),
-                x.as_ptr(),
-                stride,
-                c_in,
-                cols,
-                bias.as_ptr(),
-            ),
+            Isa::Neon => neon::tile(tile, panel, x, stride, c_in, cols, bias),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            Isa::Simd128 => wasm::tile(
-                tile.as_mut_ptr(),
-                panel.as_ptr(),
-                x.as_ptr(),
-                stride,
-                c_in,
-                cols,
-                bias.as_ptr(),
-            ),
+            Isa::Simd128 => wasm::tile(tile, panel, x, stride, c_in, cols, bias),
         }
     }
 }
@@ -595,14 +571,15 @@ macro_rules! simd_loops {
         /// value loaded feeds `16 / L`.
         $(#[$attr])*
         pub unsafe fn tile(
-            tile: *mut f32,
-            panel: *const f32,
-            x: *const f32,
+            tile: &mut [f32; super::TILE_CHANNELS * super::TILE_POSITIONS],
+            panel: &[f32],
+            x: &[f32],
             stride: usize,
             c_in: usize,
             cols: [usize; super::TILE_POSITIONS],
-            bias: *const f32,
+            bias: &[f32; super::TILE_CHANNELS],
         ) {
+            let (tile, panel, x, bias) = (tile.as_mut_ptr(), panel.as_ptr(), x.as_ptr(), bias.as_ptr());
             const L: usize = $lanes;
             const V: usize = super::TILE_CHANNELS / L;
             const NR: usize = $nr;
