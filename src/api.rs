@@ -284,11 +284,7 @@ pub fn machine_label(system: &SystemInfo, threads: usize) -> String {
         parts.push(cpu.clone());
     }
     parts.push("native".into());
-    parts.push(if threads == 1 {
-        "1 thread".into()
-    } else {
-        format!("{threads} threads")
-    });
+    parts.push(crate::sysinfo::threads_text(threads));
     parts.join(", ")
 }
 

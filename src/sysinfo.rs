@@ -48,6 +48,15 @@ pub struct SystemInfo {
 
 /// Above this SoC temperature a Raspberry Pi's firmware starts to lower the
 /// CPU clock (the soft limit of the Pi 4 and 5; the hard limit is 85 °C).
+/// "1 thread", "4 threads": how reports and the CLI name a thread count.
+pub fn threads_text(n: usize) -> String {
+    if n == 1 {
+        "1 thread".into()
+    } else {
+        format!("{n} threads")
+    }
+}
+
 pub const THROTTLE_TEMP_C: f64 = 80.0;
 
 /// The meaning of each bit of `vcgencmd get_throttled`, as the firmware
@@ -95,7 +104,7 @@ impl SystemInfo {
         let cpu = self.cpu_model.as_deref().unwrap_or("unknown CPU");
         let threads = match threads {
             0 | 1 => String::new(),
-            n => format!(", {n} threads"),
+            n => format!(", {}", threads_text(n)),
         };
         format!(
             "{} ({}, {}, {}{threads})",

@@ -102,7 +102,7 @@ fn profile(a: ProfileArgs, limits: &Limits) -> Result<()> {
         "{name}: {} plan, {} kernels, {}, {} runs, {total:.3} ms per inference in {} nodes",
         plan.name(),
         piedge::plan::Kernels::from(a.kernels).name(),
-        threads_text(threads.count()),
+        piedge::sysinfo::threads_text(threads.count()),
         a.runs,
         nodes.len()
     );
@@ -272,7 +272,7 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
             "Running {} warmup and {} timed runs on {input_desc}, {}...",
             a.warmup,
             a.runs,
-            threads_text(threads.count())
+            piedge::sysinfo::threads_text(threads.count())
         );
         if let Some(warning) = oversubscribed(threads.count()) {
             println!("Warning: {warning}");
@@ -718,15 +718,6 @@ fn models(a: ModelsArgs) -> Result<()> {
         println!("wrote {} ({} bytes)", path.display(), bytes.len());
     }
     Ok(())
-}
-
-/// "1 thread", "4 threads".
-fn threads_text(n: usize) -> String {
-    if n == 1 {
-        "1 thread".into()
-    } else {
-        format!("{n} threads")
-    }
 }
 
 /// Why `n` threads on this machine will measure the queue, if they will.
