@@ -102,6 +102,7 @@ fn model_bytes_cross_as_a_uint8array_and_seeds_as_bigints() {
         warmup: 3,
         runs: 10,
         seed: u64::MAX,
+        inferences_per_sample: Some(4),
     };
     let js = to_js(&run);
     assert!(js_sys::Reflect::get(&js, &"seed".into())

@@ -14,8 +14,9 @@ pub const DEFAULT_WARMUP: usize = 3;
 pub const DEFAULT_RUNS: usize = 10;
 /// The bundled models, in the order the lab lists them; the first is the default.
 pub const BUNDLED_MODELS: [&str; 2] = ["mobilenetv2", "tinycnn"];
-/// Number of steps of the lesson walk-through.
-pub const STEPS: usize = 7;
+/// The most steps a lesson may have that a link can name: the lesson's own
+/// count (its `# ` headings) bounds the step once it has loaded.
+pub const MAX_STEPS: usize = 99;
 
 /// Reads an input shape as a student or the CLI writes it: sizes of at
 /// least 1 separated by commas or `x` ("1,3,224,224", "1x3x32x32"). Empty
@@ -207,7 +208,7 @@ impl UrlState {
             match key {
                 "step" => {
                     if let Ok(n) = value.parse::<usize>() {
-                        state.step = n.clamp(1, STEPS);
+                        state.step = n.clamp(1, MAX_STEPS);
                     }
                 }
                 "lang" => state.lang = Lang::from_code(&value).unwrap_or(state.lang),
@@ -430,8 +431,8 @@ mod tests {
     fn url_parsing_is_lenient() {
         assert_eq!(UrlState::parse(""), UrlState::default());
         assert_eq!(UrlState::parse("#"), UrlState::default());
-        let s = UrlState::parse("#step=99&lang=xx&model=../../etc&plan=fast&bogus&runs=abc");
-        assert_eq!(s.step, STEPS);
+        let s = UrlState::parse("#step=999&lang=xx&model=../../etc&plan=fast&bogus&runs=abc");
+        assert_eq!(s.step, MAX_STEPS);
         assert_eq!(s.lang, Lang::Sv);
         assert_eq!(s.model, "mobilenetv2");
         assert_eq!(s.config.plan, Plan::Optimized);

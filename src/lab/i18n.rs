@@ -3,6 +3,7 @@
 
 mod board;
 mod native;
+mod questions;
 mod timer;
 
 use super::config::{Field, FieldError};
@@ -97,6 +98,8 @@ pub struct Ui {
     pub cancel: &'static str,
     pub running: &'static str,
     pub warming_up: &'static str,
+    /// A series' calibration: a few inferences before its runs.
+    pub calibrating: &'static str,
     pub loading_model: &'static str,
     pub cancelled_note: &'static str,
     pub environment: &'static str,
@@ -135,11 +138,9 @@ pub struct Ui {
     pub run_series: &'static str,
     pub series_runs: &'static str,
     pub series_warmup: &'static str,
-    pub your_prediction: &'static str,
     pub prediction_placeholder: &'static str,
     pub measure: &'static str,
     pub show_answer: &'static str,
-    pub answer_locked: &'static str,
     pub cold_start: &'static str,
     pub read_results: &'static str,
     pub error: &'static str,
@@ -197,6 +198,7 @@ pub static SV: Ui = Ui {
     cancel: "Avbryt",
     running: "Mäter",
     warming_up: "Värmer upp",
+    calibrating: "Provkör först: väljer hur många inferenser varje mätpunkt i serien ska ta tid på",
     loading_model: "Laddar och optimerar modellen …",
     cancelled_note: "Avbruten – bara de körningar som hann klart visas.",
     environment: "Mätmiljö",
@@ -235,11 +237,9 @@ pub static SV: Ui = Ui {
     run_series: "Kör den föreslagna serien",
     series_runs: "runs 10, 50, 100 (warmup 3)",
     series_warmup: "warmup 0, 3, 10 (runs 50)",
-    your_prediction: "Din gissning",
     prediction_placeholder: "Skriv vad du tror händer innan du mäter …",
     measure: "Mät",
     show_answer: "Visa svaret",
-    answer_locked: "Skriv en gissning och mät först – sedan kan du jämföra med svaret.",
     cold_start: "Kör utan uppvärmning (warmup 0)",
     read_results: "Läs resultaten →",
     error: "Fel",
@@ -297,6 +297,7 @@ pub static EN: Ui = Ui {
     cancel: "Cancel",
     running: "Measuring",
     warming_up: "Warming up",
+    calibrating: "Trial run first: choosing how many inferences each sample of the series times",
     loading_model: "Loading and optimising the model …",
     cancelled_note: "Cancelled – only the runs that finished are shown.",
     environment: "Measurement environment",
@@ -335,11 +336,9 @@ pub static EN: Ui = Ui {
     run_series: "Run the suggested series",
     series_runs: "runs 10, 50, 100 (warmup 3)",
     series_warmup: "warmup 0, 3, 10 (runs 50)",
-    your_prediction: "Your prediction",
     prediction_placeholder: "Write what you expect before you measure …",
     measure: "Measure",
     show_answer: "Show the answer",
-    answer_locked: "Write a prediction and measure first – then compare with the answer.",
     cold_start: "Run without warmup (warmup 0)",
     read_results: "Read the results →",
     error: "Error",

@@ -5,9 +5,19 @@
 //!
 //! - `::: widget NAME` (one line) puts a part of the lab there: `model`,
 //!   `controls`, `environment`, `results`, `cold-start`, `experiment`, ...
-//! - `::: question ID` … `---` … `:::` is a reflection question: the prompt,
-//!   then the answer, which the lab keeps hidden until the student has
-//!   written a prediction and measured.
+//! - `::: question ID [key=value ...]` … `---` … `:::` is a reflection
+//!   question: the prompt, then the answer, which the lab keeps hidden
+//!   until the student has predicted and measured. The keys say how:
+//!   - `measure=`: what the "measure" button runs. `settings` (the
+//!     default: the student's warmup and runs), `W,R` (warmup W, runs R),
+//!     `cold` (warmup 0, runs 20, in a new worker), `plans` (the student's
+//!     settings with both plans), `series-runs`, `series-warmup`.
+//!   - `predict=`: what the student predicts. `text` (the default: a
+//!     sentence, at least two words), or a number the lab then measures:
+//!     `p50` and `p95` (ms, of the last run), `first-ratio` (the first run
+//!     over the median), `plan-ratio` (unoptimised p50 over optimised p50).
+//!
+//! So a teacher adds a step or a question by editing the Markdown alone.
 //!
 //! Every line that starts with `# ` (outside code fences) starts a step.
 
@@ -16,11 +26,135 @@
 pub enum Part {
     Markdown(String),
     Widget(String),
-    Question {
-        id: String,
-        prompt: String,
-        answer: String,
+    Question(Question),
+}
+
+/// A reflection question, as the lesson declares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    pub id: String,
+    pub prompt: String,
+    pub answer: String,
+    pub measure: Measure,
+    pub predict: Predict,
+}
+
+/// What a question's "measure" button runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Measure {
+    /// The warmup and runs the student set.
+    #[default]
+    Settings,
+    Fixed {
+        warmup: usize,
+        runs: usize,
     },
+    /// Warmup 0 and 20 runs in a new worker, like the cold-start button.
+    Cold,
+    /// The student's settings, once optimised and once not.
+    Plans,
+    Series(crate::lab::session::Series),
+}
+
+/// What the student predicts before measuring.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Predict {
+    /// A sentence.
+    #[default]
+    Text,
+    Number(Quantity),
+}
+
+/// A number the lab measures, to set beside the student's prediction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quantity {
+    P50Ms,
+    P95Ms,
+    /// The first timed run over the median of the run.
+    FirstRatio,
+    /// Unoptimised p50 over optimised p50.
+    PlanRatio,
+}
+
+impl Quantity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantity::P50Ms => "p50",
+            Quantity::P95Ms => "p95",
+            Quantity::FirstRatio => "first-ratio",
+            Quantity::PlanRatio => "plan-ratio",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Quantity> {
+        [
+            Quantity::P50Ms,
+            Quantity::P95Ms,
+            Quantity::FirstRatio,
+            Quantity::PlanRatio,
+        ]
+        .into_iter()
+        .find(|q| q.name() == name)
+    }
+
+    /// Whether the number is in milliseconds (else it is a ratio, "×").
+    pub fn is_ms(self) -> bool {
+        matches!(self, Quantity::P50Ms | Quantity::P95Ms)
+    }
+}
+
+impl Measure {
+    fn from_value(value: &str) -> Option<Measure> {
+        use crate::lab::session::Series;
+        Some(match value {
+            "settings" => Measure::Settings,
+            "cold" => Measure::Cold,
+            "plans" => Measure::Plans,
+            "series-runs" => Measure::Series(Series::Runs),
+            "series-warmup" => Measure::Series(Series::Warmup),
+            fixed => {
+                let (w, r) = fixed.split_once(',')?;
+                let (warmup, runs) = (w.trim().parse().ok()?, r.trim().parse().ok()?);
+                if !(1..=crate::limits::LAB_MAX_RUNS).contains(&runs)
+                    || warmup > crate::limits::LAB_MAX_WARMUP
+                {
+                    return None;
+                }
+                Measure::Fixed { warmup, runs }
+            }
+        })
+    }
+}
+
+/// Reads `ID key=value ...` after `::: question`.
+fn question_header(header: &str, line: usize) -> Result<(String, Measure, Predict), LessonError> {
+    let mut words = header.split_whitespace();
+    let id = words.next().unwrap_or_default().to_string();
+    let (mut measure, mut predict) = (Measure::default(), Predict::default());
+    for word in words {
+        let bad = || LessonError::BadOption {
+            line,
+            text: word.to_string(),
+        };
+        let (key, value) = word.split_once('=').ok_or_else(bad)?;
+        match key {
+            "measure" => measure = Measure::from_value(value).ok_or_else(bad)?,
+            "predict" => {
+                predict = match value {
+                    "text" => Predict::Text,
+                    q => Predict::Number(Quantity::from_name(q).ok_or_else(bad)?),
+                }
+            }
+            _ => return Err(bad()),
+        }
+    }
+    if id.is_empty() {
+        return Err(LessonError::BadOption {
+            line,
+            text: "question".into(),
+        });
+    }
+    Ok((id, measure, predict))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +180,10 @@ pub enum LessonError {
         "line {line}: `{text}` is not a known block; use `::: widget NAME` or `::: question ID`"
     )]
     UnknownBlock { line: usize, text: String },
+    #[error(
+        "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup` or `predict=text|p50|p95|first-ratio|plan-ratio` after the question's id"
+    )]
+    BadOption { line: usize, text: String },
 }
 
 impl Lesson {
@@ -87,7 +225,8 @@ impl Lesson {
                     if let Some(step) = steps.last_mut() {
                         step.parts.push(Part::Widget(name.trim().to_string()));
                     }
-                } else if let Some(id) = block.strip_prefix("question ") {
+                } else if let Some(header) = block.strip_prefix("question ") {
+                    let (id, measure, predict) = question_header(header, i + 1)?;
                     let (mut prompt, mut answer, mut seen_rule, mut closed) =
                         (String::new(), String::new(), false, false);
                     for (_, l) in lines.by_ref() {
@@ -110,11 +249,13 @@ impl Lesson {
                         return Err(LessonError::NoAnswer { line: i + 1 });
                     }
                     if let Some(step) = steps.last_mut() {
-                        step.parts.push(Part::Question {
-                            id: id.trim().to_string(),
+                        step.parts.push(Part::Question(Question {
+                            id,
                             prompt,
                             answer,
-                        });
+                            measure,
+                            predict,
+                        }));
                     }
                 } else {
                     return Err(LessonError::UnknownBlock {
@@ -169,11 +310,13 @@ Because of the tail.\n\
         );
         assert_eq!(
             l.steps[1].parts,
-            vec![Part::Question {
+            vec![Part::Question(Question {
                 id: "p95".into(),
                 prompt: "Why p95?\n".into(),
-                answer: "Because of the tail.\n".into()
-            }]
+                answer: "Because of the tail.\n".into(),
+                measure: Measure::Settings,
+                predict: Predict::Text,
+            })]
         );
     }
 
@@ -192,6 +335,52 @@ Because of the tail.\n\
             Lesson::parse("# A\n::: wdget x\n"),
             Err(LessonError::UnknownBlock { line: 2, .. })
         ));
+        for bad in [
+            "measure=fast",
+            "predict=p97",
+            "colour=red",
+            "measure=3,0",
+            "p95",
+        ] {
+            assert!(
+                matches!(
+                    Lesson::parse(&format!("# A\n\n::: question q {bad}\nq\n---\na\n:::\n")),
+                    Err(LessonError::BadOption { line: 3, .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn question_options_say_what_to_measure_and_predict() {
+        let l = Lesson::parse(
+            "# A\n::: question tail measure=3,100 predict=p95\nq\n---\na\n:::\n\
+             ::: question opt measure=plans predict=plan-ratio\nq\n---\na\n:::\n",
+        )
+        .unwrap();
+        let specs: Vec<_> = l.steps[0]
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Question(q) => (q.id.as_str(), q.measure, q.predict),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            specs,
+            [
+                (
+                    "tail",
+                    Measure::Fixed {
+                        warmup: 3,
+                        runs: 100
+                    },
+                    Predict::Number(Quantity::P95Ms)
+                ),
+                ("opt", Measure::Plans, Predict::Number(Quantity::PlanRatio)),
+            ]
+        );
     }
 
     /// The shipped lessons parse, have the same seven steps in both
@@ -200,7 +389,7 @@ Because of the tail.\n\
     fn shipped_lessons_agree() {
         let sv = Lesson::parse(include_str!("../../lessons/sv.md")).unwrap();
         let en = Lesson::parse(include_str!("../../lessons/en.md")).unwrap();
-        assert_eq!(sv.steps.len(), super::super::config::STEPS);
+        assert_eq!(sv.steps.len(), 7);
         assert_eq!(en.steps.len(), sv.steps.len());
         let blocks = |l: &Lesson| -> Vec<Vec<String>> {
             l.steps
@@ -210,7 +399,9 @@ Because of the tail.\n\
                         .iter()
                         .filter_map(|p| match p {
                             Part::Widget(w) => Some(format!("widget {w}")),
-                            Part::Question { id, .. } => Some(format!("question {id}")),
+                            Part::Question(q) => {
+                                Some(format!("question {} {:?} {:?}", q.id, q.measure, q.predict))
+                            }
                             Part::Markdown(_) => None,
                         })
                         .collect()

@@ -41,6 +41,11 @@ pub enum ToWorker {
         warmup: usize,
         runs: usize,
         seed: u64,
+        /// Inferences per timed sample, fixed for the whole run (a series
+        /// uses the count its calibration chose for every run). Without it
+        /// the worker decides after the warmup.
+        #[serde(default)]
+        inferences_per_sample: Option<usize>,
     },
     /// Stop the current run after the inference in progress.
     Cancel { request: u64 },

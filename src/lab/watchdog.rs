@@ -125,6 +125,7 @@ mod tests {
             warmup: 0,
             runs: 10,
             seed: 0,
+            inferences_per_sample: None,
         }
     }
 

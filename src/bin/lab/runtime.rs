@@ -8,7 +8,9 @@ use crate::client::{self, WorkerEvent};
 use crate::{dom, server, storage};
 use leptos::prelude::*;
 use piedge::lab::protocol::{CrashKind, ToWorker};
-use piedge::lab::state::{BrowserFacts, Effect as LabEffect, Event, FileMeta, LabState, Moment};
+use piedge::lab::state::{
+    BrowserFacts, Effect as LabEffect, Event, FileMeta, LabState, Moment, StorageProblem,
+};
 use piedge::lab::{Lang, UrlState};
 use std::cell::RefCell;
 
@@ -178,6 +180,15 @@ impl Lab {
                 let stored = storage::load_all().await;
                 self.send(Event::StoredRuns(stored));
             }),
+            // Sent from a task, as every answer is: never inside an update.
+            LabEffect::LoadAnswers => spawn(async move {
+                self.send(Event::StoredAnswers(storage::load_answers()));
+            }),
+            LabEffect::StoreAnswers(json) => {
+                if let Err(e) = storage::store_answers(&json) {
+                    spawn(async move { self.send(Event::StoreFailed(StorageProblem::Failed(e))) });
+                }
+            }
             LabEffect::Send(msg) => client::send(&msg),
             LabEffect::FetchModel { choice, name } => spawn(async move {
                 let result = dom::fetch_bytes(&format!("models/{name}.onnx")).await;

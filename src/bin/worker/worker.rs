@@ -110,9 +110,19 @@ fn handle(msg: ToWorker) {
             warmup,
             runs,
             seed,
+            inferences_per_sample,
         } => {
             wasm_bindgen_futures::spawn_local(async move {
-                let reply = run(request, model_key, plan, warmup, runs, seed).await;
+                let reply = run(
+                    request,
+                    model_key,
+                    plan,
+                    warmup,
+                    runs,
+                    seed,
+                    inferences_per_sample,
+                )
+                .await;
                 post(&reply);
             });
         }
@@ -194,6 +204,7 @@ async fn run(
     warmup: usize,
     runs: usize,
     seed: u64,
+    per_sample: Option<usize>,
 ) -> FromWorker {
     let failed = |message: String| FromWorker::Failed {
         request,
@@ -208,7 +219,14 @@ async fn run(
     };
     let cancel = Rc::new(Cell::new(false));
     STATE.with(|s| s.borrow_mut().running = Some((request, cancel.clone())));
-    let result = benchmark(request, &mut cached, warmup, runs, seed, &cancel).await;
+    let result = benchmark(
+        request,
+        &mut cached,
+        (warmup, runs, seed),
+        per_sample,
+        &cancel,
+    )
+    .await;
     let pipeline = cached.pipeline;
     STATE.with(|s| {
         let mut s = s.borrow_mut();
@@ -230,9 +248,8 @@ async fn run(
 async fn benchmark(
     request: u64,
     cached: &mut Cached,
-    warmup: usize,
-    runs: usize,
-    seed: u64,
+    (warmup, runs, seed): (usize, usize, u64),
+    per_sample: Option<usize>,
     cancel: &Cell<bool>,
 ) -> Result<(piedge::bench::Measurements, usize), String> {
     let input = cached
@@ -255,7 +272,12 @@ async fn benchmark(
     let mut sent_warmup = 0;
     let mut sent_timed = 0;
     let mut slice_start = clock.now_ms();
-    let mut batching_decided = warmup == 0;
+    // A series fixes the count for all its runs; otherwise it is decided
+    // once the warmup shows the typical inference time.
+    if let Some(k) = per_sample {
+        bench.set_inferences_per_sample(k);
+    }
+    let mut batching_decided = warmup == 0 || per_sample.is_some();
     while !bench.is_done() {
         if !batching_decided && bench.phase() == Phase::Timed {
             // Warmup is over: now the typical inference time is known, and

@@ -9,7 +9,7 @@
 //! carries the effects out and feeds their answers back as events, so every
 //! rule here is tested natively, as lists of events (`state/tests.rs`).
 
-use crate::lab::config::{Field, ValidConfig, STEPS};
+use crate::lab::config::{Field, ValidConfig};
 use crate::lab::lesson::Lesson;
 use crate::lab::protocol::{FromWorker, ToWorker, WorkerEnv};
 use crate::lab::session::{self, RunRecord, Series};
@@ -23,11 +23,13 @@ mod board;
 mod models;
 mod native;
 mod parts;
+mod questions;
 mod runs;
 
 pub use board::*;
 pub use native::*;
 pub use parts::*;
+pub use questions::*;
 
 /// The largest model (its files together) the lab reads into the tab.
 pub const MAX_MODEL_FILE_BYTES: u64 = crate::limits::MAX_MODEL_MB << 20;
@@ -38,6 +40,10 @@ pub const RUN_BUDGET_MS: f64 = 120_000.0;
 
 /// Random shapes per operator in the engine panel's kernel self-check.
 pub const SELF_CHECK_CASES: usize = 40;
+
+/// Warmup inferences in a series' calibration: their median is the typical
+/// inference that the series' batch size is chosen for.
+pub const CALIBRATION_WARMUP: usize = 5;
 /// When an event happens: milliseconds since the Unix epoch, and the local
 /// time as reports print it ("YYYY-MM-DD HH:MM:SS").
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -60,6 +66,8 @@ pub enum Event {
         text: String,
     },
     StoredRuns(Result<Vec<RunRecord>, StorageProblem>),
+    /// The questions' answers as the browser kept them (JSON), if any.
+    StoredAnswers(Option<String>),
     /// Storing a run failed (a full quota, say): it stays in the tab.
     StoreFailed(StorageProblem),
     /// Deleting or clearing runs in storage failed.
@@ -177,6 +185,10 @@ pub enum Effect {
     FetchLesson(Lang),
     /// Read every stored run, and answer with `StoredRuns`.
     LoadStoredRuns,
+    /// Read the kept answers, and answer with `StoredAnswers`.
+    LoadAnswers,
+    /// Keep the questions' answers (JSON) for the next visit.
+    StoreAnswers(String),
     Send(ToWorker),
     /// Fetch `models/<name>.onnx`, and answer with `ModelFetched`.
     FetchModel {
@@ -379,9 +391,23 @@ impl LabState {
         let lang = self.lang();
         match self.lessons.get(&lang) {
             Some(Ok(lesson)) => lesson.steps.iter().map(|s| s.title.clone()).collect(),
-            _ => (1..=STEPS)
+            _ => (1..=self.step_count())
                 .map(|i| format!("{} {i}", lang.ui().step))
                 .collect(),
+        }
+    }
+
+    /// The lesson's steps: as many as its Markdown has (until it loads,
+    /// as many as the link names, so that the page can show that step).
+    pub fn step_count(&self) -> usize {
+        self.lesson_steps().unwrap_or(self.url.step.max(1))
+    }
+
+    /// The current language's lesson's step count, once it has loaded.
+    fn lesson_steps(&self) -> Option<usize> {
+        match self.lessons.get(&self.lang()) {
+            Some(Ok(lesson)) => Some(lesson.steps.len()),
+            _ => None,
         }
     }
 
@@ -395,12 +421,16 @@ impl LabState {
                     self.effects.push(Effect::FetchLesson(lang));
                 }
                 self.effects.push(Effect::LoadStoredRuns);
+                self.effects.push(Effect::LoadAnswers);
                 self.effects.push(Effect::FetchMachine);
             }
             Event::LessonText { lang, text } => {
                 let parsed =
                     Lesson::parse(&text).map_err(|e| format!("lessons/{}.md: {e}", lang.code()));
                 self.lessons.insert(lang, parsed);
+                if lang == self.lang() {
+                    self.url.step = self.url.step.min(self.step_count());
+                }
             }
             Event::StoredRuns(stored) => {
                 match stored {
@@ -414,6 +444,7 @@ impl LabState {
                     self.current = self.runs.newest_id();
                 }
             }
+            Event::StoredAnswers(text) => self.answers_loaded(text.as_deref().unwrap_or("")),
             Event::StoreFailed(problem) => {
                 let text = self.storage_words(&problem, self.ui().storage_failed);
                 self.push_notice(text, None, true, Some(NoticeAction::ExportAll));
@@ -431,6 +462,7 @@ impl LabState {
                 if self.url != parsed {
                     let model_changed = self.url.model != parsed.model;
                     self.url = parsed;
+                    self.url.step = self.url.step.min(self.step_count());
                     if model_changed {
                         self.load_bundled();
                     }
@@ -446,7 +478,8 @@ impl LabState {
             }
             Event::DismissNotice(id) => self.notices.retain(|n| n.id != id),
             Event::GoToStep(step) => {
-                self.url.step = step.clamp(1, STEPS);
+                let last = self.lesson_steps().unwrap_or(crate::lab::config::MAX_STEPS);
+                self.url.step = step.clamp(1, last);
                 self.effects.push(Effect::PushHash(self.url.to_hash()));
                 self.effects.push(Effect::FocusMain);
             }
@@ -498,11 +531,12 @@ impl LabState {
             Event::Measure(question) => self.measure(question),
             Event::SetPrediction { question, text } => {
                 self.questions.entry(question).or_default().prediction = text;
+                self.store_answers();
             }
             Event::Reveal(question) => {
-                let q = self.questions.entry(question).or_default();
-                if q.can_reveal() {
-                    q.revealed = true;
+                if self.can_reveal(&question) {
+                    self.questions.entry(question).or_default().revealed = true;
+                    self.store_answers();
                 }
             }
             Event::Cancel => self.cancel(),

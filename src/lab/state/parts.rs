@@ -141,6 +141,12 @@ pub enum Purpose {
         last: bool,
         question: Option<String>,
     },
+    /// A few inferences before a series, to choose one batch size for all
+    /// of its runs; kept as no run.
+    Calibration {
+        series: crate::lab::session::Series,
+        question: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -153,6 +159,10 @@ pub struct Job {
     /// the WebAssembly, which a model planned anew in a warm worker hides
     /// (`scripts/cold-start-experiment.mjs` measures both).
     pub fresh: bool,
+    /// Inferences per timed sample, when the series chose it beforehand.
+    pub per_sample: Option<usize>,
+    /// The plan to run, when not the student's (a question comparing both).
+    pub plan: Option<Plan>,
 }
 
 /// A run in progress, as the worker reports it.
@@ -225,20 +235,15 @@ impl LiveRun {
 }
 
 /// A reflection question's progress: predicted, measured, answer shown.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The browser keeps it (see [`super::StoredAnswers`]).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct QuestionState {
     pub prediction: String,
     pub measured: bool,
     pub revealed: bool,
     /// Ids of the runs made to answer it.
     pub runs: Vec<String>,
-}
-
-impl QuestionState {
-    /// The answer opens only after a prediction and a measurement.
-    pub fn can_reveal(&self) -> bool {
-        self.measured && !self.prediction.trim().is_empty()
-    }
 }
 
 /// A message for the student at the top of the page.
@@ -381,6 +386,8 @@ pub(super) fn job(warmup: usize, runs: usize, purpose: Purpose) -> Job {
         runs,
         purpose,
         fresh: false,
+        per_sample: None,
+        plan: None,
     }
 }
 

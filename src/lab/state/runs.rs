@@ -15,9 +15,22 @@ use crate::stats::StatsOptions;
 impl LabState {
     // --- Runs --------------------------------------------------------------
 
+    /// A series starts with a short calibration in the current worker: its
+    /// warmup's median inference decides how many inferences one timed
+    /// sample holds, and every run of the series then uses that count
+    /// (warmup 0 included), so the series compares like with like.
     pub(super) fn run_series(&mut self, series: Series, question: Option<String>) {
+        self.enqueue(vec![job(
+            CALIBRATION_WARMUP,
+            1,
+            Purpose::Calibration { series, question },
+        )]);
+    }
+
+    /// The calibration is done: the series' runs go first in the queue.
+    fn calibrated(&mut self, series: Series, question: Option<String>, per_sample: usize) {
         let configs = series.configs();
-        let jobs = configs
+        let jobs: Vec<Job> = configs
             .iter()
             .enumerate()
             .map(|(i, &(warmup, runs))| {
@@ -28,25 +41,12 @@ impl LabState {
                 // What warmup removes shows only from a cold start.
                 Job {
                     fresh: series == Series::Warmup,
+                    per_sample: Some(per_sample),
                     ..job(warmup, runs, purpose)
                 }
             })
             .collect();
-        self.enqueue(jobs);
-    }
-
-    /// A reflection question's measurement: the spread question runs the
-    /// runs series, the p95 question 100 runs, any other the settings.
-    pub(super) fn measure(&mut self, question: String) {
-        match question.as_str() {
-            "spread" => self.run_series(Series::Runs, Some(question)),
-            "p95" => self.enqueue(vec![job(3, 100, Purpose::Question(question))]),
-            _ => {
-                if let Some(c) = self.valid_config() {
-                    self.enqueue(vec![job(c.warmup, c.runs, Purpose::Question(question))]);
-                }
-            }
-        }
+        self.queue.splice(0..0, jobs);
     }
 
     pub(super) fn enqueue(&mut self, jobs: Vec<Job>) {
@@ -70,7 +70,7 @@ impl LabState {
             return self.notify(text, true);
         };
         let seed = self.url.config.validate().map(|c| c.seed).unwrap_or(0);
-        let plan = self.url.config.plan;
+        let plan = job.plan.unwrap_or(self.url.config.plan);
         if job.fresh {
             // A new worker: what the old one held is gone. Messages wait
             // for the new one to be ready, in order.
@@ -90,6 +90,7 @@ impl LabState {
             );
         }
         let request = self.id();
+        let per_sample = job.per_sample.unwrap_or(1);
         let (phase, total) = if job.warmup > 0 {
             (Phase::Warmup, job.warmup)
         } else {
@@ -102,6 +103,7 @@ impl LabState {
             warmup: job.warmup,
             runs: job.runs,
             seed,
+            inferences_per_sample: job.per_sample,
         });
         self.live = Some(LiveRun {
             request,
@@ -117,7 +119,7 @@ impl LabState {
             cancelling: false,
             started_ms: self.now.ms,
             budget_ms: self.run_budget_ms,
-            inferences_per_sample: 1,
+            inferences_per_sample: per_sample,
             replanned: false,
             disturbed: Disturbed {
                 hidden: self.hidden,
@@ -302,6 +304,13 @@ impl LabState {
             let text = self.ui().cancelled_note.to_string();
             return self.notify(text, false);
         }
+        if let Purpose::Calibration { series, question } = live.job.purpose {
+            // An interrupted calibration starts nothing.
+            if !measurements.cancelled {
+                self.calibrated(series, question, inferences_per_sample);
+            }
+            return;
+        }
         let Some(model) = &self.model else {
             return;
         };
@@ -345,6 +354,8 @@ impl LabState {
                     self.question_measured(q, id, last);
                 }
             }
+            // Handled above: a calibration is kept as no run.
+            Purpose::Calibration { .. } => {}
         }
     }
 
@@ -409,6 +420,7 @@ impl LabState {
         let q = self.questions.entry(question).or_default();
         q.runs.push(run);
         q.measured |= done;
+        self.store_answers();
     }
 
     /// Keeps a run in the tab and in the browser's storage.

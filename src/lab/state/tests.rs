@@ -259,7 +259,10 @@ impl Harness {
                         cancelled,
                     },
                     timer: env().timer,
-                    inferences_per_sample: 1,
+                    // "finish 7": the worker timed 7 inferences per sample.
+                    inferences_per_sample: args
+                        .first()
+                        .map_or(live.inferences_per_sample, |k| k.parse().unwrap()),
                     pipeline: pipeline(),
                 })
             }
@@ -358,7 +361,10 @@ impl Harness {
             let jobs: Vec<_> = s
                 .queue
                 .iter()
-                .map(|j| format!("{}/{}", j.warmup, j.runs))
+                .map(|j| {
+                    let k = j.per_sample.map_or(String::new(), |k| format!("×{k}"));
+                    format!("{}/{}{k}", j.warmup, j.runs)
+                })
                 .collect();
             let _ = writeln!(out, "| queue: {}", jobs.join(", "));
         }
@@ -384,11 +390,15 @@ impl Harness {
             };
             let _ = writeln!(
                 out,
-                "| run #{}: {} · n {} · p50 {}{marks}",
+                "| run #{}: {} · n {} · p50 {}{}{marks}",
                 i + 1,
                 r.name,
                 st.n,
                 st.p50,
+                match r.report.benchmark_config.inferences_per_sample {
+                    1 => String::new(),
+                    k => format!(" ×{k}"),
+                },
             );
         }
         let mut questions: Vec<_> = s.questions.iter().collect();
@@ -396,11 +406,15 @@ impl Harness {
         for (id, q) in questions {
             let _ = writeln!(
                 out,
-                "| question {id}: {} runs{}{}{}",
+                "| question {id}: {} runs{}{}{}{}",
                 q.runs.len(),
                 if q.measured { ", measured" } else { "" },
-                if q.can_reveal() { ", can reveal" } else { "" },
+                if s.can_reveal(id) { ", can reveal" } else { "" },
                 if q.revealed { ", revealed" } else { "" },
+                s.outcome(id).map_or(String::new(), |o| format!(
+                    " · predicted {:.3} measured {:.3}",
+                    o.predicted, o.measured
+                )),
             );
         }
         if s.self_check != SelfCheckState::NotRun {
@@ -434,6 +448,8 @@ fn describe(e: &Effect) -> String {
         Effect::RestartWorker => "restart worker".into(),
         Effect::FetchLesson(l) => format!("fetch lesson {}", l.code()),
         Effect::LoadStoredRuns => "load stored runs".into(),
+        Effect::LoadAnswers => "load answers".into(),
+        Effect::StoreAnswers(_) => "store answers".into(),
         Effect::Send(ToWorker::Load {
             request,
             name,
@@ -457,10 +473,12 @@ fn describe(e: &Effect) -> String {
             runs,
             seed,
             plan,
+            inferences_per_sample,
             ..
         }) => format!(
-            "send run #{request} warmup {warmup} runs {runs} seed {seed} {}",
-            plan.name()
+            "send run #{request} warmup {warmup} runs {runs} seed {seed} {}{}",
+            plan.name(),
+            inferences_per_sample.map_or(String::new(), |k| format!(" ×{k}"))
         ),
         Effect::Send(ToWorker::Cancel { request }) => format!("send cancel #{request}"),
         Effect::Send(ToWorker::SelfCheck { request, cases, .. }) => {
@@ -586,6 +604,7 @@ const READY_LINES: &str = "
       -> fetch lesson sv
       -> fetch lesson en
       -> load stored runs
+           -> load answers
       -> fetch machine
     ready
       -> fetch model mobilenetv2 (choice 1)
@@ -613,6 +632,7 @@ fn a_model_picked_while_the_worker_starts_wins_over_the_default() {
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> load answers
            -> fetch machine
          pick mine.onnx
            -> read files mine.onnx (choice 1)
@@ -775,6 +795,7 @@ fn a_failed_model_fetch_is_reported() {
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> load answers
            -> fetch machine
          ready
            -> fetch model mobilenetv2 (choice 1)
@@ -872,6 +893,7 @@ fn a_run_asked_for_before_any_model_says_the_model_is_loading() {
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> load answers
            -> fetch machine
          run
          | model: -
@@ -903,15 +925,17 @@ fn the_unoptimised_plan_is_loaded_before_its_first_run() {
 #[test]
 fn cancel_keeps_what_was_measured_and_empties_the_queue() {
     check(
-        &with_ready("series warmup\nprogress timed 4 5\ncancel\nfinish-cancelled"),
+        &with_ready("series warmup\nfinish\nprogress timed 4 5\ncancel\nfinish-cancelled"),
         &after_ready(
             "series warmup
+               -> send run #3 warmup 5 runs 1 seed 0 optimized
+             finish
                -> restart worker
-               -> send load #3 mobilenetv2.onnx optimized
-               -> send run #4 warmup 0 runs 50 seed 0 optimized
+               -> send load #4 mobilenetv2.onnx optimized
+               -> send run #5 warmup 0 runs 50 seed 0 optimized ×1
              progress timed 4 5
              cancel
-               -> send cancel #4
+               -> send cancel #5
              finish-cancelled
                -> store run mobilenetv2 · warmup 0 · runs 50 (cancelled)
              | model: mobilenetv2.onnx ()
@@ -994,6 +1018,7 @@ fn a_crash_before_anything_loaded_lets_the_new_worker_load_the_default() {
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> load answers
            -> fetch machine
          ready
            -> fetch model mobilenetv2 (choice 1)
@@ -1025,7 +1050,7 @@ fn a_run_the_worker_refuses_ends_the_queue_with_its_error() {
         &with_ready("series runs\nrun-failed input too large"),
         &after_ready(
             "series runs
-               -> send run #3 warmup 3 runs 10 seed 0 optimized
+               -> send run #3 warmup 5 runs 1 seed 0 optimized
              run-failed input too large
              | model: mobilenetv2.onnx (optimized)
              | error: input too large [detail]",
@@ -1054,24 +1079,44 @@ fn a_long_run_offers_to_stop_and_keep_going_gives_more_time() {
 // --- Series, cold start, questions ------------------------------------------------
 
 #[test]
-fn the_runs_series_runs_three_jobs_and_compares_them() {
+fn the_runs_series_calibrates_once_and_times_all_three_runs_alike() {
+    // The calibration's warmup decided on 4 inferences per sample; it is
+    // kept as no run, and every run of the series is timed that way.
     check(
-        &with_ready("series runs\nfinish\nfinish\nfinish"),
+        &with_ready("series runs\nfinish 4\nfinish\nfinish\nfinish"),
         &after_ready(
             "series runs
-               -> send run #3 warmup 3 runs 10 seed 0 optimized
+               -> send run #3 warmup 5 runs 1 seed 0 optimized
+             finish 4
+               -> send run #4 warmup 3 runs 10 seed 0 optimized ×4
              finish
                -> store run mobilenetv2 · warmup 3 · runs 10
-               -> send run #4 warmup 3 runs 50 seed 0 optimized
+               -> send run #5 warmup 3 runs 50 seed 0 optimized ×4
              finish
                -> store run mobilenetv2 · warmup 3 · runs 50
-               -> send run #5 warmup 3 runs 100 seed 0 optimized
+               -> send run #6 warmup 3 runs 100 seed 0 optimized ×4
              finish
                -> store run mobilenetv2 · warmup 3 · runs 100
              | model: mobilenetv2.onnx (optimized)
-             | run #1: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 · compared
-             | run #2: mobilenetv2 · warmup 3 · runs 50 · n 50 · p50 25.5 · compared
-             | run #3: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 · shown compared",
+             | run #1: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 ×4 · compared
+             | run #2: mobilenetv2 · warmup 3 · runs 50 · n 50 · p50 25.5 ×4 · compared
+             | run #3: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 ×4 · shown compared",
+        ),
+    );
+}
+
+#[test]
+fn a_cancelled_calibration_starts_no_series() {
+    check(
+        &with_ready("series warmup\ncancel\nfinish-cancelled"),
+        &after_ready(
+            "series warmup
+               -> send run #3 warmup 5 runs 1 seed 0 optimized
+             cancel
+               -> send cancel #3
+             finish-cancelled
+             | model: mobilenetv2.onnx (optimized)
+             | note: Cancelled – only the runs that finished are shown.",
         ),
     );
 }
@@ -1079,12 +1124,13 @@ fn the_runs_series_runs_three_jobs_and_compares_them() {
 #[test]
 fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
     check(
-        "boot\nready\nfetched\nseries warmup\nloaded",
+        "boot\nready\nfetched\nseries warmup\nloaded\nfinish 2",
         "boot
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
            -> load stored runs
+           -> load answers
            -> fetch machine
          ready
            -> fetch model mobilenetv2 (choice 1)
@@ -1092,12 +1138,14 @@ fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
            -> send load #2 mobilenetv2.onnx optimized
          series warmup
          loaded
+           -> send run #3 warmup 5 runs 1 seed 0 optimized
+         finish 2
            -> restart worker
-           -> send load #3 mobilenetv2.onnx optimized
-           -> send run #4 warmup 0 runs 50 seed 0 optimized
+           -> send load #4 mobilenetv2.onnx optimized
+           -> send run #5 warmup 0 runs 50 seed 0 optimized ×2
          | model: mobilenetv2.onnx ()
-         | live: #4 Timed 0/50, 0 warmup + 0 timed
-         | queue: 3/50, 10/50",
+         | live: #5 Timed 0/50, 0 warmup + 0 timed
+         | queue: 3/50×2, 10/50×2",
     );
 }
 
@@ -1119,22 +1167,70 @@ fn the_cold_start_run_is_marked_for_its_chart() {
     );
 }
 
+/// A lesson step with one question of each kind, as a teacher writes them.
+const QUESTIONS: &str = "lesson # Reflect\
+    \\n::: question p95 measure=3,100 predict=p95\\nGuess p95.\\n---\\nThe tail.\\n:::\
+    \\n::: question spread measure=series-runs\\nq\\n---\\na\\n:::\
+    \\n::: question warmup\\nq\\n---\\na\\n:::\
+    \\n::: question plans measure=plans predict=plan-ratio\\nq\\n---\\na\\n:::\
+    \\n::: question cold measure=cold predict=first-ratio\\nq\\n---\\na\\n:::";
+
+fn with_questions(rest: &str) -> String {
+    with_ready(&format!("{QUESTIONS}\n{rest}"))
+}
+
+fn after_questions(rest: &str) -> String {
+    after_ready(&format!("{QUESTIONS}\n{rest}"))
+}
+
 #[test]
-fn the_answer_opens_only_after_a_prediction_and_a_measurement() {
+fn a_number_question_opens_only_after_a_number_and_a_measurement() {
     check(
-        &with_ready("reveal p95\npredict p95 the mean hides the slow ones\nreveal p95\nmeasure p95\nfinish\nreveal p95"),
-        &after_ready(
+        &with_questions(
+            "reveal p95\npredict p95 a bit above the mean\nmeasure p95\nfinish\nreveal p95\n\
+             predict p95 40\nreveal p95",
+        ),
+        &after_questions(
             "reveal p95
-             predict p95 the mean hides the slow ones
-             reveal p95
+             predict p95 a bit above the mean
+               -> store answers
              measure p95
                -> send run #3 warmup 3 runs 100 seed 0 optimized
              finish
                -> store run mobilenetv2 · warmup 3 · runs 100
+               -> store answers
              reveal p95
+             predict p95 40
+               -> store answers
+             reveal p95
+               -> store answers
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 · shown
-             | question p95: 1 runs, measured, can reveal, revealed",
+             | question p95: 1 runs, measured, can reveal, revealed · predicted 40.000 measured 95.050",
+        ),
+    );
+}
+
+#[test]
+fn a_text_question_needs_a_sentence_not_a_letter() {
+    check(
+        &with_questions("predict warmup x\nmeasure warmup\nfinish\nreveal warmup\npredict warmup it drops\nreveal warmup"),
+        &after_questions(
+            "predict warmup x
+               -> store answers
+             measure warmup
+               -> send run #3 warmup 3 runs 10 seed 0 optimized
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 10
+               -> store answers
+             reveal warmup
+             predict warmup it drops
+               -> store answers
+             reveal warmup
+               -> store answers
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 · shown
+             | question warmup: 1 runs, measured, can reveal, revealed",
         ),
     );
 }
@@ -1142,19 +1238,24 @@ fn the_answer_opens_only_after_a_prediction_and_a_measurement() {
 #[test]
 fn the_spread_question_is_measured_only_by_its_whole_series() {
     check(
-        &with_ready("predict spread narrower\nmeasure spread\nfinish\nfinish"),
-        &after_ready(
-            "predict spread narrower
+        &with_questions("predict spread it narrows\nmeasure spread\nfinish\nfinish\nfinish"),
+        &after_questions(
+            "predict spread it narrows
+               -> store answers
              measure spread
-               -> send run #3 warmup 3 runs 10 seed 0 optimized
+               -> send run #3 warmup 5 runs 1 seed 0 optimized
+             finish
+               -> send run #4 warmup 3 runs 10 seed 0 optimized ×1
              finish
                -> store run mobilenetv2 · warmup 3 · runs 10
-               -> send run #4 warmup 3 runs 50 seed 0 optimized
+               -> store answers
+               -> send run #5 warmup 3 runs 50 seed 0 optimized ×1
              finish
                -> store run mobilenetv2 · warmup 3 · runs 50
-               -> send run #5 warmup 3 runs 100 seed 0 optimized
+               -> store answers
+               -> send run #6 warmup 3 runs 100 seed 0 optimized ×1
              | model: mobilenetv2.onnx (optimized)
-             | live: #5 Warmup 0/3, 0 warmup + 0 timed
+             | live: #6 Warmup 0/3, 0 warmup + 0 timed
              | run #1: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 · compared
              | run #2: mobilenetv2 · warmup 3 · runs 50 · n 50 · p50 25.5 · shown compared
              | question spread: 2 runs",
@@ -1163,21 +1264,148 @@ fn the_spread_question_is_measured_only_by_its_whole_series() {
 }
 
 #[test]
-fn another_question_is_measured_with_the_settings() {
+fn a_question_without_options_is_measured_with_the_settings() {
     check(
-        &with_ready("warmup 0\nruns 5\nmeasure warmup\nfinish"),
-        &after_ready(
+        &with_questions("warmup 0\nruns 5\nmeasure warmup\nfinish"),
+        &after_questions(
             "warmup 0
              runs 5
              measure warmup
                -> send run #3 warmup 0 runs 5 seed 0 optimized
              finish
                -> store run mobilenetv2 · warmup 0 · runs 5
+               -> store answers
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 0 · runs 5 · n 5 · p50 3 · shown
              | question warmup: 1 runs, measured",
         ),
     );
+}
+
+#[test]
+fn the_plans_question_runs_both_plans_and_sets_their_ratio_beside_the_guess() {
+    check(
+        &with_questions(
+            "predict plans 2,5\nmeasure plans\nprogress timed 2 2 2\nfinish\nprogress timed 6 6 6\nfinish",
+        ),
+        &after_questions(
+            "predict plans 2,5
+               -> store answers
+             measure plans
+               -> send run #3 warmup 3 runs 10 seed 0 optimized
+             progress timed 2 2 2
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 10
+               -> store answers
+               -> send load #4 mobilenetv2.onnx unoptimized
+               -> send run #5 warmup 3 runs 10 seed 0 unoptimized
+             progress timed 6 6 6
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 10 (2)
+               -> store answers
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 10 · n 3 · p50 2 · compared
+             | run #2: mobilenetv2 · warmup 3 · runs 10 (2) · n 3 · p50 6 · shown compared
+             | question plans: 2 runs, measured, can reveal · predicted 2.500 measured 3.000",
+        ),
+    );
+}
+
+#[test]
+fn the_cold_question_starts_a_new_worker_and_measures_the_first_run_against_the_median() {
+    check(
+        &with_questions("predict cold 4x\nmeasure cold\nprogress timed 10 2 2 2\nfinish"),
+        &after_questions(
+            "predict cold 4x
+               -> store answers
+             measure cold
+               -> restart worker
+               -> send load #3 mobilenetv2.onnx optimized
+               -> send run #4 warmup 0 runs 20 seed 0 optimized
+             progress timed 10 2 2 2
+             finish
+               -> store run mobilenetv2 · warmup 0 · runs 20
+               -> store answers
+             | model: mobilenetv2.onnx ()
+             | run #1: mobilenetv2 · warmup 0 · runs 20 · n 4 · p50 2 · shown
+             | question cold: 1 runs, measured, can reveal · predicted 4.000 measured 5.000",
+        ),
+    );
+}
+
+#[test]
+fn predictions_survive_a_reload() {
+    let mut h = Harness::new();
+    let mut stored = None;
+    for line in with_questions("predict p95 40\nmeasure p95\nfinish\nreveal p95").lines() {
+        for e in h.play(line.trim()) {
+            if let Effect::StoreAnswers(json) = e {
+                stored = Some(json);
+            }
+        }
+    }
+    let before = h.state.question("p95");
+    let mut again = Harness::new();
+    for line in with_questions("").lines().filter(|l| !l.trim().is_empty()) {
+        again.play(line.trim());
+    }
+    // A draft typed before the stored answers arrive is kept.
+    again.play("predict warmup typed meanwhile");
+    again
+        .state
+        .update(again.now.clone(), Event::StoredAnswers(stored));
+    assert_eq!(again.state.question("p95"), before);
+    assert!(before.revealed && before.prediction == "40");
+    assert_eq!(again.state.question("warmup").prediction, "typed meanwhile");
+    // Stored runs come back too, so the outcome is shown again.
+    let runs: Vec<_> = h.state.runs.all().to_vec();
+    again
+        .state
+        .update(again.now.clone(), Event::StoredRuns(Ok(runs)));
+    assert_eq!(again.state.outcome("p95"), h.state.outcome("p95"));
+    assert!(again.state.outcome("p95").is_some());
+    // Unreadable storage is no answers, not a broken page.
+    again.state.update(
+        again.now.clone(),
+        Event::StoredAnswers(Some("{oops".into())),
+    );
+    assert_eq!(again.state.question("p95"), before);
+}
+
+#[test]
+fn a_step_and_a_question_added_to_the_shipped_lesson_work_without_rust() {
+    let mut lesson = include_str!("../../../lessons/en.md").to_string();
+    lesson += "\n# Our class's own step\n\nMeasure once more.\n\n\
+               ::: question ours measure=2,30 predict=p50\nGuess the median.\n---\nIt is p50.\n:::\n";
+    let mut h = Harness::new();
+    for line in READY.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        h.play(line);
+    }
+    h.state.update(
+        h.now.clone(),
+        Event::LessonText {
+            lang: Lang::En,
+            text: lesson,
+        },
+    );
+    let titles = h.state.step_titles();
+    assert_eq!(titles.len(), 8);
+    assert_eq!(titles[7], "Our class's own step");
+    h.play("step 8");
+    assert_eq!(h.state.url.step, 8);
+    let spec = h.state.question_spec("ours").expect("the new question");
+    assert_eq!(spec.prompt, "Guess the median.\n");
+    for line in ["predict ours soon", "measure ours", "finish", "reveal ours"] {
+        h.play(line);
+    }
+    assert!(!h.state.question("ours").revealed, "a word is not a number");
+    let live_runs = h.state.question_runs("ours");
+    assert_eq!(live_runs[0].report.benchmark_config.benchmark_runs, 30);
+    assert_eq!(live_runs[0].report.benchmark_config.warmup_runs, 2);
+    h.play("predict ours 12");
+    h.play("reveal ours");
+    assert!(h.state.question("ours").revealed);
+    assert_eq!(h.state.outcome("ours").map(|o| o.measured), Some(15.5));
 }
 
 // --- Kept runs: storage, import, export ------------------------------------------
@@ -1342,12 +1570,16 @@ fn two_runs_with_the_same_settings_get_different_names() {
 #[test]
 fn a_step_change_pushes_history_and_moves_focus() {
     check(
-        "step 3\nstep 99",
+        "step 3\nlesson # A\\n# B\\n# C\\n# D\nstep 99\nstep 0",
         "step 3
            -> push #step=3&lang=en&model=mobilenetv2&warmup=3&runs=10&seed=0&plan=optimized
            -> focus main
+         lesson # A\\n# B\\n# C\\n# D
          step 99
-           -> push #step=7&lang=en&model=mobilenetv2&warmup=3&runs=10&seed=0&plan=optimized
+           -> push #step=4&lang=en&model=mobilenetv2&warmup=3&runs=10&seed=0&plan=optimized
+           -> focus main
+         step 0
+           -> push #step=1&lang=en&model=mobilenetv2&warmup=3&runs=10&seed=0&plan=optimized
            -> focus main
          | model: -",
     );
@@ -1400,7 +1632,7 @@ fn a_report_names_the_browser_and_the_model() {
 #[test]
 fn lessons_parse_and_give_the_step_titles() {
     let mut h = Harness::new();
-    assert_eq!(h.state.step_titles()[2], "Step 3");
+    assert_eq!(h.state.step_titles(), ["Step 1"], "until the lesson loads");
     let e = h.event_of("lesson # Start\\nHello\\n# Model\\nText");
     h.state.update(h.now.clone(), e);
     let titles = h.state.step_titles();
@@ -1428,7 +1660,7 @@ fn model_files_keyed_by_content_and_shape() {
 #[test]
 fn run_leaves_a_result_beside_its_button_until_the_next_run() {
     check(
-        &with_ready("runs 2\nrun\nfinish\nseries warmup\nfinish\nrun"),
+        &with_ready("runs 2\nrun\nfinish\nseries warmup\nfinish\nfinish\nrun"),
         &after_ready(
             "runs 2
              run
@@ -1436,18 +1668,20 @@ fn run_leaves_a_result_beside_its_button_until_the_next_run() {
              finish
                -> store run mobilenetv2 · warmup 3 · runs 2
              series warmup
+               -> send run #4 warmup 5 runs 1 seed 0 optimized
+             finish
                -> restart worker
-               -> send load #4 mobilenetv2.onnx optimized
-               -> send run #5 warmup 0 runs 50 seed 0 optimized
+               -> send load #5 mobilenetv2.onnx optimized
+               -> send run #6 warmup 0 runs 50 seed 0 optimized ×1
              finish
                -> store run mobilenetv2 · warmup 0 · runs 50
                -> restart worker
-               -> send load #6 mobilenetv2.onnx optimized
-               -> send run #7 warmup 3 runs 50 seed 0 optimized
+               -> send load #7 mobilenetv2.onnx optimized
+               -> send run #8 warmup 3 runs 50 seed 0 optimized ×1
              run
              | model: mobilenetv2.onnx ()
-             | live: #7 Warmup 0/3, 0 warmup + 0 timed
-             | queue: 10/50, 3/2
+             | live: #8 Warmup 0/3, 0 warmup + 0 timed
+             | queue: 10/50×1, 3/2
              | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · finished
              | run #2: mobilenetv2 · warmup 0 · runs 50 · n 50 · p50 25.5 · shown compared",
         ),

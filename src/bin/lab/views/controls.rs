@@ -11,7 +11,7 @@ use piedge::charts::{self as engine_charts, SeriesMarks};
 use piedge::histogram::{BinRule, Histogram};
 use piedge::lab::chart_alt;
 use piedge::lab::config::Field;
-use piedge::lab::state::Event;
+use piedge::lab::state::{Event, Purpose};
 use piedge::plan::Plan;
 use piedge::stats::{LatencyStats, StatsOptions};
 
@@ -151,9 +151,10 @@ pub fn Progress() -> impl IntoView {
     move || {
         lab.with(|s| {
             s.live.as_ref().map(|l| {
-                let label = match l.phase {
-                    Phase::Warmup => ui().warming_up,
-                    Phase::Timed => ui().running,
+                let label = match (&l.job.purpose, l.phase) {
+                    (Purpose::Calibration { .. }, _) => ui().calibrating,
+                    (_, Phase::Warmup) => ui().warming_up,
+                    (_, Phase::Timed) => ui().running,
                 };
                 let (done, total, pct) = (l.done, l.total, l.percent());
                 // Progress messages re-render this at least every few ms.

@@ -14,7 +14,6 @@ use super::results::{ColdStart, Results};
 use crate::dom;
 use crate::runtime::Lab;
 use leptos::prelude::*;
-use piedge::lab::config::STEPS;
 use piedge::lab::lesson::Part;
 use piedge::lab::state::{Event, NoticeAction};
 use piedge::lab::Lang;
@@ -158,6 +157,7 @@ fn Notices() -> impl IntoView {
 fn StepNav() -> impl IntoView {
     let lab = lab();
     let step = lab.select(|s| s.url.step);
+    let steps = lab.select(|s| s.step_count());
     // Titles change with the language and when a lesson arrives; keyed on
     // those, they are not rebuilt on every progress message.
     let shown = lab.select(|s| (s.lang(), s.lessons.get(&s.lang()).map(|l| l.is_ok())));
@@ -175,7 +175,7 @@ fn StepNav() -> impl IntoView {
     view! {
         <nav class="steps" aria-label=move || lab.lang().ui().step>
             <div class="progress-track" aria-hidden="true">
-                <div class="progress-fill" style:width=move || format!("{}%", step.get() * 100 / STEPS)></div>
+                <div class="progress-fill" style:width=move || format!("{}%", step.get() * 100 / steps.get())></div>
             </div>
             <ol>
                 {move || {
@@ -213,14 +213,15 @@ fn StepNav() -> impl IntoView {
 fn StepFooter() -> impl IntoView {
     let lab = lab();
     let step = lab.select(|s| s.url.step);
+    let steps = lab.select(|s| s.step_count());
     let ui = move || lab.lang().ui();
     view! {
         <footer class="step-footer">
             <button id="back" disabled=move || { step.get() <= 1 } on:click=move |_| lab.send(Event::GoToStep(step.get_untracked() - 1))>
                 "← " {move || ui().back}
             </button>
-            <span class="step-count">{move || format!("{} {} / {STEPS}", ui().step, step.get())}</span>
-            <button id="next" class="primary" disabled=move || { step.get() >= STEPS } on:click=move |_| lab.send(Event::GoToStep(step.get_untracked() + 1))>
+            <span class="step-count">{move || format!("{} {} / {}", ui().step, step.get(), steps.get())}</span>
+            <button id="next" class="primary" disabled=move || { step.get() >= steps.get() } on:click=move |_| lab.send(Event::GoToStep(step.get_untracked() + 1))>
                 {move || ui().next} " →"
             </button>
         </footer>
@@ -267,7 +268,7 @@ fn render_part(part: Part, lang: Lang) -> AnyView {
         Part::Markdown(md) => {
             view! { <div class="prose" inner_html=markdown(&md)></div> }.into_any()
         }
-        Part::Question { id, prompt, answer } => view! { <Question id prompt answer/> }.into_any(),
+        Part::Question(q) => view! { <Question q/> }.into_any(),
         Part::Widget(name) => match name.as_str() {
             "environment" => view! { <Environment/> }.into_any(),
             "model" => view! { <ModelPicker/> }.into_any(),

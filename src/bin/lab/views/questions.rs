@@ -1,18 +1,34 @@
-//! A reflection question: the student's prediction, the measurement that
-//! answers it, its runs in a small table, and the answer, which opens only
-//! after both.
+//! A reflection question: the student's prediction (a number where the
+//! lesson asks for one), the measurement that answers it, its runs in a
+//! small table, the prediction beside the measurement, and the answer,
+//! which opens only after both.
 
 use super::common::{lab, markdown};
 use leptos::prelude::*;
+use piedge::lab::lesson::{Predict, Question as Spec};
 use piedge::lab::state::Event;
 use piedge::report::{ms, stat_lines};
 
 #[component]
-pub fn Question(id: String, prompt: String, answer: String) -> impl IntoView {
+pub fn Question(q: Spec) -> impl IntoView {
+    let Spec {
+        id,
+        prompt,
+        answer,
+        predict,
+        ..
+    } = q;
     let lab = lab();
     let ui = move || lab.lang().ui();
     let qid = id.clone();
     let state = lab.select(move |s| s.question(&qid));
+    let gid = id.clone();
+    let can_reveal = lab.select(move |s| s.can_reveal(&gid));
+    let oid = id.clone();
+    let outcome = move || {
+        lab.track_runs();
+        lab.with(|s| s.outcome(&oid).map(|o| s.lang().outcome(&o)))
+    };
     let can_measure = lab.select(|s| s.can_measure());
     let (measure_id, input_id, reveal_id) = (id.clone(), id.clone(), id.clone());
     // The runs' statistics, as (runs, mean, p50, p95, std, CI p95 width).
@@ -69,13 +85,29 @@ pub fn Question(id: String, prompt: String, answer: String) -> impl IntoView {
         <section class="card question" data-question=id.clone()>
             <div class="prose" inner_html=markdown(&prompt)></div>
             <label class="field wide">
-                <span>{move || ui().your_prediction}</span>
-                <textarea
-                    rows="3"
-                    placeholder=move || ui().prediction_placeholder
-                    prop:value=move || state.get().prediction
-                    on:input=move |ev| lab.send(Event::SetPrediction { question: input_id.clone(), text: event_target_value(&ev) })
-                ></textarea>
+                <span>{move || lab.lang().prediction_label(predict)}</span>
+                {match predict {
+                    Predict::Text => view! {
+                        <textarea
+                            rows="3"
+                            class="prediction"
+                            placeholder=move || ui().prediction_placeholder
+                            prop:value=move || state.get().prediction
+                            on:input=move |ev| lab.send(Event::SetPrediction { question: input_id.clone(), text: event_target_value(&ev) })
+                        ></textarea>
+                    }
+                    .into_any(),
+                    Predict::Number(_) => view! {
+                        <input
+                            type="text"
+                            inputmode="decimal"
+                            class="prediction"
+                            prop:value=move || state.get().prediction
+                            on:input=move |ev| lab.send(Event::SetPrediction { question: input_id.clone(), text: event_target_value(&ev) })
+                        />
+                    }
+                    .into_any(),
+                }}
             </label>
             <div class="row actions">
                 <button class="measure" disabled=move || !can_measure.get() on:click=move |_| lab.send(Event::Measure(measure_id.clone()))>
@@ -83,15 +115,16 @@ pub fn Question(id: String, prompt: String, answer: String) -> impl IntoView {
                 </button>
                 <button
                     class="reveal"
-                    disabled=move || !state.get().can_reveal()
+                    disabled=move || !can_reveal.get()
                     on:click=move |_| lab.send(Event::Reveal(reveal_id.clone()))
                 >
                     {move || ui().show_answer}
                 </button>
             </div>
             {summary}
+            {move || outcome().map(|line| view! { <p class="outcome" role="status">{line}</p> })}
             <Show when=move || !state.get().revealed>
-                <p class="hint">{move || ui().answer_locked}</p>
+                <p class="hint">{move || lab.lang().answer_locked(predict)}</p>
             </Show>
             {move || state.get().revealed.then(|| view! { <div class="answer prose" inner_html=markdown(&answer)></div> })}
         </section>

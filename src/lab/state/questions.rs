@@ -1,0 +1,196 @@
+//! Reflection questions: what their "measure" button runs and what the
+//! student predicts, both as the lesson's Markdown declares them; the gate
+//! before the answer; the prediction beside the measurement; and the
+//! answers kept in the browser so that they survive a reload.
+
+use super::*;
+use crate::lab::lesson::{Measure, Part, Predict, Quantity, Question};
+use serde::{Deserialize, Serialize};
+
+/// A prediction set beside what the lab measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Outcome {
+    pub quantity: Quantity,
+    pub predicted: f64,
+    pub measured: f64,
+}
+
+impl Outcome {
+    /// Predicted minus measured (above 0: the guess was too high), and that
+    /// as a fraction of the measurement.
+    pub fn error(&self) -> (f64, f64) {
+        let diff = self.predicted - self.measured;
+        (diff, diff / self.measured)
+    }
+}
+
+/// What the browser keeps of the questions (`localStorage`), so that a
+/// reload finds the predictions where the student left them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoredAnswers {
+    pub questions: std::collections::BTreeMap<String, QuestionState>,
+}
+
+impl StoredAnswers {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("answers serialise")
+    }
+
+    /// Answers as stored; anything unreadable is no answers (the student
+    /// loses a draft, never the page).
+    pub fn from_json(text: &str) -> StoredAnswers {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+}
+
+/// A number as a student types it: "4.5", "4,5", "4,5 ms", "3×", "x3".
+pub fn parse_number(text: &str) -> Option<f64> {
+    let cleaned: String = text
+        .trim()
+        .trim_end_matches("ms")
+        .trim_matches(|c: char| c == '×' || c == 'x' || c.is_whitespace())
+        .replace(',', ".");
+    cleaned
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+}
+
+/// Whether `text` is a prediction of the kind asked: a positive number
+/// where a number is asked, a sentence (two words at least) otherwise.
+pub fn is_prediction(predict: Predict, text: &str) -> bool {
+    match predict {
+        Predict::Number(_) => parse_number(text).is_some(),
+        Predict::Text => text.split_whitespace().count() >= 2,
+    }
+}
+
+impl LabState {
+    /// A question as the lesson declares it, in the current language (or
+    /// the other, if the current one's lesson has not loaded).
+    pub fn question_spec(&self, id: &str) -> Option<Question> {
+        let mut langs = vec![self.lang()];
+        langs.extend(Lang::ALL.into_iter().filter(|l| *l != self.lang()));
+        langs.into_iter().find_map(|lang| {
+            let Some(Ok(lesson)) = self.lessons.get(&lang) else {
+                return None;
+            };
+            lesson
+                .steps
+                .iter()
+                .flat_map(|s| &s.parts)
+                .find_map(|p| match p {
+                    Part::Question(q) if q.id == id => Some(q.clone()),
+                    _ => None,
+                })
+        })
+    }
+
+    /// Whether the question's answer may open: it was measured, and the
+    /// student wrote a prediction of the kind it asks for.
+    pub fn can_reveal(&self, id: &str) -> bool {
+        let q = self.question(id);
+        let predict = self.question_spec(id).map_or(Predict::Text, |s| s.predict);
+        q.measured && is_prediction(predict, &q.prediction)
+    }
+
+    /// The student's number beside the lab's, once both exist.
+    pub fn outcome(&self, id: &str) -> Option<Outcome> {
+        let Predict::Number(quantity) = self.question_spec(id)?.predict else {
+            return None;
+        };
+        let q = self.question(id);
+        if !q.measured {
+            return None;
+        }
+        let predicted = parse_number(&q.prediction)?;
+        let runs = self.question_runs(id);
+        let last = runs.last()?;
+        let st = &last.report.statistics;
+        let measured = match quantity {
+            Quantity::P50Ms => st.p50,
+            Quantity::P95Ms => st.p95,
+            Quantity::FirstRatio => {
+                let r = &last.report;
+                let first = r.warmup_latencies.first().or(r.raw_latencies.first())?;
+                first / st.p50
+            }
+            Quantity::PlanRatio => {
+                let p50_of = |plan: crate::plan::Plan| {
+                    runs.iter()
+                        .rev()
+                        .find(|r| r.report.benchmark_config.plan == plan.name())
+                        .map(|r| r.report.statistics.p50)
+                };
+                p50_of(crate::plan::Plan::Unoptimized)? / p50_of(crate::plan::Plan::Optimized)?
+            }
+        };
+        (measured.is_finite() && measured > 0.0).then_some(Outcome {
+            quantity,
+            predicted,
+            measured,
+        })
+    }
+
+    /// A question's "measure" button, as the lesson declares it.
+    pub(super) fn measure(&mut self, question: String) {
+        let measure = self
+            .question_spec(&question)
+            .map_or(Measure::Settings, |q| q.measure);
+        let once = |warmup, runs| vec![job(warmup, runs, Purpose::Question(question.clone()))];
+        match measure {
+            Measure::Settings => {
+                if let Some(c) = self.valid_config() {
+                    self.enqueue(once(c.warmup, c.runs));
+                }
+            }
+            Measure::Fixed { warmup, runs } => self.enqueue(once(warmup, runs)),
+            Measure::Cold => self.enqueue(vec![Job {
+                fresh: true,
+                ..job(0, 20, Purpose::Question(question))
+            }]),
+            Measure::Plans => {
+                if let Some(c) = self.valid_config() {
+                    let plans = [crate::plan::Plan::Optimized, crate::plan::Plan::Unoptimized];
+                    let jobs = plans
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &plan)| Job {
+                            plan: Some(plan),
+                            ..job(
+                                c.warmup,
+                                c.runs,
+                                Purpose::Series {
+                                    last: i + 1 == plans.len(),
+                                    question: Some(question.clone()),
+                                },
+                            )
+                        })
+                        .collect();
+                    self.enqueue(jobs);
+                }
+            }
+            Measure::Series(series) => self.run_series(series, Some(question)),
+        }
+    }
+
+    /// The answers changed: keep them in the browser.
+    pub(super) fn store_answers(&mut self) {
+        let answers = StoredAnswers {
+            questions: self
+                .questions
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        self.effects.push(Effect::StoreAnswers(answers.to_json()));
+    }
+
+    /// Answers read back after a reload join those given meanwhile (a
+    /// question touched since the page opened keeps its newer state).
+    pub(super) fn answers_loaded(&mut self, text: &str) {
+        for (id, q) in StoredAnswers::from_json(text).questions {
+            self.questions.entry(id).or_insert(q);
+        }
+    }
+}
