@@ -690,7 +690,7 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, ChartError
 /// The bitmap backend draws text with fonts registered by name; the engine
 /// carries DejaVu Sans so charts look the same on a Pi with no fonts.
 #[cfg(not(target_arch = "wasm32"))]
-fn register_font() -> Result<(), ChartError> {
+pub(crate) fn register_font() -> Result<(), ChartError> {
     static ONCE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let ok = *ONCE.get_or_init(|| {
         plotters::style::register_font(

@@ -14,6 +14,7 @@ pub mod protocol;
 pub mod session;
 pub mod state;
 pub mod watchdog;
+pub mod worksheet;
 
 pub use config::{FieldError, LabConfig, UrlState};
 pub use i18n::Lang;

@@ -339,11 +339,38 @@ test("cold start, a reflection question and the suggested series", async () => {
     const q = '[data-question="p95"]';
     await page.waitForSelector(q);
     assert.ok(await page.isDisabled(`${q} .reveal`), "the answer waits for a prediction and a measurement");
-    await page.fill(`${q} textarea`, "p95 will be a bit above the mean");
+    // The lesson asks for p95 in ms: words are no prediction there.
+    await page.fill(`${q} .prediction`, "a bit above the mean");
     await page.click(`${q} .measure`);
-    await page.waitForSelector(`${q} .reveal:not([disabled])`, { timeout: RUN_TIMEOUT });
+    await page.waitForSelector(`${q} table.mini tbody tr`, { timeout: RUN_TIMEOUT });
+    await page.waitForFunction(() => document.querySelector(".app").dataset.busy === "false", null, { timeout: RUN_TIMEOUT });
+    assert.ok(await page.isDisabled(`${q} .reveal`), "measured, but words are not a number");
+    await page.fill(`${q} .prediction`, "0,5");
+    await page.waitForSelector(`${q} .reveal:not([disabled])`);
+    // The prediction beside the measurement: the p95 of the run the table shows.
+    const p95Cell = await page.textContent(`${q} table.mini tbody tr td:nth-child(4)`);
+    const outcome = await page.textContent(`${q} .outcome`);
+    assert.match(outcome, /^P95: you predicted 0\.500 ms, measured [\d.]+ ms: [\d.]+ ms \(\d+ %\) too (high|low)\.$/);
+    assert.ok(outcome.includes(`measured ${p95Cell} ms`), `${outcome} vs ${p95Cell}`);
     await page.click(`${q} .reveal`);
     assert.match(await page.textContent(`${q} .answer`), /slow tail/);
+    // After a reload the prediction, its measurement and the open answer are still there.
+    await page.reload();
+    await page.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
+    assert.equal(await page.inputValue(`${q} .prediction`), "0,5");
+    assert.equal(await page.textContent(`${q} .outcome`), outcome);
+    assert.match(await page.textContent(`${q} .answer`), /slow tail/);
+    // The worksheet to hand in holds the prediction, its measurement and a chart, and the JSON behind them.
+    await page.goto(server.url + "#step=7&lang=en&model=tinycnn");
+    const sheet = await download(page, "#export-worksheet");
+    assert.match(sheet, /^<!doctype html>/);
+    assert.ok(sheet.includes(`<p class="outcome">${outcome}</p>`), "the outcome line, as the page showed it");
+    assert.ok(sheet.includes("<svg"), "the answering run's histogram");
+    const data = JSON.parse(sheet.slice(sheet.indexOf('id="piedge-worksheet">') + 22, sheet.lastIndexOf("</script>")).replaceAll("<\\/", "</"));
+    const p95q = data.questions.find((x) => x.id === "p95");
+    assert.equal(p95q.prediction, "0,5");
+    assert.equal(p95q.answer_opened, true);
+    assert.equal(data.runs.find((r) => r.id === p95q.runs[0]).p95_ms.toFixed(3), p95Cell);
 
     await page.click("#next");
     await page.waitForSelector("#series-runs:not([disabled])");
@@ -457,6 +484,19 @@ test("without isolation the lab says the timer is coarse and times batches when 
         assert.equal(results.benchmark_config.inferences_per_sample, expected);
         const noted = /mean of several inferences/.test(await page.textContent(".results"));
         assert.equal(noted, expected > 1, "the batching note shows exactly when samples are batches");
+
+        // The warmup series: one batch size, chosen before it, for all three runs (warmup 0 too).
+        await page.goto(plain.url + "#step=6&lang=en&model=tinycnn");
+        await page.waitForSelector("#series-warmup:not([disabled])", { timeout: RUN_TIMEOUT });
+        await page.click("#series-warmup");
+        await page.waitForFunction(() => document.querySelectorAll("#comparison-table tbody tr").length >= 3, null, { timeout: RUN_TIMEOUT });
+        await page.waitForFunction(() => document.querySelector(".app").dataset.busy === "false", null, { timeout: RUN_TIMEOUT });
+        const all = JSON.parse(await download(page, "#export-all")).runs.map((r) => r.report);
+        const series = all.filter((r) => r.benchmark_config.benchmark_runs === 50);
+        assert.deepEqual(series.map((r) => r.benchmark_config.warmup_runs), [0, 3, 10]);
+        const ks = series.map((r) => r.benchmark_config.inferences_per_sample);
+        assert.ok(ks[0] > 1, `tinycnn is too quick for a ${timer} ms timer, yet the series timed ${ks[0]} per sample`);
+        assert.deepEqual(ks, [ks[0], ks[0], ks[0]], "every run of the series is timed alike");
         await context.close();
     } finally {
         await plain.close();

@@ -76,6 +76,70 @@ impl Lang {
     }
 }
 
+/// The worksheet's labels, in one language.
+pub struct WorksheetWords {
+    pub title: &'static str,
+    pub name: &'static str,
+    pub device: &'static str,
+    pub generated: &'static str,
+    pub prediction: &'static str,
+    pub none: &'static str,
+    pub not_measured: &'static str,
+    pub answer_opened: &'static str,
+    pub answer_closed: &'static str,
+    pub all_runs: &'static str,
+    pub run: &'static str,
+    pub ci95: &'static str,
+    pub timing: &'static str,
+}
+
+impl Lang {
+    pub fn worksheet_words(self) -> WorksheetWords {
+        match self {
+            Lang::Sv => WorksheetWords {
+                title: "Arbetsblad – lektion 02: Latensbenchmark",
+                name: "Namn",
+                device: "Enhet",
+                generated: "Skapat",
+                prediction: "Din gissning",
+                none: "(ingen)",
+                not_measured: "Inte mätt ännu.",
+                answer_opened: "Svaret öppnades efter gissning och mätning.",
+                answer_closed: "Svaret har inte öppnats.",
+                all_runs: "Alla sparade körningar",
+                run: "Körning",
+                ci95: "95 % KI",
+                timing: "Tidtagning",
+            },
+            Lang::En => WorksheetWords {
+                title: "Worksheet – lesson 02: Latency benchmark",
+                name: "Name",
+                device: "Device",
+                generated: "Created",
+                prediction: "Your prediction",
+                none: "(none)",
+                not_measured: "Not measured yet.",
+                answer_opened: "The answer was opened after predicting and measuring.",
+                answer_closed: "The answer has not been opened.",
+                all_runs: "All kept runs",
+                run: "Run",
+                ci95: "95 % CI",
+                timing: "Timing",
+            },
+        }
+    }
+
+    /// How a run's samples were timed: one inference each, or batches.
+    pub fn timing(self, inferences_per_sample: usize) -> String {
+        match (self, inferences_per_sample) {
+            (Lang::Sv, 1) => "en inferens per mätpunkt".into(),
+            (Lang::En, 1) => "one inference per sample".into(),
+            (Lang::Sv, k) => format!("medel av {k} inferenser per mätpunkt"),
+            (Lang::En, k) => format!("mean of {k} inferences per sample"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -139,6 +139,8 @@ pub enum Event {
         result: Result<Vec<u8>, String>,
     },
     ExportAll,
+    /// The student's worksheet: predictions, measurements, answers, charts.
+    ExportWorksheet,
     ExportReport {
         id: String,
         file: ReportFile,
@@ -326,6 +328,11 @@ impl LabState {
 
     pub fn lang(&self) -> Lang {
         self.url.lang
+    }
+
+    /// When the last event happened.
+    pub fn now(&self) -> &Moment {
+        &self.now
     }
 
     /// A run or a model load is under way: the controls that would start
@@ -622,6 +629,14 @@ impl LabState {
                     name: session::EXPORT_ALL_FILE.into(),
                     mime: "application/json",
                     bytes,
+                });
+            }
+            Event::ExportWorksheet => {
+                let sheet = crate::lab::worksheet::Worksheet::of(self);
+                self.effects.push(Effect::Download {
+                    name: crate::lab::worksheet::WORKSHEET_FILE.into(),
+                    mime: "text/html",
+                    bytes: sheet.html(self).into_bytes(),
                 });
             }
             Event::ExportReport { id, file } => {

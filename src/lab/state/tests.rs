@@ -1792,3 +1792,61 @@ fn a_silence_far_beyond_the_runs_latencies_marks_the_run() {
     // A model that takes 300 ms an inference may be silent for 2 s.
     assert_eq!(silent(2000.0, "300"), vec![]);
 }
+
+#[test]
+fn the_worksheet_holds_predictions_measurements_answers_and_a_chart() {
+    let mut h = Harness::new();
+    let mut sheet = None;
+    let script = with_questions(
+        "predict p95 40\nmeasure p95\nfinish\nreveal p95\nhidden\nmeasure warmup\nfinish",
+    );
+    for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        h.play(line);
+    }
+    for e in h.state.update(h.now.clone(), Event::ExportWorksheet) {
+        if let Effect::Download { name, mime, bytes } = e {
+            assert_eq!(
+                (name.as_str(), mime),
+                ("piedge-worksheet.html", "text/html")
+            );
+            sheet = Some(String::from_utf8(bytes).unwrap());
+        }
+    }
+    let html = sheet.expect("a download");
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(
+        html.contains("<span class=\"prediction\">40</span>"),
+        "{html}"
+    );
+    assert!(html
+        .contains("P95: you predicted 40.000 ms, measured 95.050 ms: 55.050 ms (58 %) too low."));
+    assert!(html.contains("<svg"), "the answering run's histogram");
+    assert!(html.contains("The answer was opened after predicting and measuring."));
+    assert!(
+        html.contains("Disturbed run: the tab was hidden"),
+        "a disturbed run says so"
+    );
+    // The JSON behind it, whole.
+    let start = html.find("id=\"piedge-worksheet\">").unwrap() + "id=\"piedge-worksheet\">".len();
+    let end = html.rfind("</script>").unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&html[start..end].replace("<\\/", "</")).unwrap();
+    assert_eq!(json["piedge_lab_worksheet"], 1);
+    let q = &json["questions"][0];
+    assert_eq!(
+        (q["id"].as_str(), q["prediction"].as_str()),
+        (Some("p95"), Some("40"))
+    );
+    assert!((q["measured"].as_f64().unwrap() - 95.05).abs() < 1e-9);
+    assert_eq!(q["answer_opened"], true);
+    assert_eq!(
+        json["questions"].as_array().unwrap().len(),
+        5,
+        "every question of the lesson"
+    );
+    assert_eq!(json["runs"].as_array().unwrap().len(), 2);
+    assert!(json["runs"][1]["disturbed"]
+        .as_str()
+        .unwrap()
+        .contains("hidden"));
+}

@@ -9,7 +9,7 @@ use super::environment::Environment;
 use super::experiment::Experiment;
 use super::model::ModelPicker;
 use super::native::NativeRun;
-use super::questions::Question;
+use super::questions::{Question, WorksheetExport};
 use super::results::{ColdStart, Results};
 use crate::dom;
 use crate::runtime::Lab;
@@ -277,6 +277,7 @@ fn render_part(part: Part, lang: Lang) -> AnyView {
             "cold-start" => view! { <ColdStart/> }.into_any(),
             "experiment" => view! { <Experiment/> }.into_any(),
             "native" => view! { <NativeRun/> }.into_any(),
+            "worksheet" => view! { <WorksheetExport/> }.into_any(),
             other => view! {
                 <p class="notice error">{format!("{}: '{other}'", lang.ui().unknown_widget)}</p>
             }

@@ -130,3 +130,18 @@ pub fn Question(q: Spec) -> impl IntoView {
         </section>
     }
 }
+
+/// The lesson's `worksheet` widget: everything the student did, to hand in.
+#[component]
+pub fn WorksheetExport() -> impl IntoView {
+    let lab = lab();
+    let ui = move || lab.lang().ui();
+    view! {
+        <section class="card worksheet">
+            <p class="hint">{move || ui().worksheet_hint}</p>
+            <button id="export-worksheet" on:click=move |_| lab.send(Event::ExportWorksheet)>
+                {move || ui().export_worksheet}
+            </button>
+        </section>
+    }
+}
