@@ -176,7 +176,14 @@ pub struct UrlState {
     /// The class board instead of the lesson (`board=1`).
     pub board: bool,
     /// The teacher code, for the board's teacher controls ("" for none).
+    /// Any code also opens teacher mode in the lesson: the teacher's notes,
+    /// the time plan and the class link.
     pub teacher: String,
+    /// The class's lock on the answers (`class=`, from the teacher's class
+    /// link): the code of the release word, "" for no lock.
+    pub class: String,
+    /// The class link fixes the settings to the teacher's (`fixed=1`).
+    pub fixed: bool,
 }
 
 impl Default for UrlState {
@@ -188,6 +195,8 @@ impl Default for UrlState {
             config: LabConfig::default(),
             board: false,
             teacher: String::new(),
+            class: String::new(),
+            fixed: false,
         }
     }
 }
@@ -225,6 +234,15 @@ impl UrlState {
                         .take(MAX_FIELD_CHARS)
                         .collect()
                 }
+                "class" => {
+                    state.class = value
+                        .chars()
+                        .filter(char::is_ascii_hexdigit)
+                        .take(MAX_FIELD_CHARS)
+                        .collect::<String>()
+                        .to_ascii_lowercase()
+                }
+                "fixed" => state.fixed = value == "1",
                 _ => {}
             }
         }
@@ -248,6 +266,12 @@ impl UrlState {
         }
         if !self.teacher.is_empty() {
             hash.push_str(&format!("&teacher={}", self.teacher));
+        }
+        if !self.class.is_empty() {
+            hash.push_str(&format!("&class={}", self.class));
+        }
+        if self.fixed {
+            hash.push_str("&fixed=1");
         }
         hash
     }
@@ -416,6 +440,8 @@ mod tests {
             },
             board: false,
             teacher: String::new(),
+            class: String::new(),
+            fixed: false,
         };
         assert_eq!(
             s.to_hash(),
@@ -423,6 +449,9 @@ mod tests {
         );
         let board = UrlState::parse("#board=1&teacher=AB%2012<x>");
         assert_eq!((board.board, board.teacher.as_str()), (true, "AB12x"));
+        let class = UrlState::parse("#class=9F3a<b>c0z&fixed=1");
+        assert_eq!((class.class.as_str(), class.fixed), ("9f3abc0", true));
+        assert_eq!(UrlState::parse(&class.to_hash()), class);
         assert_eq!(UrlState::parse(&board.to_hash()), board);
         assert_eq!(UrlState::parse(&s.to_hash()), s);
     }

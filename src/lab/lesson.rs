@@ -17,6 +17,10 @@
 //!     `p50` and `p95` (ms, of the last run), `first-ratio` (the first run
 //!     over the median), `plan-ratio` (unoptimised p50 over optimised p50).
 //!
+//! - `::: teacher MINUTES` … `:::` is the teacher's note for the step: how
+//!   long it takes in class, what to discuss, the common misconceptions.
+//!   Only teacher mode shows it; the minutes make the lesson's time plan.
+//!
 //! So a teacher adds a step or a question by editing the Markdown alone.
 //!
 //! Every line that starts with `# ` (outside code fences) starts a step.
@@ -27,6 +31,11 @@ pub enum Part {
     Markdown(String),
     Widget(String),
     Question(Question),
+    /// A note for the teacher, and the minutes the step takes in class.
+    Teacher {
+        minutes: u32,
+        text: String,
+    },
 }
 
 /// A reflection question, as the lesson declares it.
@@ -184,6 +193,31 @@ pub enum LessonError {
         "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup` or `predict=text|p50|p95|first-ratio|plan-ratio` after the question's id"
     )]
     BadOption { line: usize, text: String },
+    #[error("line {line}: `::: teacher {text}` needs the step's minutes in class, e.g. `::: teacher 10`")]
+    BadMinutes { line: usize, text: String },
+    #[error("line {line}: a `::: teacher` block is not closed with `:::`")]
+    UnclosedTeacher { line: usize },
+}
+
+impl Lesson {
+    /// The time plan: each step's title and minutes in class (0 where the
+    /// lesson gives the step no teacher note).
+    pub fn time_plan(&self) -> Vec<(String, u32)> {
+        self.steps
+            .iter()
+            .map(|s| {
+                let minutes = s
+                    .parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Teacher { minutes, .. } => *minutes,
+                        _ => 0,
+                    })
+                    .sum();
+                (s.title.clone(), minutes)
+            })
+            .collect()
+    }
 }
 
 impl Lesson {
@@ -224,6 +258,30 @@ impl Lesson {
                 if let Some(name) = block.strip_prefix("widget ") {
                     if let Some(step) = steps.last_mut() {
                         step.parts.push(Part::Widget(name.trim().to_string()));
+                    }
+                } else if let Some(minutes) = block.strip_prefix("teacher") {
+                    let minutes = minutes.trim();
+                    let minutes = minutes.parse::<u32>().ok().filter(|m| *m <= 600).ok_or(
+                        LessonError::BadMinutes {
+                            line: i + 1,
+                            text: minutes.to_string(),
+                        },
+                    )?;
+                    let mut text = String::new();
+                    let mut closed = false;
+                    for (_, l) in lines.by_ref() {
+                        if l.trim() == ":::" {
+                            closed = true;
+                            break;
+                        }
+                        text.push_str(l);
+                        text.push('\n');
+                    }
+                    if !closed {
+                        return Err(LessonError::UnclosedTeacher { line: i + 1 });
+                    }
+                    if let Some(step) = steps.last_mut() {
+                        step.parts.push(Part::Teacher { minutes, text });
                     }
                 } else if let Some(header) = block.strip_prefix("question ") {
                     let (id, measure, predict) = question_header(header, i + 1)?;
@@ -353,6 +411,49 @@ Because of the tail.\n\
     }
 
     #[test]
+    fn teacher_notes_carry_minutes_and_make_the_time_plan() {
+        let l = Lesson::parse(
+            "# A\n::: teacher 10\nAsk who has a phone.\n:::\nText.\n# B\n# C\n::: teacher 5\nx\n:::\n",
+        )
+        .unwrap();
+        assert_eq!(
+            l.steps[0].parts[0],
+            Part::Teacher {
+                minutes: 10,
+                text: "Ask who has a phone.\n".into()
+            }
+        );
+        assert_eq!(
+            l.time_plan(),
+            [("A".into(), 10), ("B".into(), 0), ("C".into(), 5)]
+        );
+        assert_eq!(
+            Lesson::parse("# A\n::: teacher soon\nx\n:::\n"),
+            Err(LessonError::BadMinutes {
+                line: 2,
+                text: "soon".into()
+            })
+        );
+        assert_eq!(
+            Lesson::parse("# A\n::: teacher 5\nx\n"),
+            Err(LessonError::UnclosedTeacher { line: 2 })
+        );
+    }
+
+    /// The shipped lesson plans a 60-minute class, in both languages.
+    #[test]
+    fn the_shipped_time_plan_fills_an_hour() {
+        for text in [
+            include_str!("../../lessons/sv.md"),
+            include_str!("../../lessons/en.md"),
+        ] {
+            let plan = Lesson::parse(text).unwrap().time_plan();
+            assert!(plan.iter().all(|(_, m)| *m > 0), "{plan:?}");
+            assert_eq!(plan.iter().map(|(_, m)| m).sum::<u32>(), 60);
+        }
+    }
+
+    #[test]
     fn question_options_say_what_to_measure_and_predict() {
         let l = Lesson::parse(
             "# A\n::: question tail measure=3,100 predict=p95\nq\n---\na\n:::\n\
@@ -402,6 +503,7 @@ Because of the tail.\n\
                             Part::Question(q) => {
                                 Some(format!("question {} {:?} {:?}", q.id, q.measure, q.predict))
                             }
+                            Part::Teacher { minutes, .. } => Some(format!("teacher {minutes}")),
                             Part::Markdown(_) => None,
                         })
                         .collect()

@@ -371,6 +371,8 @@ test("cold start, a reflection question and the suggested series", async () => {
     assert.equal(p95q.prediction, "0,5");
     assert.equal(p95q.answer_opened, true);
     assert.equal(data.runs.find((r) => r.id === p95q.runs[0]).p95_ms.toFixed(3), p95Cell);
+    await page.goto(server.url + "#step=5&lang=en&model=tinycnn");
+    await page.waitForSelector(q);
 
     await page.click("#next");
     await page.waitForSelector("#series-runs:not([disabled])");
@@ -379,6 +381,45 @@ test("cold start, a reflection question and the suggested series", async () => {
     const ns = await page.$$eval("#comparison-table tbody tr", (trs) => trs.map((tr) => tr.cells[4].textContent));
     assert.deepEqual(ns, ["10", "50", "100"]);
     await context.close();
+});
+
+test("teacher mode shows the notes and makes a class link; the class's answers wait for the teacher's word", async () => {
+    const { context, page } = await openLab("#step=1&lang=en&model=tinycnn&warmup=2&runs=30&teacher=t1");
+    await page.waitForSelector("#teacher-panel");
+    assert.match(await page.textContent("#time-plan tr:last-child"), /Total\s*60 min/);
+    assert.equal(await page.locator("article.step .teacher-note").count(), 1, "the step's note");
+    await page.fill("#release-word-set", "Tiger");
+    await page.check("#fix-settings");
+    const link = await page.getAttribute("#class-link", "href");
+    assert.match(link, /#step=1&lang=en&model=tinycnn&warmup=2&runs=30&seed=0&plan=optimized&class=[0-9a-f]{8}&fixed=1$/);
+    assert.ok(!link.includes("teacher="), "the class link carries no teacher code");
+    await context.close();
+
+    const student = await openLab(link.slice(link.indexOf("#")).replace("step=1", "step=3"));
+    const s = student.page;
+    assert.equal(await s.locator("#teacher-panel").count(), 0);
+    assert.equal(await s.locator(".teacher-note").count(), 0, "no teacher's notes for students");
+    assert.ok(await s.isDisabled("#runs"), "the teacher fixed the settings");
+    assert.match(await s.textContent("#fixed-note"), /fixed the settings/);
+    await s.goto(server.url + link.slice(link.indexOf("#")).replace("step=1", "step=5"));
+    const q = '[data-question="p95"]';
+    await s.waitForSelector(q);
+    await s.fill(`${q} .prediction`, "1");
+    await s.waitForSelector(`${q} .measure:not([disabled])`, { timeout: RUN_TIMEOUT });
+    await s.click(`${q} .measure`);
+    await s.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
+    assert.ok(await s.isDisabled(`${q} .reveal`), "predicted and measured, but the teacher has not released the answers");
+    await s.fill(`${q} .release-word`, "lion");
+    await s.click(`${q} .release`);
+    await s.waitForSelector(".notices .notice.error");
+    assert.ok(await s.isDisabled(`${q} .reveal`));
+    await s.fill(`${q} .release-word`, " tiger");
+    await s.click(`${q} .release`);
+    await s.waitForSelector(`${q} .reveal:not([disabled])`);
+    assert.equal(await s.locator(`${q} .release-lock`).count(), 0);
+    await s.click(`${q} .reveal`);
+    assert.match(await s.textContent(`${q} .answer`), /slow tail/);
+    await student.context.close();
 });
 
 test("after a normal run, the cold start runs in a new worker and marks the runs the stated rule selects", async () => {

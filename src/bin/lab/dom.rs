@@ -177,3 +177,9 @@ pub fn js_text(v: JsValue) -> String {
     }
     v.as_string().unwrap_or_else(|| format!("{v:?}"))
 }
+
+/// The page's address without its hash, for links to this page.
+pub fn page_address() -> String {
+    let href = window().location().href().unwrap_or_default();
+    href.split('#').next().unwrap_or_default().to_string()
+}

@@ -140,6 +140,68 @@ impl Lang {
     }
 }
 
+/// Teacher mode's words, and the class lock's.
+pub struct TeacherWords {
+    pub teacher_mode: &'static str,
+    pub time_plan: &'static str,
+    pub total: &'static str,
+    pub note: &'static str,
+    pub class_link: &'static str,
+    pub release_word: &'static str,
+    pub fix_settings: &'static str,
+    pub link_hint: &'static str,
+    pub locked: &'static str,
+    pub open_answers: &'static str,
+    pub fixed_note: &'static str,
+}
+
+impl Lang {
+    pub fn teacher_words(self) -> TeacherWords {
+        match self {
+            Lang::Sv => TeacherWords {
+                teacher_mode: "Lärarläge",
+                time_plan: "Tidsplan",
+                total: "Totalt",
+                note: "Till läraren",
+                class_link: "Länk till klassen",
+                release_word: "Frisläppningsord (säg det högt när svaren får visas)",
+                fix_settings: "Lås inställningarna till mina (warmup, runs, frö och plan)",
+                link_hint: "Ge eleverna länken (eller visa den på projektorn). Utan ord är svaren inte låsta.",
+                locked: "Svaren öppnas när läraren säger till. Skriv ordet läraren säger:",
+                open_answers: "Öppna svaren",
+                fixed_note: "Läraren har låst inställningarna för den här lektionen.",
+            },
+            Lang::En => TeacherWords {
+                teacher_mode: "Teacher mode",
+                time_plan: "Time plan",
+                total: "Total",
+                note: "For the teacher",
+                class_link: "Link for the class",
+                release_word: "Release word (say it aloud when the answers may open)",
+                fix_settings: "Fix the settings to mine (warmup, runs, seed and plan)",
+                link_hint: "Give the students this link (or show it on the projector). Without a word the answers are not locked.",
+                locked: "The answers open when the teacher says so. Type the word the teacher says:",
+                open_answers: "Open the answers",
+                fixed_note: "The teacher has fixed the settings for this lesson.",
+            },
+        }
+    }
+
+    pub fn released_note(self) -> &'static str {
+        match self {
+            Lang::Sv => "Rätt ord: svaren är öppna.",
+            Lang::En => "Right word: the answers are open.",
+        }
+    }
+
+    pub fn wrong_release_word(self) -> &'static str {
+        match self {
+            Lang::Sv => "Det är inte ordet läraren gav; svaren är fortfarande låsta.",
+            Lang::En => "That is not the teacher's word; the answers are still locked.",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

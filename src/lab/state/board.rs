@@ -31,6 +31,7 @@ pub struct ClassBoard {
     pub shared: Vec<(String, u64)>,
     /// The run being shared now.
     pub sharing: Option<String>,
+    ticks: u64,
 }
 
 impl LabState {
@@ -56,8 +57,14 @@ impl LabState {
 
     /// Every 750 ms while the board is shown: fetch it again, unless a
     /// fetch is still under way.
+    /// While a class's answers are locked on a page from `piedge serve`,
+    /// the board is fetched too (every fourth tick, 3 s), because the
+    /// teacher may release them there.
     pub(super) fn board_tick(&mut self) {
-        if self.board_shown() && !self.board.fetching {
+        self.board.ticks += 1;
+        let served = matches!(self.native.api, ServerApi::Present { .. });
+        let waiting = served && self.answers_locked() && self.board.ticks % 4 == 0;
+        if (self.board_shown() || waiting) && !self.board.fetching {
             self.board.fetching = true;
             self.effects.push(Effect::FetchBoard {
                 teacher: self.url.teacher.clone(),

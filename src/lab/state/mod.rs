@@ -108,6 +108,8 @@ pub enum Event {
         text: String,
     },
     Reveal(String),
+    /// The release word a student typed, to open the class's answers.
+    ReleaseWord(String),
     Cancel,
     KeepGoing,
     SelfCheck,
@@ -258,6 +260,8 @@ pub struct LabState {
     pub compare: Vec<String>,
     pub notices: Vec<Notice>,
     pub questions: HashMap<String, QuestionState>,
+    /// Class locks released on this device (see [`LabState::answers_locked`]).
+    pub released: Vec<String>,
     pub cold_run: Option<String>,
     /// The last run started with "Run", for the one-line result beside the
     /// button (a fast run otherwise leaves the step looking unchanged).
@@ -300,6 +304,7 @@ impl LabState {
             compare: vec![],
             notices: vec![],
             questions: HashMap::new(),
+            released: vec![],
             cold_run: None,
             finished: None,
             projector: false,
@@ -519,6 +524,8 @@ impl LabState {
             Event::FilesRead { choice, result } => self.files_read(choice, result),
             Event::SetInputShape(text) => self.input_shape = text,
             Event::ReloadWithShape => self.reload_with_shape(),
+            // The class link may fix the settings to the teacher's.
+            Event::SetField(..) | Event::SetPlan(_) if self.controls_fixed() => {}
             Event::SetField(field, value) => match field {
                 Field::Warmup => self.url.config.warmup = value,
                 Field::Runs => self.url.config.runs = value,
@@ -546,6 +553,7 @@ impl LabState {
                     self.store_answers();
                 }
             }
+            Event::ReleaseWord(word) => self.release_word(&word),
             Event::Cancel => self.cancel(),
             Event::KeepGoing => {
                 let (now, budget) = (self.now.ms, self.run_budget_ms);

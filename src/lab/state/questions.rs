@@ -27,8 +27,11 @@ impl Outcome {
 /// What the browser keeps of the questions (`localStorage`), so that a
 /// reload finds the predictions where the student left them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StoredAnswers {
     pub questions: std::collections::BTreeMap<String, QuestionState>,
+    /// The class locks whose release word this device was given.
+    pub released: Vec<String>,
 }
 
 impl StoredAnswers {
@@ -41,6 +44,16 @@ impl StoredAnswers {
     pub fn from_json(text: &str) -> StoredAnswers {
         serde_json::from_str(text).unwrap_or_default()
     }
+}
+
+/// The code a class link carries for a release word: what the teacher
+/// says aloud, lower-cased and trimmed, hashed. It keeps the word out of
+/// the link, so that the link does not give the answers away; it is a
+/// class's agreement, not a secret (the page can be read, and a student
+/// can edit the link).
+pub fn class_code(word: &str) -> String {
+    let word = word.trim().to_lowercase();
+    format!("{:08x}", fnv1a(word.as_bytes()) as u32)
 }
 
 /// A number as a student types it: "4.5", "4,5", "4,5 ms", "3×", "x3".
@@ -91,7 +104,62 @@ impl LabState {
     pub fn can_reveal(&self, id: &str) -> bool {
         let q = self.question(id);
         let predict = self.question_spec(id).map_or(Predict::Text, |s| s.predict);
-        q.measured && is_prediction(predict, &q.prediction)
+        q.measured && is_prediction(predict, &q.prediction) && !self.answers_locked()
+    }
+
+    /// The class link locks the answers, and the teacher has not released
+    /// them: neither by the release word on this device nor on the board.
+    pub fn answers_locked(&self) -> bool {
+        !self.url.class.is_empty()
+            && !self.is_teacher()
+            && !self.released.contains(&self.url.class)
+            && !self.board.data.as_ref().is_some_and(|b| b.released)
+    }
+
+    /// The class link fixes the settings (the teacher's own page does not).
+    pub fn controls_fixed(&self) -> bool {
+        self.url.fixed && !self.is_teacher()
+    }
+
+    /// The link a teacher gives the class: this page at step 1, without the
+    /// teacher code, with the answers locked to `word` (if any) and the
+    /// settings fixed to the teacher's (if asked).
+    pub fn class_link(&self, word: &str, fixed: bool) -> String {
+        let mut url = self.url.clone();
+        url.step = 1;
+        url.board = false;
+        url.teacher.clear();
+        url.class = if word.trim().is_empty() {
+            String::new()
+        } else {
+            class_code(word)
+        };
+        url.fixed = fixed;
+        url.to_hash()
+    }
+
+    /// The time plan of the current language's lesson.
+    pub fn time_plan(&self) -> Vec<(String, u32)> {
+        match self.lessons.get(&self.lang()) {
+            Some(Ok(lesson)) => lesson.time_plan(),
+            _ => vec![],
+        }
+    }
+
+    /// The word the teacher said aloud, typed by a student.
+    pub(super) fn release_word(&mut self, word: &str) {
+        if self.url.class.is_empty() || !self.answers_locked() {
+            return;
+        }
+        if class_code(word) == self.url.class {
+            self.released.push(self.url.class.clone());
+            self.store_answers();
+            let text = self.lang().released_note();
+            self.notify(text.into(), false);
+        } else {
+            let text = self.lang().wrong_release_word();
+            self.notify(text.into(), true);
+        }
     }
 
     /// The student's number beside the lab's, once both exist.
@@ -182,6 +250,7 @@ impl LabState {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            released: self.released.clone(),
         };
         self.effects.push(Effect::StoreAnswers(answers.to_json()));
     }
@@ -189,8 +258,14 @@ impl LabState {
     /// Answers read back after a reload join those given meanwhile (a
     /// question touched since the page opened keeps its newer state).
     pub(super) fn answers_loaded(&mut self, text: &str) {
-        for (id, q) in StoredAnswers::from_json(text).questions {
+        let stored = StoredAnswers::from_json(text);
+        for (id, q) in stored.questions {
             self.questions.entry(id).or_insert(q);
+        }
+        for code in stored.released {
+            if !self.released.contains(&code) {
+                self.released.push(code);
+            }
         }
     }
 }

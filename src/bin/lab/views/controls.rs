@@ -30,6 +30,7 @@ fn NumberField(field: Field, id: &'static str) -> impl IntoView {
         Field::Seed => ui().seed,
     };
     let field_errors = lab.select(move |s| s.url.config.field_errors(field));
+    let fixed = lab.select(|s| s.controls_fixed());
     let many_runs = lab.select(move |s| {
         (field == Field::Runs)
             .then(|| s.url.config.many_runs())
@@ -58,6 +59,7 @@ fn NumberField(field: Field, id: &'static str) -> impl IntoView {
                 id=id
                 type="text"
                 inputmode="numeric"
+                disabled=move || fixed.get()
                 aria-describedby=error_id.clone()
                 aria-invalid=move || (!field_errors.get().is_empty()).to_string()
                 prop:value=move || value.get()
@@ -76,8 +78,12 @@ pub fn Controls() -> impl IntoView {
     let can_run = lab.select(|s| s.can_run());
     let live = lab.select(|s| s.live.is_some());
     let plan = lab.select(|s| s.url.config.plan);
+    let fixed = lab.select(|s| s.controls_fixed());
     view! {
         <section class="card controls">
+            <Show when=move || fixed.get()>
+                <p class="hint" id="fixed-note">{move || lab.lang().teacher_words().fixed_note}</p>
+            </Show>
             <div class="row">
                 <NumberField field=Field::Warmup id="warmup"/>
                 <NumberField field=Field::Runs id="runs"/>
@@ -94,6 +100,7 @@ pub fn Controls() -> impl IntoView {
                                     type="radio"
                                     name="plan"
                                     id=id
+                                    disabled=move || fixed.get()
                                     prop:checked=move || plan.get() == p
                                     on:change=move |_| lab.send(Event::SetPlan(p))
                                 />

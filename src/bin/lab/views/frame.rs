@@ -11,6 +11,7 @@ use super::model::ModelPicker;
 use super::native::NativeRun;
 use super::questions::{Question, WorksheetExport};
 use super::results::{ColdStart, Results};
+use super::teacher::{TeacherNote, TeacherPanel};
 use crate::dom;
 use crate::runtime::Lab;
 use leptos::prelude::*;
@@ -40,6 +41,7 @@ fn App() -> impl IntoView {
     let n_runs = lab.select(|s| s.runs.len());
     let busy = lab.select(|s| s.is_busy());
     let board = lab.select(|s| s.board_shown());
+    let teacher = lab.select(|s| s.is_teacher());
     view! {
         // data-runs and data-busy let tests (and scripts) wait for a run to end
         // without racing a progress bar that a fast run shows only briefly.
@@ -57,6 +59,7 @@ fn App() -> impl IntoView {
                 view! {
                     <StepNav/>
                     <main id="main" tabindex="-1">
+                        <Show when=move || teacher.get()><TeacherPanel/></Show>
                         <StepContent/>
                     </main>
                     <StepFooter/>
@@ -269,6 +272,7 @@ fn render_part(part: Part, lang: Lang) -> AnyView {
             view! { <div class="prose" inner_html=markdown(&md)></div> }.into_any()
         }
         Part::Question(q) => view! { <Question q/> }.into_any(),
+        Part::Teacher { minutes, text } => view! { <TeacherNote minutes text/> }.into_any(),
         Part::Widget(name) => match name.as_str() {
             "environment" => view! { <Environment/> }.into_any(),
             "model" => view! { <ModelPicker/> }.into_any(),

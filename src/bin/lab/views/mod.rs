@@ -13,5 +13,6 @@ mod model;
 mod native;
 mod questions;
 mod results;
+mod teacher;
 
 pub use frame::mount;

@@ -4,6 +4,7 @@
 //! which opens only after both.
 
 use super::common::{lab, markdown};
+use super::teacher::ReleaseLock;
 use leptos::prelude::*;
 use piedge::lab::lesson::{Predict, Question as Spec};
 use piedge::lab::state::Event;
@@ -123,6 +124,7 @@ pub fn Question(q: Spec) -> impl IntoView {
             </div>
             {summary}
             {move || outcome().map(|line| view! { <p class="outcome" role="status">{line}</p> })}
+            <ReleaseLock/>
             <Show when=move || !state.get().revealed>
                 <p class="hint">{move || lab.lang().answer_locked(predict)}</p>
             </Show>

@@ -373,3 +373,103 @@ fn the_board_fetches_itself_only_when_shown_and_one_fetch_at_a_time() {
     play(&mut student, Event::HashChanged("#board=1".into()));
     assert!(play(&mut student, Event::Teacher(TeacherAction::Lock(true))).is_empty());
 }
+
+// --- Teacher mode and the class lock -----------------------------------------
+
+/// A class page: the lesson's questions, the class link's lock on "tiger",
+/// then `script`.
+fn class_page(extra: &str, script: &str) -> LabState {
+    let code = crate::lab::state::class_code("Tiger ");
+    state_after(&super::with_questions(&format!(
+        "hash #lang=en&class={code}{extra}\n{script}"
+    )))
+}
+
+#[test]
+fn the_class_link_locks_the_answers_until_the_teachers_word() {
+    use crate::lab::state::Effect;
+    let mut s = class_page("", "predict p95 40\nmeasure p95\nfinish");
+    assert!(s.question("p95").measured);
+    assert!(s.answers_locked());
+    assert!(!s.can_reveal("p95"), "predicted and measured, but locked");
+    play(&mut s, Event::Reveal("p95".into()));
+    assert!(!s.question("p95").revealed);
+    play(&mut s, Event::ReleaseWord("lion".into()));
+    assert!(s.answers_locked());
+    assert_eq!(
+        s.notices.last().unwrap().text,
+        "That is not the teacher's word; the answers are still locked."
+    );
+    // The word as said aloud: case and spaces do not matter.
+    let effects = play(&mut s, Event::ReleaseWord("  TIGER".into()));
+    assert!(!s.answers_locked());
+    assert!(s.can_reveal("p95"));
+    // Kept with the answers, so a reload stays released.
+    let Some(Effect::StoreAnswers(json)) = effects
+        .into_iter()
+        .find(|e| matches!(e, Effect::StoreAnswers(_)))
+    else {
+        panic!("the release is stored");
+    };
+    let mut again = class_page("", "");
+    play(&mut again, Event::StoredAnswers(Some(json)));
+    assert!(!again.answers_locked());
+}
+
+#[test]
+fn the_board_can_release_the_answers_on_a_served_page() {
+    let mut s = class_page("", "machine other");
+    // Every fourth tick (3 s) the locked page asks the board.
+    let fetches = (0..8)
+        .filter(|_| !play(&mut s, Event::BoardTick).is_empty())
+        .count();
+    assert_eq!(
+        fetches, 1,
+        "one fetch at a time, and the first is unanswered"
+    );
+    let board = crate::board::Board {
+        released: true,
+        ..Default::default()
+    };
+    play(&mut s, Event::BoardAnswered(Ok(board)));
+    assert!(!s.answers_locked());
+    let mut no_lock = state_after("boot\nmachine other");
+    let polled = (0..8)
+        .filter(|_| !play(&mut no_lock, Event::BoardTick).is_empty())
+        .count();
+    assert_eq!(
+        polled, 0,
+        "a page without a class lock does not poll the board"
+    );
+}
+
+#[test]
+fn the_class_link_can_fix_the_settings_and_teacher_mode_is_free() {
+    let mut s = class_page("&warmup=5&runs=40&fixed=1", "");
+    play(
+        &mut s,
+        Event::SetField(crate::lab::config::Field::Runs, "7".into()),
+    );
+    play(&mut s, Event::SetPlan(crate::plan::Plan::Unoptimized));
+    assert_eq!(s.url.config.runs, "40");
+    assert_eq!(s.url.config.plan, crate::plan::Plan::Optimized);
+    assert!(s.controls_fixed());
+    // The teacher's own page: notes, no lock, free settings, and the link.
+    let mut t = state_after(&super::with_questions(""));
+    play(
+        &mut t,
+        Event::HashChanged("#lang=en&teacher=any&warmup=5&runs=40&step=3".into()),
+    );
+    assert!(t.is_teacher() && !t.answers_locked() && !t.controls_fixed());
+    let link = t.class_link("Tiger", true);
+    let code = crate::lab::state::class_code("tiger");
+    assert_eq!(
+        link,
+        format!("#step=1&lang=en&model=mobilenetv2&warmup=5&runs=40&seed=0&plan=optimized&class={code}&fixed=1")
+    );
+    assert!(
+        !t.class_link("", false).contains("class="),
+        "no word, no lock"
+    );
+    assert_eq!(t.time_plan(), [("Reflect".to_string(), 0)]);
+}
