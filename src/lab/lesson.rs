@@ -11,11 +11,13 @@
 //!   - `measure=`: what the "measure" button runs. `settings` (the
 //!     default: the student's warmup and runs), `W,R` (warmup W, runs R),
 //!     `cold` (warmup 0, runs 20, in a new worker), `plans` (the student's
-//!     settings with both plans), `series-runs`, `series-warmup`.
+//!     settings with both plans), `series-runs`, `series-warmup`, `native`
+//!     (the same test on the server's own processor, under `piedge serve`).
 //!   - `predict=`: what the student predicts. `text` (the default: a
 //!     sentence, at least two words), or a number the lab then measures:
 //!     `p50` and `p95` (ms, of the last run), `first-ratio` (the first run
-//!     over the median), `plan-ratio` (unoptimised p50 over optimised p50).
+//!     over the median), `plan-ratio` (unoptimised p50 over optimised p50),
+//!     `native-ratio` (the browser's p50 over the server's).
 //!
 //! - `::: teacher MINUTES` … `:::` is the teacher's note for the step: how
 //!   long it takes in class, what to discuss, the common misconceptions.
@@ -63,6 +65,8 @@ pub enum Measure {
     /// The student's settings, once optimised and once not.
     Plans,
     Series(crate::lab::session::Series),
+    /// The same test natively on the server the page came from.
+    Native,
 }
 
 /// What the student predicts before measuring.
@@ -83,6 +87,8 @@ pub enum Quantity {
     FirstRatio,
     /// Unoptimised p50 over optimised p50.
     PlanRatio,
+    /// The browser's p50 over the server's (natively).
+    NativeRatio,
 }
 
 impl Quantity {
@@ -92,6 +98,7 @@ impl Quantity {
             Quantity::P95Ms => "p95",
             Quantity::FirstRatio => "first-ratio",
             Quantity::PlanRatio => "plan-ratio",
+            Quantity::NativeRatio => "native-ratio",
         }
     }
 
@@ -101,6 +108,7 @@ impl Quantity {
             Quantity::P95Ms,
             Quantity::FirstRatio,
             Quantity::PlanRatio,
+            Quantity::NativeRatio,
         ]
         .into_iter()
         .find(|q| q.name() == name)
@@ -119,6 +127,7 @@ impl Measure {
             "settings" => Measure::Settings,
             "cold" => Measure::Cold,
             "plans" => Measure::Plans,
+            "native" => Measure::Native,
             "series-runs" => Measure::Series(Series::Runs),
             "series-warmup" => Measure::Series(Series::Warmup),
             fixed => {
@@ -190,7 +199,7 @@ pub enum LessonError {
     )]
     UnknownBlock { line: usize, text: String },
     #[error(
-        "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup` or `predict=text|p50|p95|first-ratio|plan-ratio` after the question's id"
+        "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup|native` or `predict=text|p50|p95|first-ratio|plan-ratio|native-ratio` after the question's id"
     )]
     BadOption { line: usize, text: String },
     #[error("line {line}: `::: teacher {text}` needs the step's minutes in class, e.g. `::: teacher 10`")]

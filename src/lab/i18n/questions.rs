@@ -61,6 +61,8 @@ impl Lang {
             (Lang::En, Quantity::FirstRatio) => "first run / median",
             (Lang::Sv, Quantity::PlanRatio) => "ooptimerad / optimerad P50",
             (Lang::En, Quantity::PlanRatio) => "unoptimised / optimised P50",
+            (Lang::Sv, Quantity::NativeRatio) => "webbläsarens P50 / serverns P50",
+            (Lang::En, Quantity::NativeRatio) => "browser P50 / server P50",
         };
         let (predicted, measured) = (value(o.predicted), value(o.measured));
         match self {

@@ -88,6 +88,8 @@ pub struct Native {
     /// The latest native run made from this tab, and the browser run it
     /// is compared with.
     pub last: Option<(String, Option<String>)>,
+    /// The reflection question the running native job answers, if any.
+    pub question: Option<String>,
 }
 
 impl LabState {
@@ -208,11 +210,13 @@ impl LabState {
             }
             JobStatus::Failed { message } => {
                 self.native.job = None;
+                self.native.question = None;
                 let text = self.lang().native_failed();
                 self.push_notice(text.to_string(), Some(message), true, None);
             }
             JobStatus::Cancelled => {
                 self.native.job = None;
+                self.native.question = None;
                 let text = self.lang().native_cancelled();
                 self.notify(text.to_string(), false);
             }
@@ -223,6 +227,7 @@ impl LabState {
     /// went away): the job is given up here, with a word.
     pub(super) fn native_lost(&mut self, why: String) {
         if self.native.job.take().is_some() {
+            self.native.question = None;
             let text = self.lang().native_lost();
             self.push_notice(text.to_string(), Some(why), true, None);
         }
@@ -252,6 +257,16 @@ impl LabState {
             if !self.compare.contains(id) {
                 self.compare.push(id.clone());
             }
+        }
+        if let Some(q) = self.native.question.take() {
+            let runs = browser.iter().chain([&native_id]).cloned();
+            self.questions
+                .entry(q.clone())
+                .or_default()
+                .runs
+                .extend(runs);
+            self.questions.entry(q).or_default().measured = true;
+            self.store_answers();
         }
         self.native.last = Some((native_id, browser));
     }

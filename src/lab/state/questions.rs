@@ -192,6 +192,16 @@ impl LabState {
                 };
                 p50_of(crate::plan::Plan::Unoptimized)? / p50_of(crate::plan::Plan::Optimized)?
             }
+            Quantity::NativeRatio => {
+                use crate::lab::session::RunSource;
+                let p50_from = |server: bool| {
+                    runs.iter()
+                        .rev()
+                        .find(|r| matches!(r.source, RunSource::Server { .. }) == server)
+                        .map(|r| r.report.statistics.p50)
+                };
+                p50_from(false)? / p50_from(true)?
+            }
         };
         (measured.is_finite() && measured > 0.0).then_some(Outcome {
             quantity,
@@ -239,6 +249,17 @@ impl LabState {
                 }
             }
             Measure::Series(series) => self.run_series(series, Some(question)),
+            Measure::Native => match self.native_request() {
+                Ok(_) if self.native.job.is_none() => {
+                    self.native.question = Some(question);
+                    self.run_native();
+                }
+                Ok(_) => {}
+                Err(why) => {
+                    let text = self.lang().native_blocked(why);
+                    self.notify(text, true);
+                }
+            },
         }
     }
 

@@ -1173,7 +1173,8 @@ const QUESTIONS: &str = "lesson # Reflect\
     \\n::: question spread measure=series-runs\\nq\\n---\\na\\n:::\
     \\n::: question warmup\\nq\\n---\\na\\n:::\
     \\n::: question plans measure=plans predict=plan-ratio\\nq\\n---\\na\\n:::\
-    \\n::: question cold measure=cold predict=first-ratio\\nq\\n---\\na\\n:::";
+    \\n::: question cold measure=cold predict=first-ratio\\nq\\n---\\na\\n:::\
+    \\n::: question native measure=native predict=native-ratio\\nq\\n---\\na\\n:::";
 
 fn with_questions(rest: &str) -> String {
     with_ready(&format!("{QUESTIONS}\n{rest}"))
@@ -1841,7 +1842,7 @@ fn the_worksheet_holds_predictions_measurements_answers_and_a_chart() {
     assert_eq!(q["answer_opened"], true);
     assert_eq!(
         json["questions"].as_array().unwrap().len(),
-        5,
+        6,
         "every question of the lesson"
     );
     assert_eq!(json["runs"].as_array().unwrap().len(), 2);

@@ -473,3 +473,26 @@ fn the_class_link_can_fix_the_settings_and_teacher_mode_is_free() {
     );
     assert_eq!(t.time_plan(), [("Reflect".to_string(), 0)]);
 }
+
+#[test]
+fn the_native_question_runs_on_the_server_and_sets_browser_over_server_beside_the_guess() {
+    let s = state_after(&super::with_questions(
+        "measure native\nruns 3\nrun\nprogress timed 6 6 6\nfinish\nmachine other\n\
+         predict native 2\nmeasure native\nnative-accepted 7 0\nnative 7 finished 1.0 2.0 4.0",
+    ));
+    // Measured before the server answered: it said why, and ran nothing.
+    assert!(
+        s.notices[0].text.starts_with("Asking the server"),
+        "{:?}",
+        s.notices
+    );
+    let q = s.question("native");
+    assert!(q.measured);
+    assert_eq!(q.runs.len(), 2, "the browser run and the server's");
+    let o = s.outcome("native").unwrap();
+    assert_eq!(
+        (o.predicted, o.measured),
+        (2.0, 3.0),
+        "browser p50 6 over server p50 2"
+    );
+}
