@@ -60,6 +60,14 @@ pub fn Question(q: Spec) -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     };
+    // Numbers as the student's language writes them (a decimal comma in Swedish).
+    let measured = move || {
+        let lang = lab.lang();
+        measured()
+            .into_iter()
+            .map(|cells| cells.map(|c| lang.numbers(&c)))
+            .collect::<Vec<_>>()
+    };
     let summary = move || {
         let rows = measured();
         (!rows.is_empty()).then(|| {
