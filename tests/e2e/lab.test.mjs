@@ -422,6 +422,37 @@ test("teacher mode shows the notes and makes a class link; the class's answers w
     await student.context.close();
 });
 
+test("a step and a question a teacher adds to the Markdown show up and are gated, with no change to the lab", async () => {
+    const copy = path.join(tmp, "teacher-copy");
+    fs.cpSync(DIST, copy, { recursive: true });
+    const lesson = path.join(copy, "lessons/en.md");
+    fs.appendFileSync(lesson, "\n# Our class's own step\n\nOne more measurement.\n\n" +
+        "::: question ours measure=2,30 predict=p50\nGuess the median in milliseconds.\n---\nIt is the p50.\n:::\n");
+    const copied = await serve(copy);
+    try {
+        const { context, page } = await openLab("#step=8&lang=en&model=tinycnn", { url: copied.url });
+        await page.waitForSelector('article.step[data-step="8"]');
+        assert.equal(await page.textContent("article.step h2"), "Our class's own step");
+        assert.match(await page.textContent(".step-count"), /8 \/ 8$/);
+        const q = '[data-question="ours"]';
+        await page.fill(`${q} .prediction`, "soon");
+        await page.waitForSelector(`${q} .measure:not([disabled])`, { timeout: RUN_TIMEOUT });
+        await page.click(`${q} .measure`);
+        await page.waitForSelector(`${q} table.mini tbody tr`, { timeout: RUN_TIMEOUT });
+        await page.waitForFunction(() => document.querySelector(".app").dataset.busy === "false", null, { timeout: RUN_TIMEOUT });
+        assert.equal(await page.textContent(`${q} table.mini tbody tr td:first-child`), "30", "the runs the Markdown asked for");
+        assert.ok(await page.isDisabled(`${q} .reveal`), "a word is not a number");
+        await page.fill(`${q} .prediction`, "1");
+        await page.waitForSelector(`${q} .reveal:not([disabled])`);
+        assert.match(await page.textContent(`${q} .outcome`), /^P50: you predicted 1\.000 ms, measured [\d.]+ ms/);
+        await page.click(`${q} .reveal`);
+        assert.match(await page.textContent(`${q} .answer`), /It is the p50/);
+        await context.close();
+    } finally {
+        await copied.close();
+    }
+});
+
 test("after a normal run, the cold start runs in a new worker and marks the runs the stated rule selects", async () => {
     const { context, page } = await openLab("#step=3&lang=en&model=mobilenetv2&warmup=3&runs=20");
     await waitForModel(page, "mobilenetv2.onnx");
