@@ -170,6 +170,26 @@ pub async fn clear() -> Result<(), StorageError> {
     committed(&tx).await
 }
 
+/// The questions' answers live in `localStorage` (one small JSON string,
+/// written as the student types), apart from the runs.
+const ANSWERS_KEY: &str = "piedge-lab-answers";
+
+/// The kept answers, if the browser has any (and lets the page read them).
+pub fn load_answers() -> Option<String> {
+    let store = window().local_storage().ok()??;
+    store.get_item(ANSWERS_KEY).ok()?
+}
+
+/// Keeps the answers; a browser that refuses (a private window, a full
+/// quota) leaves them in the tab, and says so once.
+pub fn store_answers(json: &str) -> Result<(), String> {
+    let store = window()
+        .local_storage()
+        .map_err(js_text)?
+        .ok_or("no localStorage")?;
+    store.set_item(ANSWERS_KEY, json).map_err(js_text)
+}
+
 #[cfg(test)]
 mod tests {
     //! Run in headless Chromium with the real IndexedDB:
@@ -229,24 +249,4 @@ mod tests {
         assert_eq!(all[0].id, "good");
         clear().await.unwrap();
     }
-}
-
-/// The questions' answers live in `localStorage` (one small JSON string,
-/// written as the student types), apart from the runs.
-const ANSWERS_KEY: &str = "piedge-lab-answers";
-
-/// The kept answers, if the browser has any (and lets the page read them).
-pub fn load_answers() -> Option<String> {
-    let store = window().local_storage().ok()??;
-    store.get_item(ANSWERS_KEY).ok()?
-}
-
-/// Keeps the answers; a browser that refuses (a private window, a full
-/// quota) leaves them in the tab, and says so once.
-pub fn store_answers(json: &str) -> Result<(), String> {
-    let store = window()
-        .local_storage()
-        .map_err(js_text)?
-        .ok_or("no localStorage")?;
-    store.set_item(ANSWERS_KEY, json).map_err(js_text)
 }
