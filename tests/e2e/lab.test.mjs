@@ -751,6 +751,22 @@ test("the class board: three students share, the teacher's board shows them with
             assert.equal(line[col("runs")], "20");
         }
 
+        // A class link locks the answers to a word; the teacher can release them on the board instead.
+        const code = "0000beef";
+        const locked = await openLab(`#step=5&lang=en&model=tinycnn&class=${code}`, { url: server.url });
+        const q = '[data-question="p95"]';
+        await locked.page.fill(`${q} .prediction`, "1");
+        await locked.page.waitForSelector(`${q} .measure:not([disabled])`, { timeout: RUN_TIMEOUT });
+        await locked.page.click(`${q} .measure`);
+        await locked.page.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
+        assert.ok(await locked.page.isDisabled(`${q} .reveal`), "locked until the teacher releases the answers");
+        await teacher.page.click("#release-answers");
+        await teacher.page.waitForSelector("#board-released");
+        // The locked page asks the board every 3 s.
+        await locked.page.waitForSelector(`${q} .reveal:not([disabled])`, { timeout: 8000 });
+        assert.equal(await locked.page.locator(`${q} .release-lock`).count(), 0);
+        await locked.context.close();
+
         // Restart the server on the same port and folder: the board is the same.
         const port = server.port;
         await server.stop();
