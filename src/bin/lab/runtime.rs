@@ -148,12 +148,13 @@ impl Lab {
             self.send(Event::PageHidden(doc.hidden()));
         }
         // The class board fetches itself again every 750 ms while shown, so
-        // that a new run is on it within 2 s (the state ignores the tick
+        // that a new run is on it within 2 s, and a class-locked page asks it
+        // whether the answers are released (the state ignores the tick
         // otherwise).
         let tick = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
             // Only then: an event the state ignores would still wake every
             // view that reads it, four times a second, during a lesson.
-            if self.with_untracked(|s| s.board_shown()) {
+            if self.with_untracked(|s| s.wants_board_ticks()) {
                 self.send(Event::BoardTick);
             }
         });

@@ -57,6 +57,13 @@ impl LabState {
 
     /// Every 750 ms while the board is shown: fetch it again, unless a
     /// fetch is still under way.
+    /// Whether the page should send [`super::Event::BoardTick`]: the board
+    /// is shown, or a class's locked answers wait for the board's release.
+    pub fn wants_board_ticks(&self) -> bool {
+        let served = matches!(self.native.api, ServerApi::Present { .. });
+        self.board_shown() || (served && self.answers_locked())
+    }
+
     /// While a class's answers are locked on a page from `piedge serve`,
     /// the board is fetched too (every fourth tick, 3 s), because the
     /// teacher may release them there.

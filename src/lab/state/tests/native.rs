@@ -419,6 +419,10 @@ fn the_class_link_locks_the_answers_until_the_teachers_word() {
 #[test]
 fn the_board_can_release_the_answers_on_a_served_page() {
     let mut s = class_page("", "machine other");
+    assert!(
+        s.wants_board_ticks(),
+        "the page must tick for the lock to hear the board"
+    );
     // Every fourth tick (3 s) the locked page asks the board.
     let fetches = (0..8)
         .filter(|_| !play(&mut s, Event::BoardTick).is_empty())
@@ -433,7 +437,9 @@ fn the_board_can_release_the_answers_on_a_served_page() {
     };
     play(&mut s, Event::BoardAnswered(Ok(board)));
     assert!(!s.answers_locked());
+    assert!(!s.wants_board_ticks(), "released: no more asking");
     let mut no_lock = state_after("boot\nmachine other");
+    assert!(!no_lock.wants_board_ticks());
     let polled = (0..8)
         .filter(|_| !play(&mut no_lock, Event::BoardTick).is_empty())
         .count();
