@@ -94,11 +94,8 @@ impl SheetRun {
 
 /// A run's disturbance in words, from its report's `disturbed_*` readings.
 pub fn disturbed(report: &BenchmarkReport, lang: Lang) -> Option<String> {
-    let extra = &report.system_info.extra;
-    let hidden = extra
-        .get("disturbed_tab_hidden")
-        .is_some_and(|v| v == "true");
-    lang.disturbed(hidden, extra.get("disturbed_silent_s").map(String::as_str))
+    let (hidden, silent_s) = crate::lab::state::recorded_disturbance(report);
+    lang.disturbed(hidden, silent_s.as_deref())
 }
 
 /// Markdown as plain text: the emphasis and code marks dropped.

@@ -69,9 +69,8 @@ impl LabState {
     /// teacher may release them there.
     pub(super) fn board_tick(&mut self) {
         self.board.ticks += 1;
-        let served = matches!(self.native.api, ServerApi::Present { .. });
-        let waiting = served && self.answers_locked() && self.board.ticks % 4 == 0;
-        if (self.board_shown() || waiting) && !self.board.fetching {
+        let every = if self.board_shown() { 1 } else { 4 };
+        if self.wants_board_ticks() && self.board.ticks % every == 0 && !self.board.fetching {
             self.board.fetching = true;
             self.effects.push(Effect::FetchBoard {
                 teacher: self.url.teacher.clone(),

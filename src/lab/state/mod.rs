@@ -538,10 +538,7 @@ impl LabState {
                 }
             }
             Event::RunSeries(series) => self.run_series(series, None),
-            Event::ColdStart => self.enqueue(vec![Job {
-                fresh: true,
-                ..job(0, 20, Purpose::ColdStart)
-            }]),
+            Event::ColdStart => self.enqueue(vec![cold_job(Purpose::ColdStart)]),
             Event::Measure(question) => self.measure(question),
             Event::SetPrediction { question, text } => {
                 self.questions.entry(question).or_default().prediction = text;

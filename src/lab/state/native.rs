@@ -259,13 +259,11 @@ impl LabState {
             }
         }
         if let Some(q) = self.native.question.take() {
-            let runs = browser.iter().chain([&native_id]).cloned();
-            self.questions
-                .entry(q.clone())
-                .or_default()
+            let answered = self.questions.entry(q).or_default();
+            answered
                 .runs
-                .extend(runs);
-            self.questions.entry(q).or_default().measured = true;
+                .extend(browser.iter().chain([&native_id]).cloned());
+            answered.measured = true;
             self.store_answers();
         }
         self.native.last = Some((native_id, browser));

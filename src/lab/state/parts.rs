@@ -206,6 +206,19 @@ pub struct Disturbed {
     pub silent_ms: Option<f64>,
 }
 
+/// Where a run's report records what disturbed it (`system_info.extra`):
+/// the tab was hidden ("true"), the longest silence in seconds ("2.5").
+pub const DISTURBED_HIDDEN_KEY: &str = "disturbed_tab_hidden";
+pub const DISTURBED_SILENT_KEY: &str = "disturbed_silent_s";
+
+/// What a report records of a disturbance: whether the tab was hidden, and
+/// the longest silence as written ("2.5" seconds), for [`crate::lab::Lang::disturbed`].
+pub fn recorded_disturbance(report: &crate::report::BenchmarkReport) -> (bool, Option<String>) {
+    let extra = &report.system_info.extra;
+    let hidden = extra.get(DISTURBED_HIDDEN_KEY).is_some_and(|v| v == "true");
+    (hidden, extra.get(DISTURBED_SILENT_KEY).cloned())
+}
+
 /// Silence from a streaming run that counts as a freeze, whatever the
 /// latencies: the worker reports every 10 ms of computing.
 pub const FROZEN_MS: f64 = 1000.0;
@@ -388,6 +401,27 @@ pub(super) fn job(warmup: usize, runs: usize, purpose: Purpose) -> Job {
         fresh: false,
         per_sample: None,
         plan: None,
+    }
+}
+
+/// Jobs run one after another as a series: each is compared, and the last
+/// one marks `question` (if any) measured.
+pub(super) fn as_series(mut jobs: Vec<Job>, question: Option<String>) -> Vec<Job> {
+    let n = jobs.len();
+    for (i, j) in jobs.iter_mut().enumerate() {
+        j.purpose = Purpose::Series {
+            last: i + 1 == n,
+            question: question.clone(),
+        };
+    }
+    jobs
+}
+
+/// The cold-start measurement: warmup 0, 20 runs, in a new worker.
+pub(super) fn cold_job(purpose: Purpose) -> Job {
+    Job {
+        fresh: true,
+        ..job(0, 20, purpose)
     }
 }
 

@@ -223,29 +223,15 @@ impl LabState {
                 }
             }
             Measure::Fixed { warmup, runs } => self.enqueue(once(warmup, runs)),
-            Measure::Cold => self.enqueue(vec![Job {
-                fresh: true,
-                ..job(0, 20, Purpose::Question(question))
-            }]),
+            Measure::Cold => self.enqueue(vec![cold_job(Purpose::Question(question))]),
             Measure::Plans => {
                 if let Some(c) = self.valid_config() {
                     let plans = [crate::plan::Plan::Optimized, crate::plan::Plan::Unoptimized];
-                    let jobs = plans
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &plan)| Job {
-                            plan: Some(plan),
-                            ..job(
-                                c.warmup,
-                                c.runs,
-                                Purpose::Series {
-                                    last: i + 1 == plans.len(),
-                                    question: Some(question.clone()),
-                                },
-                            )
-                        })
-                        .collect();
-                    self.enqueue(jobs);
+                    let jobs = plans.map(|plan| Job {
+                        plan: Some(plan),
+                        ..job(c.warmup, c.runs, Purpose::Normal)
+                    });
+                    self.enqueue(as_series(jobs.into(), Some(question)));
                 }
             }
             Measure::Series(series) => self.run_series(series, Some(question)),

@@ -29,24 +29,13 @@ impl LabState {
 
     /// The calibration is done: the series' runs go first in the queue.
     fn calibrated(&mut self, series: Series, question: Option<String>, per_sample: usize) {
-        let configs = series.configs();
-        let jobs: Vec<Job> = configs
-            .iter()
-            .enumerate()
-            .map(|(i, &(warmup, runs))| {
-                let purpose = Purpose::Series {
-                    last: i + 1 == configs.len(),
-                    question: question.clone(),
-                };
-                // What warmup removes shows only from a cold start.
-                Job {
-                    fresh: series == Series::Warmup,
-                    per_sample: Some(per_sample),
-                    ..job(warmup, runs, purpose)
-                }
-            })
-            .collect();
-        self.queue.splice(0..0, jobs);
+        let jobs = series.configs().map(|(warmup, runs)| Job {
+            // What warmup removes shows only from a cold start.
+            fresh: series == Series::Warmup,
+            per_sample: Some(per_sample),
+            ..job(warmup, runs, Purpose::Normal)
+        });
+        self.queue.splice(0..0, as_series(jobs.into(), question));
     }
 
     pub(super) fn enqueue(&mut self, jobs: Vec<Job>) {
@@ -389,12 +378,12 @@ impl LabState {
         if live.disturbed.hidden {
             system_info
                 .extra
-                .insert("disturbed_tab_hidden".into(), "true".into());
+                .insert(DISTURBED_HIDDEN_KEY.into(), "true".into());
         }
         if let Some(ms) = live.disturbed.silent_ms {
             system_info
                 .extra
-                .insert("disturbed_silent_s".into(), format!("{:.1}", ms / 1000.0));
+                .insert(DISTURBED_SILENT_KEY.into(), format!("{:.1}", ms / 1000.0));
         }
         if live.job.fresh {
             // A cold-start measurement says whether it really began cold:

@@ -102,10 +102,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
     let batched = r.benchmark_config.inferences_per_sample > 1;
     let n_runs = s.n;
     let extra = &r.system_info.extra;
-    let hidden = extra
-        .get("disturbed_tab_hidden")
-        .is_some_and(|v| v == "true");
-    let silent_s = extra.get("disturbed_silent_s").cloned();
+    let (hidden, silent_s) = piedge::lab::state::recorded_disturbance(&r);
     // Why this run's timer was coarse, as its report recorded it.
     let timer_context = extra
         .get("timer_context")

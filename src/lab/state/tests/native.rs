@@ -423,10 +423,14 @@ fn the_board_can_release_the_answers_on_a_served_page() {
         s.wants_board_ticks(),
         "the page must tick for the lock to hear the board"
     );
+    // Eight ticks, and how many of them fetched the board.
+    let fetches_in_8_ticks = |s: &mut LabState| {
+        (0..8)
+            .filter(|_| !play(s, Event::BoardTick).is_empty())
+            .count()
+    };
     // Every fourth tick (3 s) the locked page asks the board.
-    let fetches = (0..8)
-        .filter(|_| !play(&mut s, Event::BoardTick).is_empty())
-        .count();
+    let fetches = fetches_in_8_ticks(&mut s);
     assert_eq!(
         fetches, 1,
         "one fetch at a time, and the first is unanswered"
@@ -440,9 +444,7 @@ fn the_board_can_release_the_answers_on_a_served_page() {
     assert!(!s.wants_board_ticks(), "released: no more asking");
     let mut no_lock = state_after("boot\nmachine other");
     assert!(!no_lock.wants_board_ticks());
-    let polled = (0..8)
-        .filter(|_| !play(&mut no_lock, Event::BoardTick).is_empty())
-        .count();
+    let polled = fetches_in_8_ticks(&mut no_lock);
     assert_eq!(
         polled, 0,
         "a page without a class lock does not poll the board"
