@@ -113,16 +113,8 @@ fn handle(msg: ToWorker) {
             inferences_per_sample,
         } => {
             wasm_bindgen_futures::spawn_local(async move {
-                let reply = run(
-                    request,
-                    model_key,
-                    plan,
-                    warmup,
-                    runs,
-                    seed,
-                    inferences_per_sample,
-                )
-                .await;
+                let order = (warmup, runs, seed);
+                let reply = run(request, model_key, plan, order, inferences_per_sample).await;
                 post(&reply);
             });
         }
@@ -197,13 +189,12 @@ fn load(
     }
 }
 
+/// Runs the benchmark `order` = (warmup, runs, seed) on a loaded model.
 async fn run(
     request: u64,
     model_key: String,
     plan: Plan,
-    warmup: usize,
-    runs: usize,
-    seed: u64,
+    order: (usize, usize, u64),
     per_sample: Option<usize>,
 ) -> FromWorker {
     let failed = |message: String| FromWorker::Failed {
@@ -219,14 +210,7 @@ async fn run(
     };
     let cancel = Rc::new(Cell::new(false));
     STATE.with(|s| s.borrow_mut().running = Some((request, cancel.clone())));
-    let result = benchmark(
-        request,
-        &mut cached,
-        (warmup, runs, seed),
-        per_sample,
-        &cancel,
-    )
-    .await;
+    let result = benchmark(request, &mut cached, order, per_sample, &cancel).await;
     let pipeline = cached.pipeline;
     STATE.with(|s| {
         let mut s = s.borrow_mut();

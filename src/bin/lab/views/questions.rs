@@ -32,9 +32,11 @@ pub fn Question(q: Spec) -> impl IntoView {
     };
     let can_measure = lab.select(|s| s.can_measure());
     let (measure_id, input_id, reveal_id) = (id.clone(), id.clone(), id.clone());
-    // The runs' statistics, as (runs, mean, p50, p95, std, CI p95 width).
+    // The runs' statistics, as (runs, mean, p50, p95, std, CI p95 width),
+    // written as the student's language writes numbers.
     let measured = move || {
         let ids = state.get().runs;
+        let lang = lab.lang();
         lab.track_runs();
         lab.with_untracked(|s| {
             ids.iter()
@@ -56,17 +58,10 @@ pub fn Question(q: Spec) -> impl IntoView {
                         line("std"),
                         ms(st.p95_ci95.width()),
                     ]
+                    .map(|c| lang.numbers(&c))
                 })
                 .collect::<Vec<_>>()
         })
-    };
-    // Numbers as the student's language writes them (a decimal comma in Swedish).
-    let measured = move || {
-        let lang = lab.lang();
-        measured()
-            .into_iter()
-            .map(|cells| cells.map(|c| lang.numbers(&c)))
-            .collect::<Vec<_>>()
     };
     let summary = move || {
         let rows = measured();
