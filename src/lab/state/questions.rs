@@ -81,7 +81,7 @@ pub fn is_prediction(predict: Predict, text: &str) -> bool {
 impl LabState {
     /// A question as the lesson declares it, in the current language (or
     /// the other, if the current one's lesson has not loaded).
-    pub fn question_spec(&self, id: &str) -> Option<Question> {
+    pub fn question_spec(&self, id: &str) -> Option<&Question> {
         let mut langs = vec![self.lang()];
         langs.extend(Lang::ALL.into_iter().filter(|l| *l != self.lang()));
         langs.into_iter().find_map(|lang| {
@@ -93,7 +93,7 @@ impl LabState {
                 .iter()
                 .flat_map(|s| &s.parts)
                 .find_map(|p| match p {
-                    Part::Question(q) if q.id == id => Some(q.clone()),
+                    Part::Question(q) if q.id == id => Some(q),
                     _ => None,
                 })
         })
