@@ -109,7 +109,7 @@ impl Case {
     }
 
     /// A random 1×1 convolution the pointwise kernel takes: a plane of at
-    /// most 16 positions, channel counts around the 16-channel panels, and
+    /// most 16 positions, channel counts around the 32-channel panels, and
     /// half of those with as many outputs as inputs adding the input back.
     pub fn random_pointwise(r: &mut SplitMix64) -> Case {
         loop {
@@ -121,7 +121,7 @@ impl Case {
                 c_out: if residual {
                     c
                 } else {
-                    [1, 5, 16, 19, 33, 48][r.below(6)]
+                    [1, 5, 16, 31, 33, 48, 65][r.below(7)]
                 },
                 h: 1 + r.below(4),
                 w: 1 + r.below(5),

@@ -3,9 +3,9 @@
 //! streams up to 1.6 MB of weights for a few dozen outputs per channel.
 //!
 //! The weights are packed once, when the rewrite builds the operator, into
-//! panels of 16 output channels (`[C_in][16]`, the last panel padded with
+//! panels of 32 output channels (`[C_in][32]`, the last panel padded with
 //! zeros), so one tile ([`simd::pointwise_tile`]) reads its panel front to
-//! back. A tile covers 16 channels × 4 positions: every weight is loaded
+//! back. A tile covers 32 channels × 4 positions: every weight is loaded
 //! once per 4 positions, so a 2×2 plane reads each weight exactly once and
 //! a 4×4 one four times from a panel that stays in L1 (panels are outer,
 //! positions inner). Bias, a residual `Add` and a clamp (ReLU, ReLU6) are
@@ -40,7 +40,7 @@ pub struct PointwiseConv {
     pub c_out: usize,
     /// Positions of a plane (`H · W`).
     pub positions: usize,
-    /// `⌈C_out / 16⌉` panels of `[C_in][16]`.
+    /// `⌈C_out / 32⌉` panels of `[C_in][32]`.
     panels: Arc<Vec<f32>>,
     /// The bias, padded to whole panels.
     bias: Arc<Vec<f32>>,
@@ -258,20 +258,22 @@ mod tests {
 
     #[test]
     fn packing_puts_each_weight_in_its_panel_lane() {
-        // 18 output channels of 3 inputs: two panels, the second two-thirds empty.
-        let weights: Vec<f32> = (0..18 * 3).map(|i| i as f32).collect();
-        let bias: Vec<f32> = (0..18).map(|i| -(i as f32)).collect();
+        // 34 output channels of 3 inputs: two panels, the second mostly empty.
+        let weights: Vec<f32> = (0..34 * 3).map(|i| i as f32).collect();
+        let bias: Vec<f32> = (0..34).map(|i| -(i as f32)).collect();
         let op = PointwiseConv::new(3, 4, &weights, &bias, false, (f32::MIN, f32::MAX));
         assert_eq!(op.panels.len(), 2 * 3 * TILE_CHANNELS);
-        for co in 0..18 {
+        let t = TILE_CHANNELS;
+        assert_eq!(t, 32);
+        for co in 0..34 {
             for ci in 0..3 {
-                let at = (co / 16) * 3 * 16 + ci * 16 + co % 16;
+                let at = (co / t) * 3 * t + ci * t + co % t;
                 assert_eq!(op.panels[at], weights[co * 3 + ci]);
             }
         }
-        assert_eq!(op.panels[3 * 16 + 2], 0.0, "padding lanes are zero");
-        assert_eq!(&op.bias[16..18], &[-16.0, -17.0]);
-        assert_eq!(op.bias.len(), 32);
+        assert_eq!(op.panels[3 * t + 2], 0.0, "padding lanes are zero");
+        assert_eq!(&op.bias[32..34], &[-32.0, -33.0]);
+        assert_eq!(op.bias.len(), 64);
     }
 
     /// Split across threads, chunks start and end inside panels (40

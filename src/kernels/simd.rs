@@ -4,7 +4,7 @@
 //! - [`weighted_taps`]: `out[i] = clamp(bias + Σₜ wₜ · src[offₜ + i])`, a
 //!   depthwise convolution over a prepared input (see `ops`);
 //! - [`max_taps`]: `out[i] = maxₜ src[offₜ + i]`, a max pool likewise;
-//! - [`pointwise_tile`]: 16 output channels × 4 positions of a 1×1
+//! - [`pointwise_tile`]: 32 output channels × 4 positions of a 1×1
 //!   convolution, vectors across the channels (see `pointwise`).
 //!
 //! Each has a scalar version and explicit SIMD versions for x86-64 (AVX2 +
@@ -39,6 +39,10 @@ pub enum Isa {
     Scalar,
     #[cfg(target_arch = "x86_64")]
     Avx2Fma,
+    /// 16 lanes; recent x86-64 servers and desktops (the CI machine's AMD
+    /// EPYC among them), where onnxruntime also uses it.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
     #[cfg(target_arch = "aarch64")]
     Neon,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -67,6 +71,13 @@ impl Isa {
     /// The fastest set this machine runs.
     pub fn best() -> Isa {
         #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+        {
+            return Isa::Avx512;
+        }
+        #[cfg(target_arch = "x86_64")]
         if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
             return Isa::Avx2Fma;
         }
@@ -81,6 +92,11 @@ impl Isa {
     /// Every set this machine runs, scalar first (tests compare them).
     pub fn available() -> Vec<Isa> {
         let mut v = vec![Isa::Scalar];
+        // A machine with AVX-512 also runs the AVX2 variants: test both.
+        #[cfg(target_arch = "x86_64")]
+        if Isa::best() == Isa::Avx512 {
+            v.push(Isa::Avx2Fma);
+        }
         if Isa::best() != Isa::Scalar {
             v.push(Isa::best());
         }
@@ -92,6 +108,8 @@ impl Isa {
             Isa::Scalar => "scalar",
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => "avx2+fma",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => "avx512",
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => "neon",
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -129,6 +147,8 @@ pub fn weighted_taps(
             Isa::Scalar => weighted_scalar(out, src, taps, bias, lo, hi),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => x86::weighted(out, src, taps, bias, lo, hi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86_512::weighted(out, src, taps, bias, lo, hi),
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => neon::weighted(out, src, taps, bias, lo, hi),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -149,6 +169,8 @@ pub fn max_taps(isa: Isa, out: &mut [f32], src: &[f32], offsets: &[usize], lo: f
             Isa::Scalar => max_scalar(out, src, offsets, lo),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => x86::max(out, src, offsets, lo),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86_512::max(out, src, offsets, lo),
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => neon::max(out, src, offsets, lo),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -183,6 +205,8 @@ pub fn weighted_rows(
             Isa::Scalar => rows_scalar(out, xs, ws, rows, bias, lo, hi),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => x86::rows(out, xs, ws, rows, bias, lo, hi),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86_512::rows(out, xs, ws, rows, bias, lo, hi),
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => neon::rows(out, xs, ws, rows, bias, lo, hi),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -242,6 +266,8 @@ pub fn weighted_taps_x4(
             Isa::Scalar => x4_scalar(outs, src, offsets, rows, bias, clamp),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => x86::x4(outs, src, offsets, rows, bias, clamp),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86_512::x4(outs, src, offsets, rows, bias, clamp),
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => neon::x4(outs, src, offsets, rows, bias, clamp),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -273,17 +299,17 @@ fn x4_scalar(
 
 /// Output channels in one [`pointwise_tile`], and the row length of its
 /// packed weights.
-pub const TILE_CHANNELS: usize = 16;
+pub const TILE_CHANNELS: usize = 32;
 /// Positions in one [`pointwise_tile`].
 pub const TILE_POSITIONS: usize = 4;
 
-/// One tile of a pointwise (1×1) convolution: for the 16 output channels
+/// One tile of a pointwise (1×1) convolution: for the 32 output channels
 /// of a packed weight panel and the 4 positions `cols`,
-/// `tile[j · 16 + i] = bias[i] + Σ_c panel[c · 16 + i] · x[c · stride + cols[j]]`
+/// `tile[j · 32 + i] = bias[i] + Σ_c panel[c · 32 + i] · x[c · stride + cols[j]]`
 /// over the `c_in` input channels. A position may repeat (a partial tile
 /// repeats its last one); the caller adds residuals, clamps and stores.
 ///
-/// Panics if `panel` is shorter than `c_in · 16` or a position reads past `x`.
+/// Panics if `panel` is shorter than `c_in · 32` or a position reads past `x`.
 #[allow(clippy::too_many_arguments)]
 pub fn pointwise_tile(
     isa: Isa,
@@ -317,6 +343,8 @@ pub fn pointwise_tile(
             Isa::Scalar => tile_scalar(tile, panel, x, stride, c_in, cols, bias),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => x86::tile(tile, panel, x, stride, c_in, cols, bias),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86_512::tile(tile, panel, x, stride, c_in, cols, bias),
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => neon::tile(tile, panel, x, stride, c_in, cols, bias),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -365,6 +393,8 @@ pub fn take_every_second(isa: Isa, dst: &mut [f32], src: &[f32]) {
         match isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => x86::every_second(dst, src),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86_512::every_second(dst, src),
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => neon::every_second(dst, src),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -565,10 +595,12 @@ macro_rules! simd_loops {
             }
         }
 
-        /// [`super::pointwise_tile`]: the 16 channels as `16 / L` vectors,
+        /// [`super::pointwise_tile`]: the 32 channels as `32 / L` vectors,
         /// `NR` positions per pass (as many as the registers hold), so each
         /// weight vector loaded feeds `NR` multiply-adds and each input
-        /// value loaded feeds `16 / L`.
+        /// value loaded feeds `32 / L`. A pass keeps `32 / L · NR` sums in
+        /// registers: eight or more, so that the multiply-adds' latency (4
+        /// cycles, two units) does not hold the loop back.
         $(#[$attr])*
         pub unsafe fn tile(
             tile: &mut [f32; super::TILE_CHANNELS * super::TILE_POSITIONS],
@@ -688,14 +720,58 @@ mod x86 {
     simd_loops! {
         #[target_feature(enable = "avx2,fma")]
         lanes: 8,
-        // 2 vectors × 4 positions: 8 accumulators of the 16 registers.
-        tile_positions: 4,
+        // 4 vectors × 2 positions: 8 accumulators, 4 weight vectors and a
+        // broadcast of the 16 registers.
+        tile_positions: 2,
         splat: _mm256_set1_ps,
         load: _mm256_loadu_ps,
         store: _mm256_storeu_ps,
         fma: fma,
         max: _mm256_max_ps,
         min: _mm256_min_ps,
+    }
+}
+
+/// The same loops on 512-bit vectors. Where a whole vector would not fit
+/// (the stride-2 split) it reuses the AVX2 code, which every AVX-512
+/// machine runs (`Isa::best` checks both).
+#[cfg(target_arch = "x86_64")]
+mod x86_512 {
+    use std::arch::x86_64::*;
+
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn fma(acc: __m512, w: __m512, x: __m512) -> __m512 {
+        _mm512_fmadd_ps(w, x, acc)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn load(p: *const f32) -> __m512 {
+        _mm512_loadu_ps(p)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn store(p: *mut f32, v: __m512) {
+        _mm512_storeu_ps(p, v)
+    }
+
+    pub unsafe fn every_second(dst: &mut [f32], src: &[f32]) {
+        super::x86::every_second(dst, src)
+    }
+
+    simd_loops! {
+        #[target_feature(enable = "avx512f")]
+        lanes: 16,
+        // 2 vectors × 4 positions: 8 accumulators of the 32 registers.
+        tile_positions: 4,
+        splat: _mm512_set1_ps,
+        load: load,
+        store: store,
+        fma: fma,
+        max: _mm512_max_ps,
+        min: _mm512_min_ps,
     }
 }
 
@@ -721,8 +797,8 @@ mod neon {
 
     simd_loops! {
         lanes: 4,
-        // 4 vectors × 4 positions: 16 accumulators of the 32 registers.
-        tile_positions: 4,
+        // 8 vectors × 2 positions: 16 accumulators of the 32 registers.
+        tile_positions: 2,
         splat: vdupq_n_f32,
         load: vld1q_f32,
         store: vst1q_f32,
@@ -763,9 +839,9 @@ mod wasm {
 
     simd_loops! {
         lanes: 4,
-        // 4 vectors × 2 positions: the engines map wasm onto 16 registers
+        // 8 vectors × 1 position: the engines map wasm onto 16 registers
         // on x86-64, and 16 accumulators would spill.
-        tile_positions: 2,
+        tile_positions: 1,
         splat: f32x4_splat,
         load: load,
         store: store,

@@ -293,7 +293,7 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
         finished += 1;
         // Outside the timed region: reading sysfs here cannot add to a latency.
         if let Some(every) = a.sample_env {
-            if finished % every == 0 {
+            if finished.is_multiple_of(every) {
                 env_samples.push(EnvSample {
                     after_runs: finished,
                     soc_temp_c: host::soc_temp_c(),
