@@ -27,14 +27,15 @@ fn random_depthwise_convolutions_and_max_pools_match_tract() {
 
 #[test]
 fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
-    // MobileNetV2 at 64×64: the 1×1 convolutions of blocks 7–17 and the last
-    // one run on 4×4 and 2×2 planes (22 of them: block 7's projection, both
-    // of blocks 8–17, the final 320→1280), seven of them adding the block's
-    // input back (blocks 8–10, 12, 13, 15, 16), and their ReLU6s (ten
-    // expansions and the last convolution, two clamps each) join the 36 of
-    // the depthwise and stem convolutions.
+    // MobileNetV2 at 64×64: every one of its 34 1×1 convolutions (block 1's
+    // projection, expansion and projection of blocks 2–17, the final
+    // 320→1280) takes the pointwise kernel, on planes from 32×32 down to
+    // 2×2; ten add the block's input back (blocks 3, 5, 6, 8–10, 12, 13, 15,
+    // 16), and the ReLU6s of the sixteen expansions and the last
+    // convolution (two clamps each) join the 36 of the depthwise and stem
+    // convolutions.
     for (name, depthwise, direct, pointwise, adds, clamps, pools) in [
-        ("mobilenetv2", 17, 1, 22, 7, 58, 0),
+        ("mobilenetv2", 17, 1, 34, 10, 70, 0),
         ("tinycnn", 0, 2, 0, 0, 2, 2),
     ] {
         let bytes = zoo::model_bytes(name).unwrap();

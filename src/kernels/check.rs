@@ -108,13 +108,14 @@ impl Case {
         }
     }
 
-    /// A random 1×1 convolution the pointwise kernel takes: a plane of at
-    /// most 16 positions, channel counts around the 32-channel panels, and
+    /// A random 1×1 convolution the pointwise kernel takes: planes on both
+    /// sides of its two ways, channel counts around the 32-channel panels, and
     /// half of those with as many outputs as inputs adding the input back.
     pub fn random_pointwise(r: &mut SplitMix64) -> Case {
         loop {
             let c = [1, 3, 8, 16, 17, 24, 40][r.below(7)];
             let residual = r.below(2) == 0;
+            let big = r.below(2) == 0;
             let case = Case {
                 batch: [None, Some(1), Some(2)][r.below(3)],
                 c,
@@ -123,8 +124,10 @@ impl Case {
                 } else {
                     [1, 5, 16, 31, 33, 48, 65][r.below(7)]
                 },
-                h: 1 + r.below(4),
-                w: 1 + r.below(5),
+                // Half small planes (tiles across the channels), half larger
+                // ones (along the positions, some over several blocks).
+                h: if big { 5 + r.below(20) } else { 1 + r.below(4) },
+                w: if big { 5 + r.below(20) } else { 1 + r.below(5) },
                 k: (1, 1),
                 stride: (1, 1),
                 dilation: (1, 1),

@@ -280,6 +280,10 @@ fn pointwise(
         "NIHW,O->NOHW",
         "IHW,I->OHW",
         "NIHW,I->NOHW",
+        // A batch of one whose axis the output drops.
+        "NIHW,OI->OHW",
+        "NIHW,O->OHW",
+        "NIHW,I->OHW",
     ];
     if einsum.q_params.is_some()
         || einsum.operating_dt != f32::datum_type()
@@ -299,10 +303,12 @@ fn pointwise(
         return Ok(None);
     };
     let r = shape.len();
-    if x.datum_type != f32::datum_type() || r < 3 || out_shape.len() != r {
+    let drop_batch = r == 4 && shape[0] == 1 && out_shape.len() == 3;
+    if x.datum_type != f32::datum_type() || r < 3 || (out_shape.len() != r && !drop_batch) {
         return Ok(None);
     }
-    let (c_in, positions, c_out) = (shape[r - 3], shape[r - 2] * shape[r - 1], out_shape[r - 3]);
+    let (c_in, positions) = (shape[r - 3], shape[r - 2] * shape[r - 1]);
+    let c_out = out_shape[out_shape.len() - 3];
     if c_in == 0
         || c_out == 0
         || positions == 0
@@ -329,7 +335,8 @@ fn pointwise(
         residual = Some(other);
     }
     let (last, clamp, fused) = clamp_chain_from(model, last)?;
-    let op = PointwiseConv::new(c_in, positions, &weights, &bias, residual.is_some(), clamp);
+    let mut op = PointwiseConv::new(c_in, positions, &weights, &bias, residual.is_some(), clamp);
+    op.drop_batch = drop_batch;
     Ok(Some((op, residual, last, fused)))
 }
 

@@ -70,7 +70,10 @@ impl LabState {
     pub(super) fn board_tick(&mut self) {
         self.board.ticks += 1;
         let every = if self.board_shown() { 1 } else { 4 };
-        if self.wants_board_ticks() && self.board.ticks.is_multiple_of(every) && !self.board.fetching {
+        if self.wants_board_ticks()
+            && self.board.ticks.is_multiple_of(every)
+            && !self.board.fetching
+        {
             self.board.fetching = true;
             self.effects.push(Effect::FetchBoard {
                 teacher: self.url.teacher.clone(),
