@@ -229,6 +229,11 @@ impl PointwiseConv {
         let (lo, hi) = self.clamp;
         let panel_len = c_in * TILE_CHANNELS;
         let mut tile = [0f32; TILE_CHANNELS * TILE_POSITIONS];
+        let tile_clamp = if rb.is_some() {
+            (f32::NEG_INFINITY, f32::INFINITY)
+        } else {
+            self.clamp
+        };
         for k in first / TILE_CHANNELS..last.div_ceil(TILE_CHANNELS) {
             let panel = &self.weights[k * panel_len..][..panel_len];
             let bias: &[f32; TILE_CHANNELS] = self.bias[k * TILE_CHANNELS..][..TILE_CHANNELS]
@@ -242,15 +247,34 @@ impl PointwiseConv {
             while p0 < p {
                 let width = (p - p0).min(TILE_POSITIONS);
                 let cols = std::array::from_fn(|j| p0 + j.min(width - 1));
-                simd::pointwise_tile(isa, &mut tile, panel, xb, p, c_in, cols, bias);
-                for j in 0..width {
-                    let pos = p0 + j;
-                    for co in channels.clone() {
-                        let mut v = tile[j * TILE_CHANNELS + co - co0];
-                        if let Some(rb) = rb {
-                            v += rb[co * p + pos];
+                simd::pointwise_tile(isa, &mut tile, panel, xb, p, c_in, cols, bias, tile_clamp);
+                // The tile holds positions × channels, the output channels ×
+                // positions: each channel's run of positions is written in
+                // one go (per value, with the clamp and a branch, this store
+                // took a seventh of MobileNetV2's time). Without a residual
+                // the tile is already clamped.
+                for co in channels.clone() {
+                    let lane = co - co0;
+                    let dst = &mut out[(co - first) * p + p0..][..width];
+                    let sums: [f32; TILE_POSITIONS] =
+                        std::array::from_fn(|j| tile[j * TILE_CHANNELS + lane]);
+                    match rb {
+                        Some(rb) => {
+                            let res = &rb[co * p + p0..][..width];
+                            for ((d, s), r) in dst.iter_mut().zip(sums).zip(res) {
+                                *d = (s + r).max(lo).min(hi);
+                            }
                         }
-                        out[(co - first) * p + pos] = v.max(lo).min(hi);
+                        // A constant-size copy where the tile is whole (a
+                        // few vector moves; `memcpy` per channel cost more).
+                        None => match <&mut [f32; TILE_POSITIONS]>::try_from(&mut *dst) {
+                            Ok(whole) => *whole = sums,
+                            Err(_) => {
+                                for (d, s) in dst.iter_mut().zip(sums) {
+                                    *d = s;
+                                }
+                            }
+                        },
                     }
                 }
                 p0 += width;

@@ -306,8 +306,9 @@ pub const TILE_POSITIONS: usize = 4;
 /// One tile of a pointwise (1×1) convolution: for the 32 output channels
 /// of a packed weight panel and the 4 positions `cols`,
 /// `tile[j · 32 + i] = bias[i] + Σ_c panel[c · 32 + i] · x[c · stride + cols[j]]`
-/// over the `c_in` input channels. A position may repeat (a partial tile
-/// repeats its last one); the caller adds residuals, clamps and stores.
+/// over the `c_in` input channels, clamped to `clamp`. A position may
+/// repeat (a partial tile repeats its last one); the caller adds residuals
+/// (then clamps itself) and stores.
 ///
 /// Panics if `panel` is shorter than `c_in · 32` or a position reads past `x`.
 #[allow(clippy::too_many_arguments)]
@@ -320,6 +321,7 @@ pub fn pointwise_tile(
     c_in: usize,
     cols: [usize; TILE_POSITIONS],
     bias: &[f32; TILE_CHANNELS],
+    clamp: (f32, f32),
 ) {
     assert!(
         panel.len() >= c_in * TILE_CHANNELS,
@@ -340,15 +342,15 @@ pub fn pointwise_tile(
     // above; each variant only runs where `Isa::best` found its instructions.
     unsafe {
         match isa {
-            Isa::Scalar => tile_scalar(tile, panel, x, stride, c_in, cols, bias),
+            Isa::Scalar => tile_scalar(tile, panel, x, stride, c_in, cols, bias, clamp),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2Fma => x86::tile(tile, panel, x, stride, c_in, cols, bias),
+            Isa::Avx2Fma => x86::tile(tile, panel, x, stride, c_in, cols, bias, clamp),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => x86_512::tile(tile, panel, x, stride, c_in, cols, bias),
+            Isa::Avx512 => x86_512::tile(tile, panel, x, stride, c_in, cols, bias, clamp),
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon => neon::tile(tile, panel, x, stride, c_in, cols, bias),
+            Isa::Neon => neon::tile(tile, panel, x, stride, c_in, cols, bias, clamp),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            Isa::Simd128 => wasm::tile(tile, panel, x, stride, c_in, cols, bias),
+            Isa::Simd128 => wasm::tile(tile, panel, x, stride, c_in, cols, bias, clamp),
         }
     }
 }
@@ -361,6 +363,7 @@ fn tile_scalar(
     c_in: usize,
     cols: [usize; TILE_POSITIONS],
     bias: &[f32; TILE_CHANNELS],
+    clamp: (f32, f32),
 ) {
     for (j, out) in tile.chunks_exact_mut(TILE_CHANNELS).enumerate() {
         out.copy_from_slice(bias);
@@ -369,6 +372,9 @@ fn tile_scalar(
             for (o, w) in out.iter_mut().zip(w) {
                 *o += w * v;
             }
+        }
+        for o in out.iter_mut() {
+            *o = o.max(clamp.0).min(clamp.1);
         }
     }
 }
@@ -610,8 +616,10 @@ macro_rules! simd_loops {
             c_in: usize,
             cols: [usize; super::TILE_POSITIONS],
             bias: &[f32; super::TILE_CHANNELS],
+            clamp: (f32, f32),
         ) {
             let (tile, panel, x, bias) = (tile.as_mut_ptr(), panel.as_ptr(), x.as_ptr(), bias.as_ptr());
+            let (vlo, vhi) = ($splat(clamp.0), $splat(clamp.1));
             const L: usize = $lanes;
             const V: usize = super::TILE_CHANNELS / L;
             const NR: usize = $nr;
@@ -639,7 +647,7 @@ macro_rules! simd_loops {
                 }
                 for (j, a) in acc.iter().enumerate() {
                     for (v, a) in a.iter().enumerate() {
-                        $store(tile.add((j0 + j) * super::TILE_CHANNELS + v * L), *a);
+                        $store(tile.add((j0 + j) * super::TILE_CHANNELS + v * L), $min($max(*a, vlo), vhi));
                     }
                 }
                 j0 += NR;
@@ -969,13 +977,24 @@ mod tests {
             for cols in [[0, 1, 2, 3], [6, 5, 0, 0], [3, 3, 3, 3]] {
                 for c_in in [0, 1, 4, c_in] {
                     let mut tile = [f32::NAN; TILE_CHANNELS * TILE_POSITIONS];
-                    pointwise_tile(isa, &mut tile, &panel, &x, stride, c_in, cols, &bias);
+                    pointwise_tile(
+                        isa,
+                        &mut tile,
+                        &panel,
+                        &x,
+                        stride,
+                        c_in,
+                        cols,
+                        &bias,
+                        (-0.5, 0.75),
+                    );
                     for (j, col) in cols.iter().enumerate() {
                         for i in 0..TILE_CHANNELS {
                             let want = bias[i]
                                 + (0..c_in)
                                     .map(|c| panel[c * TILE_CHANNELS + i] * x[c * stride + col])
                                     .sum::<f32>();
+                            let want = want.clamp(-0.5, 0.75);
                             let got = tile[j * TILE_CHANNELS + i];
                             assert!(
                                 (got - want).abs() < 1e-5,
@@ -1003,6 +1022,7 @@ mod tests {
             3,
             [0, 1, 6, 5],
             &bias,
+            (f32::MIN, f32::MAX),
         );
     }
 
