@@ -355,6 +355,7 @@ pub fn pointwise_tile(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn tile_scalar(
     tile: &mut [f32; TILE_CHANNELS * TILE_POSITIONS],
     panel: &[f32],
@@ -608,6 +609,7 @@ macro_rules! simd_loops {
         /// registers: eight or more, so that the multiply-adds' latency (4
         /// cycles, two units) does not hold the loop back.
         $(#[$attr])*
+        #[allow(clippy::too_many_arguments)]
         pub unsafe fn tile(
             tile: &mut [f32; super::TILE_CHANNELS * super::TILE_POSITIONS],
             panel: &[f32],
