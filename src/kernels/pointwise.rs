@@ -30,8 +30,12 @@ use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::tract_linalg::multithread;
 
 /// Output planes up to this many positions are computed in tiles across the
-/// channels; larger ones along the positions.
-pub const MAX_TILED_POSITIONS: usize = 16;
+/// channels; from 8×8 up, along the positions. A 7×7 plane (MobileNetV2's
+/// last layers at a 224×224 input) fills only 49 of 64 lanes along the
+/// positions and rereads its input for every four channels: its 1×1
+/// convolutions took 4.40 ms tiled along the positions, 3.54 ms in tiles.
+/// On 8×8 planes the positions were 4 % faster.
+pub const MAX_TILED_POSITIONS: usize = 63;
 
 /// Planes up to this many positions take the kernel (64 × 64); larger ones
 /// stay with tract, whose matrix products block for the cache in both

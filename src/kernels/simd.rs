@@ -487,13 +487,16 @@ macro_rules! simd_loops {
                 $store(o.add(i + 3 * L), $min($max(a3, vlo), vhi));
                 i += 4 * L;
             }
-            while i + L <= n {
+            // One vector at a time; the last one may overlap the one before
+            // (recomputing the same values) rather than leave a scalar tail.
+            while i < n && n >= L {
+                let at = i.min(n - L);
                 let mut a = vb;
                 for t in taps {
-                    a = $fma(a, $splat(t.weight), $load(s.add(t.offset + i)));
+                    a = $fma(a, $splat(t.weight), $load(s.add(t.offset + at)));
                 }
-                $store(o.add(i), $min($max(a, vlo), vhi));
-                i += L;
+                $store(o.add(at), $min($max(a, vlo), vhi));
+                i = at + L;
             }
             while i < n {
                 let mut a = bias;
@@ -545,8 +548,27 @@ macro_rules! simd_loops {
                 }
                 i += 2 * L;
             }
+            // One vector per channel; the last one may overlap the one before
+            // (recomputing the same values) rather than leave a scalar tail,
+            // which on a 7×7 plane was a third of the work.
+            while i < n && n >= L {
+                let at = i.min(n - L);
+                let (mut a0, mut a1, mut a2, mut a3) = (vb[0], vb[1], vb[2], vb[3]);
+                for (t, off) in offsets.iter().enumerate() {
+                    let x0 = $load(s.add(off + at));
+                    a0 = $fma(a0, $splat(*w[0].add(t)), x0);
+                    a1 = $fma(a1, $splat(*w[1].add(t)), x0);
+                    a2 = $fma(a2, $splat(*w[2].add(t)), x0);
+                    a3 = $fma(a3, $splat(*w[3].add(t)), x0);
+                }
+                for (j, a) in [a0, a1, a2, a3].into_iter().enumerate() {
+                    $store(o[j].add(at), $min($max(a, vlo), vhi));
+                }
+                i = at + L;
+            }
             while i < n {
-                // The tail, one value of each channel at a time.
+                // The tail of a row shorter than a vector, one value of each
+                // channel at a time.
                 for j in 0..4 {
                     let mut a = bias[j];
                     for (t, off) in offsets.iter().enumerate() {
