@@ -33,10 +33,11 @@ fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
     // 2×2; ten add the block's input back (blocks 3, 5, 6, 8–10, 12, 13, 15,
     // 16), and the ReLU6s of the sixteen expansions and the last
     // convolution (two clamps each) join the 36 of the depthwise and stem
-    // convolutions.
+    // convolutions. TinyCNN's two pools are taken into the convolutions
+    // they follow, with the ReLUs between.
     for (name, depthwise, direct, pointwise, adds, clamps, pools) in [
-        ("mobilenetv2", 17, 1, 34, 10, 70, 0),
-        ("tinycnn", 0, 2, 0, 0, 2, 2),
+        ("mobilenetv2", 17, 1, 34, 10, 70, (0, 0)),
+        ("tinycnn", 0, 2, 0, 0, 2, (0, 2)),
     ] {
         let bytes = zoo::model_bytes(name).unwrap();
         let outputs = |kernels| {
@@ -56,7 +57,7 @@ fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
                 ours.pointwise,
                 ours.fused_adds,
                 ours.fused_clamps,
-                ours.max_pools
+                (ours.max_pools, ours.fused_pools)
             ),
             (depthwise, direct, pointwise, adds, clamps, pools),
             "{name}"

@@ -35,6 +35,9 @@ pub struct Case {
     /// Pointwise cases: the input is added to the convolution's output
     /// (before the clamp), as in an inverted-residual block.
     pub residual: bool,
+    /// Dense cases: a max pool (window, stride; no padding) after the
+    /// clamp, as in conv → ReLU → pool, which the direct kernel takes in.
+    pub pool: Option<((usize, usize), (usize, usize))>,
 }
 
 impl Case {
@@ -61,6 +64,7 @@ impl Case {
                     _ => (Some(0.0), Some(0.5)),
                 },
                 residual: false,
+                pool: None,
             };
             let span = |i: usize, p: usize, q: usize, k: usize, d: usize| {
                 (i + p + q) as isize - ((k - 1) * d + 1) as isize
@@ -98,6 +102,16 @@ impl Case {
                     _ => (Some(-0.25), Some(0.5)),
                 },
                 residual: false,
+                // Half with a pool: 2×2 at stride 2 as most networks have,
+                // or other windows and strides (overlapping, uneven).
+                pool: match r.below(4) {
+                    0 | 1 => None,
+                    2 => Some(((2, 2), (2, 2))),
+                    _ => Some((
+                        (1 + r.below(3), 1 + r.below(3)),
+                        (1 + r.below(3), 1 + r.below(3)),
+                    )),
+                },
             };
             let g = case.geometry();
             if g.oh * g.ow >= super::conv::MIN_POSITIONS
@@ -124,6 +138,7 @@ impl Case {
                 } else {
                     [1, 5, 16, 31, 33, 48, 65][r.below(7)]
                 },
+                pool: None,
                 // Half small planes (tiles across the channels), half larger
                 // ones (along the positions, some over several blocks).
                 h: if big { 5 + r.below(20) } else { 1 + r.below(4) },
@@ -169,10 +184,35 @@ impl Case {
         if self.residual {
             y = m.wire_node("add", math::add(), &[x, y])?[0];
         }
-        self.finish_with_clamp(m, y)
+        let mut y = self.clamp(&mut m, y)?;
+        if let Some((k, stride)) = self.pool {
+            let spec = PoolSpec {
+                data_format: self.pool_spec().data_format,
+                kernel_shape: tvec![k.0, k.1],
+                padding: PaddingSpec::Valid,
+                dilations: None,
+                strides: Some(tvec![stride.0, stride.1]),
+                input_channels: self.c_out,
+                output_channels: self.c_out,
+            };
+            let pool = MaxPool {
+                pool_spec: spec,
+                with_index_outputs: None,
+            };
+            y = m.wire_node("pool", pool, &[y])?[0];
+        }
+        m.select_output_outlets(&[y])?;
+        Ok(m)
     }
 
-    fn finish_with_clamp(&self, mut m: TypedModel, mut y: OutletId) -> TractResult<TypedModel> {
+    fn finish_with_clamp(&self, mut m: TypedModel, y: OutletId) -> TractResult<TypedModel> {
+        let y = self.clamp(&mut m, y)?;
+        m.select_output_outlets(&[y])?;
+        Ok(m)
+    }
+
+    /// The case's clamp after `y`, as tract expresses ReLU and ReLU6.
+    fn clamp(&self, m: &mut TypedModel, mut y: OutletId) -> TractResult<OutletId> {
         let rank = self.shape().len();
         if let Some(lo) = self.clamp.0 {
             let k = m.add_const("lo", tensor0(lo).broadcast_into_rank(rank)?)?;
@@ -182,8 +222,7 @@ impl Case {
             let k = m.add_const("hi", tensor0(hi).broadcast_into_rank(rank)?)?;
             y = m.wire_node("relu6", math::min(), &[y, k])?[0];
         }
-        m.select_output_outlets(&[y])?;
-        Ok(m)
+        Ok(y)
     }
 
     /// The window geometry, as the rewrite computes it.
@@ -400,7 +439,7 @@ pub fn self_check(cases: usize, seed: u64) -> TractResult<SelfCheck> {
             let (err, values) = check_one(&case, what, model, &input, &isas, |d| match kind {
                 0 => d.depthwise == 1,
                 1 => d.max_pools == 1 && d.fused_clamps == relu,
-                2 => d.direct == 1,
+                2 => d.direct == 1 && d.fused_pools == case.pool.is_some() as usize,
                 _ => d.pointwise == 1 && d.fused_adds == case.residual as usize,
             })?;
             *[

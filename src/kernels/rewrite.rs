@@ -13,7 +13,9 @@
 //!   [`PointwiseConv`], taking along the bias, an `Add` of a same-shaped
 //!   tensor that only it feeds (a residual connection) and the clamps
 //!   after that;
-//! - a `MaxPool` on channel-first `f32` 2-D data without index output
+//! - a `MaxPool` without padding that alone reads a [`DirectConv`]'s
+//!   output is taken into it ([`conv::PoolAfter`]);
+//! - any other `MaxPool` on channel-first `f32` 2-D data without index output
 //!   becomes a [`MaxPool2d`], taking along a ReLU (`Max` with a constant)
 //!   that only feeds it.
 //!
@@ -41,7 +43,10 @@ pub struct Rewritten {
     pub fused_adds: usize,
     /// Clamps (`Max`/`Min` nodes) fused into the new operators.
     pub fused_clamps: usize,
+    /// Max pools computed on their own ([`MaxPool2d`]).
     pub max_pools: usize,
+    /// Max pools taken into the direct convolution they read.
+    pub fused_pools: usize,
 }
 
 /// Replaces what the project has kernels for; returns what it replaced.
@@ -64,13 +69,25 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<Rewritten> {
                 let mut inputs = vec![node.inputs[0]];
                 inputs.extend(residual);
                 done.fused_adds += residual.is_some() as usize;
-                replace_with(model, id, &inputs, op, last)?;
+                let name = format!("{}.piedge", node.name);
+                replace_with(model, name, &inputs, op, last)?;
                 done.pointwise += 1;
                 done.fused_clamps += fused;
             }
         } else if let Some(pool) = node.op_as::<MaxPool>() {
             if pool.with_index_outputs.is_none() {
-                if let Some(geo) = geometry(model, node, &pool.pool_spec)? {
+                let geo = geometry(model, node, &pool.pool_spec)?;
+                if let Some((conv_id, op)) = geo
+                    .as_ref()
+                    .map(|geo| pooled_conv(model, node, geo))
+                    .transpose()?
+                    .flatten()
+                {
+                    let conv = model.node(conv_id);
+                    let (name, input) = (conv.name.clone(), conv.inputs[0]);
+                    replace_with(model, name, &[input], op, OutletId::new(id, 0))?;
+                    done.fused_pools += 1;
+                } else if let Some(geo) = geo {
                     // max(relu(x)) = relu(max(x)): pool first, clamp after,
                     // and the ReLU pass over the larger input disappears.
                     // (Not where a window is all padding: tract gives the
@@ -115,13 +132,14 @@ fn replace<O: TypedOp>(
     op: O,
     last: OutletId,
 ) -> TractResult<()> {
-    replace_with(model, id, &[input], op, last)
+    let name = format!("{}.piedge", model.node(id).name);
+    replace_with(model, name, &[input], op, last)
 }
 
-/// [`replace`] for an operator of several inputs.
+/// [`replace`] for an operator of several inputs, named `name`.
 fn replace_with<O: TypedOp>(
     model: &mut TypedModel,
-    id: usize,
+    name: String,
     inputs: &[OutletId],
     op: O,
     last: OutletId,
@@ -131,7 +149,6 @@ fn replace_with<O: TypedOp>(
         .iter()
         .map(|i| patch.tap_model(model, *i))
         .collect::<TractResult<_>>()?;
-    let name = format!("{}.piedge", model.node(id).name);
     let wire = patch.wire_node(name, op, &inputs)?[0];
     patch.shunt_outside(model, last, wire)?;
     patch.apply(model)
@@ -255,8 +272,43 @@ fn direct(
         weights: Arc::new(weights),
         bias: Arc::new(bias),
         clamp,
+        pool: None,
     };
     Ok(Some((op, last, fused)))
+}
+
+/// When `pool` (a max pool of geometry `geo`) is the only reader of a
+/// [`DirectConv`] without a pool yet, and its windows have no padding or
+/// dilation: that convolution's node and the convolution with the pool
+/// taken in. (A ReLU between them is already the convolution's clamp.)
+fn pooled_conv(
+    model: &TypedModel,
+    pool: &TypedNode,
+    geo: &Geometry,
+) -> TractResult<Option<(usize, DirectConv)>> {
+    let input = pool.inputs[0];
+    let producer = model.node(input.node);
+    let Some(conv) = producer.op_as::<DirectConv>() else {
+        return Ok(None);
+    };
+    if conv.pool.is_some()
+        || producer.outputs[input.slot].successors.len() != 1
+        || model.output_outlets()?.contains(&input)
+        || geo.pad != (0, 0)
+        || geo.dilation != (1, 1)
+        || (geo.h, geo.w) != (conv.geo.oh, conv.geo.ow)
+    {
+        return Ok(None);
+    }
+    let fitting =
+        conv::PoolAfter::fitting(geo.h, geo.w, (geo.kh, geo.kw), geo.stride, (geo.oh, geo.ow));
+    Ok(fitting.map(|after| {
+        let op = DirectConv {
+            pool: Some(after),
+            ..conv.clone()
+        };
+        (producer.id, op)
+    }))
 }
 
 /// A decluttered 1×1 convolution on a small plane as a [`PointwiseConv`]:

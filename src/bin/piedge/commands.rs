@@ -260,8 +260,14 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
         if r.depthwise + r.direct + r.pointwise + r.max_pools > 0 {
             println!(
                 "PiEdge kernels: {} depthwise, {} direct and {} pointwise convolutions, {} max pools \
-                 ({} activations and {} residual additions fused)",
-                r.depthwise, r.direct, r.pointwise, r.max_pools, r.fused_clamps, r.fused_adds
+                 ({} activations, {} residual additions and {} max pools fused)",
+                r.depthwise,
+                r.direct,
+                r.pointwise,
+                r.max_pools,
+                r.fused_clamps,
+                r.fused_adds,
+                r.fused_pools
             );
         }
         println!(
