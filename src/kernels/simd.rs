@@ -448,6 +448,7 @@ macro_rules! simd_loops {
     (
         $(#[$attr:meta])*
         lanes: $lanes:expr,
+        x4_vectors: $x4v:expr,
         tile_positions: $nr:expr,
         splat: $splat:expr,
         load: $load:expr,
@@ -525,6 +526,31 @@ macro_rules! simd_loops {
             let (vlo, vhi) = ($splat(clamp.0), $splat(clamp.1));
             let vb = [$splat(bias[0]), $splat(bias[1]), $splat(bias[2]), $splat(bias[3])];
             let mut i = 0;
+            // With 32 registers: four vectors per channel, 16 sums in
+            // flight and 8 loads per 16 multiply-adds (half the loads per
+            // multiply-add of the two-vector loop below, and twice the
+            // latency hidden).
+            if $x4v >= 4 {
+                while i + 4 * L <= n {
+                    let mut a = [[vb[0]; 4], [vb[1]; 4], [vb[2]; 4], [vb[3]; 4]];
+                    for (t, off) in offsets.iter().enumerate() {
+                        let p = s.add(off + i);
+                        let x = [$load(p), $load(p.add(L)), $load(p.add(2 * L)), $load(p.add(3 * L))];
+                        for (j, aj) in a.iter_mut().enumerate() {
+                            let wj = $splat(*w[j].add(t));
+                            for (acc, xv) in aj.iter_mut().zip(x) {
+                                *acc = $fma(*acc, wj, xv);
+                            }
+                        }
+                    }
+                    for (j, aj) in a.into_iter().enumerate() {
+                        for (v, acc) in aj.into_iter().enumerate() {
+                            $store(o[j].add(i + v * L), $min($max(acc, vlo), vhi));
+                        }
+                    }
+                    i += 4 * L;
+                }
+            }
             while i + 2 * L <= n {
                 let (mut a0, mut a1, mut a2, mut a3) = (vb[0], vb[1], vb[2], vb[3]);
                 let (mut b0, mut b1, mut b2, mut b3) = (vb[0], vb[1], vb[2], vb[3]);
@@ -752,6 +778,7 @@ mod x86 {
     simd_loops! {
         #[target_feature(enable = "avx2,fma")]
         lanes: 8,
+        x4_vectors: 2,
         // 4 vectors × 2 positions: 8 accumulators, 4 weight vectors and a
         // broadcast of the 16 registers.
         tile_positions: 2,
@@ -796,6 +823,7 @@ mod x86_512 {
     simd_loops! {
         #[target_feature(enable = "avx512f")]
         lanes: 16,
+        x4_vectors: 4,
         // 2 vectors × 4 positions: 8 accumulators of the 32 registers.
         tile_positions: 4,
         splat: _mm512_set1_ps,
@@ -829,6 +857,7 @@ mod neon {
 
     simd_loops! {
         lanes: 4,
+        x4_vectors: 4,
         // 8 vectors × 2 positions: 16 accumulators of the 32 registers.
         tile_positions: 2,
         splat: vdupq_n_f32,
@@ -871,6 +900,7 @@ mod wasm {
 
     simd_loops! {
         lanes: 4,
+        x4_vectors: 2,
         // 8 vectors × 1 position: the engines map wasm onto 16 registers
         // on x86-64, and 16 accumulators would spill.
         tile_positions: 1,
