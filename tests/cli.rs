@@ -581,8 +581,9 @@ fn profile_and_self_check_report_what_they_measured() {
         .iter()
         .map(|o| o["op"].as_str().unwrap())
         .collect();
+    // TinyCNN's pools are taken into the convolutions they follow.
     assert!(
-        ops.contains(&"PiEdgeDirectConv") && ops.contains(&"PiEdgeMaxPool"),
+        ops.contains(&"PiEdgeDirectConv") && !ops.contains(&"PiEdgeMaxPool"),
         "{ops:?}"
     );
     let shares: f64 = p["ops"]
