@@ -187,6 +187,33 @@ impl Geometry {
     ) {
         let (sh, sw) = self.stride;
         let (q, rows) = (self.plane_cols(), self.plane_rows());
+        if sw == 2 {
+            // Each (row phase, column phase) plane in one strided copy: the
+            // input rows of one row phase are `sh` apart and land on
+            // consecutive phase-plane rows.
+            for py in 0..sh {
+                let first_iy = (py + sh - self.pad.0 % sh) % sh;
+                if first_iy >= self.h {
+                    continue;
+                }
+                let first_row = (first_iy + self.pad.0) / sh;
+                let count = (self.h - first_iy)
+                    .div_ceil(sh)
+                    .min(rows.saturating_sub(first_row));
+                for (px, &(first, q0, n)) in columns.iter().enumerate() {
+                    let strided = simd::StridedRows {
+                        dst_start: (py * sw + px) * self.plane_len() + first_row * q + q0,
+                        dst_stride: q,
+                        src_start: first_iy * self.w + first,
+                        src_stride: sh * self.w,
+                        count,
+                        n,
+                    };
+                    simd::take_every_second_rows(isa, scratch, plane, strided);
+                }
+            }
+            return;
+        }
         for (iy, row) in plane.chunks_exact(self.w).enumerate() {
             let pr = iy + self.pad.0;
             if pr / sh >= rows {
@@ -199,15 +226,11 @@ impl Geometry {
                 let n = self.w.min(q.saturating_sub(first));
                 scratch[base + first..][..n].copy_from_slice(&row[..n]);
             } else {
-                // Each phase plane takes every `sw`-th column: a strided copy.
+                // Each phase plane takes every `sw`-th column (3 or more).
                 for (px, &(first, q0, n)) in columns.iter().enumerate() {
                     let dst = &mut scratch[base + px * self.plane_len() + q0..][..n];
-                    if sw == 2 {
-                        simd::take_every_second(isa, dst, &row[first..]);
-                    } else {
-                        for (d, x) in dst.iter_mut().zip(row[first..].iter().step_by(sw)) {
-                            *d = *x;
-                        }
+                    for (d, x) in dst.iter_mut().zip(row[first..].iter().step_by(sw)) {
+                        *d = *x;
                     }
                 }
             }
