@@ -166,9 +166,47 @@ pub fn inferences_per_sample(typical_inference_ms: f64, timer_step_ms: f64) -> u
     (needed as usize).clamp(1, 10_000)
 }
 
+/// The inference time that decides batching, from the warmup's readings:
+/// the fastest one the timer saw (0 where it saw none). Not the median:
+/// in a freshly started worker the browser first runs its quickly
+/// compiled, slower code, and a short warmup's median could then be twice
+/// the steady time, so a run that needed batches was timed one inference
+/// at a time. Readings of 0 (an inference shorter than a coarse timer's
+/// step) are passed over: with a 1 ms timer a 0.6 ms inference reads 0
+/// or 1 ms, and the 1 ms is the one that says batching is needed.
+pub fn fastest_seen_ms(warmup_ms: &[f64]) -> f64 {
+    let fastest = warmup_ms
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    if fastest.is_finite() {
+        fastest
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batching_follows_the_fastest_inference_the_timer_saw() {
+        // A cold worker's first runs are slow; the steady one decides.
+        assert_eq!(fastest_seen_ms(&[2.4, 2.2, 0.9, 0.8, 0.8]), 0.8);
+        // A coarse timer's zero readings are passed over.
+        assert_eq!(fastest_seen_ms(&[0.0, 1.0, 0.0, 1.0, 0.0]), 1.0);
+        // Nothing seen: 0, which never asks for batching.
+        assert_eq!(fastest_seen_ms(&[0.0, 0.0]), 0.0);
+        assert_eq!(fastest_seen_ms(&[]), 0.0);
+        assert_eq!(inferences_per_sample(fastest_seen_ms(&[]), 0.1), 1);
+        // The e2e case: 0.8 ms steady against a 0.1 ms timer.
+        assert_eq!(
+            inferences_per_sample(fastest_seen_ms(&[2.1, 2.0, 2.0, 0.8, 0.9]), 0.1),
+            3
+        );
+    }
 
     #[test]
     fn batching_only_when_the_timer_is_coarse() {

@@ -1,6 +1,8 @@
 use piedge::bench::{BenchConfig, Benchmark, Phase};
 use piedge::clock::{Clock, SystemClock, TimerResolution};
-use piedge::lab::protocol::{inferences_per_sample, CrashKind, FromWorker, ToWorker, WorkerEnv};
+use piedge::lab::protocol::{
+    fastest_seen_ms, inferences_per_sample, CrashKind, FromWorker, ToWorker, WorkerEnv,
+};
 use piedge::model::{self, LoadOptions, Plan, Runnable};
 use piedge::report::PipelineTimings;
 use std::cell::{Cell, RefCell};
@@ -264,11 +266,10 @@ async fn benchmark(
     let mut batching_decided = warmup == 0 || per_sample.is_some();
     while !bench.is_done() {
         if !batching_decided && bench.phase() == Phase::Timed {
-            // Warmup is over: now the typical inference time is known, and
+            // Warmup is over: now the steady inference time is known, and
             // with it whether the timer can resolve a single inference.
-            let mut w = bench.measurements().warmup_ms.clone();
-            w.sort_by(f64::total_cmp);
-            bench.set_inferences_per_sample(inferences_per_sample(w[w.len() / 2], timer_step));
+            let fastest = fastest_seen_ms(&bench.measurements().warmup_ms);
+            bench.set_inferences_per_sample(inferences_per_sample(fastest, timer_step));
             batching_decided = true;
         }
         bench

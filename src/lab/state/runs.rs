@@ -15,8 +15,8 @@ use crate::stats::StatsOptions;
 impl LabState {
     // --- Runs --------------------------------------------------------------
 
-    /// A series starts with a short calibration in the current worker: its
-    /// warmup's median inference decides how many inferences one timed
+    /// A series starts with a short calibration in the current worker: the
+    /// fastest inference of its warmup decides how many inferences one timed
     /// sample holds, and every run of the series then uses that count
     /// (warmup 0 included), so the series compares like with like.
     pub(super) fn run_series(&mut self, series: Series, question: Option<String>) {
