@@ -82,44 +82,40 @@ impl PoolAfter {
         })
     }
 
+    /// Where each tap of the pool's window reads in a wide grid of rows of
+    /// `q` values, from a window's top left.
+    fn window_offsets(&self, q: usize) -> Vec<usize> {
+        let (kh, kw) = self.k;
+        (0..kh)
+            .flat_map(|dy| (0..kw).map(move |dx| dy * q + dx))
+            .collect()
+    }
+
     /// Pools one channel's wide grid (rows of `q` values, the first ones of
-    /// each valid) into `out` (`oh × ow`). Per output row: the rows of its
-    /// windows are maxed element-wise, then each run of `k.1` neighbours, then
-    /// every `stride.1`-th value is kept. `a` and `b` are scratch.
+    /// each valid) into `out` (`oh × ow`). Per output row: the window's
+    /// maximum at every column ([`simd::max_taps`], in `m`), then every
+    /// `stride.1`-th of them. In SIMD throughout: a plain `f32::max` loop
+    /// stays scalar in WebAssembly (its NaN rule is not the instruction's),
+    /// and made TinyCNN in Chromium slower than with the separate pools.
     fn gather(
         &self,
         isa: Isa,
         wide: &[f32],
         q: usize,
+        offsets: &[usize],
         out: &mut [f32],
-        a: &mut Vec<f32>,
-        b: &mut Vec<f32>,
+        m: &mut Vec<f32>,
     ) {
-        let (kh, kw) = self.k;
         let (sh, sw) = self.stride;
-        // Columns the windows of one output row read.
-        let span = (self.ow - 1) * sw + kw;
+        m.resize((self.ow - 1) * sw + 1, 0.0);
         for (py, dst) in out.chunks_exact_mut(self.ow).enumerate() {
-            let top = py * sh;
-            a.clear();
-            a.extend_from_slice(&wide[top * q..][..span]);
-            for dy in 1..kh {
-                for (m, v) in a.iter_mut().zip(&wide[(top + dy) * q..][..span]) {
-                    *m = m.max(*v);
-                }
-            }
-            // After the i-th pass, a[x] is the max of the i + 1 values from x.
-            for _ in 1..kw {
-                b.clear();
-                b.extend(a.windows(2).map(|p| p[0].max(p[1])));
-                std::mem::swap(a, b);
-            }
+            simd::max_taps(isa, m, &wide[py * sh * q..], offsets, f32::NEG_INFINITY);
             match sw {
-                1 => dst.copy_from_slice(&a[..self.ow]),
-                2 => simd::take_every_second(isa, dst, a),
+                1 => dst.copy_from_slice(m),
+                2 => simd::take_every_second(isa, dst, m),
                 _ => {
-                    for (d, m) in dst.iter_mut().zip(a.iter().step_by(sw)) {
-                        *d = *m;
+                    for (d, v) in dst.iter_mut().zip(m.iter().step_by(sw)) {
+                        *d = *v;
                     }
                 }
             }
@@ -170,7 +166,8 @@ impl DirectConv {
             let columns = g.column_targets();
             let wide_len = g.wide_len();
             let q = wide_len / g.oh;
-            let (mut pool_a, mut pool_b) = (Vec::new(), Vec::new());
+            let pool_offsets = self.pool.map(|p| p.window_offsets(q)).unwrap_or_default();
+            let mut pool_max = Vec::new();
             SCRATCH.with_borrow_mut(|(scratch, wide)| {
                 scratch.clear();
                 scratch.resize(c_in * per_channel, 0.0);
@@ -237,7 +234,9 @@ impl DirectConv {
                         for (j, w) in [&*w0, &*w1, &*w2, &*w3].into_iter().enumerate().take(block) {
                             let out = &mut yb[(co + j) * plane_out..][..plane_out];
                             match &self.pool {
-                                Some(pool) => pool.gather(isa, w, q, out, &mut pool_a, &mut pool_b),
+                                Some(pool) => {
+                                    pool.gather(isa, w, q, &pool_offsets, out, &mut pool_max)
+                                }
                                 None => g.gather(w, out),
                             }
                         }
