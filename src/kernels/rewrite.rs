@@ -77,12 +77,11 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<Rewritten> {
         } else if let Some(pool) = node.op_as::<MaxPool>() {
             if pool.with_index_outputs.is_none() {
                 let geo = geometry(model, node, &pool.pool_spec)?;
-                if let Some((conv_id, op)) = geo
-                    .as_ref()
-                    .map(|geo| pooled_conv(model, node, geo))
-                    .transpose()?
-                    .flatten()
-                {
+                let pooled = match &geo {
+                    Some(geo) => pooled_conv(model, node, geo)?,
+                    None => None,
+                };
+                if let Some((conv_id, op)) = pooled {
                     let conv = model.node(conv_id);
                     let (name, input) = (conv.name.clone(), conv.inputs[0]);
                     replace_with(model, name, &[input], op, OutletId::new(id, 0))?;

@@ -424,6 +424,16 @@ pub struct StridedRows {
     pub n: usize,
 }
 
+impl StridedRows {
+    /// Where row `r` starts in the destination and in the source.
+    fn row(&self, r: usize) -> (usize, usize) {
+        (
+            self.dst_start + r * self.dst_stride,
+            self.src_start + r * self.src_stride,
+        )
+    }
+}
+
 /// [`take_every_second`] for `rows.count` rows in one call: a phase plane
 /// of a stride-2 window op takes every second row's every second column.
 /// One call per phase plane rather than per row and phase: for
@@ -455,37 +465,13 @@ pub fn take_every_second_rows(isa: Isa, dst: &mut [f32], src: &[f32], rows: Stri
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Isa::Simd128 => wasm::every_second_rows(dst, src, rows),
             _ => {
-                for (d, s) in strided_rows(dst, src, rows) {
-                    every_second_scalar(d, s, 0);
+                for r in 0..rows.count {
+                    let (d, s) = rows.row(r);
+                    every_second_scalar(&mut dst[d..][..rows.n], &src[s..], 0);
                 }
             }
         }
     }
-}
-
-/// The (destination, source) slices of each row of `rows`.
-fn strided_rows<'a>(
-    dst: &'a mut [f32],
-    src: &'a [f32],
-    rows: StridedRows,
-) -> impl Iterator<Item = (&'a mut [f32], &'a [f32])> {
-    let StridedRows {
-        dst_start,
-        dst_stride,
-        src_start,
-        src_stride,
-        count,
-        n,
-    } = rows;
-    // Each row is cut from what the previous one left (rows do not
-    // overlap: `dst_stride ≥ n`, checked by the caller).
-    let mut rest = &mut dst[dst_start..];
-    (0..count).map(move |r| {
-        let taken = std::mem::take(&mut rest);
-        let (row, after) = taken.split_at_mut(n);
-        rest = after.get_mut(dst_stride - n..).unwrap_or_default();
-        (row, &src[src_start + r * src_stride..])
-    })
 }
 
 /// Generates a variant's `every_second_rows` over its own `every_second`,
@@ -494,8 +480,9 @@ macro_rules! every_second_rows {
     ($(#[$attr:meta])*) => {
         $(#[$attr])*
         pub unsafe fn every_second_rows(dst: &mut [f32], src: &[f32], rows: super::StridedRows) {
-            for (d, s) in super::strided_rows(dst, src, rows) {
-                every_second(d, s);
+            for r in 0..rows.count {
+                let (d, s) = rows.row(r);
+                every_second(&mut dst[d..][..rows.n], &src[s..]);
             }
         }
     };
