@@ -91,7 +91,10 @@ impl Threads {
             match &self.executor {
                 Executor::MultiThread(pool) => {
                     let executor = self.executor.clone();
-                    pool.install(move || multithread_tract_scope(executor, f))
+                    let helpers = self.n - 1;
+                    pool.install(move || {
+                        with_spinning_helpers(helpers, || multithread_tract_scope(executor, f))
+                    })
                 }
                 _ => f(),
             }
@@ -101,6 +104,52 @@ impl Threads {
             f()
         }
     }
+}
+
+/// Runs `f` on this pool thread while the pool's `helpers` other threads
+/// spin, taking each parallel operator's work the moment it is split off.
+///
+/// Left to rayon, an idle thread sleeps after a few dozen rounds of
+/// looking for work; a layer of a small model lasts 5–80 µs, and waking a
+/// sleeping thread (through the hypervisor, on a cloud machine) took about
+/// as long: with two threads TinyCNN's convolutions took longer than on one,
+/// because the main thread finished its half and then waited for a helper
+/// that had only just woken to do the other. onnxruntime's pool spins for
+/// the same reason. rayon has no setting for it, so each helper runs a job
+/// that polls the pool (`rayon::yield_now`, which runs any job it finds)
+/// until `f` returns. While `f` runs, the helpers keep their cores busy;
+/// that is what `--threads N` asks for.
+#[cfg(not(target_arch = "wasm32"))]
+fn with_spinning_helpers<R: Send>(helpers: usize, f: impl FnOnce() -> R + Send) -> R {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let (started, done) = (AtomicUsize::new(0), AtomicBool::new(false));
+    rayon::scope(|scope| {
+        for _ in 0..helpers {
+            scope.spawn(|_| {
+                started.fetch_add(1, Ordering::AcqRel);
+                // Until every helper has its own thread, look for no work:
+                // a helper that took another helper's job would spin inside
+                // it and leave a thread asleep.
+                while started.load(Ordering::Acquire) < helpers && !done.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+                while !done.load(Ordering::Acquire) {
+                    if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                        std::hint::spin_loop();
+                    }
+                }
+            });
+        }
+        // The same for this thread: were a helper's job still queued here
+        // when `f` waits for a split-off half, this thread could run it and
+        // spin forever. (The pool has `helpers` other threads to take them.)
+        while started.load(Ordering::Acquire) < helpers {
+            std::hint::spin_loop();
+        }
+        let r = f();
+        done.store(true, Ordering::Release);
+        r
+    })
 }
 
 impl fmt::Debug for Threads {
@@ -130,5 +179,35 @@ mod tests {
         let inside = threads.run(current_tract_executor);
         assert!(matches!(inside, Executor::MultiThread(ref p) if p.current_num_threads() == 2));
         assert!(matches!(current_tract_executor(), Executor::SingleThread));
+    }
+
+    /// The spinning helpers take split-off work, and `run` returns (they
+    /// stop) however often it is called.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn helpers_take_split_work_and_stop_when_run_returns() {
+        use std::sync::Mutex;
+        use tract_linalg::multithread::par_chunks_mut;
+        for n in [2, 3] {
+            let threads = Threads::new(n).unwrap();
+            let seen = Mutex::new(std::collections::BTreeSet::new());
+            for _ in 0..20 {
+                let sums = threads.run(|| {
+                    let mut out = vec![0u64; 64];
+                    par_chunks_mut(&mut out, 1, usize::MAX, |first, chunk| {
+                        seen.lock().unwrap().insert(rayon::current_thread_index());
+                        for (i, v) in chunk.iter_mut().enumerate() {
+                            let seed = (first + i) as u64;
+                            *v = (0..5_000u64).fold(seed, |a, k| a.wrapping_mul(31) ^ k) | 1;
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                    out
+                });
+                assert!(sums.iter().all(|&s| s != 0));
+            }
+            assert_eq!(seen.into_inner().unwrap().len(), n, "{n} threads");
+        }
     }
 }
