@@ -24,6 +24,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
+use tract_onnx::tract_core::tract_linalg::multithread;
 
 /// Convolutions are taken when each output sums at most this many products…
 pub const MAX_REDUCTION: usize = 16 * 9;
@@ -131,46 +132,38 @@ impl PoolAfter {
     }
 }
 
-/// A thread's phase planes, one set per convolution layout it has run, and
-/// its wide grids. The scatter writes the same cells of a layout's planes at
-/// every evaluation, so the padding cells it never writes stay zero from the
-/// first one; zeroing all the planes each time had taken 4 % of TinyCNN's
-/// time.
-#[derive(Default)]
-struct Scratch {
-    planes: Vec<(Geometry, usize, Vec<f32>)>,
-    wide: Vec<f32>,
-}
+/// A thread's phase planes, one set per convolution layout it has run. The
+/// scatter writes the same cells of a layout's planes at every evaluation,
+/// so the padding cells it never writes stay zero from the first one;
+/// zeroing all the planes each time had taken 4 % of TinyCNN's time.
+type KeptPlanes = Vec<(Geometry, usize, Vec<f32>)>;
 
 /// Planes kept per thread, in values (16 MB), before they are dropped and
 /// zeroed again: a large model's layouts would otherwise all stay resident.
 const MAX_KEPT_PLANES: usize = 4 << 20;
 
-impl Scratch {
-    /// The zero-padded planes for `c_in` channels of `geo`.
-    fn planes_in<'a>(
-        planes: &'a mut Vec<(Geometry, usize, Vec<f32>)>,
-        geo: &Geometry,
-        c_in: usize,
-    ) -> &'a mut [f32] {
-        let at = match planes.iter().position(|(g, c, _)| g == geo && *c == c_in) {
-            Some(at) => at,
-            None => {
-                let len = c_in * geo.scratch_len();
-                let kept: usize = planes.iter().map(|(_, _, v)| v.len()).sum();
-                if kept + len > MAX_KEPT_PLANES {
-                    planes.clear();
-                }
-                planes.push((geo.clone(), c_in, vec![0.0; len]));
-                planes.len() - 1
+/// The zero-padded planes for `c_in` channels of `geo`.
+fn planes_for<'a>(planes: &'a mut KeptPlanes, geo: &Geometry, c_in: usize) -> &'a mut [f32] {
+    let at = match planes.iter().position(|(g, c, _)| g == geo && *c == c_in) {
+        Some(at) => at,
+        None => {
+            let len = c_in * geo.scratch_len();
+            let kept: usize = planes.iter().map(|(_, _, v)| v.len()).sum();
+            if kept + len > MAX_KEPT_PLANES {
+                planes.clear();
             }
-        };
-        &mut planes[at].2
-    }
+            planes.push((geo.clone(), c_in, vec![0.0; len]));
+            planes.len() - 1
+        }
+    };
+    &mut planes[at].2
 }
 
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    static SCRATCH: RefCell<KeptPlanes> = const { RefCell::new(Vec::new()) };
+    /// Each thread's four wide grids and a pooled row's maxima: the threads
+    /// of `--threads` each compute their own blocks of channels.
+    static WIDE: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 impl DirectConv {
@@ -201,26 +194,20 @@ impl DirectConv {
         let mut output = unsafe { Tensor::uninitialized::<f32>(&out_shape)? };
         let per_channel = g.scratch_len();
         let taps = g.tap_offsets();
-        let k = taps.len();
         // Every (input channel, tap) source offset, in the weights' order.
         let offsets: Vec<usize> = (0..c_in)
             .flat_map(|ci| taps.iter().map(move |t| ci * per_channel + t))
             .collect();
+        let plane_out = match &self.pool {
+            Some(pool) => pool.oh * pool.ow,
+            None => g.oh * g.ow,
+        };
         {
             let mut out_view = output.try_as_plain_ram_mut()?;
             let y = out_view.as_slice_mut::<f32>()?;
             let columns = g.column_targets();
-            let wide_len = g.wide_len();
-            let q = wide_len / g.oh;
-            let pool_offsets = self.pool.map(|p| p.window_offsets(q)).unwrap_or_default();
-            let mut pool_max = Vec::new();
-            SCRATCH.with_borrow_mut(|Scratch { planes, wide }| {
-                wide.resize(4 * wide_len, 0.0);
-                let scratch = Scratch::planes_in(planes, g, c_in);
-                let plane_out = match &self.pool {
-                    Some(pool) => pool.oh * pool.ow,
-                    None => g.oh * g.ow,
-                };
+            SCRATCH.with_borrow_mut(|planes| -> TractResult<()> {
+                let scratch = planes_for(planes, g, c_in);
                 for (xb, yb) in x
                     .chunks_exact(c_in * g.h * g.w)
                     .zip(y.chunks_exact_mut(c_out * plane_out))
@@ -233,64 +220,109 @@ impl DirectConv {
                             &columns,
                         );
                     }
-                    let mut co = 0;
-                    while co < c_out {
-                        let block = (c_out - co).min(4);
-                        let (w0, rest) = wide.split_at_mut(wide_len);
-                        let (w1, rest) = rest.split_at_mut(wide_len);
-                        let (w2, w3) = rest.split_at_mut(wide_len);
-                        if block == 4 {
-                            let rows: [&[f32]; 4] = std::array::from_fn(|j| {
-                                &self.weights[(co + j) * c_in * k..][..c_in * k]
-                            });
-                            let bias: [f32; 4] = std::array::from_fn(|j| self.bias[co + j]);
-                            simd::weighted_taps_x4(
-                                isa,
-                                [&mut *w0, &mut *w1, &mut *w2, &mut *w3],
-                                scratch,
-                                &offsets,
-                                rows,
-                                bias,
-                                self.clamp,
-                            );
-                        } else {
-                            for (j, w) in [&mut *w0, &mut *w1, &mut *w2]
-                                .into_iter()
-                                .enumerate()
-                                .take(block)
-                            {
-                                let row = &self.weights[(co + j) * c_in * k..][..c_in * k];
-                                let taps: Vec<simd::Tap> = offsets
-                                    .iter()
-                                    .zip(row)
-                                    .map(|(&offset, &weight)| simd::Tap { offset, weight })
-                                    .collect();
-                                simd::weighted_taps(
-                                    isa,
-                                    w,
-                                    scratch,
-                                    &taps,
-                                    self.bias[co + j],
-                                    self.clamp.0,
-                                    self.clamp.1,
-                                );
-                            }
-                        }
-                        for (j, w) in [&*w0, &*w1, &*w2, &*w3].into_iter().enumerate().take(block) {
-                            let out = &mut yb[(co + j) * plane_out..][..plane_out];
-                            match &self.pool {
-                                Some(pool) => {
-                                    pool.gather(isa, w, q, &pool_offsets, out, &mut pool_max)
-                                }
-                                None => g.gather(w, out),
-                            }
-                        }
-                        co += block;
+                    // Blocks of four output channels split across tract's
+                    // threads (`--threads`) when the layer pays for it (the
+                    // gate of `pointwise`: a million multiply-adds), every
+                    // block computed by the same loop whatever the thread
+                    // count; the channels past the last block run inline.
+                    let whole = c_out / 4 * 4;
+                    let (grouped, rest) = yb.split_at_mut(whole * plane_out);
+                    let work = c_out * offsets.len() * g.wide_len() / 32;
+                    if whole > 0 {
+                        multithread::par_chunks_mut(
+                            grouped,
+                            4 * plane_out,
+                            work,
+                            |first, chunk| {
+                                self.channels(isa, scratch, &offsets, 4 * first, chunk);
+                                Ok(())
+                            },
+                        )?;
+                    }
+                    if whole < c_out {
+                        self.channels(isa, scratch, &offsets, whole, rest);
                     }
                 }
-            });
+                Ok(())
+            })?;
         }
         Ok(tvec!(output.into_tvalue()))
+    }
+
+    /// Output channels `first ..` of one batch item into `out` (their
+    /// pooled or plain planes), from its phase planes `scratch`.
+    fn channels(
+        &self,
+        isa: Isa,
+        scratch: &[f32],
+        offsets: &[usize],
+        first: usize,
+        out: &mut [f32],
+    ) {
+        let g = &self.geo;
+        let (c_in, k) = (self.c_in, offsets.len() / self.c_in);
+        let wide_len = g.wide_len();
+        let q = wide_len / g.oh;
+        let plane_out = match &self.pool {
+            Some(pool) => pool.oh * pool.ow,
+            None => g.oh * g.ow,
+        };
+        let pool_offsets = self.pool.map(|p| p.window_offsets(q)).unwrap_or_default();
+        WIDE.with_borrow_mut(|(wide, pool_max)| {
+            wide.resize(4 * wide_len, 0.0);
+            for (b, yb) in out.chunks_mut(4 * plane_out).enumerate() {
+                let co = first + 4 * b;
+                let block = yb.len() / plane_out;
+                let (w0, rest) = wide.split_at_mut(wide_len);
+                let (w1, rest) = rest.split_at_mut(wide_len);
+                let (w2, w3) = rest.split_at_mut(wide_len);
+                if block == 4 {
+                    let rows: [&[f32]; 4] =
+                        std::array::from_fn(|j| &self.weights[(co + j) * c_in * k..][..c_in * k]);
+                    let bias: [f32; 4] = std::array::from_fn(|j| self.bias[co + j]);
+                    simd::weighted_taps_x4(
+                        isa,
+                        [&mut *w0, &mut *w1, &mut *w2, &mut *w3],
+                        scratch,
+                        offsets,
+                        rows,
+                        bias,
+                        self.clamp,
+                    );
+                } else {
+                    for (j, w) in [&mut *w0, &mut *w1, &mut *w2]
+                        .into_iter()
+                        .enumerate()
+                        .take(block)
+                    {
+                        let row = &self.weights[(co + j) * c_in * k..][..c_in * k];
+                        let taps: Vec<simd::Tap> = offsets
+                            .iter()
+                            .zip(row)
+                            .map(|(&offset, &weight)| simd::Tap { offset, weight })
+                            .collect();
+                        simd::weighted_taps(
+                            isa,
+                            w,
+                            scratch,
+                            &taps,
+                            self.bias[co + j],
+                            self.clamp.0,
+                            self.clamp.1,
+                        );
+                    }
+                }
+                for (w, out) in [&*w0, &*w1, &*w2, &*w3]
+                    .into_iter()
+                    .zip(yb.chunks_exact_mut(plane_out))
+                {
+                    match &self.pool {
+                        Some(pool) => pool.gather(isa, w, q, &pool_offsets, out, pool_max),
+                        None => g.gather(w, out),
+                    }
+                }
+            }
+        });
     }
 }
 
