@@ -18,7 +18,7 @@
 
 #![allow(unsafe_code)] // tract's uninitialised output, entirely overwritten
 
-use super::ops::{kernel_op, output_fact, Geometry};
+use super::ops::{kernel_op, output_fact, split_work, Geometry};
 use super::simd::{self, Isa};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -221,13 +221,13 @@ impl DirectConv {
                         );
                     }
                     // Blocks of four output channels split across tract's
-                    // threads (`--threads`) when the layer pays for it (the
-                    // gate of `pointwise`: a million multiply-adds), every
+                    // threads (`--threads`) when the layer pays for it
+                    // (`ops::SPLIT_MACS`), every
                     // block computed by the same loop whatever the thread
                     // count; the channels past the last block run inline.
                     let whole = c_out / 4 * 4;
                     let (grouped, rest) = yb.split_at_mut(whole * plane_out);
-                    let work = c_out * offsets.len() * g.wide_len() / 32;
+                    let work = split_work(c_out * offsets.len() * g.wide_len());
                     if whole > 0 {
                         multithread::par_chunks_mut(
                             grouped,

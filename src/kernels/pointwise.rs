@@ -23,6 +23,7 @@
 
 #![allow(unsafe_code)] // tract's uninitialised output, entirely overwritten
 
+use super::ops::split_work;
 use super::simd::{self, Isa, TILE_CHANNELS, TILE_POSITIONS};
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -191,15 +192,12 @@ impl PointwiseConv {
                 // channel groups (larger planes), so that no thread computes
                 // sums it does not store, and every channel is computed by
                 // the same loop whatever the thread count (the channels past
-                // the last whole group run inline after the rest).
-                // tract's gate counts elements (32 768 by default); passing
-                // the multiply-adds / 32 makes it a million multiply-adds
-                // (about 15 µs), under which the ~5 µs of a dispatch eats
-                // what a second thread saves.
+                // the last whole group run inline after the rest). Split
+                // only when the layer has `ops::SPLIT_MACS` of work.
                 let group = if self.tiled() { TILE_CHANNELS } else { 4 };
                 let whole = c_out / group * group;
                 let (grouped, rest) = yb.split_at_mut(whole * p);
-                let work = c_in * c_out * p / 32;
+                let work = split_work(c_in * c_out * p);
                 if whole > 0 {
                     multithread::par_chunks_mut(grouped, group * p, work, |first, chunk| {
                         self.channels(isa, xb, rb, first * group, chunk);
