@@ -249,7 +249,9 @@ impl PointwiseConv {
             while p0 < p {
                 let width = (p - p0).min(TILE_POSITIONS);
                 let cols = std::array::from_fn(|j| p0 + j.min(width - 1));
-                simd::pointwise_tile(isa, &mut tile, panel, xb, p, c_in, cols, bias, tile_clamp);
+                simd::pointwise_tile(
+                    isa, &mut tile, panel, xb, p, c_in, cols, width, bias, tile_clamp,
+                );
                 // The tile holds positions × channels, the output channels ×
                 // positions: each channel's run of positions is written in
                 // one go (per value, with the clamp and a branch, this store

@@ -301,14 +301,15 @@ fn x4_scalar(
 /// packed weights.
 pub const TILE_CHANNELS: usize = 32;
 /// Positions in one [`pointwise_tile`].
-pub const TILE_POSITIONS: usize = 4;
+pub const TILE_POSITIONS: usize = 8;
 
 /// One tile of a pointwise (1×1) convolution: for the 32 output channels
-/// of a packed weight panel and the 4 positions `cols`,
+/// of a packed weight panel and the first `width` of the 8 positions `cols`,
 /// `tile[j · 32 + i] = bias[i] + Σ_c panel[c · 32 + i] · x[c · stride + cols[j]]`
 /// over the `c_in` input channels, clamped to `clamp`. A position may
-/// repeat (a partial tile repeats its last one); the caller adds residuals
-/// (then clamps itself) and stores.
+/// repeat (a partial tile repeats its last one, and the loops may compute a
+/// few past `width` with it); the caller adds residuals (then clamps
+/// itself) and stores.
 ///
 /// Panics if `panel` is shorter than `c_in · 32` or a position reads past `x`.
 #[allow(clippy::too_many_arguments)]
@@ -320,6 +321,7 @@ pub fn pointwise_tile(
     stride: usize,
     c_in: usize,
     cols: [usize; TILE_POSITIONS],
+    width: usize,
     bias: &[f32; TILE_CHANNELS],
     clamp: (f32, f32),
 ) {
@@ -342,15 +344,15 @@ pub fn pointwise_tile(
     // above; each variant only runs where `Isa::best` found its instructions.
     unsafe {
         match isa {
-            Isa::Scalar => tile_scalar(tile, panel, x, stride, c_in, cols, bias, clamp),
+            Isa::Scalar => tile_scalar(tile, panel, x, stride, c_in, cols, width, bias, clamp),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2Fma => x86::tile(tile, panel, x, stride, c_in, cols, bias, clamp),
+            Isa::Avx2Fma => x86::tile(tile, panel, x, stride, c_in, cols, width, bias, clamp),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => x86_512::tile(tile, panel, x, stride, c_in, cols, bias, clamp),
+            Isa::Avx512 => x86_512::tile(tile, panel, x, stride, c_in, cols, width, bias, clamp),
             #[cfg(target_arch = "aarch64")]
-            Isa::Neon => neon::tile(tile, panel, x, stride, c_in, cols, bias, clamp),
+            Isa::Neon => neon::tile(tile, panel, x, stride, c_in, cols, width, bias, clamp),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            Isa::Simd128 => wasm::tile(tile, panel, x, stride, c_in, cols, bias, clamp),
+            Isa::Simd128 => wasm::tile(tile, panel, x, stride, c_in, cols, width, bias, clamp),
         }
     }
 }
@@ -363,10 +365,11 @@ fn tile_scalar(
     stride: usize,
     c_in: usize,
     cols: [usize; TILE_POSITIONS],
+    width: usize,
     bias: &[f32; TILE_CHANNELS],
     clamp: (f32, f32),
 ) {
-    for (j, out) in tile.chunks_exact_mut(TILE_CHANNELS).enumerate() {
+    for (j, out) in tile.chunks_exact_mut(TILE_CHANNELS).enumerate().take(width) {
         out.copy_from_slice(bias);
         for (c, w) in panel.chunks_exact(TILE_CHANNELS).take(c_in).enumerate() {
             let v = x[c * stride + cols[j]];
@@ -526,7 +529,7 @@ macro_rules! simd_loops {
         $(#[$attr:meta])*
         lanes: $lanes:expr,
         x4_vectors: $x4v:expr,
-        tile_positions: $nr:expr,
+        tile_positions: ($nrb:expr, $nrs:expr),
         splat: $splat:expr,
         load: $load:expr,
         store: $store:expr,
@@ -727,12 +730,58 @@ macro_rules! simd_loops {
             }
         }
 
+        /// `NR` positions from `j0` of a [`tile`](self::tile), in registers.
+        $(#[$attr])*
+        #[inline]
+        #[allow(clippy::too_many_arguments)]
+        unsafe fn tile_block<const NR: usize>(
+            tile: *mut f32,
+            panel: *const f32,
+            x: *const f32,
+            stride: usize,
+            c_in: usize,
+            cols: &[usize; super::TILE_POSITIONS],
+            j0: usize,
+            bias: *const f32,
+            clamp: (f32, f32),
+        ) {
+            const L: usize = $lanes;
+            const V: usize = super::TILE_CHANNELS / L;
+            let (vlo, vhi) = ($splat(clamp.0), $splat(clamp.1));
+            let mut acc = [[$splat(0.0); V]; NR];
+            for a in acc.iter_mut() {
+                for (v, a) in a.iter_mut().enumerate() {
+                    *a = $load(bias.add(v * L));
+                }
+            }
+            for c in 0..c_in {
+                let w = panel.add(c * super::TILE_CHANNELS);
+                let mut wv = [$splat(0.0); V];
+                for (v, wv) in wv.iter_mut().enumerate() {
+                    *wv = $load(w.add(v * L));
+                }
+                let row = x.add(c * stride);
+                for (j, a) in acc.iter_mut().enumerate() {
+                    let xs = $splat(*row.add(cols[j0 + j]));
+                    for (a, w) in a.iter_mut().zip(wv) {
+                        *a = $fma(*a, w, xs);
+                    }
+                }
+            }
+            for (j, a) in acc.iter().enumerate() {
+                for (v, a) in a.iter().enumerate() {
+                    $store(tile.add((j0 + j) * super::TILE_CHANNELS + v * L), $min($max(*a, vlo), vhi));
+                }
+            }
+        }
+
         /// [`super::pointwise_tile`]: the 32 channels as `32 / L` vectors,
         /// `NR` positions per pass (as many as the registers hold), so each
         /// weight vector loaded feeds `NR` multiply-adds and each input
         /// value loaded feeds `32 / L`. A pass keeps `32 / L · NR` sums in
         /// registers: eight or more, so that the multiply-adds' latency (4
-        /// cycles, two units) does not hold the loop back.
+        /// cycles, two units) does not hold the loop back. Where `NR` is
+        /// wide, a tile of few positions takes the narrow pass instead.
         $(#[$attr])*
         #[allow(clippy::too_many_arguments)]
         pub unsafe fn tile(
@@ -742,42 +791,22 @@ macro_rules! simd_loops {
             stride: usize,
             c_in: usize,
             cols: [usize; super::TILE_POSITIONS],
+            width: usize,
             bias: &[f32; super::TILE_CHANNELS],
             clamp: (f32, f32),
         ) {
             let (tile, panel, x, bias) = (tile.as_mut_ptr(), panel.as_ptr(), x.as_ptr(), bias.as_ptr());
-            let (vlo, vhi) = ($splat(clamp.0), $splat(clamp.1));
-            const L: usize = $lanes;
-            const V: usize = super::TILE_CHANNELS / L;
-            const NR: usize = $nr;
+            const WIDE: usize = $nrb;
+            const NARROW: usize = $nrs;
             let mut j0 = 0;
-            while j0 < super::TILE_POSITIONS {
-                let mut acc = [[$splat(0.0); V]; NR];
-                for a in acc.iter_mut() {
-                    for (v, a) in a.iter_mut().enumerate() {
-                        *a = $load(bias.add(v * L));
-                    }
+            while j0 < width.min(super::TILE_POSITIONS) {
+                if width - j0 > NARROW && j0 + WIDE <= super::TILE_POSITIONS {
+                    tile_block::<WIDE>(tile, panel, x, stride, c_in, &cols, j0, bias, clamp);
+                    j0 += WIDE;
+                } else {
+                    tile_block::<NARROW>(tile, panel, x, stride, c_in, &cols, j0, bias, clamp);
+                    j0 += NARROW;
                 }
-                for c in 0..c_in {
-                    let w = panel.add(c * super::TILE_CHANNELS);
-                    let mut wv = [$splat(0.0); V];
-                    for (v, wv) in wv.iter_mut().enumerate() {
-                        *wv = $load(w.add(v * L));
-                    }
-                    let row = x.add(c * stride);
-                    for (j, a) in acc.iter_mut().enumerate() {
-                        let xs = $splat(*row.add(cols[j0 + j]));
-                        for (a, w) in a.iter_mut().zip(wv) {
-                            *a = $fma(*a, w, xs);
-                        }
-                    }
-                }
-                for (j, a) in acc.iter().enumerate() {
-                    for (v, a) in a.iter().enumerate() {
-                        $store(tile.add((j0 + j) * super::TILE_CHANNELS + v * L), $min($max(*a, vlo), vhi));
-                    }
-                }
-                j0 += NR;
             }
         }
 
@@ -870,7 +899,7 @@ mod x86 {
         x4_vectors: 2,
         // 4 vectors × 2 positions: 8 accumulators, 4 weight vectors and a
         // broadcast of the 16 registers.
-        tile_positions: 2,
+        tile_positions: (2, 2),
         splat: _mm256_set1_ps,
         load: _mm256_loadu_ps,
         store: _mm256_storeu_ps,
@@ -913,8 +942,9 @@ mod x86_512 {
         #[target_feature(enable = "avx512f")]
         lanes: 16,
         x4_vectors: 4,
-        // 2 vectors × 4 positions: 8 accumulators of the 32 registers.
-        tile_positions: 4,
+        // 2 vectors × 8 positions: 16 accumulators of the 32 registers (a
+        // tile of 4 positions or fewer, the 2×2 planes, takes 2 × 4).
+        tile_positions: (8, 4),
         splat: _mm512_set1_ps,
         load: load,
         store: store,
@@ -956,7 +986,7 @@ mod neon {
         lanes: 4,
         x4_vectors: 4,
         // 8 vectors × 2 positions: 16 accumulators of the 32 registers.
-        tile_positions: 2,
+        tile_positions: (2, 2),
         splat: vdupq_n_f32,
         load: vld1q_f32,
         store: vst1q_f32,
@@ -1008,7 +1038,7 @@ mod wasm {
         x4_vectors: 2,
         // 8 vectors × 1 position: the engines map wasm onto 16 registers
         // on x86-64, and 16 accumulators would spill.
-        tile_positions: 1,
+        tile_positions: (1, 1),
         splat: f32x4_splat,
         load: load,
         store: store,
@@ -1133,7 +1163,15 @@ mod tests {
         let panel = random(c_in * TILE_CHANNELS, 11);
         let bias: [f32; TILE_CHANNELS] = std::array::from_fn(|i| i as f32 * 0.125 - 1.0);
         for isa in Isa::available() {
-            for cols in [[0, 1, 2, 3], [6, 5, 0, 0], [3, 3, 3, 3]] {
+            let tiles = [
+                ([0, 1, 2, 3, 4, 5, 6, 6], 7),
+                ([0, 1, 2, 3, 4, 5, 6, 0], 8),
+                ([6, 5, 0, 0, 0, 0, 0, 0], 2),
+                ([3, 3, 3, 3, 3, 3, 3, 3], 1),
+                ([1, 2, 3, 4, 5, 5, 5, 5], 5),
+                ([4, 0, 2, 1, 1, 1, 1, 1], 4),
+            ];
+            for (cols, width) in tiles {
                 for c_in in [0, 1, 4, c_in] {
                     let mut tile = [f32::NAN; TILE_CHANNELS * TILE_POSITIONS];
                     pointwise_tile(
@@ -1144,10 +1182,11 @@ mod tests {
                         stride,
                         c_in,
                         cols,
+                        width,
                         &bias,
                         (-0.5, 0.75),
                     );
-                    for (j, col) in cols.iter().enumerate() {
+                    for (j, col) in cols.iter().enumerate().take(width) {
                         for i in 0..TILE_CHANNELS {
                             let want = bias[i]
                                 + (0..c_in)
@@ -1179,7 +1218,8 @@ mod tests {
             &[0.0; 20],
             7,
             3,
-            [0, 1, 6, 5],
+            [0, 1, 6, 5, 5, 5, 5, 5],
+            8,
             &bias,
             (f32::MIN, f32::MAX),
         );
