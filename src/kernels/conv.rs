@@ -318,7 +318,7 @@ impl DirectConv {
                 {
                     match &self.pool {
                         Some(pool) => pool.gather(isa, w, q, &pool_offsets, out, pool_max),
-                        None => g.gather(w, out),
+                        None => g.gather(isa, w, out),
                     }
                 }
             }

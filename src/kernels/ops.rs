@@ -215,6 +215,20 @@ impl Geometry {
             }
             return;
         }
+        if (sh, sw) == (1, 1) {
+            // Every row into the one plane, in one call.
+            let n = self.w.min(q.saturating_sub(self.pad.1));
+            let rows = simd::StridedRows {
+                dst_start: self.pad.0 * q + self.pad.1,
+                dst_stride: q,
+                src_start: 0,
+                src_stride: self.w,
+                count: self.h.min(rows.saturating_sub(self.pad.0)),
+                n,
+            };
+            simd::copy_rows(isa, scratch, plane, rows);
+            return;
+        }
         for (iy, row) in plane.chunks_exact(self.w).enumerate() {
             let pr = iy + self.pad.0;
             if pr / sh >= rows {
@@ -239,11 +253,16 @@ impl Geometry {
     }
 
     /// Copies the valid columns of the wide grid into an `oh × ow` plane.
-    pub(crate) fn gather(&self, wide: &[f32], out: &mut [f32]) {
-        let q = self.plane_cols();
-        for (dst, src) in out.chunks_exact_mut(self.ow).zip(wide.chunks(q)) {
-            dst.copy_from_slice(&src[..self.ow]);
-        }
+    pub(crate) fn gather(&self, isa: Isa, wide: &[f32], out: &mut [f32]) {
+        let rows = simd::StridedRows {
+            dst_start: 0,
+            dst_stride: self.ow,
+            src_start: 0,
+            src_stride: self.plane_cols(),
+            count: out.len() / self.ow.max(1),
+            n: self.ow,
+        };
+        simd::copy_rows(isa, out, wide, rows);
     }
 
     /// Output shape for an input of `shape` (`[N,] C, H, W`).
@@ -297,7 +316,7 @@ fn for_each_plane(
                 for (i, out) in (first..).zip(planes_out.chunks_exact_mut(p)) {
                     geo.scatter(isa, &x[i * hw..][..hw], scratch, &columns);
                     per_channel(i % channels, scratch, wide);
-                    geo.gather(wide, out);
+                    geo.gather(isa, wide, out);
                 }
             });
             Ok(())
