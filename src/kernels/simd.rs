@@ -462,7 +462,9 @@ pub fn take_every_second_rows(isa: Isa, dst: &mut [f32], src: &[f32], rows: Stri
     unsafe {
         match isa {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2Fma | Isa::Avx512 => x86::every_second_rows(dst, src, rows),
+            Isa::Avx2Fma => x86::every_second_rows(dst, src, rows),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86_512::every_second_rows(dst, src, rows),
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => neon::every_second_rows(dst, src, rows),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -939,6 +941,7 @@ mod x86 {
 
     /// Eight even-indexed values per step: two loads, one shuffle, one
     /// cross-lane permute.
+    #[inline]
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn every_second(dst: &mut [f32], src: &[f32]) {
         let (n, s, d) = (dst.len(), src.as_ptr(), dst.as_mut_ptr());
@@ -1011,9 +1014,34 @@ mod x86_512 {
         _mm512_storeu_ps(p, v)
     }
 
+    /// Sixteen even-indexed values per step: two loads and one two-source
+    /// permute (the AVX2 loop needs a shuffle and a permute per eight).
+    /// Rows end in the AVX2 loop where the source stops short of a whole
+    /// step.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
     pub unsafe fn every_second(dst: &mut [f32], src: &[f32]) {
-        super::x86::every_second(dst, src)
+        let (n, s, d) = (dst.len(), src.as_ptr(), dst.as_mut_ptr());
+        let evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        let mut i = 0;
+        while i < n && n >= 16 {
+            i = i.min(n - 16);
+            if 2 * i + 32 > src.len() {
+                break;
+            }
+            let (a, b) = (
+                _mm512_loadu_ps(s.add(2 * i)),
+                _mm512_loadu_ps(s.add(2 * i + 16)),
+            );
+            _mm512_storeu_ps(d.add(i), _mm512_permutex2var_ps(a, evens, b));
+            i += 16;
+        }
+        if i < n {
+            super::x86::every_second(&mut dst[i..], &src[2 * i..]);
+        }
     }
+
+    every_second_rows! { #[target_feature(enable = "avx512f")] }
 
     simd_loops! {
         #[target_feature(enable = "avx512f")]
