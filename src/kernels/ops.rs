@@ -486,11 +486,7 @@ impl DepthwiseConv {
                 xt.resize(hw * c, 0.0);
                 ot.resize(p * c, 0.0);
                 for (xb, yb) in x.chunks_exact(c * hw).zip(y.chunks_exact_mut(c * p)) {
-                    for (ci, plane) in xb.chunks_exact(hw).enumerate() {
-                        for (q, v) in plane.iter().enumerate() {
-                            xt[q * c + ci] = *v;
-                        }
-                    }
+                    simd::transpose(isa, xt, c, xb, hw, c, hw);
                     for (pos, out) in ot.chunks_exact_mut(c).enumerate() {
                         let taps = &rows[starts[pos]..starts[pos + 1]];
                         simd::weighted_rows(
@@ -504,11 +500,7 @@ impl DepthwiseConv {
                             self.clamp.1,
                         );
                     }
-                    for (ci, plane) in yb.chunks_exact_mut(p).enumerate() {
-                        for (q, v) in plane.iter_mut().enumerate() {
-                            *v = ot[q * c + ci];
-                        }
-                    }
+                    simd::transpose(isa, yb, p, ot, c, p, c);
                 }
             });
         }
