@@ -337,7 +337,13 @@ pub(crate) const SPLIT_MACS: usize = 1 << 18;
 /// threshold counts "elements" (32 768 by default), so the work is scaled to
 /// put it at [`SPLIT_MACS`].
 pub(crate) fn split_work(macs: usize) -> usize {
-    macs / (SPLIT_MACS / multithread::current_threading_element_threshold()).max(1)
+    // The threshold's getter exists only with tract's `multithread-mm`
+    // feature (natively); a browser's worker runs every kernel inline.
+    #[cfg(not(target_arch = "wasm32"))]
+    let threshold = multithread::current_threading_element_threshold();
+    #[cfg(target_arch = "wasm32")]
+    let threshold = SPLIT_MACS;
+    macs / (SPLIT_MACS / threshold).max(1)
 }
 
 /// The output fact for an `f32` `[N,] C, H, W` input, with `channels`
