@@ -280,7 +280,12 @@ impl DirectConv {
                     let rows: [&[f32]; 4] =
                         std::array::from_fn(|j| &self.weights[(co + j) * c_in * k..][..c_in * k]);
                     let bias: [f32; 4] = std::array::from_fn(|j| self.bias[co + j]);
-                    simd::weighted_taps_x4(
+                    let grid = simd::Grid {
+                        rows: g.oh,
+                        cols: g.ow,
+                        pitch: q,
+                    };
+                    simd::weighted_taps_x4_grid(
                         isa,
                         [&mut *w0, &mut *w1, &mut *w2, &mut *w3],
                         scratch,
@@ -288,6 +293,7 @@ impl DirectConv {
                         rows,
                         bias,
                         self.clamp,
+                        grid,
                     );
                 } else {
                     for (j, w) in [&mut *w0, &mut *w1, &mut *w2]

@@ -116,6 +116,21 @@ impl Isa {
             Isa::Simd128 => "simd128",
         }
     }
+
+    /// Values in one of its vectors.
+    pub fn lanes(self) -> usize {
+        match self {
+            Isa::Scalar => 1,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => 8,
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => 16,
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => 4,
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => 4,
+        }
+    }
 }
 
 fn check_bounds(out_len: usize, src_len: usize, offsets: impl Iterator<Item = usize>) {
@@ -272,6 +287,77 @@ pub fn weighted_taps_x4(
             Isa::Neon => neon::x4(outs, src, offsets, rows, bias, clamp),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Isa::Simd128 => wasm::x4(outs, src, offsets, rows, bias, clamp),
+        }
+    }
+}
+
+/// The valid part of a wide grid: `rows` rows of `cols` values, `pitch`
+/// apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grid {
+    pub rows: usize,
+    pub cols: usize,
+    pub pitch: usize,
+}
+
+impl Grid {
+    /// Positions from the first to the last valid one.
+    pub fn span(&self) -> usize {
+        match self.rows {
+            0 => 0,
+            r => (r - 1) * self.pitch + self.cols,
+        }
+    }
+}
+
+/// [`weighted_taps_x4`] at the valid positions of `grid` only: the columns
+/// of a wide grid past a row's end (two of TinyCNN's 34 per row, 6 % of its
+/// second convolution) are not computed, and hold what they held. Vectors
+/// are taken along each row, the last one overlapping the one before, and
+/// grouped across rows (two rows of 32 values make one block of four
+/// 16-lane vectors). Rows shorter than a vector, and the scalar loops,
+/// take the whole span.
+///
+/// Panics as [`weighted_taps_x4`] does, for the grid's span.
+#[allow(clippy::too_many_arguments)]
+pub fn weighted_taps_x4_grid(
+    isa: Isa,
+    outs: [&mut [f32]; 4],
+    src: &[f32],
+    offsets: &[usize],
+    rows: [&[f32]; 4],
+    bias: [f32; 4],
+    clamp: (f32, f32),
+    grid: Grid,
+) {
+    let n = grid.span();
+    if isa == Isa::Scalar || grid.cols < isa.lanes() || grid.pitch < grid.cols {
+        let outs = outs.map(|o| &mut o[..n]);
+        return weighted_taps_x4(isa, outs, src, offsets, rows, bias, clamp);
+    }
+    assert!(
+        outs.iter().all(|o| o.len() >= n),
+        "outputs shorter than the grid"
+    );
+    assert!(
+        rows.iter().all(|r| r.len() >= offsets.len()),
+        "a weight row is short"
+    );
+    check_bounds(n, src.len(), offsets.iter().copied());
+    // SAFETY: reads checked above, every vector lies inside the span; each
+    // variant only runs where `Isa::best` found its instructions (the
+    // scalar one took the branch above).
+    unsafe {
+        match isa {
+            Isa::Scalar => x4_scalar(outs, src, offsets, rows, bias, clamp),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => x86::x4_grid(outs, src, offsets, rows, bias, clamp, grid),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86_512::x4_grid(outs, src, offsets, rows, bias, clamp, grid),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::x4_grid(outs, src, offsets, rows, bias, clamp, grid),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => wasm::x4_grid(outs, src, offsets, rows, bias, clamp, grid),
         }
     }
 }
@@ -741,6 +827,72 @@ macro_rules! simd_loops {
                 }
                 *o.add(i) = a.max(lo).min(hi);
                 i += 1;
+            }
+        }
+
+        /// Four channels × `V` vectors at the positions `at`.
+        $(#[$attr])*
+        #[inline]
+        unsafe fn x4_block<const V: usize>(
+            o: &[*mut f32; 4],
+            s: *const f32,
+            offsets: &[usize],
+            w: &[*const f32; 4],
+            bias: &[f32; 4],
+            clamp: (f32, f32),
+            at: &[usize; V],
+        ) {
+            let mut a: [[_; V]; 4] = std::array::from_fn(|j| [$splat(bias[j]); V]);
+            for (t, off) in offsets.iter().enumerate() {
+                let p = s.add(*off);
+                let x: [_; V] = std::array::from_fn(|v| $load(p.add(at[v])));
+                for (j, aj) in a.iter_mut().enumerate() {
+                    let wj = $splat(*w[j].add(t));
+                    for (acc, xv) in aj.iter_mut().zip(x) {
+                        *acc = $fma(*acc, wj, xv);
+                    }
+                }
+            }
+            let (vlo, vhi) = ($splat(clamp.0), $splat(clamp.1));
+            for (j, aj) in a.into_iter().enumerate() {
+                for (v, acc) in aj.into_iter().enumerate() {
+                    $store(o[j].add(at[v]), $min($max(acc, vlo), vhi));
+                }
+            }
+        }
+
+        /// [`super::weighted_taps_x4_grid`] (rows of at least `L` values).
+        $(#[$attr])*
+        pub unsafe fn x4_grid(
+            outs: [&mut [f32]; 4],
+            src: &[f32],
+            offsets: &[usize],
+            rows: [&[f32]; 4],
+            bias: [f32; 4],
+            clamp: (f32, f32),
+            grid: super::Grid,
+        ) {
+            const L: usize = $lanes;
+            const V: usize = $x4v;
+            let o = outs.map(|out| out.as_mut_ptr());
+            let w = rows.map(|r| r.as_ptr());
+            let s = src.as_ptr();
+            let (mut at, mut k) = ([0usize; V], 0);
+            for r in 0..grid.rows {
+                let mut c = 0;
+                while c < grid.cols {
+                    let col = c.min(grid.cols - L);
+                    at[k] = r * grid.pitch + col;
+                    k += 1;
+                    if k == V {
+                        x4_block::<V>(&o, s, offsets, &w, &bias, clamp, &at);
+                        k = 0;
+                    }
+                    c = col + L;
+                }
+            }
+            for &p in &at[..k] {
+                x4_block::<1>(&o, s, offsets, &w, &bias, clamp, &[p]);
             }
         }
 
@@ -1401,6 +1553,64 @@ mod tests {
                             (o[j][i] - want.clamp(-0.5, 0.75)).abs() < 1e-5,
                             "{} n={n} j={j} i={i}",
                             isa.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn four_channels_on_a_grid_agree_with_a_plain_sum_at_its_positions() {
+        let src = random(1400, 12);
+        let offsets = [0, 1, 2, 35, 36, 37, 70, 71, 72];
+        let w = random(36, 13);
+        let rows: [&[f32]; 4] = std::array::from_fn(|j| &w[9 * j..9 * j + 9]);
+        let bias = [0.1, -0.2, 0.3, 0.0];
+        for isa in Isa::available() {
+            for (r, cols, pitch) in [
+                (1, 1, 1),
+                (3, 5, 7),
+                (4, 16, 18),
+                (5, 17, 19),
+                (7, 32, 34),
+                (3, 40, 40),
+                (2, 64, 66),
+                (6, 30, 33),
+            ] {
+                let grid = Grid {
+                    rows: r,
+                    cols,
+                    pitch,
+                };
+                let n = grid.span();
+                let mut o = vec![vec![f32::NAN; n + 3]; 4];
+                let [a, b, c, d] = &mut o[..] else {
+                    unreachable!()
+                };
+                weighted_taps_x4_grid(
+                    isa,
+                    [a, b, c, d],
+                    &src,
+                    &offsets,
+                    rows,
+                    bias,
+                    (-0.5, 0.75),
+                    grid,
+                );
+                for j in 0..4 {
+                    for i in (0..r).flat_map(|y| (0..cols).map(move |x| y * pitch + x)) {
+                        let want = bias[j]
+                            + offsets
+                                .iter()
+                                .zip(rows[j])
+                                .map(|(&k, &w)| w * src[k + i])
+                                .sum::<f32>();
+                        assert!(
+                            (o[j][i] - want.clamp(-0.5, 0.75)).abs() < 1e-5,
+                            "{} {grid:?} j={j} i={i}: {}",
+                            isa.name(),
+                            o[j][i]
                         );
                     }
                 }
