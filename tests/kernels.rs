@@ -34,10 +34,11 @@ fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
     // 16), and the ReLU6s of the sixteen expansions and the last
     // convolution (two clamps each) join the 36 of the depthwise and stem
     // convolutions. TinyCNN's two pools are taken into the convolutions
-    // they follow, with the ReLUs between.
-    for (name, depthwise, direct, pointwise, adds, clamps, pools) in [
-        ("mobilenetv2", 17, 1, 34, 10, 70, (0, 0)),
-        ("tinycnn", 0, 2, 0, 0, 2, (0, 2)),
+    // they follow, with the ReLUs between. Both classifier heads (a
+    // `Gemm`) take the fully connected kernel.
+    for (name, depthwise, direct, pointwise, adds, clamps, pools, dense) in [
+        ("mobilenetv2", 17, 1, 34, 10, 70, (0, 0), 1),
+        ("tinycnn", 0, 2, 0, 0, 2, (0, 2), 1),
     ] {
         let bytes = zoo::model_bytes(name).unwrap();
         let outputs = |kernels| {
@@ -57,9 +58,10 @@ fn the_bundled_models_use_the_kernels_and_predict_what_tract_alone_predicts() {
                 ours.pointwise,
                 ours.fused_adds,
                 ours.fused_clamps,
-                (ours.max_pools, ours.fused_pools)
+                (ours.max_pools, ours.fused_pools),
+                ours.dense
             ),
-            (depthwise, direct, pointwise, adds, clamps, pools),
+            (depthwise, direct, pointwise, adds, clamps, pools, dense),
             "{name}"
         );
         assert_eq!(none, piedge::kernels::Rewritten::default());

@@ -6,11 +6,13 @@
 //! - [`ops`]: the operators ([`ops::DepthwiseConv`], [`ops::MaxPool2d`]);
 //! - [`conv`]: a direct convolution for small dense layers on large planes;
 //! - [`pointwise`]: 1×1 convolutions on small planes, weights packed once;
+//! - [`dense`]: a fully connected layer (a classifier's head) on a few rows;
 //! - [`rewrite`]: finds the nodes they replace and patches them in;
 //! - [`check`]: compares them with tract's own operators on random shapes.
 
 pub mod check;
 pub mod conv;
+pub mod dense;
 pub mod ops;
 pub mod pointwise;
 mod rewrite;

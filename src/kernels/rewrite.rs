@@ -13,6 +13,11 @@
 //!   [`PointwiseConv`], taking along the bias, an `Add` of a same-shaped
 //!   tensor that only it feeds (a residual connection) and the clamps
 //!   after that;
+//! - a fully connected layer — an `EinSum` of an input `[M…, K…]` and
+//!   constant weights `[N, K…]` into `[M…, N]` (axes of one anywhere), as
+//!   declutter makes an ONNX `Gemm` or `MatMul` with the `Flatten` before
+//!   it — becomes a [`Dense`], with the `Add` of a bias `[N]` and the
+//!   clamps after it;
 //! - a `MaxPool` without padding that alone reads a [`DirectConv`]'s
 //!   output is taken into it ([`conv::PoolAfter`]);
 //! - any other `MaxPool` on channel-first `f32` 2-D data without index output
@@ -23,6 +28,7 @@
 //! (constants folded, padding merged into the convolutions).
 
 use super::conv::{self, DirectConv};
+use super::dense::{self, Dense};
 use super::ops::{DepthwiseConv, Geometry, MaxPool2d};
 use super::pointwise::{self, PointwiseConv};
 use std::sync::Arc;
@@ -47,6 +53,8 @@ pub struct Rewritten {
     pub max_pools: usize,
     /// Max pools taken into the direct convolution they read.
     pub fused_pools: usize,
+    /// Fully connected layers.
+    pub dense: usize,
 }
 
 /// Replaces what the project has kernels for; returns what it replaced.
@@ -72,6 +80,10 @@ pub fn rewrite(model: &mut TypedModel) -> TractResult<Rewritten> {
                 let name = format!("{}.piedge", node.name);
                 replace_with(model, name, &inputs, op, last)?;
                 done.pointwise += 1;
+                done.fused_clamps += fused;
+            } else if let Some((op, last, fused)) = fully_connected(model, node, einsum)? {
+                replace(model, id, node.inputs[0], op, last)?;
+                done.dense += 1;
                 done.fused_clamps += fused;
             }
         } else if let Some(pool) = node.op_as::<MaxPool>() {
@@ -389,6 +401,144 @@ fn pointwise(
     let mut op = PointwiseConv::new(c_in, positions, &weights, &bias, residual.is_some(), clamp);
     op.drop_batch = drop_batch;
     Ok(Some((op, residual, last, fused)))
+}
+
+/// A fully connected layer as a [`Dense`], the outlet it replaces (after the
+/// bias and fused clamps) and how many clamps it took. The einsum's form
+/// must read its weights as `[N, K…]` and its input as rows `[M…, K…]` with
+/// the same `K…` axes in the same order (then both are row-major matrices),
+/// writing `[M…, N]`; axes of one are ignored where they stand.
+fn fully_connected(
+    model: &TypedModel,
+    node: &TypedNode,
+    einsum: &EinSum,
+) -> TractResult<Option<(Dense, OutletId, usize)>> {
+    if !dense::pays()
+        || einsum.q_params.is_some()
+        || einsum.operating_dt != f32::datum_type()
+        || node.inputs.len() != 2
+    {
+        return Ok(None);
+    }
+    let form = einsum.axes.to_string();
+    let Some((inputs, out_axes)) = form.split_once("->") else {
+        return Ok(None);
+    };
+    let Some((x_axes, w_axes)) = inputs.split_once(',') else {
+        return Ok(None);
+    };
+    let (x, w) = (
+        model.outlet_fact(node.inputs[0])?,
+        model.outlet_fact(node.inputs[1])?,
+    );
+    let out = model.outlet_fact(OutletId::new(node.id, 0))?;
+    let (Some(x_shape), Some(w_shape), Some(out_shape)) = (
+        x.shape.as_concrete(),
+        w.shape.as_concrete(),
+        out.shape.as_concrete(),
+    ) else {
+        return Ok(None);
+    };
+    let axes = |form: &str, shape: &[usize]| -> Option<Vec<(char, usize)>> {
+        let chars: Vec<char> = form.chars().collect();
+        (chars.len() == shape.len()).then(|| chars.into_iter().zip(shape.iter().copied()).collect())
+    };
+    let (Some(xa), Some(wa), Some(oa)) = (
+        axes(x_axes, x_shape),
+        axes(w_axes, w_shape),
+        axes(out_axes, out_shape),
+    ) else {
+        return Ok(None);
+    };
+    let Some(&(n_axis, n)) = wa.first() else {
+        return Ok(None);
+    };
+    let contracted = &wa[1..];
+    let is_contracted = |c: char| contracted.iter().any(|&(a, _)| a == c);
+    if contracted.is_empty()
+        || x.datum_type != f32::datum_type()
+        || xa.iter().any(|&(a, _)| a == n_axis)
+        || oa.iter().any(|&(a, _)| is_contracted(a))
+    {
+        return Ok(None);
+    }
+    // Rows, then the contracted axes in the weights' order; out: the rows'
+    // axes, then N.
+    let xs: Vec<(char, usize)> = xa
+        .into_iter()
+        .filter(|&(a, d)| d != 1 || is_contracted(a))
+        .collect();
+    let Some(rows) = xs.len().checked_sub(contracted.len()) else {
+        return Ok(None);
+    };
+    let os: Vec<(char, usize)> = oa
+        .into_iter()
+        .filter(|&(a, d)| d != 1 || a == n_axis)
+        .collect();
+    let mut want_out = xs[..rows].to_vec();
+    want_out.push((n_axis, n));
+    if xs[rows..] != *contracted || os != want_out {
+        return Ok(None);
+    }
+    let k: usize = contracted.iter().map(|&(_, d)| d).product();
+    let Some(weights) = constant(model, node.inputs[1])? else {
+        return Ok(None);
+    };
+    if weights.len() != n * k || n == 0 || k == 0 {
+        return Ok(None);
+    }
+    let mut last = OutletId::new(node.id, 0);
+    let mut bias = vec![0.0; n];
+    if let Some((next, b)) = row_bias_after(model, last, n)? {
+        last = next;
+        bias = b;
+    }
+    let (last, clamp, fused) = clamp_chain_from(model, last)?;
+    let out_shape = model
+        .outlet_fact(last)?
+        .shape
+        .as_concrete()
+        .map(|s| s.into());
+    let Some(out_shape) = out_shape else {
+        return Ok(None);
+    };
+    Ok(Some((
+        Dense::new(k, weights, bias, clamp, out_shape),
+        last,
+        fused,
+    )))
+}
+
+/// If `outlet`'s only reader is an `Add` of a constant `[N]` (any leading
+/// axes of one) or a single value, leaving the shape as it is, that `Add`'s
+/// output and the `n` values.
+fn row_bias_after(
+    model: &TypedModel,
+    outlet: OutletId,
+    n: usize,
+) -> TractResult<Option<(OutletId, Vec<f32>)>> {
+    let Some((add_out, other)) = add_after(model, outlet)? else {
+        return Ok(None);
+    };
+    let Some(b) = constant(model, other)? else {
+        return Ok(None);
+    };
+    let Some(b_shape) = model.outlet_fact(other)?.shape.as_concrete() else {
+        return Ok(None);
+    };
+    let rank = model.outlet_fact(outlet)?.rank();
+    let along_last = b_shape.len() <= rank
+        && b_shape.last() == Some(&n)
+        && b_shape.iter().rev().skip(1).all(|&d| d == 1);
+    let bias = match b.len() {
+        1 if b_shape.len() <= rank => vec![b[0]; n],
+        len if len == n && along_last => b,
+        _ => return Ok(None),
+    };
+    if model.outlet_fact(add_out)?.shape != model.outlet_fact(outlet)?.shape {
+        return Ok(None);
+    }
+    Ok(Some((add_out, bias)))
 }
 
 /// If `outlet`'s only reader is an `Add` of a constant with one value per

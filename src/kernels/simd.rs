@@ -362,6 +362,45 @@ pub fn weighted_taps_x4_grid(
     }
 }
 
+/// `out[j] = clamp(bias[j] + Σᵢ w[j · k + i] · x[i])` with `k = x.len()`:
+/// rows of a fully connected layer (see `dense`), four weight rows per pass
+/// over `x`.
+///
+/// Panics if `w` or `bias` is shorter than `out` needs.
+pub fn dot_rows(isa: Isa, out: &mut [f32], x: &[f32], w: &[f32], bias: &[f32], clamp: (f32, f32)) {
+    let (n, k) = (out.len(), x.len());
+    assert!(
+        w.len() >= n * k && bias.len() >= n,
+        "{n} rows of {k} need {} weights and {n} biases, got {} and {}",
+        n * k,
+        w.len(),
+        bias.len()
+    );
+    // SAFETY: lengths checked above; each variant only runs where
+    // `Isa::best` found its instructions.
+    unsafe {
+        match isa {
+            Isa::Scalar => dot_rows_scalar(out, x, w, bias, clamp),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => x86::dot_rows(out, x, w, bias, clamp),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86_512::dot_rows(out, x, w, bias, clamp),
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => neon::dot_rows(out, x, w, bias, clamp),
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => wasm::dot_rows(out, x, w, bias, clamp),
+        }
+    }
+}
+
+fn dot_rows_scalar(out: &mut [f32], x: &[f32], w: &[f32], bias: &[f32], clamp: (f32, f32)) {
+    for (j, o) in out.iter_mut().enumerate() {
+        let row = &w[j * x.len()..][..x.len()];
+        let sum: f32 = row.iter().zip(x).map(|(a, b)| a * b).sum();
+        *o = (bias[j] + sum).max(clamp.0).min(clamp.1);
+    }
+}
+
 fn x4_scalar(
     outs: [&mut [f32]; 4],
     src: &[f32],
@@ -893,6 +932,66 @@ macro_rules! simd_loops {
             }
             for &p in &at[..k] {
                 x4_block::<1>(&o, s, offsets, &w, &bias, clamp, &[p]);
+            }
+        }
+
+        /// [`super::dot_rows`]: four rows at a time with two vectors of
+        /// sums each (one row with four at the end), summed across lanes
+        /// once per row; the last values of a row that fill no vector one
+        /// by one.
+        $(#[$attr])*
+        pub unsafe fn dot_rows(out: &mut [f32], x: &[f32], w: &[f32], bias: &[f32], clamp: (f32, f32)) {
+            const L: usize = $lanes;
+            let (n, k) = (out.len(), x.len());
+            let (xp, wp) = (x.as_ptr(), w.as_ptr());
+            let kv = k / L * L;
+            let across = |v| {
+                let mut lanes = [0f32; L];
+                $store(lanes.as_mut_ptr(), v);
+                lanes.iter().sum::<f32>()
+            };
+            let tail = |j: usize| (kv..k).map(|i| *wp.add(j * k + i) * *xp.add(i)).sum::<f32>();
+            let mut j = 0;
+            while j + 4 <= n {
+                let mut a = [[$splat(0.0); 2]; 4];
+                let mut i = 0;
+                while i + 2 * L <= kv {
+                    let (x0, x1) = ($load(xp.add(i)), $load(xp.add(i + L)));
+                    for (r, ar) in a.iter_mut().enumerate() {
+                        let row = wp.add((j + r) * k + i);
+                        ar[0] = $fma(ar[0], $load(row), x0);
+                        ar[1] = $fma(ar[1], $load(row.add(L)), x1);
+                    }
+                    i += 2 * L;
+                }
+                if i < kv {
+                    let x0 = $load(xp.add(i));
+                    for (r, ar) in a.iter_mut().enumerate() {
+                        ar[0] = $fma(ar[0], $load(wp.add((j + r) * k + i)), x0);
+                    }
+                }
+                for (r, ar) in a.into_iter().enumerate() {
+                    let sum = across(ar[0]) + across(ar[1]) + tail(j + r);
+                    out[j + r] = (bias[j + r] + sum).max(clamp.0).min(clamp.1);
+                }
+                j += 4;
+            }
+            while j < n {
+                let mut a = [$splat(0.0); 4];
+                let mut i = 0;
+                while i + 4 * L <= kv {
+                    for (v, av) in a.iter_mut().enumerate() {
+                        *av = $fma(*av, $load(wp.add(j * k + i + v * L)), $load(xp.add(i + v * L)));
+                    }
+                    i += 4 * L;
+                }
+                while i < kv {
+                    a[0] = $fma(a[0], $load(wp.add(j * k + i)), $load(xp.add(i)));
+                    i += L;
+                }
+                let sum = a.into_iter().map(across).sum::<f32>() + tail(j);
+                out[j] = (bias[j] + sum).max(clamp.0).min(clamp.1);
+                j += 1;
             }
         }
 
@@ -1611,6 +1710,30 @@ mod tests {
                             "{} {grid:?} j={j} i={i}: {}",
                             isa.name(),
                             o[j][i]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dot_rows_agree_with_a_plain_sum_at_every_length() {
+        let x = random(300, 14);
+        let w = random(7 * 300, 15);
+        let bias = random(7, 16);
+        for isa in Isa::available() {
+            for k in (0..=80).chain([127, 128, 129, 300]) {
+                for n in 0..=7 {
+                    let mut out = vec![f32::NAN; n];
+                    dot_rows(isa, &mut out, &x[..k], &w[..n * k], &bias, (-2.0, 2.5));
+                    for j in 0..n {
+                        let want = bias[j] + (0..k).map(|i| w[j * k + i] * x[i]).sum::<f32>();
+                        assert!(
+                            (out[j] - want.clamp(-2.0, 2.5)).abs() < 1e-4,
+                            "{} k={k} n={n} j={j}: {} vs {want}",
+                            isa.name(),
+                            out[j]
                         );
                     }
                 }

@@ -257,14 +257,15 @@ fn bench(a: BenchArgs, limits: &Limits) -> Result<()> {
             plan.name()
         );
         let r = runnable.rewritten;
-        if r.depthwise + r.direct + r.pointwise + r.max_pools > 0 {
+        if r.depthwise + r.direct + r.pointwise + r.max_pools + r.dense > 0 {
             println!(
-                "PiEdge kernels: {} depthwise, {} direct and {} pointwise convolutions, {} max pools \
-                 ({} activations, {} residual additions and {} max pools fused)",
+                "PiEdge kernels: {} depthwise, {} direct and {} pointwise convolutions, {} max pools, \
+                 {} fully connected ({} activations, {} residual additions and {} max pools fused)",
                 r.depthwise,
                 r.direct,
                 r.pointwise,
                 r.max_pools,
+                r.dense,
                 r.fused_clamps,
                 r.fused_adds,
                 r.fused_pools
