@@ -52,8 +52,10 @@ pub struct ThreadsArgs {
     /// lesson is about, and matches the browser lab, which runs on one
     /// thread. Give the number of cores (4 on a Pi 4 or Pi 5) to compare
     /// with onnxruntime and the old lesson's notebook, which use every core
-    /// by default. Threads beyond the core count take turns and only add
-    /// latency.
+    /// by default. While a command runs, the extra threads keep their
+    /// cores busy waiting for work, as onnxruntime's do, so that each
+    /// layer's share reaches them at once. Threads beyond the core count
+    /// take turns and only add latency.
     #[arg(long, default_value = "1", hide_default_value = true, value_parser = threads, allow_hyphen_values = true)]
     pub threads: usize,
 }
