@@ -728,3 +728,81 @@ fn clamp_after(
     }
     Ok(Some((next, op, k[0])))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::tract_core::ops::math;
+
+    /// `x · wᵀ + b` as tract has it after declutter, for the einsum `form`
+    /// (the weights `[N, K…]` or another layout), then `Add` of a bias `[N]`.
+    fn head(form: &str, x: &[usize], w: &[usize], n: usize) -> TractResult<TypedModel> {
+        let mut m = TypedModel::default();
+        let values = |len: usize, seed: usize| -> Vec<f32> {
+            (0..len)
+                .map(|i| (((i + seed) * 7919) % 23) as f32 / 23.0 - 0.5)
+                .collect()
+        };
+        let input = m.add_source("x", f32::fact(x))?;
+        let weights = Tensor::from_shape(w, &values(w.iter().product(), 1))?;
+        let weights = m.add_const("w", weights)?;
+        let einsum = EinSum::new(form.parse()?, f32::datum_type());
+        let y = m.wire_node("fc", einsum, &[input, weights])?[0];
+        let rank = m.outlet_fact(y)?.rank();
+        let mut b_shape = vec![1; rank];
+        b_shape[rank - 1] = n;
+        let bias = m.add_const("b", Tensor::from_shape(&b_shape, &values(n, 2))?)?;
+        let y = m.wire_node("bias", math::add(), &[y, bias])?[0];
+        m.select_output_outlets(&[y])?;
+        Ok(m)
+    }
+
+    /// Forms that are a fully connected layer become one, with the bias,
+    /// and give tract's values; others are left alone.
+    #[test]
+    fn fully_connected_forms() -> TractResult<()> {
+        if !dense::pays() {
+            return Ok(());
+        }
+        let cases: [(&str, &[usize], &[usize], usize, bool); 7] = [
+            ("mk,nk->mn", &[1, 40], &[3, 40], 3, true),
+            ("mk,nk->mn", &[5, 17], &[9, 17], 9, true),
+            // TinyCNN's head: the flatten folded in.
+            ("mbak,nbak->mn", &[1, 4, 3, 5], &[2, 4, 3, 5], 2, true),
+            // MobileNetV2's: axes of one after the contracted one, none for rows.
+            ("kba,nk->mn", &[24, 1, 1], &[7, 24], 7, true),
+            ("bmk,nk->bmn", &[2, 3, 11], &[4, 11], 4, true),
+            // Weights stored `[K, N]`: not this kernel's layout.
+            ("mk,kn->mn", &[2, 6], &[6, 5], 5, false),
+            // Contracted axes in another order in the input.
+            ("mab,nba->mn", &[1, 3, 4], &[2, 4, 3], 2, false),
+        ];
+        for (form, x, w, n, taken) in cases {
+            let model = head(form, x, w, n)?;
+            let input = Tensor::from_shape(
+                x,
+                &(0..x.iter().product::<usize>())
+                    .map(|i| (i % 13) as f32 * 0.1 - 0.6)
+                    .collect::<Vec<_>>(),
+            )?;
+            let run = |m: TypedModel| -> TractResult<Tensor> {
+                let out = m.into_runnable()?.run(tvec![input.clone().into_tvalue()])?;
+                Ok(out[0].clone().into_tensor())
+            };
+            let theirs = run(model.clone().into_optimized()?)?;
+            let mut ours = model.into_decluttered()?;
+            let done = rewrite(&mut ours)?;
+            assert_eq!(done.dense, taken as usize, "{form}: {done:?}");
+            let ours = run(ours.into_optimized()?)?;
+            assert_eq!(ours.shape(), theirs.shape(), "{form}");
+            let (a, b) = (ours.try_as_plain_ram()?, theirs.try_as_plain_ram()?);
+            for (x, y) in a.as_slice::<f32>()?.iter().zip(b.as_slice::<f32>()?) {
+                assert!(
+                    (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+                    "{form}: {x} vs {y}"
+                );
+            }
+        }
+        Ok(())
+    }
+}

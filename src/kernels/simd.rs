@@ -1,11 +1,17 @@
-//! The two loops every project kernel reduces to, written once per
+//! The loops every project kernel reduces to, written once per
 //! instruction set:
 //!
 //! - [`weighted_taps`]: `out[i] = clamp(bias + Σₜ wₜ · src[offₜ + i])`, a
-//!   depthwise convolution over a prepared input (see `ops`);
+//!   depthwise convolution over a prepared input (see `ops`), and
+//!   [`weighted_taps_x4`] / [`weighted_taps_x4_grid`] the same for four
+//!   output channels at once (see `conv`);
 //! - [`max_taps`]: `out[i] = maxₜ src[offₜ + i]`, a max pool likewise;
-//! - [`pointwise_tile`]: 32 output channels × 4 positions of a 1×1
-//!   convolution, vectors across the channels (see `pointwise`).
+//! - [`pointwise_tile`]: 32 output channels × 8 positions of a 1×1
+//!   convolution, vectors across the channels (see `pointwise`);
+//! - [`dot_rows`]: rows of a fully connected layer (see `dense`);
+//! - the data movement around them: [`copy_rows`], [`take_every_second`]
+//!   and [`take_every_second_rows`] (phase planes), [`transpose`]
+//!   (channel-last and back).
 //!
 //! Each has a scalar version and explicit SIMD versions for x86-64 (AVX2 +
 //! FMA, chosen at run time), aarch64 (NEON, every 64-bit Pi has it) and
