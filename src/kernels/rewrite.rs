@@ -764,7 +764,15 @@ mod tests {
         if !dense::pays() {
             return Ok(());
         }
-        let cases: [(&str, &[usize], &[usize], usize, bool); 7] = [
+        // (form, input shape, weights shape, N, taken)
+        type Case = (
+            &'static str,
+            &'static [usize],
+            &'static [usize],
+            usize,
+            bool,
+        );
+        let cases: [Case; 7] = [
             ("mk,nk->mn", &[1, 40], &[3, 40], 3, true),
             ("mk,nk->mn", &[5, 17], &[9, 17], 9, true),
             // TinyCNN's head: the flatten folded in.
