@@ -388,7 +388,7 @@ fn pointwise(
     }
     let mut last = OutletId::new(node.id, 0);
     let mut bias = vec![0.0; c_out];
-    if let Some((next, b)) = bias_after(model, last, c_out)? {
+    if let Some((next, b)) = bias_after(model, last, c_out, 3)? {
         last = next;
         bias = b;
     }
@@ -489,7 +489,7 @@ fn fully_connected(
     }
     let mut last = OutletId::new(node.id, 0);
     let mut bias = vec![0.0; n];
-    if let Some((next, b)) = row_bias_after(model, last, n)? {
+    if let Some((next, b)) = bias_after(model, last, n, 1)? {
         last = next;
         bias = b;
     }
@@ -509,45 +509,18 @@ fn fully_connected(
     )))
 }
 
-/// If `outlet`'s only reader is an `Add` of a constant `[N]` (any leading
-/// axes of one) or a single value, leaving the shape as it is, that `Add`'s
-/// output and the `n` values.
-fn row_bias_after(
-    model: &TypedModel,
-    outlet: OutletId,
-    n: usize,
-) -> TractResult<Option<(OutletId, Vec<f32>)>> {
-    let Some((add_out, other)) = add_after(model, outlet)? else {
-        return Ok(None);
-    };
-    let Some(b) = constant(model, other)? else {
-        return Ok(None);
-    };
-    let Some(b_shape) = model.outlet_fact(other)?.shape.as_concrete() else {
-        return Ok(None);
-    };
-    let rank = model.outlet_fact(outlet)?.rank();
-    let along_last = b_shape.len() <= rank
-        && b_shape.last() == Some(&n)
-        && b_shape.iter().rev().skip(1).all(|&d| d == 1);
-    let bias = match b.len() {
-        1 if b_shape.len() <= rank => vec![b[0]; n],
-        len if len == n && along_last => b,
-        _ => return Ok(None),
-    };
-    if model.outlet_fact(add_out)?.shape != model.outlet_fact(outlet)?.shape {
-        return Ok(None);
-    }
-    Ok(Some((add_out, bias)))
-}
-
 /// If `outlet`'s only reader is an `Add` of a constant with one value per
-/// channel (`[C, 1, 1]`, `[1, C, 1, 1]`) or one for all, that `Add`'s
-/// output and the per-channel values.
+/// channel, or one for all, that leaves the shape as it is: that `Add`'s
+/// output and the per-channel values. The channels are the axis
+/// `from_end` places from the last (3 for `[N,] C, H, W`: a bias `[C, 1, 1]`
+/// or `[1, C, 1, 1]`; 1 for a fully connected layer's `[…, N]`: `[N]`,
+/// `[1, N]`), and the constant's other axes are of one, aligned to the
+/// right as broadcasting aligns them.
 fn bias_after(
     model: &TypedModel,
     outlet: OutletId,
     channels: usize,
+    from_end: usize,
 ) -> TractResult<Option<(OutletId, Vec<f32>)>> {
     let Some((add_out, other)) = add_after(model, outlet)? else {
         return Ok(None);
@@ -559,11 +532,15 @@ fn bias_after(
     let Some(b_shape) = model.outlet_fact(other)?.shape.as_concrete() else {
         return Ok(None);
     };
-    let per_channel = b_shape.len() == out_rank
-        && b_shape
-            .iter()
-            .enumerate()
-            .all(|(axis, &d)| d == if axis == out_rank - 3 { channels } else { 1 });
+    let per_channel = b_shape.len() <= out_rank
+        && b_shape.len() >= from_end
+        && b_shape.iter().enumerate().all(|(axis, &d)| {
+            d == if axis == b_shape.len() - from_end {
+                channels
+            } else {
+                1
+            }
+        });
     let bias = match b.len() {
         1 if b_shape.len() <= out_rank => vec![b[0]; channels],
         n if n == channels && per_channel => b,

@@ -275,11 +275,7 @@ pub fn weighted_taps_x4(
         outs.iter().all(|o| o.len() == n),
         "outputs of different lengths"
     );
-    assert!(
-        rows.iter().all(|r| r.len() >= offsets.len()),
-        "a weight row is short"
-    );
-    check_bounds(n, src.len(), offsets.iter().copied());
+    check_four_channels(n, src, offsets, &rows);
     // SAFETY: reads checked above; each variant only runs where `Isa::best`
     // found its instructions.
     unsafe {
@@ -353,11 +349,7 @@ pub fn weighted_taps_x4_grid(
         outs.iter().all(|o| o.len() >= n),
         "outputs shorter than the grid"
     );
-    assert!(
-        rows.iter().all(|r| r.len() >= offsets.len()),
-        "a weight row is short"
-    );
-    check_bounds(n, src.len(), offsets.iter().copied());
+    check_four_channels(n, src, offsets, &rows);
     // SAFETY: reads checked above, every vector lies inside the span; each
     // variant only runs where `Isa::best` found its instructions (the
     // scalar one took the branch above).
@@ -413,6 +405,16 @@ fn dot_rows_scalar(out: &mut [f32], x: &[f32], w: &[f32], bias: &[f32], clamp: (
         let sum: f32 = row.iter().zip(x).map(|(a, b)| a * b).sum();
         *o = (bias[j] + sum).max(clamp.0).min(clamp.1);
     }
+}
+
+/// The checks the four-channel loops share: every weight row covers the
+/// taps, and every tap's run of `n` values lies in `src`.
+fn check_four_channels(n: usize, src: &[f32], offsets: &[usize], rows: &[&[f32]; 4]) {
+    assert!(
+        rows.iter().all(|r| r.len() >= offsets.len()),
+        "a weight row is short"
+    );
+    check_bounds(n, src.len(), offsets.iter().copied());
 }
 
 fn x4_scalar(
