@@ -145,13 +145,21 @@ fn with_spinning_helpers<R: Send>(helpers: usize, f: impl FnOnce() -> R + Send) 
         // The same for this thread: were a helper's job still queued here
         // when `f` waits for a split-off half, this thread could run it and
         // spin forever. (The pool has `helpers` other threads to take them.)
+        // The helpers stop when `f` returns, and also when it panics: the
+        // scope waits for them before it passes the panic on, and would
+        // otherwise wait for ever.
+        struct StopHelpers<'a>(&'a AtomicBool);
+        impl Drop for StopHelpers<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Release);
+            }
+        }
+        let _stop = StopHelpers(&done);
         let mut idle = Idle::default();
         while started.load(Ordering::Acquire) < helpers {
             idle.wait();
         }
-        let r = f();
-        done.store(true, Ordering::Release);
-        r
+        f()
     })
 }
 
@@ -208,6 +216,20 @@ mod tests {
         let inside = threads.run(current_tract_executor);
         assert!(matches!(inside, Executor::MultiThread(ref p) if p.current_num_threads() == 2));
         assert!(matches!(current_tract_executor(), Executor::SingleThread));
+    }
+
+    /// A panic inside `run` reaches the caller instead of leaving the
+    /// helpers spinning and the call waiting for them.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_panic_inside_run_is_passed_on() {
+        let threads = Threads::new(2).unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            threads.run(|| panic!("inside the pool"))
+        }));
+        assert!(caught.is_err());
+        // The pool still works afterwards.
+        assert_eq!(threads.run(|| 7), 7);
     }
 
     /// Split-off work reaches a helper, and `run` returns (the helpers
