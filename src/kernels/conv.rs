@@ -171,6 +171,14 @@ impl DirectConv {
         self.bias.len()
     }
 
+    /// Values in one output channel's plane (pooled, when a pool is taken in).
+    fn plane_out(&self) -> usize {
+        match &self.pool {
+            Some(pool) => pool.oh * pool.ow,
+            None => self.geo.oh * self.geo.ow,
+        }
+    }
+
     /// The output shape for an input of `shape`.
     fn output_shape<D: Clone + From<usize>>(&self, shape: &[D]) -> TVec<D> {
         let mut out = self.geo.output_shape(shape);
@@ -198,10 +206,7 @@ impl DirectConv {
         let offsets: Vec<usize> = (0..c_in)
             .flat_map(|ci| taps.iter().map(move |t| ci * per_channel + t))
             .collect();
-        let plane_out = match &self.pool {
-            Some(pool) => pool.oh * pool.ow,
-            None => g.oh * g.ow,
-        };
+        let plane_out = self.plane_out();
         {
             let mut out_view = output.try_as_plain_ram_mut()?;
             let y = out_view.as_slice_mut::<f32>()?;
@@ -222,9 +227,9 @@ impl DirectConv {
                     }
                     // Blocks of four output channels split across tract's
                     // threads (`--threads`) when the layer pays for it
-                    // (`ops::SPLIT_MACS`), every
-                    // block computed by the same loop whatever the thread
-                    // count; the channels past the last block run inline.
+                    // (`ops::SPLIT_MACS`), every block computed by the same
+                    // loop whatever the thread count; the channels past the
+                    // last block run inline.
                     let whole = c_out / 4 * 4;
                     let (grouped, rest) = yb.split_at_mut(whole * plane_out);
                     let work = split_work(c_out * offsets.len() * g.wide_len());
@@ -263,10 +268,7 @@ impl DirectConv {
         let (c_in, k) = (self.c_in, offsets.len() / self.c_in);
         let wide_len = g.wide_len();
         let q = wide_len / g.oh;
-        let plane_out = match &self.pool {
-            Some(pool) => pool.oh * pool.ow,
-            None => g.oh * g.ow,
-        };
+        let plane_out = self.plane_out();
         let pool_offsets = self.pool.map(|p| p.window_offsets(q)).unwrap_or_default();
         WIDE.with_borrow_mut(|(wide, pool_max)| {
             wide.resize(4 * wide_len, 0.0);

@@ -651,10 +651,7 @@ pub fn copy_rows(isa: Isa, dst: &mut [f32], src: &[f32], rows: StridedRows) {
             Isa::Simd128 => wasm::copy_rows(dst, src, rows),
             _ => {
                 for r in 0..rows.count {
-                    let (d, s) = (
-                        rows.dst_start + r * rows.dst_stride,
-                        rows.src_start + r * rows.src_stride,
-                    );
+                    let (d, s) = rows.row(r);
                     dst[d..][..rows.n].copy_from_slice(&src[s..][..rows.n]);
                 }
             }
@@ -754,8 +751,8 @@ macro_rules! copy_rows {
             const L: usize = $lanes;
             let (d0, s0, n) = (dst.as_mut_ptr(), src.as_ptr(), rows.n);
             for r in 0..rows.count {
-                let d = d0.add(rows.dst_start + r * rows.dst_stride);
-                let s = s0.add(rows.src_start + r * rows.src_stride);
+                let (d, s) = rows.row(r);
+                let (d, s) = (d0.add(d), s0.add(s));
                 if n >= L {
                     let mut i = 0;
                     while i < n {
