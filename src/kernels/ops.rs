@@ -388,6 +388,9 @@ pub struct DepthwiseConv {
     weights_tc: Arc<Vec<f32>>,
     /// Channel-inner only: the taps of each output position.
     tap_rows: Arc<TapRows>,
+    /// Along the planes only: every channel's taps (`[C][kh · kw]`), read
+    /// by the planes on any thread.
+    taps: Arc<Vec<Tap>>,
     pub bias: Arc<Vec<f32>>,
     pub clamp: (f32, f32),
 }
@@ -456,11 +459,25 @@ impl DepthwiseConv {
             weights: Arc::new(weights),
             weights_tc: Arc::new(weights_tc),
             tap_rows: Arc::default(),
+            taps: Arc::default(),
             bias: Arc::new(bias),
             clamp,
         };
         if op.channel_inner() {
             op.tap_rows = Arc::new(tap_rows(&op.geo, c));
+        } else {
+            let offsets = op.geo.tap_offsets();
+            op.taps = Arc::new(
+                op.weights
+                    .chunks_exact(taps)
+                    .flat_map(|row| {
+                        offsets
+                            .iter()
+                            .zip(row)
+                            .map(|(&offset, &weight)| Tap { offset, weight })
+                    })
+                    .collect(),
+            );
         }
         op
     }
@@ -516,20 +533,9 @@ impl DepthwiseConv {
         if self.channel_inner() {
             return self.eval_channel_inner(isa, input);
         }
-        let offsets = self.geo.tap_offsets();
-        let k = offsets.len();
+        let k = self.geo.kh * self.geo.kw;
         let channels = self.channels();
-        // Every channel's taps, so that planes on any thread read them.
-        let taps: Vec<Tap> = self
-            .weights
-            .chunks_exact(k)
-            .flat_map(|row| {
-                offsets
-                    .iter()
-                    .zip(row)
-                    .map(|(&offset, &weight)| Tap { offset, weight })
-            })
-            .collect();
+        let taps = &self.taps;
         let macs = self.geo.wide_len() * k;
         for_each_plane(
             isa,
