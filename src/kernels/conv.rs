@@ -254,6 +254,31 @@ impl DirectConv {
         Ok(tvec!(output.into_tvalue()))
     }
 
+    /// The weight rows of output channels `co .. co + 4`.
+    fn rows(&self, co: usize) -> [&[f32]; 4] {
+        let n = self.weights.len() / self.c_out();
+        std::array::from_fn(|j| &self.weights[(co + j) * n..][..n])
+    }
+
+    fn bias4(&self, co: usize) -> [f32; 4] {
+        std::array::from_fn(|j| self.bias[co + j])
+    }
+
+    /// Whether the pool taken in is computed in registers with the
+    /// convolution ([`simd::weighted_taps_x4_pool2`]): a 2 × 2 window of
+    /// stride 2, on an ISA and grid that allow it. Other pools read the
+    /// stored grid ([`PoolAfter::gather`]).
+    fn pools_in_registers(&self, isa: Isa, grid: simd::Grid) -> bool {
+        matches!(
+            self.pool,
+            Some(PoolAfter {
+                k: (2, 2),
+                stride: (2, 2),
+                ..
+            })
+        ) && simd::pools_in_registers(isa, grid)
+    }
+
     /// Output channels `first ..` of one batch item into `out` (their
     /// pooled or plain planes), from its phase planes `scratch`.
     fn channels(
@@ -278,22 +303,33 @@ impl DirectConv {
                 let (w0, rest) = wide.split_at_mut(wide_len);
                 let (w1, rest) = rest.split_at_mut(wide_len);
                 let (w2, w3) = rest.split_at_mut(wide_len);
+                let grid = simd::Grid {
+                    rows: g.oh,
+                    cols: g.ow,
+                    pitch: q,
+                };
+                if block == 4 && self.pools_in_registers(isa, grid) {
+                    let mut planes = yb.chunks_exact_mut(plane_out);
+                    simd::weighted_taps_x4_pool2(
+                        isa,
+                        std::array::from_fn(|_| planes.next().expect("four planes")),
+                        scratch,
+                        offsets,
+                        self.rows(co),
+                        self.bias4(co),
+                        self.clamp,
+                        grid,
+                    );
+                    continue;
+                }
                 if block == 4 {
-                    let rows: [&[f32]; 4] =
-                        std::array::from_fn(|j| &self.weights[(co + j) * c_in * k..][..c_in * k]);
-                    let bias: [f32; 4] = std::array::from_fn(|j| self.bias[co + j]);
-                    let grid = simd::Grid {
-                        rows: g.oh,
-                        cols: g.ow,
-                        pitch: q,
-                    };
                     simd::weighted_taps_x4_grid(
                         isa,
                         [&mut *w0, &mut *w1, &mut *w2, &mut *w3],
                         scratch,
                         offsets,
-                        rows,
-                        bias,
+                        self.rows(co),
+                        self.bias4(co),
                         self.clamp,
                         grid,
                     );
