@@ -18,13 +18,13 @@
 
 #![allow(unsafe_code)] // tract's uninitialised output, entirely overwritten
 
-use super::ops::{kernel_op, output_fact, split_work, Geometry};
+use super::ops::{kernel_op, output_fact, Geometry};
 use super::simd::{self, Isa};
+use super::team;
 use std::cell::RefCell;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::tract_linalg::multithread;
 
 /// Convolutions are taken when each output sums at most this many products…
 pub const MAX_REDUCTION: usize = 16 * 9;
@@ -227,22 +227,17 @@ impl DirectConv {
                     }
                     // Blocks of four output channels split across tract's
                     // threads (`--threads`) when the layer pays for it
-                    // (`ops::SPLIT_MACS`), every block computed by the same
+                    // (`team::SPLIT_MACS`), every block computed by the same
                     // loop whatever the thread count; the channels past the
                     // last block run inline.
                     let whole = c_out / 4 * 4;
                     let (grouped, rest) = yb.split_at_mut(whole * plane_out);
-                    let work = split_work(c_out * offsets.len() * g.wide_len());
+                    let work = c_out * offsets.len() * g.wide_len();
                     if whole > 0 {
-                        multithread::par_chunks_mut(
-                            grouped,
-                            4 * plane_out,
-                            work,
-                            |first, chunk| {
-                                self.channels(isa, scratch, &offsets, 4 * first, chunk);
-                                Ok(())
-                            },
-                        )?;
+                        team::par_chunks_mut(grouped, 4 * plane_out, work, |first, chunk| {
+                            self.channels(isa, scratch, &offsets, 4 * first, chunk);
+                            Ok(())
+                        })?;
                     }
                     if whole < c_out {
                         self.channels(isa, scratch, &offsets, whole, rest);

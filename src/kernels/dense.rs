@@ -10,12 +10,12 @@
 
 #![allow(unsafe_code)] // tract's uninitialised output, entirely overwritten
 
-use super::ops::{kernel_op, split_work};
+use super::ops::kernel_op;
 use super::simd::{self, Isa};
+use super::team;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::tract_linalg::multithread;
 
 /// Whether the rewrite swaps this kernel in here: where there are SIMD
 /// loops for it and tract's own kernels are the native ones (as for
@@ -81,15 +81,10 @@ impl Dense {
                 let whole = n / 4 * 4;
                 let (grouped, rest) = yr.split_at_mut(whole);
                 if whole > 0 {
-                    multithread::par_chunks_mut(
-                        grouped,
-                        4,
-                        split_work(whole * k),
-                        |first, chunk| {
-                            self.outputs(isa, xr, first * 4, chunk);
-                            Ok(())
-                        },
-                    )?;
+                    team::par_chunks_mut(grouped, 4, whole * k, |first, chunk| {
+                        self.outputs(isa, xr, first * 4, chunk);
+                        Ok(())
+                    })?;
                 }
                 self.outputs(isa, xr, whole, rest);
             }

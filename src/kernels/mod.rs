@@ -8,6 +8,7 @@
 //! - [`pointwise`]: 1×1 convolutions on small planes, weights packed once;
 //! - [`dense`]: a fully connected layer (a classifier's head) on a few rows;
 //! - [`rewrite`]: finds the nodes they replace and patches them in;
+//! - [`team`]: splits a layer's output channels across `--threads`;
 //! - [`check`]: compares them with tract's own operators on random shapes.
 
 pub mod check;
@@ -17,5 +18,6 @@ pub mod ops;
 pub mod pointwise;
 mod rewrite;
 pub mod simd;
+pub mod team;
 
 pub use rewrite::{rewrite, Rewritten};

@@ -21,11 +21,11 @@
 #![allow(unsafe_code)]
 
 use super::simd::{self, Isa, Tap};
+use super::team;
 use std::cell::RefCell;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::tract_linalg::multithread;
 
 /// The tract plumbing every project operator shares: one input, evaluated
 /// by its `eval_with` on the current instruction set; `describe` gives the
@@ -283,7 +283,7 @@ thread_local! {
 /// Runs `per_channel(channel_index, scratch, wide)` over every channel plane
 /// of `input` (`[N,] C, H, W`, with `C = channels` when given), writing
 /// `[N,] C, OH, OW`. The planes are split across tract's threads
-/// (`--threads`) when there are at least [`SPLIT_MACS`] of `macs_per_plane`
+/// (`--threads`) when there are at least [`team::SPLIT_MACS`] of `macs_per_plane`
 /// among them.
 fn for_each_plane(
     isa: Isa,
@@ -307,8 +307,8 @@ fn for_each_plane(
         let y = out_view.as_slice_mut::<f32>()?;
         let columns = geo.column_targets();
         let (hw, p) = (geo.h * geo.w, geo.oh * geo.ow);
-        let work = split_work((y.len() / p.max(1)).saturating_mul(macs_per_plane));
-        multithread::par_chunks_mut(y, p, work, |first, planes_out| {
+        let work = (y.len() / p.max(1)).saturating_mul(macs_per_plane);
+        team::par_chunks_mut(y, p, work, |first, planes_out| {
             SCRATCH.with_borrow_mut(|(scratch, wide)| {
                 scratch.clear();
                 scratch.resize(geo.scratch_len(), fill);
@@ -323,27 +323,6 @@ fn for_each_plane(
         })?;
     }
     Ok(tvec!(output.into_tvalue()))
-}
-
-/// The least work, in multiply-adds (or comparisons), that the kernels split
-/// across `--threads`: about 4 µs on one core of a recent x86 machine. Below
-/// it the split's own cost (1–3 µs with the pool's helpers spinning, see
-/// `model::threads`) eats what a second thread saves. Measured on
-/// MobileNetV2 at 64×64 with 2 threads: a gate at 1 M multiply-adds took
-/// 0.77 ms, at 128–512 k 0.68 ms.
-pub(crate) const SPLIT_MACS: usize = 1 << 18;
-
-/// The work to pass [`multithread::par_chunks_mut`] for `macs`: tract's
-/// threshold counts "elements" (32 768 by default), so the work is scaled to
-/// put it at [`SPLIT_MACS`].
-pub(crate) fn split_work(macs: usize) -> usize {
-    // The threshold's getter exists only with tract's `multithread-mm`
-    // feature (natively); a browser's worker runs every kernel inline.
-    #[cfg(not(target_arch = "wasm32"))]
-    let threshold = multithread::current_threading_element_threshold();
-    #[cfg(target_arch = "wasm32")]
-    let threshold = SPLIT_MACS;
-    macs / (SPLIT_MACS / threshold).max(1)
 }
 
 /// The output fact for an `f32` `[N,] C, H, W` input, with `channels`

@@ -23,12 +23,11 @@
 
 #![allow(unsafe_code)] // tract's uninitialised output, entirely overwritten
 
-use super::ops::split_work;
 use super::simd::{self, Isa, TILE_CHANNELS, TILE_POSITIONS};
+use super::team;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::tract_linalg::multithread;
 
 /// Output planes up to this many positions are computed in tiles across the
 /// channels; from 8×8 up, along the positions. A 7×7 plane (MobileNetV2's
@@ -193,13 +192,13 @@ impl PointwiseConv {
                 // sums it does not store, and every channel is computed by
                 // the same loop whatever the thread count (the channels past
                 // the last whole group run inline after the rest). Split
-                // only when the layer has `ops::SPLIT_MACS` of work.
+                // only when the layer has `team::SPLIT_MACS` of work.
                 let group = if self.tiled() { TILE_CHANNELS } else { 4 };
                 let whole = c_out / group * group;
                 let (grouped, rest) = yb.split_at_mut(whole * p);
-                let work = split_work(c_in * c_out * p);
+                let work = c_in * c_out * p;
                 if whole > 0 {
-                    multithread::par_chunks_mut(grouped, group * p, work, |first, chunk| {
+                    team::par_chunks_mut(grouped, group * p, work, |first, chunk| {
                         self.channels(isa, xb, rb, first * group, chunk);
                         Ok(())
                     })?;

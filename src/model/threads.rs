@@ -1,8 +1,9 @@
 //! How many threads tract's operators may use (`piedge --threads N`).
 //!
 //! tract splits its matrix products and element-wise operators across an
-//! executor, a rayon pool; this module owns that pool and runs work inside
-//! it. One thread is the default everywhere: the lesson's numbers are the
+//! executor, a rayon pool, and the project's kernels split theirs across a
+//! `kernels::team::Team` of the same threads; this module owns both and
+//! runs work inside them. One thread is the default everywhere: the lesson's numbers are the
 //! steady single-core ones, and a browser worker has one thread anyway, so
 //! on wasm32 only `Threads::new(1)` exists.
 
@@ -117,16 +118,21 @@ impl Threads {
 /// that had only just woken to do the other. onnxruntime's pool spins for
 /// the same reason. rayon has no setting for it, so each helper runs a job
 /// that polls the pool (`rayon::yield_now`, which runs any job it finds)
-/// until `f` returns. While `f` runs, the helpers keep their cores busy;
-/// that is what `--threads N` asks for.
+/// until `f` returns, and the kernels' team (`kernels::team`), whose
+/// splits do not go through rayon. While `f` runs, the helpers keep their
+/// cores busy; that is what `--threads N` asks for.
 #[cfg(not(target_arch = "wasm32"))]
 fn with_spinning_helpers<R: Send>(helpers: usize, f: impl FnOnce() -> R + Send) -> R {
+    use crate::kernels::team::{Idle, Team};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let (started, done) = (AtomicUsize::new(0), AtomicBool::new(false));
+    // The kernels' own splits go through the team (see `kernels::team`),
+    // tract's through the pool.
+    let team = Team::new(helpers + 1);
     rayon::scope(|scope| {
         for _ in 0..helpers {
             scope.spawn(|_| {
-                started.fetch_add(1, Ordering::AcqRel);
+                let mut member = team.member(started.fetch_add(1, Ordering::AcqRel) + 1);
                 // Until every helper has its own thread, look for no work:
                 // a helper that took another helper's job would spin inside
                 // it and leave a thread asleep.
@@ -135,6 +141,10 @@ fn with_spinning_helpers<R: Send>(helpers: usize, f: impl FnOnce() -> R + Send) 
                     idle.wait();
                 }
                 while !done.load(Ordering::Acquire) {
+                    if member.poll() {
+                        idle = Idle::default();
+                        continue;
+                    }
                     match rayon::yield_now() {
                         Some(rayon::Yield::Executed) => idle = Idle::default(),
                         _ => idle.wait(),
@@ -159,34 +169,8 @@ fn with_spinning_helpers<R: Send>(helpers: usize, f: impl FnOnce() -> R + Send) 
         while started.load(Ordering::Acquire) < helpers {
             idle.wait();
         }
-        f()
+        team.lead(f)
     })
-}
-
-/// How a spinning thread waits: a CPU pause per round at first, then, once
-/// it has found nothing for a while, a yield to the system's scheduler each
-/// round. With more threads than cores (`--threads 4` on two), pure
-/// spinning kept the thread with the work off its core for whole time
-/// slices: an inference of MobileNetV2 took 98 ms instead of 0.9.
-#[cfg(not(target_arch = "wasm32"))]
-#[derive(Default)]
-struct Idle(u32);
-
-#[cfg(not(target_arch = "wasm32"))]
-impl Idle {
-    /// Rounds of pausing before the yields start: tens of microseconds,
-    /// longer than most pauses between two layers' work (256 and 2048 made
-    /// no difference to MobileNetV2 on 2 threads of 2 cores).
-    const SPINS: u32 = 2048;
-
-    fn wait(&mut self) {
-        if self.0 < Self::SPINS {
-            self.0 += 1;
-            std::hint::spin_loop();
-        } else {
-            std::thread::yield_now();
-        }
-    }
 }
 
 impl fmt::Debug for Threads {
@@ -232,46 +216,81 @@ mod tests {
         assert_eq!(threads.run(|| 7), 7);
     }
 
-    /// Split-off work reaches a helper, and `run` returns (the helpers
-    /// stop) however often it is called. The first chunk holds its thread
-    /// until another thread has taken a chunk, so the rest can only run on
-    /// a helper: the test does not depend on how the machine schedules.
+    /// Split-off work reaches a helper, through tract's pool and through
+    /// the kernels' team alike, and `run` returns (the helpers stop)
+    /// however often it is called. The first chunk holds its thread until
+    /// another thread has taken a chunk, so the rest can only run on a
+    /// helper: the test does not depend on how the machine schedules.
     #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn helpers_take_split_work_and_stop_when_run_returns() {
         use std::sync::Mutex;
         use std::time::{Duration, Instant};
-        use tract_linalg::multithread::par_chunks_mut;
-        for n in [2, 3] {
-            let threads = Threads::new(n).unwrap();
-            for _ in 0..5 {
-                let seen = Mutex::new(std::collections::BTreeSet::new());
-                let out = threads.run(|| {
-                    let mut out = vec![0u64; 64];
-                    par_chunks_mut(&mut out, 1, usize::MAX, |first, chunk| {
-                        let me = rayon::current_thread_index();
-                        seen.lock().unwrap().insert(me);
-                        let deadline = Instant::now() + Duration::from_secs(20);
-                        while first == 0
-                            && seen.lock().unwrap().len() < 2
-                            && Instant::now() < deadline
-                        {
-                            std::thread::yield_now();
-                        }
-                        for (i, v) in chunk.iter_mut().enumerate() {
-                            *v = (first + i) as u64 + 1;
-                        }
-                        Ok(())
-                    })
-                    .unwrap();
-                    out
-                });
-                assert_eq!(out, (1..=64).collect::<Vec<u64>>());
-                assert!(
-                    seen.into_inner().unwrap().len() >= 2,
-                    "{n} threads: no helper took work"
-                );
+        type Split = fn(
+            &mut [u64],
+            usize,
+            usize,
+            &(dyn Fn(usize, &mut [u64]) -> tract_onnx::prelude::TractResult<()> + Sync),
+        ) -> tract_onnx::prelude::TractResult<()>;
+        let splits: [(&str, Split); 2] = [
+            ("tract", |out, row, work, f| {
+                tract_linalg::multithread::par_chunks_mut(out, row, work, f)
+            }),
+            ("team", |out, row, work, f| {
+                crate::kernels::team::par_chunks_mut(out, row, work, f)
+            }),
+        ];
+        for (name, split) in splits {
+            for n in [2, 3] {
+                let threads = Threads::new(n).unwrap();
+                for _ in 0..5 {
+                    let seen = Mutex::new(std::collections::BTreeSet::new());
+                    let out = threads.run(|| {
+                        let mut out = vec![0u64; 64];
+                        split(&mut out, 1, usize::MAX, &|first, chunk| {
+                            let me = rayon::current_thread_index();
+                            seen.lock().unwrap().insert(me);
+                            let deadline = Instant::now() + Duration::from_secs(20);
+                            while first == 0
+                                && seen.lock().unwrap().len() < 2
+                                && Instant::now() < deadline
+                            {
+                                std::thread::yield_now();
+                            }
+                            for (i, v) in chunk.iter_mut().enumerate() {
+                                *v = (first + i) as u64 + 1;
+                            }
+                            Ok(())
+                        })
+                        .unwrap();
+                        out
+                    });
+                    assert_eq!(out, (1..=64).collect::<Vec<u64>>(), "{name}");
+                    assert!(
+                        seen.into_inner().unwrap().len() >= 2,
+                        "{name}, {n} threads: no helper took work"
+                    );
+                }
             }
         }
+    }
+
+    /// A panic in a part a helper runs reaches the caller, and the pool
+    /// works afterwards.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_panic_in_a_helpers_part_is_passed_on() {
+        let threads = Threads::new(2).unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            threads.run(|| {
+                let mut out = vec![0u8; 8];
+                crate::kernels::team::par_chunks_mut(&mut out, 1, usize::MAX, |first, _| {
+                    assert_eq!(first, 0, "a part past the first");
+                    Ok(())
+                })
+            })
+        }));
+        assert!(caught.is_err());
+        assert_eq!(threads.run(|| 7), 7);
     }
 }
