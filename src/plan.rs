@@ -74,6 +74,9 @@ pub struct SelfCheck {
     /// 1×1 convolutions on small planes (some with a residual `Add`).
     #[serde(default)]
     pub pointwise_cases: usize,
+    /// Fully connected layers (a classifier's head), natively with SIMD.
+    #[serde(default)]
+    pub dense_cases: usize,
     /// Largest |ours − tract| over every output value compared.
     pub max_abs_error: f32,
     /// Output values compared.

@@ -599,7 +599,7 @@ fn profile_and_self_check_report_what_they_measured() {
         .assert()
         .success()
         .stdout(predicate::str::starts_with(
-            "ok: 10 depthwise convolutions, 10 dense convolutions, 10 pointwise convolutions and 10 max pools match",
+            "ok: 10 depthwise convolutions, 10 dense convolutions, 10 pointwise convolutions, 10 fully connected layers and 10 max pools match",
         ));
 }
 

@@ -16,9 +16,10 @@ fn random_depthwise_convolutions_and_max_pools_match_tract() {
             r.depthwise_cases,
             r.direct_cases,
             r.pointwise_cases,
+            r.dense_cases,
             r.max_pool_cases
         ),
-        (300, 300, 300, 300)
+        (300, 300, 300, 300, 300)
     );
     assert_eq!(r.isas.len(), Isa::available().len());
     assert!(r.values > 100_000, "compared {} values", r.values);

@@ -1,5 +1,6 @@
 //! A self-check of the project's kernels against tract's own operators
-//! (depthwise, dense and pointwise convolutions, max pools), on random
+//! (depthwise, dense and pointwise convolutions, fully connected layers,
+//! max pools), on random
 //! shapes (strides 1–3, dilation, asymmetric padding, channel counts that
 //! are not multiples of any vector width, residual additions, batch 1 and
 //! 2), for every
@@ -14,6 +15,7 @@ use crate::rng::SplitMix64;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec, PoolSpec};
+use tract_onnx::tract_core::ops::einsum::EinSum;
 use tract_onnx::tract_core::ops::math;
 use tract_onnx::tract_core::ops::nn::DataFormat;
 
@@ -326,6 +328,74 @@ impl Case {
     }
 }
 
+/// A random fully connected layer as tract has it after declutter: an
+/// `EinSum` of the input with weights `[N, K…]` (an ONNX `Gemm` with its
+/// weights transposed, or `MatMul` after a `Flatten`, whose contracted axes
+/// are the input's channel and plane), then `Add` of a bias and the clamp.
+#[derive(Clone, Debug)]
+pub struct FullyConnected {
+    pub form: &'static str,
+    pub input: Vec<usize>,
+    pub weights: Vec<usize>,
+    pub clamp: (Option<f32>, Option<f32>),
+}
+
+impl FullyConnected {
+    pub fn random(r: &mut SplitMix64) -> FullyConnected {
+        // Lengths around the vector widths and the four-row passes. (One
+        // output, or one input value, declutters into another form, which
+        // the rewrite leaves to tract.)
+        let (m, n) = (1 + r.below(3), 2 + r.below(12));
+        let clamp = match r.below(3) {
+            0 => (None, None),
+            1 => (Some(0.0), None),
+            _ => (Some(0.0), Some(0.5)),
+        };
+        if r.below(2) == 0 {
+            let k = 2 + r.below(300);
+            FullyConnected {
+                form: "mk,nk->mn",
+                input: vec![m, k],
+                weights: vec![n, k],
+                clamp,
+            }
+        } else {
+            // A classifier over a flattened `C × H × W` map (TinyCNN's).
+            let (c, h, w) = (2 + r.below(15), 1 + r.below(8), 1 + r.below(8));
+            FullyConnected {
+                form: "mabc,nabc->mn",
+                input: vec![m, c, h, w],
+                weights: vec![n, c, h, w],
+                clamp,
+            }
+        }
+    }
+
+    pub fn model(&self, r: &mut SplitMix64) -> TractResult<TypedModel> {
+        let mut m = TypedModel::default();
+        let x = m.add_source("x", f32::fact(&self.input))?;
+        let w = m.add_const("w", random_tensor(r, &self.weights)?)?;
+        let y = m.wire_node(
+            "fc",
+            EinSum::new(self.form.parse()?, f32::datum_type()),
+            &[x, w],
+        )?[0];
+        let n = self.weights[0];
+        let bias = m.add_const("b", random_tensor(r, &[1, n])?)?;
+        let mut y = m.wire_node("bias", math::add(), &[y, bias])?[0];
+        if let Some(lo) = self.clamp.0 {
+            let k = m.add_const("lo", tensor0(lo).broadcast_into_rank(2)?)?;
+            y = m.wire_node("relu", math::max(), &[y, k])?[0];
+        }
+        if let Some(hi) = self.clamp.1 {
+            let k = m.add_const("hi", tensor0(hi).broadcast_into_rank(2)?)?;
+            y = m.wire_node("relu6", math::min(), &[y, k])?[0];
+        }
+        m.select_output_outlets(&[y])?;
+        Ok(m)
+    }
+}
+
 fn random_tensor(r: &mut SplitMix64, shape: &[usize]) -> TractResult<Tensor> {
     let n = shape.iter().product();
     let v: Vec<f32> = (0..n).map(|_| r.next_f32() * 2.0 - 1.0).collect();
@@ -339,7 +409,12 @@ fn run(model: TypedModel, input: &Tensor) -> TractResult<Tensor> {
 }
 
 /// Largest absolute difference, or an error naming the first mismatch.
-fn compare(what: &str, case: &Case, ours: &Tensor, theirs: &Tensor) -> TractResult<f32> {
+fn compare(
+    what: &str,
+    case: &dyn std::fmt::Debug,
+    ours: &Tensor,
+    theirs: &Tensor,
+) -> TractResult<f32> {
     ensure!(
         ours.shape() == theirs.shape(),
         "{what} {case:?}: shape {:?}, tract {:?}",
@@ -372,7 +447,7 @@ fn compare(what: &str, case: &Case, ours: &Tensor, theirs: &Tensor) -> TractResu
 /// under each instruction set; returns the largest difference and the
 /// number of values compared.
 fn check_one(
-    case: &Case,
+    case: &dyn std::fmt::Debug,
     what: &str,
     model: TypedModel,
     input: &Tensor,
@@ -396,8 +471,9 @@ fn check_one(
 }
 
 /// Compares `cases` random depthwise convolutions, as many max pools, as
-/// many dense convolutions and as many pointwise ones with tract's, through
-/// the graph rewrite, under each instruction set. Deterministic for a seed.
+/// many dense convolutions, pointwise ones and fully connected layers with
+/// tract's, through the graph rewrite, under each instruction set.
+/// Deterministic for a seed.
 pub fn self_check(cases: usize, seed: u64) -> TractResult<SelfCheck> {
     let mut r = SplitMix64::new(seed);
     let isas = Isa::available();
@@ -448,6 +524,18 @@ pub fn self_check(cases: usize, seed: u64) -> TractResult<SelfCheck> {
                 &mut report.direct_cases,
                 &mut report.pointwise_cases,
             ][kind] += 1;
+            report.max_abs_error = report.max_abs_error.max(err);
+            report.values += values;
+        }
+        if super::dense::pays() {
+            // The rewrite leaves them to tract elsewhere.
+            let case = FullyConnected::random(&mut r);
+            let model = case.model(&mut r)?;
+            let input = random_tensor(&mut r, &case.input)?;
+            let (err, values) = check_one(&case, "fully_connected", model, &input, &isas, |d| {
+                d.dense == 1
+            })?;
+            report.dense_cases += 1;
             report.max_abs_error = report.max_abs_error.max(err);
             report.values += values;
         }

@@ -131,11 +131,13 @@ fn self_check(a: SelfCheckArgs) -> Result<()> {
     let r = piedge::kernels::check::self_check(a.cases, a.seed)
         .map_err(|e| anyhow::anyhow!("the kernels disagree with tract: {e:#}"))?;
     println!(
-        "ok: {} depthwise convolutions, {} dense convolutions, {} pointwise convolutions and {} max \
-         pools match tract's operators with {} ({} values, largest difference {:.2e})",
+        "ok: {} depthwise convolutions, {} dense convolutions, {} pointwise convolutions, {} fully \
+         connected layers and {} max pools match tract's operators with {} ({} values, largest \
+         difference {:.2e})",
         r.depthwise_cases,
         r.direct_cases,
         r.pointwise_cases,
+        r.dense_cases,
         r.max_pool_cases,
         r.isas.join(" and "),
         r.values,

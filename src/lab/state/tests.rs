@@ -1606,7 +1606,7 @@ fn the_self_check_runs_once_at_a_time() {
          self-check
          self-checked
          | model: -
-         | self-check: Done(Ok(SelfCheck { isas: [], depthwise_cases: 40, max_pool_cases: 0, direct_cases: 0, pointwise_cases: 0, max_abs_error: 0.0, values: 0 }))",
+         | self-check: Done(Ok(SelfCheck { isas: [], depthwise_cases: 40, max_pool_cases: 0, direct_cases: 0, pointwise_cases: 0, dense_cases: 0, max_abs_error: 0.0, values: 0 }))",
     );
 }
 

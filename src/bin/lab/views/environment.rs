@@ -21,11 +21,13 @@ pub fn Environment() -> impl IntoView {
         SelfCheckState::NotRun => String::new(),
         SelfCheckState::Running => ui().self_check_running.to_string(),
         SelfCheckState::Done(Ok(r)) => {
-            // Pointwise cases only where the kernel runs (not in a browser).
+            // Pointwise and fully connected cases only where those kernels
+            // run (not in a browser).
             let counts: Vec<String> = [
                 r.depthwise_cases,
                 r.direct_cases,
                 r.pointwise_cases,
+                r.dense_cases,
                 r.max_pool_cases,
             ]
             .iter()
