@@ -213,18 +213,9 @@ impl Case {
         Ok(m)
     }
 
-    /// The case's clamp after `y`, as tract expresses ReLU and ReLU6.
-    fn clamp(&self, m: &mut TypedModel, mut y: OutletId) -> TractResult<OutletId> {
-        let rank = self.shape().len();
-        if let Some(lo) = self.clamp.0 {
-            let k = m.add_const("lo", tensor0(lo).broadcast_into_rank(rank)?)?;
-            y = m.wire_node("relu", math::max(), &[y, k])?[0];
-        }
-        if let Some(hi) = self.clamp.1 {
-            let k = m.add_const("hi", tensor0(hi).broadcast_into_rank(rank)?)?;
-            y = m.wire_node("relu6", math::min(), &[y, k])?[0];
-        }
-        Ok(y)
+    /// The case's clamp after `y`.
+    fn clamp(&self, m: &mut TypedModel, y: OutletId) -> TractResult<OutletId> {
+        wire_clamp(m, y, self.clamp, self.shape().len())
     }
 
     /// The window geometry, as the rewrite computes it.
@@ -382,18 +373,29 @@ impl FullyConnected {
         )?[0];
         let n = self.weights[0];
         let bias = m.add_const("b", random_tensor(r, &[1, n])?)?;
-        let mut y = m.wire_node("bias", math::add(), &[y, bias])?[0];
-        if let Some(lo) = self.clamp.0 {
-            let k = m.add_const("lo", tensor0(lo).broadcast_into_rank(2)?)?;
-            y = m.wire_node("relu", math::max(), &[y, k])?[0];
-        }
-        if let Some(hi) = self.clamp.1 {
-            let k = m.add_const("hi", tensor0(hi).broadcast_into_rank(2)?)?;
-            y = m.wire_node("relu6", math::min(), &[y, k])?[0];
-        }
+        let y = m.wire_node("bias", math::add(), &[y, bias])?[0];
+        let y = wire_clamp(&mut m, y, self.clamp, 2)?;
         m.select_output_outlets(&[y])?;
         Ok(m)
     }
+}
+
+/// `clamp` after `y` (of rank `rank`), as tract expresses ReLU and ReLU6.
+fn wire_clamp(
+    m: &mut TypedModel,
+    mut y: OutletId,
+    clamp: (Option<f32>, Option<f32>),
+    rank: usize,
+) -> TractResult<OutletId> {
+    if let Some(lo) = clamp.0 {
+        let k = m.add_const("lo", tensor0(lo).broadcast_into_rank(rank)?)?;
+        y = m.wire_node("relu", math::max(), &[y, k])?[0];
+    }
+    if let Some(hi) = clamp.1 {
+        let k = m.add_const("hi", tensor0(hi).broadcast_into_rank(rank)?)?;
+        y = m.wire_node("relu6", math::min(), &[y, k])?[0];
+    }
+    Ok(y)
 }
 
 fn random_tensor(r: &mut SplitMix64, shape: &[usize]) -> TractResult<Tensor> {

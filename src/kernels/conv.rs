@@ -290,6 +290,12 @@ impl DirectConv {
         let q = wide_len / g.oh;
         let plane_out = self.plane_out();
         let pool_offsets = self.pool.map(|p| p.window_offsets(q)).unwrap_or_default();
+        let grid = simd::Grid {
+            rows: g.oh,
+            cols: g.ow,
+            pitch: q,
+        };
+        let pooled_in_registers = self.pools_in_registers(isa, grid);
         WIDE.with_borrow_mut(|(wide, pool_max)| {
             wide.resize(4 * wide_len, 0.0);
             for (b, yb) in out.chunks_mut(4 * plane_out).enumerate() {
@@ -298,12 +304,7 @@ impl DirectConv {
                 let (w0, rest) = wide.split_at_mut(wide_len);
                 let (w1, rest) = rest.split_at_mut(wide_len);
                 let (w2, w3) = rest.split_at_mut(wide_len);
-                let grid = simd::Grid {
-                    rows: g.oh,
-                    cols: g.ow,
-                    pitch: q,
-                };
-                if block == 4 && self.pools_in_registers(isa, grid) {
+                if block == 4 && pooled_in_registers {
                     let mut planes = yb.chunks_exact_mut(plane_out);
                     simd::weighted_taps_x4_pool2(
                         isa,

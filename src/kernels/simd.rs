@@ -1819,6 +1819,15 @@ mod tests {
     use super::*;
     use crate::rng::SplitMix64;
 
+    /// The unclamped sum the four-channel loops compute at position `i`.
+    fn plain_sum(src: &[f32], offsets: &[usize], row: &[f32], bias: f32, i: usize) -> f32 {
+        bias + offsets
+            .iter()
+            .zip(row)
+            .map(|(&k, &w)| w * src[k + i])
+            .sum::<f32>()
+    }
+
     fn random(n: usize, seed: u64) -> Vec<f32> {
         let mut r = SplitMix64::new(seed);
         (0..n).map(|_| r.next_f32() * 2.0 - 1.0).collect()
@@ -1905,12 +1914,7 @@ mod tests {
                 weighted_taps_x4(isa, [a, b, c, d], &src, &offsets, rows, bias, (-0.5, 0.75));
                 for j in 0..4 {
                     for i in 0..n {
-                        let want = bias[j]
-                            + offsets
-                                .iter()
-                                .zip(rows[j])
-                                .map(|(&k, &w)| w * src[k + i])
-                                .sum::<f32>();
+                        let want = plain_sum(&src, &offsets, rows[j], bias[j], i);
                         assert!(
                             (o[j][i] - want.clamp(-0.5, 0.75)).abs() < 1e-5,
                             "{} n={n} j={j} i={i}",
@@ -1962,12 +1966,7 @@ mod tests {
                 );
                 for j in 0..4 {
                     for i in (0..r).flat_map(|y| (0..cols).map(move |x| y * pitch + x)) {
-                        let want = bias[j]
-                            + offsets
-                                .iter()
-                                .zip(rows[j])
-                                .map(|(&k, &w)| w * src[k + i])
-                                .sum::<f32>();
+                        let want = plain_sum(&src, &offsets, rows[j], bias[j], i);
                         assert!(
                             (o[j][i] - want.clamp(-0.5, 0.75)).abs() < 1e-5,
                             "{} {grid:?} j={j} i={i}: {}",
@@ -2025,12 +2024,7 @@ mod tests {
                     grid,
                 );
                 let sum = |j: usize, i: usize| {
-                    let s = bias[j]
-                        + offsets
-                            .iter()
-                            .zip(rows[j])
-                            .map(|(&k, &w)| w * src[k + i])
-                            .sum::<f32>();
+                    let s = plain_sum(&src, &offsets, rows[j], bias[j], i);
                     s.clamp(-0.5, 0.75)
                 };
                 for j in 0..4 {

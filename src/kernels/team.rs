@@ -8,13 +8,14 @@
 //!   took about 1.5 µs more than the work it split, with the helpers
 //!   already spinning (two threads on two cores, work of 2.5–36 µs per
 //!   thread). MobileNetV2 at 64×64 splits some forty layers of 5–30 µs per
-//!   inference. Here a split is one store the spinning helpers watch and a
-//!   counter the caller waits on.
+//!   inference. Here a split is one atomic word the spinning helpers watch
+//!   and claim parts from, and a counter the caller waits on.
 //! - **Place.** rayon hands chunks to whichever thread asks first, so a
 //!   layer's channels land on different cores from one layer to the next
 //!   and the next layer reads them from the other core's cache. Here thread
-//!   `i` always computes part `i`: a depthwise layer after a pointwise one
-//!   finds most of its input where it was written.
+//!   `i` takes part `i` whenever it is running (a part nobody has claimed
+//!   goes to whichever thread comes first): a depthwise layer after a
+//!   pointwise one finds most of its input where it was written.
 //!
 //! onnxruntime's thread pool spins and partitions statically for the same
 //! reasons. The crates that do this (a spinning fork-join with fixed
@@ -239,7 +240,8 @@ impl Idle {
 /// split into one contiguous run of rows per thread of the team this thread
 /// leads when the layer has at least [`SPLIT_MACS`] of `macs`; otherwise
 /// (or with no team) `f(0, out)` here. Rows go to the threads in order:
-/// the lead takes the first run, helper `i` the `i`-th.
+/// the lead takes the first run, helper `i` the `i`-th while it is running
+/// (see [`Team::split`]).
 pub fn par_chunks_mut<T: Send>(
     out: &mut [T],
     row_len: usize,
@@ -247,10 +249,12 @@ pub fn par_chunks_mut<T: Send>(
     f: impl Fn(usize, &mut [T]) -> TractResult<()> + Sync,
 ) -> TractResult<()> {
     let rows = out.len() / row_len.max(1);
-    let team = LEADING.with_borrow(|t| t.clone());
-    let team = match team {
-        Some(team) if rows >= 2 && macs >= SPLIT_MACS => team,
-        _ => return f(0, out),
+    // The gate first: most calls stay inline without touching the team.
+    if rows < 2 || macs < SPLIT_MACS {
+        return f(0, out);
+    }
+    let Some(team) = LEADING.with_borrow(|t| t.clone()) else {
+        return f(0, out);
     };
     let members = team.parts(rows);
     // Each part's rows, handed to whichever thread has its index.

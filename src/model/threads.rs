@@ -3,8 +3,8 @@
 //! tract splits its matrix products and element-wise operators across an
 //! executor, a rayon pool, and the project's kernels split theirs across a
 //! `kernels::team::Team` of the same threads; this module owns both and
-//! runs work inside them. One thread is the default everywhere: the lesson's numbers are the
-//! steady single-core ones, and a browser worker has one thread anyway, so
+//! runs work inside them. One thread is the default everywhere: the
+//! lesson's numbers are the steady single-core ones, and a browser worker has one thread anyway, so
 //! on wasm32 only `Threads::new(1)` exists.
 
 use crate::limits::MAX_THREADS;
