@@ -97,6 +97,33 @@ pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// Reads a run's report (`latency_results.json` or `latency.csv`) of at
+/// most `limit` bytes, refusing a larger file before reading it.
+pub fn read_report(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!(
+            "{} does not exist; give the path of a latency_results.json or latency.csv",
+            path.display()
+        ),
+        _ => anyhow::anyhow!("cannot read {}: {e}", path.display()),
+    })?;
+    if meta.is_dir() {
+        bail!(
+            "{} is a directory; give the latency_results.json or latency.csv in it",
+            path.display()
+        );
+    }
+    if meta.len() > limit {
+        bail!(
+            "{} is {:.1} MB, larger than any run's report ({} MB at most); is it the right file?",
+            path.display(),
+            meta.len() as f64 / (1024.0 * 1024.0),
+            limit / (1024 * 1024)
+        );
+    }
+    read_file(path, "report")
+}
+
 /// Creates `dir` (and its parents), or says why it cannot.
 pub fn ensure_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| {
