@@ -354,6 +354,7 @@ test("cold start, a reflection question and the suggested series", async () => {
     assert.ok(outcome.includes(`measured ${p95Cell} ms`), `${outcome} vs ${p95Cell}`);
     await page.click(`${q} .reveal`);
     assert.match(await page.textContent(`${q} .answer`), /slow tail/);
+    assert.equal(await page.locator(`${q} .tail-hidden`).count(), 0, "a fine timer times one inference at a time");
     // After a reload the prediction, its measurement and the open answer are still there.
     await page.reload();
     await page.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
@@ -556,6 +557,18 @@ test("without isolation the lab says the timer is coarse and times batches when 
         assert.equal(results.benchmark_config.inferences_per_sample, expected);
         const noted = /mean of several inferences/.test(await page.textContent(".results"));
         assert.equal(noted, expected > 1, "the batching note shows exactly when samples are batches");
+
+        // The P95 question measured in batches: the page says, beside the
+        // outcome, that the tail is hidden and what to do here.
+        await page.goto(plain.url + "#step=5&lang=en&model=tinycnn");
+        const q = '[data-question="p95"]';
+        await page.waitForSelector(q);
+        await page.fill(`${q} .prediction`, "1");
+        await page.waitForSelector(`${q} .measure:not([disabled])`, { timeout: RUN_TIMEOUT });
+        await page.click(`${q} .measure`);
+        await page.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
+        assert.match(await page.textContent(`${q} .tail-hidden`),
+            /^The timer was too coarse: each run is the mean of \d+ inferences, so single slow inferences are averaged away, and P95 and the spread look smaller than they are\. Reload the page once, so that it gets a fine timer, and measure again\.$/);
 
         // The warmup series: one batch size, chosen before it, for all three runs (warmup 0 too).
         await page.goto(plain.url + "#step=6&lang=en&model=tinycnn");
