@@ -457,6 +457,24 @@ mod tests {
             .to_vec()
     }
 
+    #[test]
+    fn groups_are_taken_in_whole_blocks_of_four_outputs() {
+        for (c_in, c_out, group, taken) in [
+            (3, 5, 1, true),
+            (48, 48, 6, true),  // RegNetY-400MF's first stage: 8 per group
+            (16, 32, 2, true),  // 16 outputs a group
+            (12, 12, 2, false), // 6 outputs a group: a block would straddle two
+            (10, 8, 4, false),  // input channels that do not divide
+            (8, 8, 0, false),
+        ] {
+            assert_eq!(
+                DirectConv::takes_groups(c_in, c_out, group),
+                taken,
+                "{c_in} → {c_out} in {group}"
+            );
+        }
+    }
+
     /// The planes are kept between evaluations: an earlier input with huge
     /// values, and another layout run in between, must leave no trace in
     /// the padding.
