@@ -184,7 +184,10 @@ impl DirectConv {
     /// blocks of four output channels: a block must not straddle two groups.
     pub fn takes_groups(c_in: usize, c_out: usize, group: usize) -> bool {
         group == 1
-            || (group > 1 && c_in % group == 0 && c_out % group == 0 && (c_out / group) % 4 == 0)
+            || (group > 1
+                && c_in.is_multiple_of(group)
+                && c_out.is_multiple_of(group)
+                && (c_out / group).is_multiple_of(4))
     }
 
     /// The (input channel, tap) offsets output channel `co` reads: its
