@@ -212,7 +212,7 @@ pub static SV: Ui = Ui {
     timer_resolution: "Timerns upplösning",
     cross_origin_isolated: "Isolerad sida (cross-origin isolation: ger finare timer)",
     simd: "WebAssembly SIMD",
-    kernels: "Egna kärnor (djupvis faltning, maxpoolning)",
+    kernels: "Egna beräkningsrutiner (djupvis och direkt faltning, maxpoolning)",
     self_check: "Kontrollera mot tract",
     self_check_running: "Kontrollerar …",
     self_check_matches: "slumpade former ger samma svar som tracts egna operatorer",
@@ -313,7 +313,7 @@ pub static EN: Ui = Ui {
     timer_resolution: "Timer resolution",
     cross_origin_isolated: "Cross-origin isolated (finer timer)",
     simd: "WebAssembly SIMD",
-    kernels: "Own kernels (depthwise convolution, max pooling)",
+    kernels: "Own kernels (depthwise and direct convolution, max pooling)",
     self_check: "Check against tract",
     self_check_running: "Checking …",
     self_check_matches: "random shapes give the same answers as tract's own operators",
@@ -403,11 +403,15 @@ impl Lang {
     }
 
     /// A statistic's name in the page's tables: `label` is the one the report
-    /// files use ("Mean", "Std"), which stay English byte for byte.
+    /// files use ("Mean", "Std"), which stay English byte for byte. The
+    /// standard deviation says what it divides by (n, as numpy and the
+    /// report files do), since Excel's STDEV.S, pandas and school divide by
+    /// n − 1 and a student compares.
     pub fn stat_label(self, label: &str) -> &str {
         match (self, label) {
             (Lang::Sv, "Mean") => "Medel",
-            (Lang::Sv, "Std") => "Standardavvikelse",
+            (Lang::Sv, "Std") => "Standardavvikelse (÷ n)",
+            (Lang::En, "Std") => "Std (÷ n)",
             _ => label,
         }
     }
@@ -585,9 +589,9 @@ mod tests {
     #[test]
     fn swedish_tables_name_their_statistics_in_swedish() {
         assert_eq!(Lang::Sv.stat_label("Mean"), "Medel");
-        assert_eq!(Lang::Sv.stat_label("Std"), "Standardavvikelse");
+        assert_eq!(Lang::Sv.stat_label("Std"), "Standardavvikelse (÷ n)");
         assert_eq!(Lang::Sv.stat_label("P95"), "P95");
-        assert_eq!(Lang::En.stat_label("Std"), "Std");
+        assert_eq!(Lang::En.stat_label("Std"), "Std (÷ n)");
     }
 
     #[test]

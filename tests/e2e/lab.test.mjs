@@ -70,6 +70,15 @@ async function runAndWait(page, selector = "#run") {
     );
 }
 
+/** Types `guess` as question `q`'s prediction, measures, and waits for the outcome line. */
+async function predictAndMeasure(page, q, guess) {
+    await page.waitForSelector(q);
+    await page.fill(`${q} .prediction`, guess);
+    await page.waitForSelector(`${q} .measure:not([disabled])`, { timeout: RUN_TIMEOUT });
+    await page.click(`${q} .measure`);
+    await page.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
+}
+
 async function download(page, selector) {
     const [dl] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
     return fs.readFileSync(await dl.path(), "utf8");
@@ -354,6 +363,7 @@ test("cold start, a reflection question and the suggested series", async () => {
     assert.ok(outcome.includes(`measured ${p95Cell} ms`), `${outcome} vs ${p95Cell}`);
     await page.click(`${q} .reveal`);
     assert.match(await page.textContent(`${q} .answer`), /slow tail/);
+    assert.equal(await page.locator(`${q} .tail-hidden`).count(), 0, "a fine timer times one inference at a time");
     // After a reload the prediction, its measurement and the open answer are still there.
     await page.reload();
     await page.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
@@ -403,11 +413,7 @@ test("teacher mode shows the notes and makes a class link; the class's answers w
     assert.match(await s.textContent("#fixed-note"), /fixed the settings/);
     await s.goto(server.url + link.slice(link.indexOf("#")).replace("step=1", "step=5"));
     const q = '[data-question="p95"]';
-    await s.waitForSelector(q);
-    await s.fill(`${q} .prediction`, "1");
-    await s.waitForSelector(`${q} .measure:not([disabled])`, { timeout: RUN_TIMEOUT });
-    await s.click(`${q} .measure`);
-    await s.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
+    await predictAndMeasure(s, q, "1");
     assert.ok(await s.isDisabled(`${q} .reveal`), "predicted and measured, but the teacher has not released the answers");
     await s.fill(`${q} .release-word`, "lion");
     await s.click(`${q} .release`);
@@ -556,6 +562,14 @@ test("without isolation the lab says the timer is coarse and times batches when 
         assert.equal(results.benchmark_config.inferences_per_sample, expected);
         const noted = /mean of several inferences/.test(await page.textContent(".results"));
         assert.equal(noted, expected > 1, "the batching note shows exactly when samples are batches");
+
+        // The P95 question measured in batches: the page says, beside the
+        // outcome, that the tail is hidden and what to do here.
+        await page.goto(plain.url + "#step=5&lang=en&model=tinycnn");
+        const q = '[data-question="p95"]';
+        await predictAndMeasure(page, q, "1");
+        assert.match(await page.textContent(`${q} .tail-hidden`),
+            /^The timer was too coarse: each run is the mean of \d+ inferences, so single slow inferences are averaged away, and P95 and the spread look smaller than they are\. Reload the page once, so that it gets a fine timer, and measure again\.$/);
 
         // The warmup series: one batch size, chosen before it, for all three runs (warmup 0 too).
         await page.goto(plain.url + "#step=6&lang=en&model=tinycnn");

@@ -2,8 +2,9 @@
 //! the gate before the answer, and the prediction beside the measurement.
 
 use super::Lang;
+use crate::lab::browser::TimerContext;
 use crate::lab::lesson::{Predict, Quantity};
-use crate::lab::state::Outcome;
+use crate::lab::state::{Outcome, TailHidden};
 
 impl Lang {
     /// The label over the prediction field.
@@ -74,6 +75,45 @@ impl Lang {
                     "{what}: you predicted {predicted}, measured {measured}: {off} {direction}."
                 )
             }
+        }
+    }
+}
+
+impl Lang {
+    /// Beside a question about the tail measured in batches: what the
+    /// batches hid, and what to do about it where the page is.
+    pub fn tail_hidden(self, t: &TailHidden) -> String {
+        use TimerContext::*;
+        let k = t.inferences_per_sample;
+        let fix = match (self, t.context) {
+            (Lang::Sv, Some(PlainHttp)) => "Be läraren om https://-adressen och mät igen.",
+            (Lang::En, Some(PlainHttp)) => {
+                "Ask the teacher for the https:// address and measure again."
+            }
+            (Lang::Sv, Some(File)) => "Starta labbet med piedge serve och mät igen.",
+            (Lang::En, Some(File)) => "Start the lab with piedge serve and measure again.",
+            (Lang::Sv, Some(NoHeaders)) => {
+                "Ladda om sidan en gång, så att den får en fin timer, och mät igen."
+            }
+            (Lang::En, Some(NoHeaders)) => {
+                "Reload the page once, so that it gets a fine timer, and measure again."
+            }
+            (Lang::Sv, Some(Isolated) | None) => {
+                "Mät på en enhet med finare timer, eller med en större modell."
+            }
+            (Lang::En, Some(Isolated) | None) => {
+                "Measure on a device with a finer timer, or with a larger model."
+            }
+        };
+        match self {
+            Lang::Sv => format!(
+                "Timern var för grov: varje körning är medelvärdet av {k} inferenser, så enstaka \
+                 långsamma inferenser jämnas ut, och P95 och spridningen ser mindre ut än de är. {fix}"
+            ),
+            Lang::En => format!(
+                "The timer was too coarse: each run is the mean of {k} inferences, so single slow \
+                 inferences are averaged away, and P95 and the spread look smaller than they are. {fix}"
+            ),
         }
     }
 }
@@ -228,6 +268,29 @@ mod tests {
             predicted: 10.0,
             measured: 4.0,
         };
+        assert_eq!(
+            Lang::En.tail_hidden(&TailHidden {
+                inferences_per_sample: 5,
+                context: Some(TimerContext::PlainHttp)
+            }),
+            "The timer was too coarse: each run is the mean of 5 inferences, so single slow \
+             inferences are averaged away, and P95 and the spread look smaller than they are. \
+             Ask the teacher for the https:// address and measure again."
+        );
+        for context in [
+            None,
+            Some(TimerContext::File),
+            Some(TimerContext::NoHeaders),
+        ] {
+            let t = TailHidden {
+                inferences_per_sample: 2,
+                context,
+            };
+            assert!(Lang::Sv
+                .tail_hidden(&t)
+                .starts_with("Timern var för grov: varje körning är medelvärdet av 2 inferenser"));
+            assert!(Lang::En.tail_hidden(&t).ends_with("measure again.") || context.is_none());
+        }
         assert_eq!(
             Lang::En.outcome(&r),
             "first run / median: you predicted 10.00 ×, measured 4.00 ×: 6.00 × (150 %) too high."

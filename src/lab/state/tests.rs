@@ -408,7 +408,7 @@ impl Harness {
         for (id, q) in questions {
             let _ = writeln!(
                 out,
-                "| question {id}: {} runs{}{}{}{}",
+                "| question {id}: {} runs{}{}{}{}{}",
                 q.runs.len(),
                 if q.measured { ", measured" } else { "" },
                 if s.can_reveal(id) { ", can reveal" } else { "" },
@@ -416,6 +416,11 @@ impl Harness {
                 s.outcome(id).map_or(String::new(), |o| format!(
                     " · predicted {:.3} measured {:.3}",
                     o.predicted, o.measured
+                )),
+                s.tail_hidden(id).map_or(String::new(), |t| format!(
+                    " · tail hidden ×{} ({})",
+                    t.inferences_per_sample,
+                    t.context.map_or("?", |c| c.key())
                 )),
             );
         }
@@ -1268,6 +1273,92 @@ fn the_spread_question_is_measured_only_by_its_whole_series() {
              | question spread: 2 runs",
         ),
     );
+}
+
+/// A coarse timer's batches hide the tail: the P95 and spread questions
+/// say so once one of their runs was timed in batches; a question about the
+/// median or the plans does not, and neither does a run of single
+/// inferences.
+#[test]
+fn a_batched_run_hides_the_tail_of_the_p95_and_spread_questions_only() {
+    check(
+        &with_questions(
+            "predict p95 40\nmeasure p95\nfinish 5\npredict plans 2\nmeasure plans\nfinish 5\nfinish 5\n\
+             predict spread it grows\nmeasure spread\nfinish 3\nfinish\nfinish\nfinish",
+        ),
+        &after_questions(
+            "predict p95 40
+               -> store answers
+             measure p95
+               -> send run #3 warmup 3 runs 100 seed 0 optimized
+             finish 5
+               -> store run mobilenetv2 · warmup 3 · runs 100
+               -> store answers
+             predict plans 2
+               -> store answers
+             measure plans
+               -> send run #4 warmup 3 runs 10 seed 0 optimized
+             finish 5
+               -> store run mobilenetv2 · warmup 3 · runs 10
+               -> store answers
+               -> send load #5 mobilenetv2.onnx unoptimized
+               -> send run #6 warmup 3 runs 10 seed 0 unoptimized
+             finish 5
+               -> store run mobilenetv2 · warmup 3 · runs 10 (2)
+               -> store answers
+             predict spread it grows
+               -> store answers
+             measure spread
+               -> send run #7 warmup 5 runs 1 seed 0 optimized
+             finish 3
+               -> send run #8 warmup 3 runs 10 seed 0 optimized ×3
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 10 (3)
+               -> store answers
+               -> send run #9 warmup 3 runs 50 seed 0 optimized ×3
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 50
+               -> store answers
+               -> send run #10 warmup 3 runs 100 seed 0 optimized ×3
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 100 (2)
+               -> store answers
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 ×5
+             | run #2: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 ×5 · compared
+             | run #3: mobilenetv2 · warmup 3 · runs 10 (2) · n 10 · p50 5.5 ×5 · compared
+             | run #4: mobilenetv2 · warmup 3 · runs 10 (3) · n 10 · p50 5.5 ×3 · compared
+             | run #5: mobilenetv2 · warmup 3 · runs 50 · n 50 · p50 25.5 ×3 · compared
+             | run #6: mobilenetv2 · warmup 3 · runs 100 (2) · n 100 · p50 50.5 ×3 · shown compared
+             | question p95: 1 runs, measured, can reveal · predicted 40.000 measured 95.050 · tail hidden ×5 (isolated)
+             | question plans: 2 runs, measured, can reveal · predicted 2.000 measured 1.000
+             | question spread: 3 runs, measured, can reveal · tail hidden ×3 (isolated)",
+        ),
+    );
+}
+
+/// The note says what to do where the page is: the report's timer context
+/// travels with the run.
+#[test]
+fn the_hidden_tail_carries_why_the_timer_was_coarse() {
+    let mut h = Harness::new();
+    h.state.browser.cross_origin_isolated = false;
+    h.state.browser.secure_context = false;
+    for line in format!("{READY}\n{QUESTIONS}\npredict p95 4\nmeasure p95\nfinish 7").lines() {
+        let line = line.trim();
+        if !line.is_empty() {
+            h.play(line);
+        }
+    }
+    let t = h.state.tail_hidden("p95").expect("a batched p95 run");
+    assert_eq!(t.inferences_per_sample, 7);
+    assert_eq!(
+        t.context,
+        Some(crate::lab::browser::TimerContext::PlainHttp)
+    );
+    assert!(Lang::Sv
+        .tail_hidden(&t)
+        .ends_with("Be läraren om https://-adressen och mät igen."));
 }
 
 #[test]

@@ -30,6 +30,12 @@ pub fn Question(q: Spec) -> impl IntoView {
         lab.track_runs();
         lab.with(|s| s.outcome(&oid).map(|o| s.lang().outcome(&o)))
     };
+    // A coarse timer's batches hid the tail this question asks about.
+    let tid = id.clone();
+    let tail_hidden = move || {
+        lab.track_runs();
+        lab.with(|s| s.tail_hidden(&tid).map(|t| s.lang().tail_hidden(&t)))
+    };
     let can_measure = lab.select(|s| s.can_measure());
     let (measure_id, input_id, reveal_id) = (id.clone(), id.clone(), id.clone());
     // The runs' statistics, as (runs, mean, p50, p95, std, CI p95 width),
@@ -127,6 +133,7 @@ pub fn Question(q: Spec) -> impl IntoView {
             </div>
             {summary}
             {move || outcome().map(|line| view! { <p class="outcome" role="status">{line}</p> })}
+            {move || tail_hidden().map(|t| view! { <p class="hint tail-hidden" role="note">{t}</p> })}
             <ReleaseLock/>
             <Show when=move || !state.get().revealed>
                 <p class="hint">{move || lab.lang().answer_locked(predict)}</p>
