@@ -10,12 +10,11 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { serve } from "./server.mjs";
+import { piedgeServe, serve } from "./server.mjs";
 import { audit } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
@@ -27,27 +26,9 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "piedge-guide-"));
 let browser;
 let server;
 
-/** `piedge serve` on a free port; resolves once it has printed the guide's address. */
-function piedgeServe() {
-    const child = spawn(PIEDGE, ["serve", "--dir", DIST, "--port", "0", "--data-dir", tmp], {
-        stdio: ["ignore", "pipe", "inherit"],
-    });
-    return new Promise((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d) => {
-            out += d;
-            const url = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-            const code = out.match(/teacher code ([0-9A-F]+)/);
-            const guide = out.match(/the teacher's guide: (\S+)/);
-            if (url && code && guide) resolve({ url: url[0], code: code[1], guide: guide[1], child });
-        });
-        child.on("exit", (status) => reject(new Error(`piedge serve exited with ${status}`)));
-    });
-}
-
 before(async () => {
     assert.ok(fs.existsSync(path.join(DIST, "docs/teacher.sv.md")), "dist/ is built with the guide (scripts/build-web)");
-    server = await piedgeServe();
+    server = await piedgeServe(PIEDGE, DIST, tmp);
     browser = await chromium.launch({
         executablePath: CHROMIUM,
         // Chromium sends every request through the proxy except those to
@@ -60,11 +41,7 @@ before(async () => {
 
 after(async () => {
     await browser?.close();
-    if (server) {
-        const exited = new Promise((r) => server.child.on("exit", r));
-        server.child.kill();
-        await exited;
-    }
+    await server?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -90,7 +67,7 @@ test("the teacher's guide opens from teacher mode and from the server's printed 
     const origin = new URL(server.url).origin;
 
     // Teacher mode, in Swedish (the lab's default).
-    await page.goto(`${server.url}#step=2&teacher=${server.code}`);
+    await page.goto(`${server.url}#step=2&teacher=${server.teacherCode}`);
     await page.waitForSelector("#teacher-panel #open-guide");
     assert.deepEqual(await audit(page), [], "teacher mode with the guide's link passes the WCAG audit");
     const probe = await context.newPage();
