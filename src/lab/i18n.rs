@@ -2,9 +2,12 @@
 //! The lesson text itself lives in `lessons/*.md`, where a teacher can edit it.
 
 mod board;
+mod guide;
 mod native;
 mod questions;
 mod timer;
+
+pub use guide::GuideWords;
 
 use super::config::{Field, FieldError};
 use crate::model_error::{example_shape, ModelError, ShapeTrouble};

@@ -27,7 +27,7 @@ const RUN_TIMEOUT = 120_000;
 
 // What each engine says about itself, as measured here (Debian's Chromium
 // 156, Firefox ESR 153, WebKitGTK 2.50): the browser's name, and the timer
-// step isolated and not, in ms. The README's browser table gives the same
+// step isolated and not, in ms. docs/measuring.md's timer table gives the same
 // figures; a new engine release that changes them fails here first.
 const EXPECTED = {
     chromium: { browser: /^Chrome \d+ \(Blink(, headless)?\)/, fine: 0.005, coarse: 0.1, roundsCores: false },

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { serve } from "./server.mjs";
+import { piedgeServe as startPiedgeServe, serve } from "./server.mjs";
 import { audit, fixed, percentile, svNumbers } from "./shared.mjs";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
@@ -625,25 +625,10 @@ function parseQuotedCsv(text) {
     return rows;
 }
 
-/** Starts `piedge serve` (on a free port unless `--port` is given, with its
- * own data folder unless `--data-dir` is); resolves to {url, port, teacherCode, stop}. */
-async function piedgeServe(...extra) {
-    const { spawn } = await import("node:child_process");
-    if (!extra.includes("--data-dir")) extra.push("--data-dir", fs.mkdtempSync(path.join(tmp, "data-")));
-    if (!extra.includes("--port")) extra.push("--port", "0");
-    const child = spawn(PIEDGE, ["serve", "--dir", DIST, ...extra], { stdio: ["ignore", "pipe", "inherit"] });
-    const started = await new Promise((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d) => {
-            out += d;
-            const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
-            const code = out.match(/teacher code ([0-9A-F]+)/);
-            if (m && code) resolve({ url: m[0], port: m[1], teacherCode: code[1] });
-        });
-        child.on("exit", (code) => reject(new Error(`piedge serve exited with ${code}`)));
-    });
-    const exited = new Promise((resolve) => child.on("exit", resolve));
-    return { ...started, stop: async () => { child.kill(); await exited; } };
+/** `piedge serve` on the built lab, with a data folder of its own unless
+ * `--data-dir` is given (server.mjs). */
+function piedgeServe(...extra) {
+    return startPiedgeServe(PIEDGE, DIST, fs.mkdtempSync(path.join(tmp, "data-")), ...extra);
 }
 
 test("piedge serve: the lab is isolated, runs the test natively on request beside the browser run, and two tabs queue", async () => {

@@ -270,6 +270,11 @@ impl Lab {
                 let answer = server::teacher(&code, &action).await;
                 self.send(Event::TeacherDone(answer));
             }),
+            LabEffect::FetchGuide(path) => spawn(async move {
+                let result = dom::fetch_text(path).await;
+                let path = path.to_string();
+                self.send(Event::GuideText { path, result });
+            }),
         }
     }
 

@@ -359,7 +359,7 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
         println!(
             "Android does not resolve .local names: give those devices a numeric address. \
              Devices that cannot reach this one at all may be on a network that isolates clients; \
-             see the README's classroom section."
+             see the teacher's guide."
         );
         println!("\nScan to open {}:\n{}", urls[0], qr(&urls[0]));
     } else {
@@ -381,6 +381,11 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
     );
     let board_url = format!("{}#board=1&teacher={code}", urls[0]);
     println!("  the teacher's board: {board_url}");
+    println!(
+        "  the teacher's guide: {}#guide={}",
+        urls[0],
+        piedge::lab::guide::TEACHER
+    );
     if lan {
         println!(
             "\nScan on the teacher's device for the board:\n{}",

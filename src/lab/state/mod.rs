@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 mod board;
+mod guide;
 mod models;
 mod native;
 mod parts;
@@ -27,6 +28,7 @@ mod questions;
 mod runs;
 
 pub use board::*;
+pub use guide::GuideText;
 pub use native::*;
 pub use parts::*;
 pub use questions::*;
@@ -176,6 +178,15 @@ pub enum Event {
     },
     Teacher(TeacherAction),
     TeacherDone(Result<(), Refused>),
+    /// A link to a guide of the bundle (`lab::guide`), by its name.
+    OpenGuide(String),
+    /// Back from the guide to the lesson.
+    CloseGuide,
+    /// A guide's file, fetched, or why it could not be.
+    GuideText {
+        path: String,
+        result: Result<String, String>,
+    },
 }
 
 /// What the runtime must do.
@@ -241,6 +252,8 @@ pub enum Effect {
         code: String,
         action: TeacherAction,
     },
+    /// Fetch this guide's file from the bundle, and answer with `GuideText`.
+    FetchGuide(&'static str),
 }
 /// Everything the lab page knows.
 #[derive(Clone, Debug)]
@@ -276,6 +289,8 @@ pub struct LabState {
     pub native: Native,
     /// The class board, and what this tab shared to it.
     pub board: ClassBoard,
+    /// The guides' texts asked for, by file.
+    pub guides: HashMap<&'static str, GuideText>,
     /// The latest model choice: a fetch or file read that finishes after a
     /// newer choice was made is dropped, so the newer choice wins. 0 until
     /// anything was chosen: the worker's start then loads the default.
@@ -313,6 +328,7 @@ impl LabState {
             input_shape: String::new(),
             native: Native::default(),
             board: ClassBoard::default(),
+            guides: HashMap::new(),
             latest_choice: 0,
             last_files: None,
             run_budget_ms: RUN_BUDGET_MS,
@@ -326,6 +342,7 @@ impl LabState {
     pub fn update(&mut self, now: Moment, event: Event) -> Vec<Effect> {
         self.now = now;
         self.handle(event);
+        self.want_guide();
         std::mem::take(&mut self.effects)
     }
 
@@ -676,6 +693,9 @@ impl LabState {
             Event::Shared { run_id, answer } => self.shared(run_id, answer),
             Event::Teacher(action) => self.teacher(action),
             Event::TeacherDone(answer) => self.teacher_done(answer),
+            Event::OpenGuide(name) => self.open_guide(&name),
+            Event::CloseGuide => self.close_guide(),
+            Event::GuideText { path, result } => self.guide_arrived(path, result),
         }
     }
 

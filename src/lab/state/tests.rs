@@ -17,6 +17,7 @@ use crate::plan::SelfCheck;
 use crate::report::PipelineTimings;
 use std::fmt::Write;
 
+mod guide;
 mod native;
 
 /// Runs `script` on a fresh lab (English, default URL) and compares the
@@ -322,6 +323,7 @@ impl Harness {
             word if word.contains("native") || word.contains("machine") => {
                 native::event_of(word, &args)
             }
+            word if word.contains("guide") => guide::event_of(word, &args),
             other => panic!("unknown script word '{other}'"),
         }
     }
@@ -428,6 +430,9 @@ impl Harness {
         if let Some(line) = native::summary(s) {
             let _ = writeln!(out, "| native: {line}");
         }
+        if let Some(line) = guide::summary(s) {
+            let _ = writeln!(out, "| guide: {line}");
+        }
         for n in &s.notices {
             let text: String = n.text.chars().take(72).collect();
             let _ = writeln!(
@@ -519,6 +524,7 @@ fn describe(e: &Effect) -> String {
         Effect::FetchBoard { teacher } => format!("fetch board (teacher {teacher:?})"),
         Effect::ShareRun { run_id, body } => format!("share {run_id} ({} bytes)", body.len()),
         Effect::TeacherCall { code, action } => format!("teacher {code}: {action:?}"),
+        Effect::FetchGuide(path) => format!("fetch guide {path}"),
     }
 }
 

@@ -1,12 +1,13 @@
 //! The page's frame: header (language, projector mode), notices, the step
 //! navigation, the step's content (the lesson's Markdown with the widgets it
-//! names) and the footer.
+//! names) and the footer; or, in their place, the class board or a guide.
 
 use super::board::ClassBoardView;
 use super::common::{lab, markdown};
 use super::controls::Controls;
 use super::environment::Environment;
 use super::experiment::Experiment;
+use super::guide::GuideView;
 use super::model::ModelPicker;
 use super::native::NativeRun;
 use super::questions::{Question, WorksheetExport};
@@ -41,6 +42,7 @@ fn App() -> impl IntoView {
     let n_runs = lab.select(|s| s.runs.len());
     let busy = lab.select(|s| s.is_busy());
     let board = lab.select(|s| s.board_shown());
+    let guide = lab.select(|s| s.guide_shown().is_some());
     let teacher = lab.select(|s| s.is_teacher());
     view! {
         // data-runs and data-busy let tests (and scripts) wait for a run to end
@@ -53,7 +55,9 @@ fn App() -> impl IntoView {
         >
             <Header/>
             <Notices/>
-            {move || if board.get() {
+            {move || if guide.get() {
+                view! { <main id="main" tabindex="-1"><GuideView/></main> }.into_any()
+            } else if board.get() {
                 view! { <main id="main" tabindex="-1"><ClassBoardView/></main> }.into_any()
             } else {
                 view! {
