@@ -132,7 +132,14 @@ impl Case {
                 },
             };
             let g = case.geometry();
+            // A grouped case's small plane must still hold its pool's window:
+            // an empty output is no case (tract 0.23.9 divides by its zero
+            // row length on armv7).
+            let pool_fits = case
+                .pool
+                .is_none_or(|((ph, pw), _)| g.oh >= ph && g.ow >= pw);
             if (g.oh * g.ow >= super::conv::MIN_POSITIONS || group > 1)
+                && pool_fits
                 && case.c / group * k.0 * k.1 <= super::conv::MAX_REDUCTION
             {
                 return case;
