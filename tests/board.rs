@@ -815,6 +815,8 @@ fn the_data_folder_is_private_and_the_teacher_code_can_be_changed() {
     let (site, parent) = (site(), tempfile::tempdir().unwrap());
     let data = parent.path().join("data");
     let s = serve(site.path(), &data);
+    // The address is printed before the database is opened.
+    s.printed("teacher code").expect("the board is on");
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("classroom.sqlite")), 0o600);
@@ -824,9 +826,9 @@ fn the_data_folder_is_private_and_the_teacher_code_can_be_changed() {
         site.path(),
         &["--data-dir", data.to_str().unwrap(), "--new-teacher-code"],
     );
+    let line = s.printed("teacher code").unwrap();
     let new = teacher_code(&data);
     assert_ne!(new, old);
-    let line = s.printed("teacher code").unwrap();
     assert!(line.contains(&new) && !line.contains(&old), "{line}");
     let lock = |code: &str| {
         call(
