@@ -789,6 +789,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
     fn answering(&mut self) {
         if let Reading::Answering { .. } = self.reading {
             self.reading = Reading::Idle;
+            // The read side sleeps until the answer's longer deadline: its
+            // timer (which keeps the read's waker) is brought forward to
+            // the idle one, or a finished connection would stay open for
+            // `ANSWER_WAIT` instead of `IDLE`. A later deadline needs no
+            // care: the earlier timer fires and the read re-arms it.
+            self.read_timer.as_mut().reset(Instant::now() + IDLE);
         }
     }
 
