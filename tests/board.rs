@@ -73,6 +73,14 @@ fn share_body(nickname: &str, latencies: &[f64]) -> String {
     .to_string()
 }
 
+/// The teacher's CSV export, as the export link fetches it.
+fn export_csv(s: &Server, code: &str) -> String {
+    let path = format!("/api/teacher/export.csv?teacher={code}");
+    let (status, _, csv) = call(s, A, "GET", &path, &[], "");
+    assert_eq!(status, 200, "{csv}");
+    csv
+}
+
 fn share(s: &Server, from: [u8; 4], token: &str, body: &str) -> (u16, Value) {
     let (status, json, _) = call(
         s,
@@ -209,15 +217,7 @@ fn students_share_the_teacher_runs_the_board_and_exports_it() {
         share(&s, b, &tb, &share_body("Bo, \"the fast\"", &[0.5, 0.7])).0,
         201
     );
-    let (status, _, csv) = call(
-        &s,
-        A,
-        "GET",
-        &format!("/api/teacher/export.csv?teacher={code}"),
-        &[],
-        "",
-    );
-    assert_eq!(status, 200);
+    let csv = export_csv(&s, &code);
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 3, "{csv}");
     let header: Vec<&str> = rows[0].split(',').collect();
@@ -683,15 +683,7 @@ fn the_class_csv_opens_safely_in_a_spreadsheet() {
         assert_eq!(status, 201, "{cell:?}: {answer}");
     }
     let code = teacher_code(data.path());
-    let (status, _, csv) = call(
-        &s,
-        A,
-        "GET",
-        &format!("/api/teacher/export.csv?teacher={code}"),
-        &[],
-        "",
-    );
-    assert_eq!(status, 200);
+    let csv = export_csv(&s, &code);
     // Python's csv module, as a notebook (or a spreadsheet's importer) reads it.
     let script = r#"
 import csv, io, json, sys

@@ -151,16 +151,7 @@ pub fn panic_is_contained() -> bool {
 
 /// The answer to a request whose handler panicked.
 fn bug(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let e = piedge::api::ApiError::ServerBug;
-    let mut response = Response::new(Body::from(e.to_json()));
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    crate::classroom::refuse(piedge::api::ApiError::ServerBug)
 }
 
 /// A request's address as the log shows it: the value of a `teacher=` or
@@ -396,19 +387,7 @@ async fn rate_limit(request: Request, next: Next) -> Response {
     let Err(retry_after_s) = clients.allow_api(ip) else {
         return next.run(request).await;
     };
-    let e = piedge::api::ApiError::TooManyRequests { retry_after_s };
-    let mut response = Response::new(Body::from(e.to_json()));
-    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string()) {
-        headers.insert(header::RETRY_AFTER, v);
-    }
-    response
+    crate::classroom::refuse(piedge::api::ApiError::TooManyRequests { retry_after_s })
 }
 
 /// A refused request's answer; the connection closes after it.
