@@ -16,12 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Options the guides already describe that an open issue is adding (the
-/// classroom server's hardening, issue 32): the docs may show them before
-/// `piedge --help` lists them. Whether the option has landed yet does not
-/// matter here, so the branch that adds it merges without touching this test;
-/// empty the list once it is on main.
-const AWAITED: &[(&str, &str)] = &[("serve", "--new-teacher-code")];
+/// Options the guides may describe before `piedge --help` lists them: one an
+/// open issue is adding, so that its branch merges without touching this test.
+/// None today (issue 32's `serve --new-teacher-code` has landed).
+const AWAITED: &[(&str, &str)] = &[];
 
 /// The README stays a newcomer's first screens.
 const MAX_README_LINES: usize = 200;

@@ -730,6 +730,9 @@ test("the class board: three students share, the teacher's board shows them with
         const before = await table();
         assert.deepEqual(before.map((r) => r.kind).sort(), ["Blink", "Blink", "native"]);
         assert.deepEqual(before.map((r) => r.nickname).sort(), ["Ada", "Bo", "server"]);
+        // Only the server's own run is marked as measured by it; the shares are the students' word.
+        const origins = await teacher.page.$$eval("#board-table tbody tr", (trs) => trs.map((t) => `${t.cells[0].textContent}:${t.dataset.origin}`));
+        assert.deepEqual(origins.sort(), ["Ada:student", "Bo:student", "server:server"]);
         assert.match(await teacher.page.textContent("#board-summary"), /3 runs from 2 kinds of device/);
         assert.match(await teacher.page.textContent("#board-standouts"), /^Fastest: .* · P95 under 10 ms: \d of 3 · P95 under 100 ms: 3 of 3$/);
         const chartLabel = await teacher.page.getAttribute("#board-chart", "aria-label");

@@ -275,6 +275,21 @@ impl Lang {
                     "Discuss: who meets 10 ms, who meets 100 ms, and why does the browser differ from the Pi? (WebAssembly against machine code, one thread, the timer.)"
                 }
             }
+            // Where a run on the board came from.
+            "server_run" => {
+                if sv {
+                    "mätt av servern"
+                } else {
+                    "measured by this server"
+                }
+            }
+            "claimed" => {
+                if sv {
+                    "som elevens enhet uppgav"
+                } else {
+                    "as the student's device reported"
+                }
+            }
             _ => "",
         }
     }
