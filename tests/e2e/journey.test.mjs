@@ -168,7 +168,7 @@ async function journey(engine, browser) {
     await page.waitFor(() => document.querySelector("#model-name")?.textContent === "mobilenetv2.onnx", null, RUN_TIMEOUT);
     await runAndWait(page, "#run");
     const kept = await runsKept(page);
-    assert.match(await text(page, "#run-done"), /^Klart: 30 tidtagna körningar, p50 \d+,\d{3} ms, p95 \d+,\d{3} ms\./);
+    assert.match(await text(page, "#run-done"), /^Klart: 30 tidtagna körningar, P50 \d+,\d{3} ms, P95 \d+,\d{3} ms\./);
 
     // The results: table, exports and charts agree.
     await page.click("#read-results");
@@ -178,7 +178,7 @@ async function journey(engine, browser) {
     assert.equal(latencies.length, 30);
     const cell = (key) => text(page, `#stats-table tr[data-stat="${key}"] td`);
     assert.equal(await cell("n"), "30");
-    assert.equal(await text(page, '#stats-table tr[data-stat="Mean"] th'), "Medel", "Swedish names in the table");
+    assert.equal(await text(page, '#stats-table tr[data-stat="Mean"] th'), "Medelvärde", "Swedish names in the table");
     assert.equal(await cell("P50"), svNumbers(fixed(percentile(latencies, 50), 3)), "a decimal comma in Swedish");
     assert.equal(await cell("P95"), svNumbers(fixed(percentile(latencies, 95), 3)));
     const results = JSON.parse(await downloaded(page, '[data-export="latency_results.json"]', "latency_results.json"));

@@ -1528,7 +1528,7 @@ fn storage_full_keeps_the_run_and_offers_an_export() {
                -> download piedge-lab-runs.json (application/json): {\"piedge_lab_runs\":1,\"runs\":[{\"i
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · shown finished
-             | error: The run could not be saved in the browser (storage is full or disabled). [export all]",
+             | error: The measurement could not be saved in the browser (storage is full or di [export all]",
         ),
     );
 }
@@ -1544,8 +1544,8 @@ fn unreadable_storage_is_reported_and_the_lab_goes_on() {
            -> delete stored a
          delete-failed InvalidStateError
          | model: -
-         | error: The saved runs could not be read from the browser's storage. New runs st
-         | error: This browser gives the lab no storage (a private window, perhaps). Runs
+         | error: The saved measurements could not be read from the browser's storage. New
+         | error: This browser gives the lab no storage (a private window, perhaps). Measu
          | error: InvalidStateError",
     );
 }
@@ -1600,7 +1600,7 @@ fn rename_delete_and_clear_reach_storage() {
          delete #3
            -> delete stored c
          clear
-           -> confirm \"Delete all saved runs?\"
+           -> confirm \"Delete all saved measurements?\"
          confirm
            -> clear storage
          clear
@@ -1915,7 +1915,7 @@ fn the_worksheet_holds_predictions_measurements_answers_and_a_chart() {
     assert!(html.contains("<svg"), "the answering run's histogram");
     assert!(html.contains("The answer was opened after predicting and measuring."));
     assert!(
-        html.contains("Disturbed run: the tab was hidden"),
+        html.contains("Disturbed measurement: the tab was hidden"),
         "a disturbed run says so"
     );
     // The JSON behind it, whole.
