@@ -299,7 +299,9 @@ impl Lang {
             Lang::Sv => {
                 format!("Omgång: {session} · {runs} mätningar från {kinds} sorters enheter")
             }
-            Lang::En => format!("Session: {session} · {runs} measurements from {kinds} kinds of device"),
+            Lang::En => {
+                format!("Session: {session} · {runs} measurements from {kinds} kinds of device")
+            }
         }
     }
 

@@ -17,6 +17,7 @@ use crate::plan::SelfCheck;
 use crate::report::PipelineTimings;
 use std::fmt::Write;
 
+mod glossary;
 mod native;
 
 /// Runs `script` on a fresh lab (English, default URL) and compares the
@@ -452,6 +453,7 @@ fn describe(e: &Effect) -> String {
         Effect::StartWorker => "start worker".into(),
         Effect::RestartWorker => "restart worker".into(),
         Effect::FetchLesson(l) => format!("fetch lesson {}", l.code()),
+        Effect::FetchGlossary => "fetch glossary".into(),
         Effect::LoadStoredRuns => "load stored runs".into(),
         Effect::LoadAnswers => "load answers".into(),
         Effect::StoreAnswers(_) => "store answers".into(),
@@ -608,6 +610,7 @@ const READY_LINES: &str = "
       -> start worker
       -> fetch lesson sv
       -> fetch lesson en
+      -> fetch glossary
       -> load stored runs
            -> load answers
       -> fetch machine
@@ -636,6 +639,7 @@ fn a_model_picked_while_the_worker_starts_wins_over_the_default() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -799,6 +803,7 @@ fn a_failed_model_fetch_is_reported() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -897,6 +902,7 @@ fn a_run_asked_for_before_any_model_says_the_model_is_loading() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -1022,6 +1028,7 @@ fn a_crash_before_anything_loaded_lets_the_new_worker_load_the_default() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -1134,6 +1141,7 @@ fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
