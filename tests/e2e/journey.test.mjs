@@ -123,6 +123,40 @@ for (const engine of Object.keys(ENGINES)) {
     });
 }
 
+/** The first glossary term on step 1 ("latens"): described by its
+ * definition for a screen reader; shown on hover; opened and closed with
+ * the mouse, and with Enter and Escape from the keyboard. */
+async function glossaryTerm(page) {
+    const term = 'button.term[data-term="latency"]';
+    await page.waitFor((s) => document.querySelector(s), term);
+    const shown = () => page.evaluate(() => getComputedStyle(document.getElementById("term-def-latency")).display !== "none");
+    const expanded = () => page.evaluate((s) => document.querySelector(s).getAttribute("aria-expanded"), term);
+    const described = await page.evaluate((s) => {
+        const b = document.querySelector(s);
+        return [b.textContent, document.getElementById(b.getAttribute("aria-describedby"))?.textContent];
+    }, term);
+    assert.deepEqual(described, ["Latens", "latens: Tiden från att modellen får en bild tills den har svarat."]);
+    await page.hover("h1");
+    assert.equal(await shown(), false, "the definition waits to be asked for");
+    await page.hover(term);
+    await page.waitFor(() => getComputedStyle(document.getElementById("term-def-latency")).display !== "none");
+    await page.click(term);
+    await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
+    await page.hover("h1");
+    assert.equal(await shown(), true, "a pressed term stays open when the mouse leaves");
+    await page.click(term);
+    await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "false", term);
+    await page.hover("h1");
+    assert.equal(await shown(), false, "a second press closes it");
+    await page.press(term, "Enter");
+    await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
+    assert.equal(await shown(), true, "Enter opens it");
+    await page.press(term, "Escape");
+    await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "false", term);
+    assert.equal(await expanded(), "false");
+    assert.equal(await shown(), false, "Escape closes it");
+}
+
 async function journey(engine, browser) {
     const page = await browser.newPage();
 
@@ -154,6 +188,8 @@ async function journey(engine, browser) {
     assert.ok(near(coarse, EXPECTED[engine].coarse), `not isolated, a ${EXPECTED[engine].coarse} ms timer step, measured ${coarse} ms`);
     console.log(`# ${ENGINES[engine].title}: timer step ${fine.toFixed(4)} ms isolated (lab: ${reported} ms), ` +
         `${coarse.toFixed(4)} ms not isolated`);
+
+    await glossaryTerm(page);
 
     // Cold start on step 2.
     await page.click("#next");

@@ -214,6 +214,39 @@ test("opened from file:// (a USB stick), the page explains itself within a secon
     await context.close();
 });
 
+test("a glossary term opens with a tap under touch emulation, and a screen reader hears its definition", async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    const { page } = await openLab("#step=2&lang=en", { context });
+    const term = 'button.term[data-term="run"]';
+    await page.waitForSelector(term);
+    const shown = () => page.$eval("#term-def-run", (d) => getComputedStyle(d).display !== "none");
+    assert.equal(await shown(), false);
+    await page.tap(term);
+    await page.waitForFunction((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
+    assert.equal(await shown(), true, "a tap opens the definition");
+    // What assistive technology gets: Chromium's accessibility tree.
+    const cdp = await context.newCDPSession(page);
+    const { root } = await cdp.send("DOM.getDocument");
+    const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector: term });
+    const { nodes } = await cdp.send("Accessibility.getPartialAXTree", { nodeId, fetchRelatives: false });
+    const node = nodes.find((n) => n.role?.value === "button");
+    assert.equal(node.name?.value, "runs");
+    assert.equal(node.description?.value,
+        "run: One timed inference; with a coarse timer, the mean of a group of inferences in a row.");
+    await page.tap(term);
+    await page.waitForFunction((s) => document.querySelector(s).getAttribute("aria-expanded") === "false", term);
+    // A new step closes what was open.
+    await page.tap(term);
+    await page.waitForFunction((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
+    await page.tap("#next");
+    await page.waitForSelector('article.step[data-step="3"]');
+    await page.tap("#back");
+    await page.waitForSelector(term);
+    assert.equal(await page.getAttribute(term, "aria-expanded"), "false");
+    assert.deepEqual(page.errors, []);
+    await context.close();
+});
+
 test("a finished run says so beside its button, with the way to its results", async () => {
     const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=10");
     await waitForModel(page, "tinycnn.onnx");
