@@ -16,6 +16,7 @@
 //! en: run | One timed repetition of the model …
 //! ```
 
+use super::worksheet::esc;
 use super::Lang;
 
 /// A term's word and its definition, in one language.
@@ -188,16 +189,9 @@ pub fn term_close_html(term: &Term, lang: Lang) -> String {
     format!(
         "</button><span class=\"term-def\" id=\"term-def-{}\" role=\"tooltip\"><b>{}</b>: {}</span>",
         term.id,
-        escape(word),
-        escape(definition)
+        esc(word),
+        esc(definition)
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -302,7 +302,8 @@ fn histogram_svg(report: &BenchmarkReport, lang: Lang) -> Option<String> {
     Some(svg)
 }
 
-fn esc(s: &str) -> String {
+/// Text made safe inside HTML (also the glossary's definitions use it).
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -126,7 +126,7 @@ for (const engine of Object.keys(ENGINES)) {
 /** The first glossary term on step 1 ("latens"): described by its
  * definition for a screen reader; shown on hover; opened and closed with
  * the mouse, and with Enter and Escape from the keyboard. */
-async function glossaryTerm(page) {
+async function glossaryTerm(engine, page) {
     const term = 'button.term[data-term="latency"]';
     await page.waitFor((s) => document.querySelector(s), term);
     const shown = () => page.evaluate(() => getComputedStyle(document.getElementById("term-def-latency")).display !== "none");
@@ -136,25 +136,29 @@ async function glossaryTerm(page) {
         return [b.textContent, document.getElementById(b.getAttribute("aria-describedby"))?.textContent];
     }, term);
     assert.deepEqual(described, ["Latens", "latens: Tiden från att modellen får en bild tills den har svarat."]);
-    await page.hover("h1");
+    await page.hover("header.top h1");
     assert.equal(await shown(), false, "the definition waits to be asked for");
     await page.hover(term);
     await page.waitFor(() => getComputedStyle(document.getElementById("term-def-latency")).display !== "none");
     await page.click(term);
     await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
-    await page.hover("h1");
+    await page.hover("header.top h1");
     assert.equal(await shown(), true, "a pressed term stays open when the mouse leaves");
     await page.click(term);
     await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "false", term);
-    await page.hover("h1");
-    assert.equal(await shown(), false, "a second press closes it");
+    // WebKitGTK's WebDriver leaves :hover on the element it last clicked
+    // (the mouse "moving" to the title does not clear it), so there the
+    // open state is read from aria-expanded alone.
+    const hoverFollows = engine !== "webkit";
+    await page.hover("header.top h1");
+    if (hoverFollows) assert.equal(await shown(), false, "a second press closes it");
     await page.press(term, "Enter");
     await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
     assert.equal(await shown(), true, "Enter opens it");
     await page.press(term, "Escape");
     await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "false", term);
     assert.equal(await expanded(), "false");
-    assert.equal(await shown(), false, "Escape closes it");
+    if (hoverFollows) assert.equal(await shown(), false, "Escape closes it");
 }
 
 async function journey(engine, browser) {
@@ -189,7 +193,7 @@ async function journey(engine, browser) {
     console.log(`# ${ENGINES[engine].title}: timer step ${fine.toFixed(4)} ms isolated (lab: ${reported} ms), ` +
         `${coarse.toFixed(4)} ms not isolated`);
 
-    await glossaryTerm(page);
+    await glossaryTerm(engine, page);
 
     // Cold start on step 2.
     await page.click("#next");

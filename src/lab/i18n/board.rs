@@ -285,6 +285,14 @@ impl Lang {
         }
     }
 
+    /// One of the board's settings to filter by: a warmup and a count of runs.
+    pub fn board_settings(self, warmup: usize, runs: usize) -> String {
+        match self {
+            Lang::Sv => format!("uppvärmning {warmup}, {runs} körningar"),
+            Lang::En => format!("warmup {warmup}, {runs} runs"),
+        }
+    }
+
     /// "8 cores".
     pub fn cores(self, n: usize) -> String {
         match self {
