@@ -7,6 +7,7 @@
 pub mod browser;
 pub mod chart_alt;
 pub mod config;
+pub mod glossary;
 pub mod guide;
 pub mod i18n;
 pub mod isolation;

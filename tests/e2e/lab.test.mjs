@@ -163,7 +163,8 @@ test("a benchmark of mobilenetv2 (warmup 3, runs 30): table, CSV, summary and ch
     assert.equal(results.engine.name, "tract");
     const summary = await download(page, '[data-export="latency_summary.txt"]');
     assert.equal(summary.trim().split("\n").pop(), `median_ms: ${fixed(percentile(latencies, 50), 3)}`);
-    assert.equal(await page.textContent("#summary-text"), svNumbers(summary));
+    // The summary box mirrors the English file byte for byte, decimal points included.
+    assert.equal(await page.textContent("#summary-text"), summary);
 
     // The histogram has drawn bars: bar-blue pixels on the canvas.
     await page.waitForTimeout(200);
@@ -213,13 +214,46 @@ test("opened from file:// (a USB stick), the page explains itself within a secon
     await context.close();
 });
 
+test("a glossary term opens with a tap under touch emulation, and a screen reader hears its definition", async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    const { page } = await openLab("#step=2&lang=en", { context });
+    const term = 'button.term[data-term="run"]';
+    await page.waitForSelector(term);
+    const shown = () => page.$eval("#term-def-run", (d) => getComputedStyle(d).display !== "none");
+    assert.equal(await shown(), false);
+    await page.tap(term);
+    await page.waitForFunction((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
+    assert.equal(await shown(), true, "a tap opens the definition");
+    // What assistive technology gets: Chromium's accessibility tree.
+    const cdp = await context.newCDPSession(page);
+    const { root } = await cdp.send("DOM.getDocument");
+    const { nodeId } = await cdp.send("DOM.querySelector", { nodeId: root.nodeId, selector: term });
+    const { nodes } = await cdp.send("Accessibility.getPartialAXTree", { nodeId, fetchRelatives: false });
+    const node = nodes.find((n) => n.role?.value === "button");
+    assert.equal(node.name?.value, "runs");
+    assert.equal(node.description?.value,
+        "run: One timed inference; with a coarse timer, the mean of a group of inferences in a row.");
+    await page.tap(term);
+    await page.waitForFunction((s) => document.querySelector(s).getAttribute("aria-expanded") === "false", term);
+    // A new step closes what was open.
+    await page.tap(term);
+    await page.waitForFunction((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
+    await page.tap("#next");
+    await page.waitForSelector('article.step[data-step="3"]');
+    await page.tap("#back");
+    await page.waitForSelector(term);
+    assert.equal(await page.getAttribute(term, "aria-expanded"), "false");
+    assert.deepEqual(page.errors, []);
+    await context.close();
+});
+
 test("a finished run says so beside its button, with the way to its results", async () => {
     const { context, page } = await openLab("#step=3&lang=en&model=tinycnn&warmup=1&runs=10");
     await waitForModel(page, "tinycnn.onnx");
     assert.equal((await page.textContent("#run-done")).trim(), "", "nothing before a run");
     await runAndWait(page);
     const line = await page.textContent("#run-done");
-    assert.match(line, /^Done: 10 timed runs, p50 \d+\.\d{3} ms, p95 \d+\.\d{3} ms\./);
+    assert.match(line, /^Done: 10 timed runs, P50 \d+\.\d{3} ms, P95 \d+\.\d{3} ms\./);
     await page.click("#read-results");
     await page.waitForSelector('article.step[data-step="4"]');
     assert.match(await page.textContent("#stats-table"), /P95/);
@@ -509,7 +543,7 @@ test("a run during which the tab was hidden is marked disturbed, in the page and
     await page.waitForFunction(() => document.querySelector(".app").dataset.runs === "1" &&
         document.querySelector(".app").dataset.busy === "false", null, { timeout: RUN_TIMEOUT });
     await page.click("#read-results");
-    assert.match(await page.textContent("#disturbed-note"), /^Disturbed run: the tab was hidden while it ran/);
+    assert.match(await page.textContent("#disturbed-note"), /^Disturbed measurement: the tab was hidden while it ran/);
     const results = JSON.parse(await download(page, '[data-export="latency_results.json"]'));
     assert.equal(results.system_info.extra.disturbed_tab_hidden, "true");
     // The next run, with the tab in view, is not marked.
@@ -650,7 +684,7 @@ test("piedge serve: the lab is isolated, runs the test natively on request besid
 
         for (let step = 4; step <= 6; step++) await page.click("#next");
         await page.waitForSelector("#run-native:not([disabled])");
-        assert.match(await page.textContent("#run-native"), /^Run the same test on .+, native, 1 thread$/);
+        assert.match(await page.textContent("#run-native"), /^Make the same measurement on .+, native, 1 thread$/);
         await page.click("#run-native");
         await page.waitForFunction(() => /In the queue: you are next/.test(document.querySelector("#native-progress")?.textContent || ""),
             null, { timeout: RUN_TIMEOUT });
@@ -681,7 +715,7 @@ test("piedge serve: the lab is isolated, runs the test natively on request besid
         assert.equal(await page.textContent("#versus-ratios"),
             `Browser / server: P50 × ${fixed(p50(inBrowser) / p50(native), 2)}, P95 × ${fixed(p95(inBrowser) / p95(native), 2)}`);
         assert.match(await page.textContent("#versus-reason"), /^Same machine, same engine \(tract\) and one thread in both: .*WebAssembly/);
-        assert.match(await page.textContent("#native-conditions"), /^During the server test: the server answered \d+ requests during the test; at most 0 other tests ran at the same time\.$/);
+        assert.match(await page.textContent("#native-conditions"), /^During the measurement on the server: the server answered \d+ requests during the measurement; at most 0 other measurements ran at the same time\.$/);
         assert.deepEqual(await audit(page), [], "the comparison passes the WCAG audit");
         // Both runs are ticked in the comparison table too.
         assert.equal(await page.$$eval("#comparison-table tbody tr", (r) => r.length), 2);

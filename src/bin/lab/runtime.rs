@@ -177,6 +177,12 @@ impl Lab {
                 };
                 self.send(Event::LessonText { lang, text });
             }),
+            LabEffect::FetchGlossary => spawn(async move {
+                let text = dom::fetch_text("lessons/glossary.md")
+                    .await
+                    .unwrap_or_else(|_| include_str!("../../../lessons/glossary.md").to_string());
+                self.send(Event::GlossaryText(text));
+            }),
             LabEffect::LoadStoredRuns => spawn(async move {
                 let stored = storage::load_all().await;
                 self.send(Event::StoredRuns(stored));

@@ -148,8 +148,8 @@ impl Lang {
                 not_measured: "Inte mätt ännu.",
                 answer_opened: "Svaret öppnades efter gissning och mätning.",
                 answer_closed: "Svaret har inte öppnats.",
-                all_runs: "Alla sparade körningar",
-                run: "Körning",
+                all_runs: "Alla sparade mätningar",
+                run: "Mätning",
                 ci95: "95 % KI",
                 timing: "Tidtagning",
             },
@@ -163,8 +163,8 @@ impl Lang {
                 not_measured: "Not measured yet.",
                 answer_opened: "The answer was opened after predicting and measuring.",
                 answer_closed: "The answer has not been opened.",
-                all_runs: "All kept runs",
-                run: "Run",
+                all_runs: "All saved measurements",
+                run: "Measurement",
                 ci95: "95 % CI",
                 timing: "Timing",
             },
@@ -174,10 +174,10 @@ impl Lang {
     /// How a run's samples were timed: one inference each, or batches.
     pub fn timing(self, inferences_per_sample: usize) -> String {
         match (self, inferences_per_sample) {
-            (Lang::Sv, 1) => "en inferens per mätpunkt".into(),
-            (Lang::En, 1) => "one inference per sample".into(),
-            (Lang::Sv, k) => format!("medel av {k} inferenser per mätpunkt"),
-            (Lang::En, k) => format!("mean of {k} inferences per sample"),
+            (Lang::Sv, 1) => "en inferens per körning".into(),
+            (Lang::En, 1) => "one inference per run".into(),
+            (Lang::Sv, k) => format!("medelvärdet av en grupp på {k} inferenser per körning"),
+            (Lang::En, k) => format!("the mean of a group of {k} inferences per run"),
         }
     }
 }
@@ -206,11 +206,11 @@ impl Lang {
                 total: "Totalt",
                 note: "Till läraren",
                 class_link: "Länk till klassen",
-                release_word: "Frisläppningsord (säg det högt när svaren får visas)",
-                fix_settings: "Lås inställningarna till mina (warmup, runs, frö och plan)",
-                link_hint: "Ge eleverna länken (eller visa den på projektorn). Utan ord är svaren inte låsta.",
-                locked: "Svaren öppnas när läraren säger till. Skriv ordet läraren säger:",
-                open_answers: "Öppna svaren",
+                release_word: "Kodord (säg det högt när svaren får låsas upp)",
+                fix_settings: "Lås inställningarna till mina (uppvärmning, antal körningar, frö och körplan)",
+                link_hint: "Ge eleverna länken (eller visa den på projektorn). Utan kodord är svaren inte låsta.",
+                locked: "Svaren låses upp när läraren säger till. Skriv kodordet läraren säger:",
+                open_answers: "Lås upp svaren",
                 fixed_note: "Läraren har låst inställningarna för den här lektionen.",
             },
             Lang::En => TeacherWords {
@@ -219,11 +219,11 @@ impl Lang {
                 total: "Total",
                 note: "For the teacher",
                 class_link: "Link for the class",
-                release_word: "Release word (say it aloud when the answers may open)",
-                fix_settings: "Fix the settings to mine (warmup, runs, seed and plan)",
-                link_hint: "Give the students this link (or show it on the projector). Without a word the answers are not locked.",
-                locked: "The answers open when the teacher says so. Type the word the teacher says:",
-                open_answers: "Open the answers",
+                release_word: "Code word (say it aloud when the answers may be unlocked)",
+                fix_settings: "Fix the settings to mine (warmup, number of runs, seed and execution plan)",
+                link_hint: "Give the students this link (or show it on the projector). Without a code word the answers are not locked.",
+                locked: "The answers are unlocked when the teacher says so. Type the code word the teacher says:",
+                open_answers: "Unlock the answers",
                 fixed_note: "The teacher has fixed the settings for this lesson.",
             },
         }
@@ -231,15 +231,15 @@ impl Lang {
 
     pub fn released_note(self) -> &'static str {
         match self {
-            Lang::Sv => "Rätt ord: svaren är öppna.",
-            Lang::En => "Right word: the answers are open.",
+            Lang::Sv => "Rätt kodord: svaren är upplåsta.",
+            Lang::En => "Right code word: the answers are unlocked.",
         }
     }
 
     pub fn wrong_release_word(self) -> &'static str {
         match self {
-            Lang::Sv => "Det är inte ordet läraren gav; svaren är fortfarande låsta.",
-            Lang::En => "That is not the teacher's word; the answers are still locked.",
+            Lang::Sv => "Det är inte kodordet läraren gav; svaren är fortfarande låsta.",
+            Lang::En => "That is not the teacher's code word; the answers are still locked.",
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::plan::SelfCheck;
 use crate::report::PipelineTimings;
 use std::fmt::Write;
 
+mod glossary;
 mod guide;
 mod native;
 
@@ -457,6 +458,7 @@ fn describe(e: &Effect) -> String {
         Effect::StartWorker => "start worker".into(),
         Effect::RestartWorker => "restart worker".into(),
         Effect::FetchLesson(l) => format!("fetch lesson {}", l.code()),
+        Effect::FetchGlossary => "fetch glossary".into(),
         Effect::LoadStoredRuns => "load stored runs".into(),
         Effect::LoadAnswers => "load answers".into(),
         Effect::StoreAnswers(_) => "store answers".into(),
@@ -614,6 +616,7 @@ const READY_LINES: &str = "
       -> start worker
       -> fetch lesson sv
       -> fetch lesson en
+      -> fetch glossary
       -> load stored runs
            -> load answers
       -> fetch machine
@@ -642,6 +645,7 @@ fn a_model_picked_while_the_worker_starts_wins_over_the_default() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -805,6 +809,7 @@ fn a_failed_model_fetch_is_reported() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -903,6 +908,7 @@ fn a_run_asked_for_before_any_model_says_the_model_is_loading() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -1028,6 +1034,7 @@ fn a_crash_before_anything_loaded_lets_the_new_worker_load_the_default() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -1140,6 +1147,7 @@ fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -1534,7 +1542,7 @@ fn storage_full_keeps_the_run_and_offers_an_export() {
                -> download piedge-lab-runs.json (application/json): {\"piedge_lab_runs\":1,\"runs\":[{\"i
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · shown finished
-             | error: The run could not be saved in the browser (storage is full or disabled). [export all]",
+             | error: The measurement could not be saved in the browser (storage is full or di [export all]",
         ),
     );
 }
@@ -1550,8 +1558,8 @@ fn unreadable_storage_is_reported_and_the_lab_goes_on() {
            -> delete stored a
          delete-failed InvalidStateError
          | model: -
-         | error: The saved runs could not be read from the browser's storage. New runs st
-         | error: This browser gives the lab no storage (a private window, perhaps). Runs
+         | error: The saved measurements could not be read from the browser's storage. New
+         | error: This browser gives the lab no storage (a private window, perhaps). Measu
          | error: InvalidStateError",
     );
 }
@@ -1606,7 +1614,7 @@ fn rename_delete_and_clear_reach_storage() {
          delete #3
            -> delete stored c
          clear
-           -> confirm \"Delete all saved runs?\"
+           -> confirm \"Delete all saved measurements?\"
          confirm
            -> clear storage
          clear
@@ -1921,7 +1929,7 @@ fn the_worksheet_holds_predictions_measurements_answers_and_a_chart() {
     assert!(html.contains("<svg"), "the answering run's histogram");
     assert!(html.contains("The answer was opened after predicting and measuring."));
     assert!(
-        html.contains("Disturbed run: the tab was hidden"),
+        html.contains("Disturbed measurement: the tab was hidden"),
         "a disturbed run says so"
     );
     // The JSON behind it, whole.

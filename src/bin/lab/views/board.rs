@@ -133,7 +133,7 @@ fn Filters() -> impl IntoView {
                     <option value="">{move || word("all")}</option>
                     {move || choices.get().1.into_iter().map(|(w, r)| {
                         let value = format!("{w}/{r}");
-                        view! { <option value=value>{format!("warmup {w}, runs {r}")}</option> }
+                        view! { <option value=value>{move || lab.lang().board_settings(w, r)}</option> }
                     }).collect_view()}
                 </select>
             </label>

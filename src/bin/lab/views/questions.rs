@@ -3,7 +3,7 @@
 //! small table, the prediction beside the measurement, and the answer,
 //! which opens only after both.
 
-use super::common::{lab, markdown};
+use super::common::{lab, markdown, Prose};
 use super::teacher::ReleaseLock;
 use leptos::prelude::*;
 use piedge::lab::lesson::{Predict, Question as Spec};
@@ -93,7 +93,7 @@ pub fn Question(q: Spec) -> impl IntoView {
     };
     view! {
         <section class="card question" data-question=id.clone()>
-            <div class="prose" inner_html=markdown(&prompt)></div>
+            <Prose md=prompt.clone()/>
             <label class="field wide">
                 <span>{move || lab.lang().prediction_label(predict)}</span>
                 {match predict {
