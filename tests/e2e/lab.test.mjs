@@ -134,7 +134,7 @@ test("the environment panel shows isolation and a fine timer", async () => {
     await page.waitForFunction(() => /✓|Avvikelse/.test(document.querySelector("#self-check-result").textContent), null,
         { timeout: RUN_TIMEOUT });
     const check = await page.textContent("#self-check-result");
-    assert.match(check, /^✓ 40 \+ 40 \+ 40 slumpade former ger samma svar som tracts egna operatorer \(scalar, simd128; max \|Δ\| /);
+    assert.match(check, /^✓ 40 \+ 40 \+ 40 slumpmässiga former ger samma svar som tracts egna operatorer \(scalar, simd128; max \|Δ\| /);
     assert.deepEqual(page.errors, []);
     await context.close();
 });
@@ -594,7 +594,7 @@ test("without isolation the lab says the timer is coarse and times batches when 
         const fastest = Math.min(...results.warmup_latencies.filter((x) => x > 0));
         const expected = Math.max(1, Math.ceil((20 * results.timer.median_step_ms) / fastest));
         assert.equal(results.benchmark_config.inferences_per_sample, expected);
-        const noted = /mean of several inferences/.test(await page.textContent(".results"));
+        const noted = /mean of a group of inferences/.test(await page.textContent(".results"));
         assert.equal(noted, expected > 1, "the batching note shows exactly when samples are batches");
 
         // The P95 question measured in batches: the page says, beside the
@@ -767,7 +767,7 @@ test("the class board: three students share, the teacher's board shows them with
         // Only the server's own run is marked as measured by it; the shares are the students' word.
         const origins = await teacher.page.$$eval("#board-table tbody tr", (trs) => trs.map((t) => `${t.cells[0].textContent}:${t.dataset.origin}`));
         assert.deepEqual(origins.sort(), ["Ada:student", "Bo:student", "server:server"]);
-        assert.match(await teacher.page.textContent("#board-summary"), /3 runs from 2 kinds of device/);
+        assert.match(await teacher.page.textContent("#board-summary"), /3 measurements from 2 kinds of device/);
         assert.match(await teacher.page.textContent("#board-standouts"), /^Fastest: .* · P95 under 10 ms: \d of 3 · P95 under 100 ms: 3 of 3$/);
         const chartLabel = await teacher.page.getAttribute("#board-chart", "aria-label");
         assert.match(chartLabel, /Fastest/);
@@ -989,7 +989,7 @@ test("a run past its time budget offers to stop, and stopping keeps what was mea
     await page.evaluate(() => window.piedgeLab.setRunBudget(1500));
     await page.click("#run");
     await page.waitForSelector("#long-run", { timeout: 10_000 });
-    assert.match(await page.textContent("#long-run"), /This run has been going for 0\.\d minutes/);
+    assert.match(await page.textContent("#long-run"), /This measurement has been going for 0\.\d minutes/);
     await page.click("#keep-going");
     await page.waitForSelector("#long-run", { state: "detached" });
     await page.waitForSelector("#long-run", { timeout: 10_000 });
