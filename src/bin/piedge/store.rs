@@ -221,31 +221,15 @@ impl Store {
     /// The current session's board, a summary per run; hidden runs only
     /// for the teacher.
     pub fn board(&self, with_hidden: bool) -> Result<Board> {
-        let conn = self.read();
-        let s = current_session(&conn)?.context("the database has no class session")?;
-        let mut query = conn
-            .prepare_cached(
-                "SELECT summary, hidden, origin FROM runs
-                 WHERE session = ?1 AND (?2 OR hidden = 0) ORDER BY id",
-            )
-            .map_err(clear)?;
-        let runs = query
-            .query_map(params![s.id, with_hidden], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, bool>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(clear)?
-            .map(|row| -> Result<BoardRun> {
-                let (json, hidden, origin) = row.map_err(clear)?;
-                let mut run: BoardRun = serde_json::from_str(&json)?;
+        let (s, runs) = self.rows(
+            "summary",
+            with_hidden,
+            None,
+            |run: &mut BoardRun, hidden, origin| {
                 run.hidden = hidden;
-                run.origin = origin_of(&origin);
-                Ok(run)
-            })
-            .collect::<Result<Vec<_>>>()?;
+                run.origin = origin;
+            },
+        )?;
         Ok(Board {
             session: s.name,
             locked: s.locked,
@@ -265,14 +249,36 @@ impl Store {
     }
 
     fn runs(&self, with_hidden: bool, only: Option<u64>) -> Result<Vec<SharedRun>> {
+        let (_, runs) = self.rows(
+            "run",
+            with_hidden,
+            only,
+            |run: &mut SharedRun, hidden, origin| {
+                run.hidden = hidden;
+                run.origin = origin;
+            },
+        )?;
+        Ok(runs)
+    }
+
+    /// The current session's runs as one JSON column holds them (`summary`,
+    /// the poll's, or `run`, whole), each given the hidden flag and origin
+    /// the store keeps beside it (`mark`); only run `only` when asked.
+    fn rows<T: serde::de::DeserializeOwned>(
+        &self,
+        column: &'static str,
+        with_hidden: bool,
+        only: Option<u64>,
+        mark: impl Fn(&mut T, bool, Origin),
+    ) -> Result<(Session, Vec<T>)> {
         let conn = self.read();
         let s = current_session(&conn)?.context("the database has no class session")?;
         let mut query = conn
-            .prepare_cached(
-                "SELECT run, hidden, origin FROM runs
+            .prepare_cached(&format!(
+                "SELECT {column}, hidden, origin FROM runs
                  WHERE session = ?1 AND (?2 OR hidden = 0) AND (?3 IS NULL OR id = ?3)
-                 ORDER BY id",
-            )
+                 ORDER BY id"
+            ))
             .map_err(clear)?;
         let only = only.map(|id| id as i64);
         let runs = query
@@ -284,15 +290,14 @@ impl Store {
                 ))
             })
             .map_err(clear)?
-            .map(|row| -> Result<SharedRun> {
+            .map(|row| -> Result<T> {
                 let (json, hidden, origin) = row.map_err(clear)?;
-                let mut run: SharedRun = serde_json::from_str(&json)?;
-                run.hidden = hidden;
-                run.origin = origin_of(&origin);
+                let mut run: T = serde_json::from_str(&json)?;
+                mark(&mut run, hidden, origin_of(&origin));
                 Ok(run)
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(runs)
+        Ok((s, runs))
     }
 
     /// Hides or shows run `id`; false if there is none.
