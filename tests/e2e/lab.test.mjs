@@ -730,7 +730,11 @@ test("piedge serve: the lab is isolated, runs the test natively on request besid
 
 test("the class board: three students share, the teacher's board shows them within 2 s, survives a restart, and exports the class", async () => {
     const data = fs.mkdtempSync(path.join(tmp, "board-"));
-    let server = await piedgeServe("--data-dir", data);
+    // Every page here comes from one address, and four browser contexts (two students, the
+    // teacher, a third student) may each hold six connections: more than the 16 one client may
+    // have by default, which a real class (one address per device) never meets.
+    const oneAddress = ["--max-connections-per-client", "48"];
+    let server = await piedgeServe("--data-dir", data, ...oneAddress);
     try {
         // Two students run TinyCNN in their browsers and share the run.
         const student = async (nickname) => {
@@ -790,7 +794,7 @@ test("the class board: three students share, the teacher's board shows them with
         // Restart the server on the same port and folder: the board is the same.
         const port = server.port;
         await server.stop();
-        server = await piedgeServe("--data-dir", data, "--port", port);
+        server = await piedgeServe("--data-dir", data, "--port", port, ...oneAddress);
         await teacher.page.reload();
         await teacher.page.waitForFunction(() => document.querySelectorAll("#board-table tbody tr").length === 3, null, { timeout: 5000 });
         assert.deepEqual(await table(), before);
