@@ -74,8 +74,16 @@ fn main() {
 
 /// Where scripts/build-web leaves the stamp of the sources it built from.
 const STAMP: &str = ".piedge-stamp";
-/// What the bundle is built from; scripts/bundle-stamp lists the same.
-const STAMP_FILES: &[&str] = &["Cargo.toml", "Cargo.lock", "Trunk.toml", "index.html"];
+/// What the bundle is built from; scripts/bundle-stamp lists the same. The
+/// guides are the ones `index.html` copies into the bundle (`lab::guide`).
+const STAMP_FILES: &[&str] = &[
+    "Cargo.toml",
+    "Cargo.lock",
+    "Trunk.toml",
+    "index.html",
+    "docs/teacher.md",
+    "docs/teacher.sv.md",
+];
 const STAMP_DIRS: &[&str] = &["src", "static", "lessons"];
 
 /// FNV-1a 64 over the bundle's inputs in sorted path order, each as path,

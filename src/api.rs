@@ -32,7 +32,7 @@ pub const MAX_BODY_BYTES: usize = 4096;
 /// The largest body a POST to `path` may carry.
 pub fn body_limit(path: &str) -> usize {
     if path == "/api/shared" {
-        crate::board::MAX_SHARE_BYTES
+        crate::limits::MAX_SHARE_BYTES
     } else {
         MAX_BODY_BYTES
     }
@@ -205,7 +205,7 @@ pub enum ApiError {
     NoToken,
     #[error("there is no job {id} on this server")]
     UnknownJob { id: u64 },
-    #[error("job {id} belongs to another tab; only its owner can cancel it")]
+    #[error("job {id} belongs to another tab; only its owner can follow or cancel it")]
     NotYourJob { id: u64 },
     #[error("no such API call: {method} {path}")]
     NoSuchCall { method: String, path: String },
@@ -231,6 +231,16 @@ pub enum ApiError {
     UnknownRun { id: u64 },
     #[error("the server could not store the run: {detail}")]
     Storage { detail: String },
+    #[error("the server is busy checking other shared runs; try again in {retry_after_s} s")]
+    Busy { retry_after_s: u64 },
+    #[error("the server could not check the run within {seconds} s, so it did not keep it; try again in a moment")]
+    ShareTimedOut { seconds: u64 },
+    #[error("the class board is off on this server: {reason}")]
+    BoardOff { reason: String },
+    #[error("the class board's database is in use by another program; try again in a moment")]
+    BoardBusy,
+    #[error("the server hit a bug answering this request and goes on serving; please report it")]
+    ServerBug,
 }
 
 impl ApiError {
@@ -250,7 +260,11 @@ impl ApiError {
             ApiError::TooManyShares { .. } => 429,
             ApiError::SessionFull { .. } => 409,
             ApiError::UnknownRun { .. } => 404,
-            ApiError::Storage { .. } => 500,
+            ApiError::Storage { .. } | ApiError::ServerBug => 500,
+            ApiError::Busy { .. }
+            | ApiError::ShareTimedOut { .. }
+            | ApiError::BoardOff { .. }
+            | ApiError::BoardBusy => 503,
             ApiError::BodyTooLarge { .. } => 413,
             ApiError::AlreadyQueued { .. } => 409,
             ApiError::QueueFull { .. } => 503,
@@ -258,6 +272,18 @@ impl ApiError {
             ApiError::NoToken => 401,
             ApiError::NotYourJob { .. } => 403,
             ApiError::UnknownJob { .. } | ApiError::NoSuchCall { .. } => 404,
+        }
+    }
+
+    /// How long a client should wait before it asks again, for refusals
+    /// that pass by themselves (the server's `Retry-After`).
+    pub fn retry_after_s(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after_s } | ApiError::Busy { retry_after_s } => {
+                Some(*retry_after_s)
+            }
+            ApiError::ShareTimedOut { .. } | ApiError::BoardBusy => Some(1),
+            _ => None,
         }
     }
 

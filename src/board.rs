@@ -3,28 +3,34 @@
 //! exported. Plain data and rules: the server stores the runs and the page
 //! draws them; both use these types.
 //!
-//! Statistics are never trusted from the client: a shared run's report is
-//! read with the lenient results reader, which recomputes them from the raw
-//! latencies.
+//! The server never trusts a number it can compute: a shared run's
+//! statistics are recomputed from its latencies with the server's own
+//! options ([`share_stats_options`]), whatever the report says, and every
+//! size and count the report carries is bounded by `crate::limits`, so
+//! that no share can make the server allocate or loop beyond them. A
+//! share is admitted ([`admit`]) before any of that work, and again in the
+//! transaction that stores it.
+//!
+//! The board's poll carries a [`BoardRun`] per run, what the board draws
+//! and its table shows, never the latencies: a [`SharedRun`] (the whole
+//! report) is fetched for one run on demand.
 
 use crate::api::ApiError;
-use crate::report::{self, BenchmarkReport};
+use crate::report::{self, BenchmarkReport, Recompute};
+use crate::stats::{LatencyStats, PercentileMethod, StatsOptions};
 use crate::sysinfo::SystemInfo;
 use serde::{Deserialize, Serialize};
 
-pub const MAX_NICKNAME_CHARS: usize = 24;
-pub const MAX_LABEL_CHARS: usize = 40;
-/// The most latencies one shared run may hold: a long run of the lab's.
-pub const MAX_SHARED_LATENCIES: usize = 100_000;
-/// The largest share request: 100 000 latencies as JSON, and the rest.
-pub const MAX_SHARE_BYTES: usize = 4 << 20;
-/// A latency above an hour is no measurement.
-pub const MAX_LATENCY_MS: f64 = 3_600_000.0;
-/// Shares one tab may send a minute, and one address.
-pub const SHARES_PER_TOKEN_PER_MINUTE: usize = 6;
-pub const SHARES_PER_ADDRESS_PER_MINUTE: usize = 20;
-/// Runs one class session holds.
-pub const MAX_RUNS_PER_SESSION: usize = 1_000;
+use crate::limits::{
+    BENCH_MAX_RUNS, BENCH_MAX_WARMUP, MAX_SHARED_COUNT, MAX_SHARED_ENTRIES, MAX_SHARED_ENV_SAMPLES,
+    MAX_SHARED_TEXT_CHARS, MAX_SHARED_WARMUP_LATENCIES, MAX_THREADS, SHARE_BOOTSTRAP_RESAMPLES,
+};
+pub use crate::limits::{
+    MAX_LABEL_CHARS, MAX_LATENCY_MS, MAX_NICKNAME_CHARS, MAX_RUNS_PER_SESSION,
+    MAX_SHARED_LATENCIES, MAX_SHARE_BYTES, SHARES_PER_ADDRESS_PER_MINUTE,
+    SHARES_PER_TOKEN_PER_MINUTE,
+};
+
 /// The latency targets the board draws, in ms.
 pub const TARGETS_MS: [f64; 2] = [10.0, 100.0];
 
@@ -40,12 +46,27 @@ pub struct ShareRequest {
     pub report: serde_json::Value,
 }
 
-/// A run on the board.
+/// Where a run on the board came from. Only the server's store says so: a
+/// share is always a student's, whatever its report claims.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// Shared by a student: its device fields are what the student's
+    /// device (or the student) reported.
+    #[default]
+    Student,
+    /// Measured by this server itself (the lab's "run on the server").
+    Server,
+}
+
+/// A run on the board, whole: what `GET /api/board/runs/{id}` answers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SharedRun {
     pub id: u64,
     pub nickname: String,
     pub label: String,
+    #[serde(default)]
+    pub origin: Origin,
     /// The kind of device it is grouped under: the browser engine
     /// ("Blink", "Gecko", "WebKit"), "Raspberry Pi", or "native".
     pub kind: String,
@@ -61,28 +82,97 @@ pub struct SharedRun {
     pub report: BenchmarkReport,
 }
 
+/// A run as the board's poll carries it: who, which device, the settings
+/// and the statistics; no latencies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardRun {
+    pub id: u64,
+    pub nickname: String,
+    pub label: String,
+    pub origin: Origin,
+    pub kind: String,
+    pub device: String,
+    pub os: String,
+    pub cores: Option<usize>,
+    pub native: bool,
+    pub shared_at: String,
+    pub hidden: bool,
+    /// The model's file name.
+    pub model: String,
+    pub plan: String,
+    pub warmup_runs: usize,
+    pub benchmark_runs: usize,
+    pub inferences_per_sample: usize,
+    pub statistics: LatencyStats,
+    /// The timer's median step, when the report measured it.
+    pub timer_step_ms: Option<f64>,
+    /// The browser's `crossOriginIsolated` ("true"/"false"), when a browser
+    /// ran it, and why its timer was coarse, when it was.
+    pub cross_origin_isolated: Option<String>,
+    pub timer_context: Option<String>,
+}
+
 /// The kind a Raspberry Pi's runs are grouped under.
 pub const PI_KIND: &str = "Raspberry Pi";
 
 impl SharedRun {
+    /// The run as the board's poll carries it.
+    pub fn summary(&self) -> BoardRun {
+        let r = &self.report;
+        let extra = |k: &str| r.system_info.extra.get(k).cloned();
+        BoardRun {
+            id: self.id,
+            nickname: self.nickname.clone(),
+            label: self.label.clone(),
+            origin: self.origin,
+            kind: self.kind.clone(),
+            device: self.device.clone(),
+            os: self.os.clone(),
+            cores: self.cores,
+            native: self.native,
+            shared_at: self.shared_at.clone(),
+            hidden: self.hidden,
+            model: r.model_name().to_string(),
+            plan: r.benchmark_config.plan.clone(),
+            warmup_runs: r.benchmark_config.warmup_runs,
+            benchmark_runs: r.benchmark_config.benchmark_runs,
+            inferences_per_sample: r.benchmark_config.inferences_per_sample,
+            statistics: r.statistics.clone(),
+            timer_step_ms: r.timer.as_ref().map(|t| t.median_step_ms),
+            cross_origin_isolated: extra("cross_origin_isolated"),
+            timer_context: extra("timer_context"),
+        }
+    }
+}
+
+impl BoardRun {
     /// Made on a Raspberry Pi: the board highlights it.
     pub fn is_pi(&self) -> bool {
         self.kind == PI_KIND
+    }
+
+    /// Measured by this server, not reported by a student's device.
+    pub fn from_server(&self) -> bool {
+        self.origin == Origin::Server
     }
 
     /// For a browser run timed without isolation (a coarse timer): why,
     /// when its report says, and the timer's step. The teacher sees which
     /// devices measured coarsely.
     pub fn coarse_timer(&self) -> Option<(Option<crate::lab::browser::TimerContext>, Option<f64>)> {
-        let extra = &self.report.system_info.extra;
-        if self.native || extra.get("cross_origin_isolated").map(String::as_str) != Some("false") {
+        if self.native || self.cross_origin_isolated.as_deref() != Some("false") {
             return None;
         }
-        let context = extra
-            .get("timer_context")
-            .and_then(|k| crate::lab::browser::TimerContext::from_key(k));
-        let step = self.report.timer.as_ref().map(|t| t.median_step_ms);
-        Some((context, step))
+        let context = self
+            .timer_context
+            .as_deref()
+            .and_then(crate::lab::browser::TimerContext::from_key);
+        Some((context, self.timer_step_ms))
+    }
+
+    /// (warmup, runs) of the run.
+    pub fn settings(&self) -> (usize, usize) {
+        (self.warmup_runs, self.benchmark_runs)
     }
 }
 
@@ -95,14 +185,63 @@ pub struct Board {
     pub locked: bool,
     /// The teacher has released the reflection answers.
     pub released: bool,
-    pub runs: Vec<SharedRun>,
+    pub runs: Vec<BoardRun>,
+}
+
+/// What the store holds when a share arrives: the teacher's lock, and the
+/// runs shared in the last minute by the tab and from its address, and in
+/// the session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ShareCounts {
+    pub locked: bool,
+    pub by_token: usize,
+    pub by_address: usize,
+    pub in_session: usize,
+}
+
+/// Whether one more share may be kept: sharing open, the tab and its
+/// address under their quotas a minute, the session not full. The server
+/// asks before it reads a share and again in the transaction that stores
+/// it, so two shares at a limit cannot both pass.
+pub fn admit(counts: &ShareCounts) -> Result<(), ApiError> {
+    if counts.locked {
+        return Err(ApiError::SharingLocked);
+    }
+    if counts.by_token >= SHARES_PER_TOKEN_PER_MINUTE {
+        return Err(ApiError::TooManyShares {
+            per_minute: SHARES_PER_TOKEN_PER_MINUTE,
+        });
+    }
+    if counts.by_address >= SHARES_PER_ADDRESS_PER_MINUTE {
+        return Err(ApiError::TooManyShares {
+            per_minute: SHARES_PER_ADDRESS_PER_MINUTE,
+        });
+    }
+    if counts.in_session >= MAX_RUNS_PER_SESSION {
+        return Err(ApiError::SessionFull {
+            limit: MAX_RUNS_PER_SESSION,
+        });
+    }
+    Ok(())
+}
+
+/// The options the server recomputes a shared run's statistics with:
+/// numpy's linear percentiles, seed 0 and [`SHARE_BOOTSTRAP_RESAMPLES`], so
+/// that every run on the board is summarised alike and none costs more.
+pub fn share_stats_options() -> StatsOptions {
+    StatsOptions {
+        method: PercentileMethod::Linear,
+        bootstrap_resamples: Some(SHARE_BOOTSTRAP_RESAMPLES),
+        bootstrap_seed: 0,
+    }
 }
 
 impl ShareRequest {
     /// Reads and checks a share request: the nickname and label as text of
     /// bounded length, the report's latencies finite, in range and not too
-    /// many, its statistics recomputed. Returns the checked run without an
-    /// id or time.
+    /// many, every other size and count it carries within the limits, its
+    /// statistics recomputed with [`share_stats_options`]. Returns the
+    /// checked run (a student's) without an id or time.
     pub fn parse(body: &[u8]) -> Result<SharedRun, ApiError> {
         if body.len() > MAX_SHARE_BYTES {
             return Err(ApiError::BodyTooLarge {
@@ -125,48 +264,187 @@ impl ShareRequest {
                 max: MAX_LABEL_CHARS,
             });
         }
-        let raw = request
-            .report
-            .get("raw_latencies")
-            .and_then(|v| v.as_array());
-        if raw.is_some_and(|r| r.len() > MAX_SHARED_LATENCIES) {
-            return Err(ApiError::TooManyLatencies {
-                max: MAX_SHARED_LATENCIES,
-            });
+        check_latencies(&request.report)?;
+        // Read without the bootstrap first: the report's other fields are
+        // checked before the one piece of work that costs.
+        let no_bootstrap = StatsOptions {
+            bootstrap_resamples: Some(0),
+            ..share_stats_options()
+        };
+        let mut report = report::read_results(&request.report, &Recompute::With(no_bootstrap))
+            .map_err(|e| ApiError::BadReport {
+                detail: e.to_string(),
+            })?;
+        check_fields(&report).map_err(|detail| ApiError::BadReport { detail })?;
+        report.statistics = LatencyStats::compute(&report.raw_latencies, &share_stats_options())
+            .map_err(|e| ApiError::BadReport {
+                detail: e.to_string(),
+            })?;
+        Ok(shared(nickname, label, Origin::Student, report))
+    }
+}
+
+/// The latencies of a report as JSON: not too many, each a time between 0
+/// and [`MAX_LATENCY_MS`].
+fn check_latencies(report: &serde_json::Value) -> Result<(), ApiError> {
+    for (key, max) in [
+        ("raw_latencies", MAX_SHARED_LATENCIES),
+        ("warmup_latencies", MAX_SHARED_WARMUP_LATENCIES),
+    ] {
+        let Some(list) = report.get(key).and_then(|v| v.as_array()) else {
+            continue;
+        };
+        if list.len() > max {
+            return Err(ApiError::TooManyLatencies { max });
         }
-        let bytes = serde_json::to_vec(&request.report).map_err(|e| ApiError::BadJson {
-            detail: e.to_string(),
-        })?;
-        let report = report::parse_results_json(&bytes).map_err(|e| ApiError::BadReport {
-            detail: e.to_string(),
-        })?;
-        if let Some(index) = report
-            .raw_latencies
-            .iter()
-            .chain(&report.warmup_latencies)
-            .position(|x| !x.is_finite() || *x < 0.0 || *x > MAX_LATENCY_MS)
-        {
+        // Negative and non-numbers are the results reader's to refuse.
+        let out_of_range = |x: &serde_json::Value| x.as_f64().is_some_and(|x| x > MAX_LATENCY_MS);
+        if let Some(index) = list.iter().position(out_of_range) {
             return Err(ApiError::LatencyOutOfRange {
                 index,
                 max_ms: MAX_LATENCY_MS,
             });
         }
-        Ok(shared(nickname, label, report))
     }
+    Ok(())
+}
+
+/// Every size, count and text a shared report carries besides its
+/// latencies, within `crate::limits`; the first that is not, named.
+fn check_fields(r: &BenchmarkReport) -> Result<(), String> {
+    let c = &r.benchmark_config;
+    let s = &r.system_info;
+    let counts: [(&str, u64, u64); 7] = [
+        (
+            "benchmark_config.warmup_runs",
+            c.warmup_runs as u64,
+            BENCH_MAX_WARMUP as u64,
+        ),
+        (
+            "benchmark_config.benchmark_runs",
+            c.benchmark_runs as u64,
+            BENCH_MAX_RUNS as u64,
+        ),
+        (
+            "benchmark_config.batch_size",
+            c.batch_size as u64,
+            MAX_SHARED_COUNT,
+        ),
+        (
+            "benchmark_config.inferences_per_sample",
+            c.inferences_per_sample as u64,
+            MAX_SHARED_COUNT,
+        ),
+        (
+            "benchmark_config.threads",
+            c.threads as u64,
+            MAX_THREADS as u64,
+        ),
+        (
+            "system_info.cpu_count",
+            s.cpu_count.unwrap_or(0) as u64,
+            MAX_SHARED_COUNT,
+        ),
+        (
+            "timer.samples",
+            r.timer.as_ref().map_or(0, |t| t.samples) as u64,
+            MAX_SHARED_COUNT,
+        ),
+    ];
+    for (field, value, max) in counts {
+        if value > max {
+            return Err(format!("{field} is {value}, more than {max}"));
+        }
+    }
+    let lists = [
+        ("system_info.extra", s.extra.len(), MAX_SHARED_ENTRIES),
+        (
+            "benchmark_config.providers",
+            c.providers.len(),
+            MAX_SHARED_ENTRIES,
+        ),
+        (
+            "model.input_shape",
+            r.model.as_ref().map_or(0, |m| m.input_shape.len()),
+            MAX_SHARED_ENTRIES,
+        ),
+        ("env_samples", r.env_samples.len(), MAX_SHARED_ENV_SAMPLES),
+    ];
+    for (field, len, max) in lists {
+        if len > max {
+            return Err(format!("{field} has {len} entries, more than {max}"));
+        }
+    }
+    if let Some(dim) = r
+        .model
+        .as_ref()
+        .and_then(|m| m.input_shape.iter().find(|&&d| d as u64 > MAX_SHARED_COUNT))
+    {
+        return Err(format!(
+            "model.input_shape has a dimension of {dim}, more than {MAX_SHARED_COUNT}"
+        ));
+    }
+    // The fields a student's device reports first, then `host`, which the
+    // reader makes from them when a report has none.
+    let texts = [
+        ("generated", &r.generated),
+        ("benchmark_config.model_path", &c.model_path),
+        ("benchmark_config.input", &c.input),
+        ("benchmark_config.plan", &c.plan),
+        ("system_info.platform", &s.platform),
+        ("system_info.device", &s.device),
+        ("system_info.arch", &s.arch),
+        ("system_info.os", &s.os),
+        ("system_info.piedge_version", &s.piedge_version),
+        ("system_info.runtime", &s.runtime),
+        ("engine.name", &r.engine.name),
+        ("engine.version", &r.engine.version),
+        ("engine.tool", &r.engine.tool),
+        ("engine.tool_version", &r.engine.tool_version),
+        ("host", &r.host),
+    ];
+    let optional = [
+        ("system_info.cpu_model", s.cpu_model.as_ref()),
+        ("system_info.cpu_governor", s.cpu_governor.as_ref()),
+        ("engine.kernels", r.engine.kernels.as_ref()),
+        ("timer.clock", r.timer.as_ref().map(|t| &t.clock)),
+        ("model.name", r.model.as_ref().map(|m| &m.name)),
+    ];
+    let extra = s
+        .extra
+        .iter()
+        .flat_map(|(k, v)| [("system_info.extra", k), ("system_info.extra", v)]);
+    let providers = c
+        .providers
+        .iter()
+        .map(|p| ("benchmark_config.providers", p));
+    let all = texts
+        .into_iter()
+        .chain(optional.into_iter().filter_map(|(f, t)| Some((f, t?))))
+        .chain(extra)
+        .chain(providers);
+    for (field, text) in all {
+        if text.chars().count() > MAX_SHARED_TEXT_CHARS {
+            return Err(format!(
+                "{field} is longer than {MAX_SHARED_TEXT_CHARS} characters"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A run the server made itself, for the board.
 pub fn native_run(report: BenchmarkReport) -> SharedRun {
-    let nickname = "server".to_string();
-    shared(nickname, String::new(), report)
+    shared("server".to_string(), String::new(), Origin::Server, report)
 }
 
-fn shared(nickname: String, label: String, report: BenchmarkReport) -> SharedRun {
+fn shared(nickname: String, label: String, origin: Origin, report: BenchmarkReport) -> SharedRun {
     let (kind, device) = device_of(&report.system_info);
     SharedRun {
         id: 0,
         nickname,
         label,
+        origin,
         kind,
         device,
         os: report.system_info.os.clone(),
@@ -232,7 +510,7 @@ pub enum SortBy {
 /// then by their fastest run), each sorted, and what stands out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arranged<'a> {
-    pub groups: Vec<(String, Vec<&'a SharedRun>)>,
+    pub groups: Vec<(String, Vec<&'a BoardRun>)>,
     /// The run with the smallest P50 (or P95) of those shown.
     pub fastest: Option<u64>,
     /// The run with the widest spread (P95 − P50).
@@ -241,23 +519,18 @@ pub struct Arranged<'a> {
     pub mixed: bool,
 }
 
-pub fn arrange<'a>(runs: &'a [SharedRun], filter: &Filter, sort: SortBy) -> Arranged<'a> {
-    let key = |r: &SharedRun| match sort {
-        SortBy::P50 => r.report.statistics.p50,
-        SortBy::P95 => r.report.statistics.p95,
+pub fn arrange<'a>(runs: &'a [BoardRun], filter: &Filter, sort: SortBy) -> Arranged<'a> {
+    let key = |r: &BoardRun| match sort {
+        SortBy::P50 => r.statistics.p50,
+        SortBy::P95 => r.statistics.p95,
     };
-    let shown: Vec<&SharedRun> = runs
+    let shown: Vec<&BoardRun> = runs
         .iter()
         .filter(|r| filter.hidden || !r.hidden)
-        .filter(|r| {
-            filter
-                .model
-                .as_deref()
-                .is_none_or(|m| r.report.model_name() == m)
-        })
-        .filter(|r| filter.settings.is_none_or(|s| settings(r) == s))
+        .filter(|r| filter.model.as_deref().is_none_or(|m| r.model == m))
+        .filter(|r| filter.settings.is_none_or(|s| r.settings() == s))
         .collect();
-    let mut groups: Vec<(String, Vec<&SharedRun>)> = vec![];
+    let mut groups: Vec<(String, Vec<&BoardRun>)> = vec![];
     for r in &shown {
         match groups.iter_mut().find(|(k, _)| *k == r.kind) {
             Some((_, g)) => g.push(r),
@@ -275,18 +548,15 @@ pub fn arrange<'a>(runs: &'a [SharedRun], filter: &Filter, sort: SortBy) -> Arra
         .iter()
         .min_by(|a, b| key(a).total_cmp(&key(b)))
         .map(|r| r.id);
-    let spread = |r: &SharedRun| r.report.statistics.p95 - r.report.statistics.p50;
+    let spread = |r: &BoardRun| r.statistics.p95 - r.statistics.p50;
     let widest = shown
         .iter()
         .max_by(|a, b| spread(a).total_cmp(&spread(b)))
         .map(|r| r.id);
     let first = shown.first();
     let mixed = shown.iter().any(|r| {
-        first.is_some_and(|f| {
-            f.report.model_name() != r.report.model_name()
-                || settings(f) != settings(r)
-                || f.report.benchmark_config.plan != r.report.benchmark_config.plan
-        })
+        first
+            .is_some_and(|f| f.model != r.model || f.settings() != r.settings() || f.plan != r.plan)
     });
     Arranged {
         groups,
@@ -296,58 +566,67 @@ pub fn arrange<'a>(runs: &'a [SharedRun], filter: &Filter, sort: SortBy) -> Arra
     }
 }
 
-/// (warmup, runs) of a run.
-pub fn settings(r: &SharedRun) -> (usize, usize) {
-    let c = &r.report.benchmark_config;
-    (c.warmup_runs, c.benchmark_runs)
-}
+/// The CSV export's columns, in order.
+const CSV_COLUMNS: [&str; 29] = [
+    "id",
+    "nickname",
+    "label",
+    "kind",
+    "device",
+    "os",
+    "cores",
+    "native",
+    "model",
+    "plan",
+    "warmup",
+    "runs",
+    "inferences_per_sample",
+    "timer_step_ms",
+    "cross_origin_isolated",
+    "timer_context",
+    "n",
+    "mean_ms",
+    "std_ms",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "p50_ci95_low_ms",
+    "p50_ci95_high_ms",
+    "p95_ci95_low_ms",
+    "p95_ci95_high_ms",
+    "shared_at",
+    "hidden",
+    "origin",
+];
 
-/// The class as CSV, one row per run (hidden ones too, marked).
-pub fn csv(runs: &[SharedRun]) -> Vec<u8> {
-    let mut out = String::from(
-        "id,nickname,label,kind,device,os,cores,native,model,plan,warmup,runs,inferences_per_sample,\
-         timer_step_ms,cross_origin_isolated,timer_context,n,mean_ms,std_ms,p50_ms,p95_ms,p99_ms,\
-         p50_ci95_low_ms,p50_ci95_high_ms,p95_ci95_low_ms,p95_ci95_high_ms,shared_at,hidden\n",
-    );
+/// The class as CSV, one row per run (hidden ones too, marked), every cell
+/// through the project's one CSV writer, so that nothing a student typed
+/// or their device reported becomes a formula or a column of its own.
+pub fn csv(runs: &[BoardRun]) -> Vec<u8> {
+    let mut out = report::CsvWriter::new(&CSV_COLUMNS);
     for r in runs {
-        let s = &r.report.statistics;
-        let c = &r.report.benchmark_config;
-        let timer = r
-            .report
-            .timer
-            .as_ref()
-            .map_or(String::new(), |t| t.median_step_ms.to_string());
-        let isolated = r
-            .report
-            .system_info
-            .extra
-            .get("cross_origin_isolated")
-            .cloned()
-            .unwrap_or_default();
-        let context = field(
-            r.report
-                .system_info
-                .extra
-                .get("timer_context")
-                .map_or("", String::as_str),
-        );
-        let fields = [
+        let s = &r.statistics;
+        let origin = match r.origin {
+            Origin::Student => "student",
+            Origin::Server => "server",
+        };
+        out.row([
             r.id.to_string(),
-            field(&r.nickname),
-            field(&r.label),
-            field(&r.kind),
-            field(&r.device),
-            field(&r.os),
+            r.nickname.clone(),
+            r.label.clone(),
+            r.kind.clone(),
+            r.device.clone(),
+            r.os.clone(),
             r.cores.map_or(String::new(), |n| n.to_string()),
             r.native.to_string(),
-            field(r.report.model_name()),
-            field(&c.plan),
-            c.warmup_runs.to_string(),
-            c.benchmark_runs.to_string(),
-            c.inferences_per_sample.to_string(),
-            timer,
-            isolated,
-            context,
+            r.model.clone(),
+            r.plan.clone(),
+            r.warmup_runs.to_string(),
+            r.benchmark_runs.to_string(),
+            r.inferences_per_sample.to_string(),
+            r.timer_step_ms.map_or(String::new(), |t| t.to_string()),
+            r.cross_origin_isolated.clone().unwrap_or_default(),
+            r.timer_context.clone().unwrap_or_default(),
             s.n.to_string(),
             report::ms(s.mean),
             report::ms(s.std),
@@ -358,29 +637,12 @@ pub fn csv(runs: &[SharedRun]) -> Vec<u8> {
             report::ms(s.p50_ci95.high),
             report::ms(s.p95_ci95.low),
             report::ms(s.p95_ci95.high),
-            field(&r.shared_at),
+            r.shared_at.clone(),
             r.hidden.to_string(),
-        ];
-        out.push_str(&fields.join(","));
-        out.push('\n');
+            origin.to_string(),
+        ]);
     }
     out.into_bytes()
-}
-
-/// A CSV field: quoted when it holds a comma, quote or line break, and a
-/// leading `=`, `+`, `-` or `@` defused, so that a spreadsheet shows a
-/// nickname and never runs it as a formula.
-fn field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
 }
 
 /// The class as the lab's own "export all" file, which its import reads:
@@ -408,163 +670,4 @@ pub fn export_json(runs: &[SharedRun]) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(nickname: &str, latencies: &str) -> Vec<u8> {
-        format!(
-            r#"{{"nickname": {}, "label": "my phone", "report": {{
-                "raw_latencies": [{latencies}], "statistics": {{"p50": 0.001}},
-                "system_info": {{"platform": "Linux (browser)", "device": "Browser: Chrome 156 (Blink)",
-                  "cpu_model": null, "arch": "wasm32", "os": "Linux", "cpu_count": 8, "memory_gb": null,
-                  "cpu_governor": null, "piedge_version": "0.1.0", "runtime": "browser (x)",
-                  "extra": {{"browser": "Chrome 156 (Blink)", "cross_origin_isolated": "true"}}}},
-                "benchmark_config": {{"model_path": "tinycnn.onnx", "warmup_runs": 3, "benchmark_runs": 4, "batch_size": 1}}}}}}"#,
-            serde_json::to_string(nickname).unwrap()
-        )
-        .into_bytes()
-    }
-
-    #[test]
-    fn a_shared_run_is_checked_and_its_statistics_recomputed() {
-        let run = ShareRequest::parse(&request("Ada", "1, 2, 3, 4")).unwrap();
-        assert_eq!(
-            run.report.statistics.p50, 2.5,
-            "not the 0.001 the client sent"
-        );
-        assert_eq!(
-            (run.kind.as_str(), run.device.as_str(), run.cores),
-            ("Blink", "Chrome 156 (Blink)", Some(8))
-        );
-        assert_eq!(run.label, "my phone");
-        let code = |body: &[u8]| {
-            let e = ShareRequest::parse(body).unwrap_err();
-            let json: serde_json::Value = serde_json::from_slice(&e.to_json()).unwrap();
-            (e.status(), json["error"].as_str().unwrap().to_string())
-        };
-        assert_eq!(code(&request("", "1")), (400, "bad_nickname".into()));
-        assert_eq!(
-            code(&request(&"x".repeat(25), "1")),
-            (400, "bad_nickname".into())
-        );
-        assert_eq!(code(&request("Ada", "")), (400, "bad_report".into()));
-        assert_eq!(code(&request("Ada", "1, -2")), (400, "bad_report".into()));
-        assert_eq!(
-            code(&request("Ada", "1, 1e300")),
-            (400, "latency_out_of_range".into())
-        );
-        assert_eq!(
-            code(&request("Ada", "1, \"x\"")),
-            (400, "bad_report".into())
-        );
-        assert_eq!(code(b"{\"nickname\": 1"), (400, "bad_json".into()));
-        let many = vec!["1"; MAX_SHARED_LATENCIES + 1].join(",");
-        assert_eq!(
-            code(&request("Ada", &many)),
-            (400, "too_many_latencies".into())
-        );
-    }
-
-    #[test]
-    fn a_run_timed_coarsely_says_why_on_the_board() {
-        use crate::lab::browser::TimerContext;
-        let isolated = ShareRequest::parse(&request("Ada", "1, 2")).unwrap();
-        assert_eq!(isolated.coarse_timer(), None);
-        let body = String::from_utf8(request("Bo", "1, 2")).unwrap().replace(
-            r#""cross_origin_isolated": "true""#,
-            r#""cross_origin_isolated": "false", "timer_context": "plain_http_from_another_machine""#,
-        );
-        let plain = ShareRequest::parse(body.as_bytes()).unwrap();
-        assert_eq!(
-            plain.coarse_timer(),
-            Some((Some(TimerContext::PlainHttp), None))
-        );
-        let row = String::from_utf8(csv(&[plain])).unwrap();
-        assert!(
-            row.contains(",false,plain_http_from_another_machine,"),
-            "{row}"
-        );
-    }
-
-    #[test]
-    fn names_are_text_without_control_characters() {
-        let run = ShareRequest::parse(&request("  Ada\u{7}  <b>L</b> ", "1")).unwrap();
-        assert_eq!(
-            run.nickname, "Ada <b>L</b>",
-            "kept as text; the board escapes it"
-        );
-    }
-
-    fn run(id: u64, kind: &str, p50: f64, p95: f64) -> SharedRun {
-        let mut r = ShareRequest::parse(&request("x", "1")).unwrap();
-        r.id = id;
-        r.kind = kind.into();
-        r.report.statistics.p50 = p50;
-        r.report.statistics.p95 = p95;
-        r
-    }
-
-    #[test]
-    fn the_board_groups_by_device_with_the_pi_first_and_names_who_stands_out() {
-        let runs = vec![
-            run(1, "Blink", 5.0, 9.0),
-            run(2, "Raspberry Pi", 20.0, 22.0),
-            run(3, "Gecko", 3.0, 30.0),
-            run(4, "Blink", 4.0, 5.0),
-        ];
-        let a = arrange(&runs, &Filter::default(), SortBy::P50);
-        let order: Vec<(&str, Vec<u64>)> = a
-            .groups
-            .iter()
-            .map(|(k, g)| (k.as_str(), g.iter().map(|r| r.id).collect()))
-            .collect();
-        assert_eq!(
-            order,
-            vec![
-                ("Raspberry Pi", vec![2]),
-                ("Gecko", vec![3]),
-                ("Blink", vec![4, 1])
-            ]
-        );
-        assert_eq!((a.fastest, a.widest, a.mixed), (Some(3), Some(3), false));
-        let by_p95 = arrange(&runs, &Filter::default(), SortBy::P95);
-        assert_eq!(by_p95.fastest, Some(4));
-    }
-
-    #[test]
-    fn mixed_settings_are_said_and_filters_keep_runs_comparable() {
-        let mut runs = vec![run(1, "Blink", 5.0, 9.0), run(2, "Gecko", 3.0, 4.0)];
-        runs[1].report.benchmark_config.warmup_runs = 0;
-        let all = arrange(&runs, &Filter::default(), SortBy::P50);
-        assert!(all.mixed);
-        let filter = Filter {
-            settings: Some((3, 4)),
-            ..Filter::default()
-        };
-        let same = arrange(&runs, &filter, SortBy::P50);
-        assert_eq!((same.groups.len(), same.mixed), (1, false));
-        runs[0].hidden = true;
-        assert_eq!(arrange(&runs, &filter, SortBy::P50).groups.len(), 0);
-    }
-
-    #[test]
-    fn the_csv_has_a_row_per_run_and_defuses_formulas() {
-        let mut r = run(7, "Blink", 1.0, 2.0);
-        r.nickname = "=HYPERLINK(\"x\")".into();
-        let text = String::from_utf8(csv(&[r])).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert!(lines[1].starts_with("7,\"'=HYPERLINK(\"\"x\"\")\",my phone,Blink,"));
-        assert_eq!(lines[0].split(',').count(), lines[1].split(',').count());
-    }
-
-    #[test]
-    fn the_json_export_is_what_the_labs_import_reads() {
-        let runs = vec![run(1, "Blink", 1.0, 2.0), run(2, "Gecko", 1.0, 2.0)];
-        let bytes = export_json(&runs);
-        let back = crate::lab::session::import("class.json", &bytes, "x".into(), 0.0).unwrap();
-        assert_eq!(back.len(), 2);
-        assert_eq!(back[0].name, "x · Chrome 156 (Blink) (my phone)");
-        assert_eq!(back[0].report.raw_latencies, vec![1.0]);
-    }
-}
+mod tests;

@@ -69,7 +69,7 @@ impl ChartText {
             latency_axis: "Latens (ms)".into(),
             count_axis: "Körningar".into(),
             run_axis: "Körning".into(),
-            mean: "Medel".into(),
+            mean: "Medelvärde".into(),
             warmup: "uppvärmning".into(),
             timed: "tidtagna".into(),
             runs: "Körningar".into(),

@@ -1,7 +1,8 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! The classroom API of `piedge serve` over real HTTP on loopback: tokens,
 //! refusals with their messages, the queue's order, one job per tab,
-//! cancelling, and native runs that come back as whole reports.
+//! cancelling, jobs only their own tab (or the teacher) can read, and
+//! native runs that come back as whole reports.
 
 mod common;
 
@@ -45,15 +46,17 @@ fn submit(port: u16, token: &str, job: &str) -> (u16, Value) {
     call(port, "POST", "/api/jobs", Some(token), job)
 }
 
-fn status(port: u16, id: u64) -> Value {
-    call(port, "GET", &format!("/api/jobs/{id}"), None, "").1
+/// Job `id`'s status, as the tab with `token` reads it.
+fn status(port: u16, token: &str, id: u64) -> Value {
+    call(port, "GET", &format!("/api/jobs/{id}"), Some(token), "").1
 }
 
-/// Polls until job `id` is in `wanted` (or ended), within 60 s.
-fn wait_for(port: u16, id: u64, wanted: &[&str]) -> Value {
+/// Polls until job `id` (of the tab with `token`) is in `wanted` (or
+/// ended), within 60 s.
+fn wait_for(port: u16, token: &str, id: u64, wanted: &[&str]) -> Value {
     let until = Instant::now() + Duration::from_secs(60);
     loop {
-        let s = status(port, id);
+        let s = status(port, token, id);
         let now = s["status"].as_str().unwrap().to_string();
         if wanted.contains(&now.as_str()) {
             return s;
@@ -152,7 +155,7 @@ fn bad_requests_are_refused_each_with_its_own_message() {
             400,
             "warmup_out_of_range",
         ),
-        ("GET", "/api/jobs/999", None, "", 404, "unknown_job"),
+        ("GET", "/api/jobs/999", Some(&t), "", 404, "unknown_job"),
         ("GET", "/api/jobs/x/events", None, "", 404, "unknown_job"),
         ("GET", "/api/teacher", None, "", 404, "no_such_call"),
     ];
@@ -195,7 +198,7 @@ fn jobs_run_one_at_a_time_in_order_one_per_tab_and_can_be_cancelled() {
     );
     assert_eq!(code, 202);
     let first = first["id"].as_u64().unwrap();
-    wait_for(s.port, first, &["running"]);
+    wait_for(s.port, &a, first, &["running"]);
     let (code, again) = submit(s.port, &a, r#"{"model":"tinycnn","warmup":0,"runs":5}"#);
     assert_eq!(
         (code, again["error"].as_str()),
@@ -211,7 +214,7 @@ fn jobs_run_one_at_a_time_in_order_one_per_tab_and_can_be_cancelled() {
         second["id"].as_u64().unwrap(),
         third["id"].as_u64().unwrap(),
     );
-    assert_eq!(status(s.port, third)["position"], 2);
+    assert_eq!(status(s.port, &c, third)["position"], 2);
 
     // Only its owner can cancel a job; a waiting one leaves the queue.
     let (code, refused) = call(
@@ -237,21 +240,21 @@ fn jobs_run_one_at_a_time_in_order_one_per_tab_and_can_be_cancelled() {
         (200, Some("cancelled"))
     );
     assert_eq!(
-        status(s.port, first)["status"],
+        status(s.port, &a, first)["status"],
         "running",
         "the first job runs on"
     );
-    assert_eq!(status(s.port, second)["status"], "queued");
+    assert_eq!(status(s.port, &b, second)["status"], "queued");
 
     // The second starts only after the first has finished.
-    let events = follow(s.port, second);
+    let events = follow(s.port, &b, second);
     let statuses: Vec<&str> = events
         .iter()
         .map(|e| e["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses.first(), Some(&"queued"), "{statuses:?}");
     assert_eq!(statuses.last(), Some(&"finished"), "{statuses:?}");
-    let first_done = status(s.port, first);
+    let first_done = status(s.port, &a, first);
     assert_eq!(first_done["status"], "finished");
     for report in [&first_done["report"], &events.last().unwrap()["report"]] {
         let extra = &report["system_info"]["extra"];
@@ -292,14 +295,70 @@ fn jobs_run_one_at_a_time_in_order_one_per_tab_and_can_be_cancelled() {
         r#"{"model":"mobilenetv2","warmup":0,"runs":10000}"#,
     );
     let long = long["id"].as_u64().unwrap();
-    wait_for(s.port, long, &["running"]);
+    wait_for(s.port, &b, long, &["running"]);
     call(s.port, "DELETE", &format!("/api/jobs/{long}"), Some(&b), "");
-    let ended = wait_for(s.port, long, &["cancelled"]);
+    let ended = wait_for(s.port, &b, long, &["cancelled"]);
     assert_eq!(ended["status"], "cancelled");
     assert_eq!(
         submit(s.port, &b, r#"{"model":"tinycnn","warmup":0,"runs":5}"#).0,
         202
     );
+}
+
+#[test]
+fn a_job_is_read_only_by_its_own_tab_or_the_teacher_and_its_id_is_not_counted() {
+    let (_dir, s) = server(&[]);
+    let (a, b) = (token(s.port), token(s.port));
+    let job = r#"{"model":"tinycnn","warmup":0,"runs":5}"#;
+    let first = submit(s.port, &a, job).1["id"].as_u64().unwrap();
+    let second = submit(s.port, &b, job).1["id"].as_u64().unwrap();
+    assert!(
+        first.abs_diff(second) > 1000 && first.max(second) < 1 << 53,
+        "random ids a JavaScript number holds: {first}, {second}"
+    );
+    let read = |path: String, token: Option<&str>| {
+        let (status, json) = call(s.port, "GET", &path, token, "");
+        (status, json["error"].as_str().unwrap_or("").to_string())
+    };
+    let path = format!("/api/jobs/{first}");
+    assert_eq!(read(path.clone(), None), (401, "no_token".into()));
+    assert_eq!(read(path.clone(), Some(&b)), (403, "not_your_job".into()));
+    assert_eq!(read(path.clone(), Some(&a)).0, 200);
+    let events = format!("/api/jobs/{first}/events");
+    assert_eq!(read(events.clone(), None), (401, "no_token".into()));
+    assert_eq!(
+        read(format!("{events}?token={b}"), None),
+        (403, "not_your_job".into())
+    );
+    // The teacher (with the code piedge serve printed) sees every job.
+    let code = teacher_code(s.data.path());
+    let (status, seen) = call_with(s.port, &path, &[("X-PiEdge-Teacher", &code)]);
+    assert_eq!((status, seen["id"].as_u64()), (200, Some(first)));
+    assert_eq!(
+        follow(s.port, &a, first).last().unwrap()["status"],
+        "finished"
+    );
+}
+
+/// A GET with `headers`: (status, JSON body).
+fn call_with(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+    let (status, _, bytes) = request_from([127, 0, 0, 1], port, "GET", path, headers, "");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// The teacher code `piedge serve` keeps under its data folder (the tests'
+/// `XDG_DATA_HOME`).
+fn teacher_code(data: &std::path::Path) -> String {
+    let db = rusqlite::Connection::open(data.join("piedge/classroom.sqlite")).unwrap();
+    db.query_row(
+        "SELECT value FROM settings WHERE key = 'teacher_code'",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -309,8 +368,8 @@ fn concurrent_runs_let_a_class_see_jobs_disturb_each_other() {
     let job = r#"{"model":"mobilenetv2","warmup":0,"runs":400}"#;
     let first = submit(s.port, &a, job).1["id"].as_u64().unwrap();
     let second = submit(s.port, &b, job).1["id"].as_u64().unwrap();
-    for id in [first, second] {
-        let done = wait_for(s.port, id, &["finished"]);
+    for (t, id) in [(&a, first), (&b, second)] {
+        let done = wait_for(s.port, t, id, &["finished"]);
         let extra = &done["report"]["system_info"]["extra"];
         assert_eq!(
             extra["server_other_jobs_max"], "1",
@@ -320,15 +379,16 @@ fn concurrent_runs_let_a_class_see_jobs_disturb_each_other() {
     }
 }
 
-/// Reads a job's server-sent events until its last one.
-fn follow(port: u16, id: u64) -> Vec<Value> {
+/// Reads a job's server-sent events until its last one, as the lab's
+/// `EventSource` asks for them (the tab's token in the query).
+fn follow(port: u16, token: &str, id: u64) -> Vec<Value> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
     write!(
         stream,
-        "GET /api/jobs/{id}/events HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /api/jobs/{id}/events?token={token} HTTP/1.1\r\nHost: x\r\n\r\n"
     )
     .unwrap();
     let mut events = Vec::new();

@@ -1,7 +1,10 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! The class board over real HTTP on loopback: sharing and its limits, the
 //! teacher code, hiding and removing, the exports, native runs joining the
-//! board, a restart, and `kill -9` during a burst of shares.
+//! board, a restart, and `kill -9` during a burst of shares; and what one
+//! student's crafted shares must not do: take the server down, keep its
+//! cores busy, swell every board poll, inject the teacher's spreadsheet,
+//! pass as the server's own run.
 
 mod common;
 
@@ -68,6 +71,14 @@ fn share_body(nickname: &str, latencies: &[f64]) -> String {
         }
     })
     .to_string()
+}
+
+/// The teacher's CSV export, as the export link fetches it.
+fn export_csv(s: &Server, code: &str) -> String {
+    let path = format!("/api/teacher/export.csv?teacher={code}");
+    let (status, _, csv) = call(s, A, "GET", &path, &[], "");
+    assert_eq!(status, 200, "{csv}");
+    csv
 }
 
 fn share(s: &Server, from: [u8; 4], token: &str, body: &str) -> (u16, Value) {
@@ -159,7 +170,13 @@ fn students_share_the_teacher_runs_the_board_and_exports_it() {
         (run["id"].as_u64(), run["kind"].as_str()),
         (Some(id), Some("Gecko"))
     );
-    assert_eq!(run["report"]["statistics"]["p50"], 2.5);
+    assert_eq!(run["statistics"]["p50"], 2.5);
+    assert!(run.get("report").is_none(), "the poll carries no latencies");
+    let (_, whole, _) = call(&s, A, "GET", &format!("/api/board/runs/{id}"), &[], "");
+    assert_eq!(
+        whole["report"]["raw_latencies"],
+        serde_json::json!([1.0, 2.0, 3.0, 4.0])
+    );
 
     // Teacher calls need the code.
     let code = teacher_code(data.path());
@@ -200,15 +217,7 @@ fn students_share_the_teacher_runs_the_board_and_exports_it() {
         share(&s, b, &tb, &share_body("Bo, \"the fast\"", &[0.5, 0.7])).0,
         201
     );
-    let (status, _, csv) = call(
-        &s,
-        A,
-        "GET",
-        &format!("/api/teacher/export.csv?teacher={code}"),
-        &[],
-        "",
-    );
-    assert_eq!(status, 200);
+    let csv = export_csv(&s, &code);
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 3, "{csv}");
     let header: Vec<&str> = rows[0].split(',').collect();
@@ -321,16 +330,22 @@ fn a_native_run_joins_the_board_and_everything_survives_a_restart() {
     let (_, accepted, _) = call(&s, A, "POST", "/api/jobs", &[("X-PiEdge-Token", &t)], job);
     let id = accepted["id"].as_u64().unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while call(&s, A, "GET", &format!("/api/jobs/{id}"), &[], "").1["status"] != "finished" {
+    let own = [("X-PiEdge-Token", t.as_str())];
+    while call(&s, A, "GET", &format!("/api/jobs/{id}"), &own, "").1["status"] != "finished" {
         assert!(std::time::Instant::now() < deadline);
         std::thread::sleep(std::time::Duration::from_millis(150));
     }
     let (_, before, _) = call(&s, A, "GET", "/api/board", &[], "");
     let native = &before["runs"][1];
     assert_eq!(
-        (native["nickname"].as_str(), native["native"].as_bool()),
-        (Some("server"), Some(true))
+        (
+            native["nickname"].as_str(),
+            native["native"].as_bool(),
+            native["origin"].as_str()
+        ),
+        (Some("server"), Some(true), Some("server"))
     );
+    assert_eq!(before["runs"][0]["origin"], "student");
     assert!(native["device"].as_str().unwrap().len() > 2);
     drop(s);
     let s = serve(site.path(), data.path());
@@ -407,4 +422,484 @@ fn nothing_acknowledged_is_lost_when_the_server_is_killed_mid_burst() {
         acked.len(),
         kept.len()
     );
+}
+
+// --- What one student's shares must not do ----------------------------------
+
+use common::shares;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// Students enough for many shares within the quotas: a new tab every 5
+/// shares (a tab may share 6 a minute), a new address every 20 (an address
+/// may share 20), the addresses `127.<net>.x.y`.
+struct Class<'a> {
+    s: &'a Server,
+    net: u8,
+    sent: usize,
+    from: [u8; 4],
+    token: String,
+}
+
+impl<'a> Class<'a> {
+    fn new(s: &'a Server, net: u8) -> Class<'a> {
+        Class {
+            s,
+            net,
+            sent: 0,
+            from: A,
+            token: String::new(),
+        }
+    }
+
+    fn share(&mut self, body: &str) -> (u16, Value) {
+        if self.sent.is_multiple_of(20) {
+            let n = self.sent / 20;
+            self.from = [127, self.net, (n / 250) as u8, (n % 250 + 1) as u8];
+        }
+        if self.sent.is_multiple_of(5) {
+            self.token = token(self.s, self.from);
+        }
+        self.sent += 1;
+        share(self.s, self.from, &self.token, body)
+    }
+}
+
+/// The lab's page, as a device fetches it: the server is still serving,
+/// the same process.
+fn serves_the_lab(s: &Server) {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", s.child.id())).unwrap();
+    let state = stat[stat.rfind(')').unwrap() + 2..].chars().next();
+    assert_ne!(state, Some('Z'), "the server process has ended");
+    let (status, _, body) = request_from(A, s.port, "GET", "/", &[], "");
+    assert_eq!(
+        (status, String::from_utf8_lossy(&body).as_ref()),
+        (200, "<title>lab</title>")
+    );
+}
+
+#[test]
+fn no_crafted_share_takes_the_class_down() {
+    let (site, data) = (site(), tempfile::tempdir().unwrap());
+    let s = serve(site.path(), data.path());
+    let report = shares::report();
+    let mut class = Class::new(&s, 10);
+    // The finding: 2^44 bootstrap resamples aborted the server (it asked
+    // for 128 TiB), 2^60 overflowed a capacity and panicked.
+    for resamples in [1u64 << 44, 1 << 60] {
+        let crafted = shares::with(&report, "statistics.bootstrap_resamples", json!(resamples));
+        let (status, answer) = class.share(&shares::body("Eve", &crafted));
+        assert_eq!(status, 201, "{answer}");
+        let id = answer["id"].as_u64().unwrap();
+        let (_, run, _) = call(&s, A, "GET", &format!("/api/board/runs/{id}"), &[], "");
+        assert_eq!(
+            run["report"]["statistics"]["bootstrap_resamples"],
+            piedge::limits::SHARE_BOOTSTRAP_RESAMPLES,
+            "recomputed with the server's own count"
+        );
+    }
+    serves_the_lab(&s);
+    // Every number a report carries, set to numbers no report holds.
+    let paths = shares::numeric_paths(&report);
+    assert!(
+        paths.len() >= 40,
+        "{} numeric fields: {paths:?}",
+        paths.len()
+    );
+    let values = [
+        json!(1u64 << 44),
+        json!(1u64 << 60),
+        json!(u64::MAX),
+        json!(1e300),
+        json!(-1),
+        json!(0.5),
+    ];
+    let mut outcomes = std::collections::BTreeMap::<u16, usize>::new();
+    for path in &paths {
+        for value in &values {
+            let crafted = shares::with(&report, path, value.clone());
+            let (status, answer) = class.share(&shares::body("Eve", &crafted));
+            assert!(
+                matches!(status, 201 | 400),
+                "{path} = {value}: {status} {answer}"
+            );
+            *outcomes.entry(status).or_default() += 1;
+        }
+    }
+    serves_the_lab(&s);
+    // The hostile corpus: each its own answer.
+    for h in shares::corpus() {
+        let (status, answer) = class.share(&h.body);
+        assert_eq!(
+            (status, answer["error"].as_str().unwrap_or("")),
+            (h.status, h.error),
+            "{}: {answer}",
+            h.file
+        );
+    }
+    serves_the_lab(&s);
+    println!(
+        "{} numeric fields x {} values: {outcomes:?} (201 kept, 400 refused); the lab still served",
+        paths.len(),
+        values.len()
+    );
+}
+
+/// CPU seconds process `pid` has used (user and system).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime, fields 14 and 15 of proc(5), in clock ticks (USER_HZ, 100).
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// `n` latencies of a long run, as the lab would share them.
+fn long_run(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| 1.0 + ((i * 7919) % 1000) as f64 / 1000.0)
+        .collect()
+}
+
+#[test]
+fn heavy_shares_are_answered_and_then_the_cores_go_idle() {
+    let (site, data) = (site(), tempfile::tempdir().unwrap());
+    let s = serve(site.path(), data.path());
+    let pid = s.child.id();
+    // 100 000 latencies and 2^20 bootstrap resamples each: before, these
+    // kept both cores busy long after their 408s, and stored the runs.
+    let heavy = shares::with(
+        &shares::with(&shares::report(), "raw_latencies", json!(long_run(100_000))),
+        "statistics.bootstrap_resamples",
+        json!(1u64 << 20),
+    );
+    let body = shares::body("Eve", &heavy);
+    let before = cpu_seconds(pid);
+    let t0 = Instant::now();
+    let answers: Vec<(u16, Value, Duration)> = std::thread::scope(|scope| {
+        let posts: Vec<_> = (0..4u8)
+            .map(|n| {
+                let (s, body) = (&s, &body);
+                scope.spawn(move || {
+                    let from = [127, 0, 5, n + 1];
+                    let t = token(s, from);
+                    let (status, answer) = share(s, from, &t, body);
+                    (status, answer, t0.elapsed())
+                })
+            })
+            .collect();
+        posts.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    let answered = t0.elapsed();
+    let used = cpu_seconds(pid) - before;
+    for (status, answer, _) in &answers {
+        // Kept, or (on a machine too slow to check four in 10 s) refused
+        // with a reason and not kept.
+        assert!(matches!(status, 201 | 503), "{status} {answer}");
+    }
+    let kept = answers.iter().filter(|a| a.0 == 201).count();
+    assert!(kept >= 1, "{answers:?}");
+    let (_, board, _) = call(&s, A, "GET", "/api/board", &[], "");
+    assert_eq!(
+        board["runs"].as_array().unwrap().len(),
+        kept,
+        "a refused share is not kept"
+    );
+    // Once answered, nothing goes on: within 2 s the server is idle.
+    std::thread::sleep(Duration::from_millis(500));
+    let from = cpu_seconds(pid);
+    std::thread::sleep(Duration::from_millis(1500));
+    let idle = cpu_seconds(pid) - from;
+    assert!(
+        idle < 0.3,
+        "{idle:.2} CPU-seconds in the 1.5 s after the answers"
+    );
+    println!(
+        "four heavy shares: {kept} kept, all answered in {:.1} s using {used:.1} CPU-seconds; \
+         then {idle:.2} CPU-seconds in 1.5 s",
+        answered.as_secs_f64()
+    );
+}
+
+#[test]
+fn the_board_poll_for_thirty_long_runs_is_under_a_hundredth_of_the_runs() {
+    let (site, data) = (site(), tempfile::tempdir().unwrap());
+    let s = serve(site.path(), data.path());
+    let long = shares::with(&shares::report(), "raw_latencies", json!(long_run(100_000)));
+    let mut class = Class::new(&s, 11);
+    let t0 = Instant::now();
+    let ids: Vec<u64> = (0..30)
+        .map(|n| {
+            let (status, answer) = class.share(&shares::body(&format!("s{n}"), &long));
+            assert_eq!(status, 201, "{answer}");
+            answer["id"].as_u64().unwrap()
+        })
+        .collect();
+    let shared_in = t0.elapsed();
+    let bytes = |path: &str| request_from(A, s.port, "GET", path, &[], "").2.len();
+    let poll = bytes("/api/board");
+    // What the poll carried before: every run whole.
+    let whole: usize = ids
+        .iter()
+        .map(|id| bytes(&format!("/api/board/runs/{id}")))
+        .sum();
+    println!(
+        "board poll for 30 runs of 100 000 latencies: {poll} bytes; the runs whole: {whole} bytes \
+         ({:.3} %); 30 shares took {:.1} s",
+        100.0 * poll as f64 / whole as f64,
+        shared_in.as_secs_f64()
+    );
+    assert!(poll * 100 <= whole, "{poll} of {whole} bytes");
+}
+
+#[test]
+fn the_class_csv_opens_safely_in_a_spreadsheet() {
+    let (site, data) = (site(), tempfile::tempdir().unwrap());
+    let s = serve(site.path(), data.path());
+    let cells: Vec<String> = serde_json::from_str(
+        &std::fs::read_to_string(common::repo().join("tests/hostile/csv-cells.json")).unwrap(),
+    )
+    .unwrap();
+    let mut class = Class::new(&s, 12);
+    // Each hostile cell where a report carries text the server keeps raw.
+    let fields = [
+        "system_info.os",
+        "system_info.extra.browser",
+        "system_info.extra.cross_origin_isolated",
+        "system_info.extra.timer_context",
+        "benchmark_config.model_path",
+        "benchmark_config.plan",
+    ];
+    for (i, cell) in cells.iter().enumerate() {
+        let mut report = shares::report();
+        for field in fields {
+            report = shares::with(&report, field, json!(cell));
+        }
+        let mut body: Value =
+            serde_json::from_str(&shares::body(&format!("n{i}"), &report)).unwrap();
+        body["label"] = json!(cell.chars().take(40).collect::<String>());
+        let (status, answer) = class.share(&body.to_string());
+        assert_eq!(status, 201, "{cell:?}: {answer}");
+    }
+    let code = teacher_code(data.path());
+    let csv = export_csv(&s, &code);
+    // Python's csv module, as a notebook (or a spreadsheet's importer) reads it.
+    let script = r#"
+import csv, io, json, sys
+rows = list(csv.reader(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", newline="")))
+def number(c):
+    try:
+        float(c)
+        return True
+    except ValueError:
+        return False
+bad = [c for r in rows for c in r
+       if c[:1] in ("=", "+", "-", "@", "\t", "\r") and not (c[:1] in "+-" and number(c))]
+print(json.dumps({"widths": sorted({len(r) for r in rows}), "bad": bad, "rows": rows}))
+"#;
+    let mut python = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    use std::io::Write;
+    python
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(csv.as_bytes())
+        .unwrap();
+    let out = python.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let read: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = read["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), cells.len() + 1, "a row per run and the header");
+    assert_eq!(
+        read["widths"].as_array().unwrap().len(),
+        1,
+        "one width: {}",
+        read["widths"]
+    );
+    assert_eq!(read["bad"], json!([]), "cells a spreadsheet would run");
+    // Each cell reads back as the student sent it, behind a ' where it
+    // would have been a formula.
+    let header: Vec<&str> = rows[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let os = header.iter().position(|h| *h == "os").unwrap();
+    let nick = header.iter().position(|h| *h == "nickname").unwrap();
+    for row in &rows[1..] {
+        let i: usize = row[nick].as_str().unwrap()[1..].parse().unwrap();
+        let got = row[os].as_str().unwrap();
+        let sent = &cells[i];
+        assert!(
+            got == sent || got == format!("'{sent}"),
+            "{sent:?} came back as {got:?}"
+        );
+    }
+    println!(
+        "{} hostile cells in {} columns: every row {} cells wide, none a formula",
+        cells.len(),
+        fields.len() + 1,
+        header.len()
+    );
+}
+
+#[test]
+fn a_locked_database_gives_a_quick_clear_answer_and_the_board_reads_on() {
+    let (site, data) = (site(), tempfile::tempdir().unwrap());
+    let s = serve(site.path(), data.path());
+    let t = token(&s, A);
+    assert_eq!(share(&s, A, &t, &share_body("Ada", &[1.0])).0, 201);
+    // Another program (a teacher's sqlite3, a backup) holds the database
+    // in a transaction.
+    let other = rusqlite::Connection::open(data.path().join("classroom.sqlite")).unwrap();
+    other
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO settings VALUES ('other', 'x');")
+        .unwrap();
+    let (shared, polled) = std::thread::scope(|scope| {
+        let sharing = scope.spawn(|| {
+            let t0 = Instant::now();
+            let answer = share(&s, A, &t, &share_body("Bo", &[1.0]));
+            (answer, t0.elapsed())
+        });
+        // A board poll while the share waits for the lock.
+        std::thread::sleep(Duration::from_millis(50));
+        let t0 = Instant::now();
+        let (status, _, _) = call(&s, A, "GET", "/api/board", &[], "");
+        ((sharing.join().unwrap()), (status, t0.elapsed()))
+    });
+    let ((status, answer), share_took) = shared;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (503, Some("board_busy")),
+        "{answer}"
+    );
+    assert!(
+        share_took < Duration::from_secs(2),
+        "refused after {share_took:?}"
+    );
+    assert_eq!(polled.0, 200);
+    assert!(
+        polled.1 < Duration::from_secs(1),
+        "the poll took {:?}",
+        polled.1
+    );
+    other.execute_batch("ROLLBACK;").unwrap();
+    drop(other);
+    assert_eq!(share(&s, A, &t, &share_body("Bo", &[1.0])).0, 201);
+    println!(
+        "with the database locked: a share refused (503) after {share_took:?}, a poll meanwhile \
+         answered in {:?}",
+        polled.1
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_folder_is_private_and_the_teacher_code_can_be_changed() {
+    use std::os::unix::fs::PermissionsExt;
+    let (site, parent) = (site(), tempfile::tempdir().unwrap());
+    let data = parent.path().join("data");
+    let s = serve(site.path(), &data);
+    // The address is printed before the database is opened.
+    s.printed("teacher code").expect("the board is on");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("classroom.sqlite")), 0o600);
+    let old = teacher_code(&data);
+    drop(s);
+    let s = start_with(
+        site.path(),
+        &["--data-dir", data.to_str().unwrap(), "--new-teacher-code"],
+    );
+    let line = s.printed("teacher code").unwrap();
+    let new = teacher_code(&data);
+    assert_ne!(new, old);
+    assert!(line.contains(&new) && !line.contains(&old), "{line}");
+    let lock = |code: &str| {
+        call(
+            &s,
+            A,
+            "POST",
+            "/api/teacher/lock",
+            &[("X-PiEdge-Teacher", code)],
+            "{\"on\":false}",
+        )
+        .0
+    };
+    assert_eq!((lock(&old), lock(&new)), (403, 200));
+}
+
+#[test]
+fn a_data_folder_the_server_cannot_write_leaves_the_lab_served_and_the_board_off() {
+    let (site, parent) = (site(), tempfile::tempdir().unwrap());
+    // A path under a file: no folder can be made there, by anyone.
+    let blocked = parent.path().join("a-file");
+    std::fs::write(&blocked, "").unwrap();
+    let mut cases = vec![("a path under a file", blocked.join("data"), None)];
+    // A read-only file system (a card mounted read-only), with a board
+    // made earlier on it: where this test may mount one.
+    let earlier = parent.path().join("earlier");
+    drop(serve(site.path(), &earlier));
+    if let Some(unshare) = read_only_mount(&earlier) {
+        cases.push(("a read-only file system", earlier.clone(), Some(unshare)));
+    }
+    for (what, data, wrapper) in cases {
+        let mut cmd = match &wrapper {
+            Some(args) => {
+                let mut c = Command::new(&args[0]);
+                c.args(&args[1..]);
+                c.arg(assert_cmd::cargo::cargo_bin("piedge"));
+                c
+            }
+            None => Command::new(assert_cmd::cargo::cargo_bin("piedge")),
+        };
+        cmd.args(["serve", "--port", "0", "--dir"])
+            .arg(site.path())
+            .arg("--data-dir")
+            .arg(&data);
+        let s = common::server::spawn(cmd);
+        let line = s.printed("Class board:").unwrap();
+        assert!(line.contains("Class board: OFF"), "{what}: {line}");
+        serves_the_lab(&s);
+        let (status, answer, _) = call(&s, A, "GET", "/api/board", &[], "");
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (503, Some("board_off")),
+            "{what}: {answer}"
+        );
+        assert_eq!(call(&s, A, "GET", "/api/machine", &[], "").0, 200, "{what}");
+        println!("{what}: {line}");
+    }
+}
+
+/// A command prefix that runs a program with `dir` mounted read-only in a
+/// mount namespace of its own (`unshare`, where this process may: root with
+/// the capability), or `None`.
+fn read_only_mount(dir: &std::path::Path) -> Option<Vec<String>> {
+    let args = vec![
+        "unshare".to_string(),
+        "--mount".to_string(),
+        "--propagation".to_string(),
+        "private".to_string(),
+        "sh".to_string(),
+        "-c".to_string(),
+        "mount --bind -o ro \"$0\" \"$0\" && exec \"$@\"".to_string(),
+        dir.display().to_string(),
+    ];
+    let works = Command::new(&args[0])
+        .args(&args[1..])
+        .args(["true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !works {
+        println!("(no read-only mount here: only the path under a file is tried)");
+    }
+    works.then_some(args)
 }

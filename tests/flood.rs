@@ -86,8 +86,8 @@ fn good_client(port: u16, duration: Duration) -> (Vec<f64>, Vec<String>) {
                 }
             }
             Some(id) => {
-                let (status, _, answer) =
-                    request(GOOD, port, "GET", &format!("/api/jobs/{id}"), None, "");
+                let path = format!("/api/jobs/{id}");
+                let (status, _, answer) = request(GOOD, port, "GET", &path, token.as_deref(), "");
                 let answer = json(&answer);
                 match answer["status"].as_str() {
                     Some("finished") => done = true,

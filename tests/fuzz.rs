@@ -1,7 +1,9 @@
 //! Fuzzing of every parser that reads bytes a student (or a stranger) hands
 //! the project: ONNX models (through tract, up to the model card, the
 //! optimised plan and one inference), `.npy` inputs, `latency.csv` and
-//! `latency_results.json` imports, and the lab's URL state.
+//! `latency_results.json` imports, the lab's URL state, and the classroom
+//! server's share and job requests (a share through everything the server
+//! does with it: its statistics, the board's summary, the exports).
 //!
 //! A mutation fuzzer on stable Rust (cargo-fuzz needs a nightly compiler and
 //! rebuilding tract with coverage instrumentation, minutes CI cannot spare):
@@ -394,19 +396,85 @@ fn import_target(bytes: &[u8]) -> String {
     }
 }
 
-/// A share request from a student's tab (`POST /api/shared`): refused with
-/// a reason, or a run whose report reads back the same.
+/// A share request from a student's tab (`POST /api/shared`), and what the
+/// server then does with it: refused with a reason, or a student's run,
+/// its statistics the server's own, whose report reads back the same, whose
+/// board summary, CSV row and JSON export the board and the lab read, all
+/// within a bound of time whatever the request's numbers.
 fn share_target(bytes: &[u8]) -> String {
-    match piedge::board::ShareRequest::parse(bytes) {
-        Ok(run) => {
+    use piedge::board::{self, Origin, ShareRequest};
+    let started = Instant::now();
+    let outcome = match ShareRequest::parse(bytes) {
+        Ok(mut run) => {
             assert!(!run.nickname.is_empty() && !run.report.raw_latencies.is_empty());
+            assert_eq!(run.origin, Origin::Student);
+            assert_eq!(
+                run.report.statistics.bootstrap_resamples,
+                piedge::limits::SHARE_BOOTSTRAP_RESAMPLES
+            );
             let again =
                 parse_results_json(&results_json(&run.report)).expect("a shared report reads back");
             assert_eq!(again, run.report, "a shared run survives a round trip");
+            run.id = 7;
+            // The board's poll: a summary that serialises and reads back.
+            let summary = run.summary();
+            let poll = serde_json::to_vec(&board::Board {
+                runs: vec![summary.clone()],
+                ..Default::default()
+            })
+            .unwrap();
+            let back: board::Board = serde_json::from_slice(&poll).unwrap();
+            assert_eq!(back.runs, vec![summary.clone()]);
+            let arranged =
+                board::arrange(&back.runs, &board::Filter::default(), board::SortBy::P95);
+            assert_eq!(arranged.fastest, Some(7));
+            // The teacher's exports: two CSV records of equal width, and
+            // the lab's import of the JSON.
+            let csv = String::from_utf8(board::csv(&[summary])).unwrap();
+            let records = csv_records(&csv);
+            assert_eq!(records.len(), 2, "{csv:?}");
+            assert_eq!(records[0].len(), records[1].len(), "{csv:?}");
+            assert!(records[1]
+                .iter()
+                .all(|c| !c.starts_with(['=', '@', '\t', '\r'])));
+            let json = board::export_json(&[run]);
+            piedge::lab::session::import("class.json", &json, "x".into(), 0.0)
+                .expect("the lab imports the class");
             "ok".into()
         }
         Err(e) => error_code(&e),
+    };
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a share took {:?} to check",
+        started.elapsed()
+    );
+    outcome
+}
+
+/// The records of an RFC 4180 CSV text (quoted cells may hold commas,
+/// quotes doubled, and line breaks), as a spreadsheet splits it.
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut cell) = (vec![], vec![], String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                record.push(std::mem::take(&mut cell));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => cell.push(c),
+        }
     }
+    records
 }
 
 /// An API refusal's code ("bad_json", "latency_out_of_range", …): each is
@@ -518,7 +586,15 @@ fn fuzz_lab_imports() {
 
 #[test]
 fn fuzz_shared_runs() {
-    fuzz("share", share_target, vec![]);
+    // The hostile-share corpus (tests/hostile/shares/) seeds it too.
+    let dir = repo().join("tests/hostile/shares");
+    let mut hostile: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    hostile.sort();
+    let seeds = hostile.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    fuzz("share", share_target, seeds);
 }
 
 #[test]

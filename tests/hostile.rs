@@ -6,6 +6,12 @@
 //! This test rebuilds every file from its recipe, checks the committed copy
 //! is current (`PIEDGE_WRITE_HOSTILE=1` rewrites them), and runs the CLI on
 //! the model files.
+//!
+//! `tests/hostile/shares/` holds what a student might send the classroom
+//! server as a shared run (recipes and expected answers in
+//! `common/shares.rs`): checked here by the board's own parser,
+//! posted to the real server by `tests/board.rs`, and the share fuzzer's
+//! seeds.
 
 mod common;
 
@@ -209,4 +215,63 @@ fn every_model_gets_its_own_error_from_the_cli() {
         tried += 1;
     }
     assert!(tried >= 10, "only {tried} model files tried");
+}
+
+#[test]
+fn the_committed_share_corpus_is_current() {
+    let dir = repo().join("tests/hostile/shares");
+    let rewrite = std::env::var_os("PIEDGE_WRITE_HOSTILE").is_some();
+    if rewrite {
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    let corpus = common::shares::corpus();
+    for h in &corpus {
+        let path = dir.join(h.file);
+        if rewrite {
+            std::fs::write(&path, &h.body).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("shares/{} is missing", h.file));
+        assert!(
+            committed == h.body,
+            "shares/{} differs from its recipe; PIEDGE_WRITE_HOSTILE=1 rewrites it",
+            h.file
+        );
+    }
+    let files = std::fs::read_dir(&dir).unwrap().count();
+    assert_eq!(files, corpus.len(), "every file in shares/ has a recipe");
+}
+
+#[test]
+fn every_hostile_share_is_refused_with_its_reason_or_kept_as_a_students() {
+    for h in common::shares::corpus() {
+        let started = std::time::Instant::now();
+        match piedge::board::ShareRequest::parse(h.body.as_bytes()) {
+            Ok(run) => {
+                assert_eq!(h.status, 201, "{}: kept", h.file);
+                assert_eq!(run.origin, piedge::board::Origin::Student, "{}", h.file);
+                assert_eq!(
+                    run.report.statistics.bootstrap_resamples,
+                    piedge::limits::SHARE_BOOTSTRAP_RESAMPLES,
+                    "{}",
+                    h.file
+                );
+            }
+            Err(e) => {
+                let json: Value = serde_json::from_slice(&e.to_json()).unwrap();
+                assert_eq!(
+                    (e.status(), json["error"].as_str().unwrap()),
+                    (h.status, h.error),
+                    "{}: {e}",
+                    h.file
+                );
+            }
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{}: checked in {:?}",
+            h.file,
+            started.elapsed()
+        );
+    }
 }

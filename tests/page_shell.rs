@@ -4,6 +4,10 @@
 //! logic, and no sentence for the student outside `lab::i18n` and the lesson
 //! files. (The shell compiles only for wasm32, so these are read as text.)
 
+#[path = "common/source.rs"]
+mod source;
+
+use source::{code_only, rust_files};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -14,47 +18,10 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
 
-/// Every `.rs` file under `dir`, with its path relative to `dir`.
-fn rust_files(dir: &Path) -> Vec<(String, String)> {
-    let mut found = vec![];
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                found.push((rel, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
 /// The shell module a file is: `views/model.rs` is `views::model`.
 fn module_of(rel: &str) -> String {
     let m = rel.trim_end_matches(".rs").replace('/', "::");
     m.trim_end_matches("::mod").to_string()
-}
-
-/// The text without `//` comments (doc comments included), so that prose in
-/// comments and a module's documentation do not count as code.
-fn code_only(text: &str) -> String {
-    text.lines()
-        .map(|l| match l.find("//") {
-            // A `//` inside a string literal ("https://…") is rare in the
-            // shell; a quote before it means the line is kept whole.
-            Some(at) if !l[..at].contains('"') => &l[..at],
-            _ => l,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The shell modules `text` (the file of module `me`) refers to.

@@ -1,6 +1,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! `piedge serve` over real HTTP on a loopback port: headers, MIME types,
-//! precompressed files, a 404, and attempts to read outside the bundle.
+//! precompressed files, revalidation, a 404, attempts to read outside the
+//! bundle, the deadlines on slow clients, the log, and a handler's panic.
 
 mod common;
 
@@ -34,6 +35,7 @@ fn fixture() -> tempfile::TempDir {
     )
     .unwrap();
     std::fs::write(dist.join("worker.js"), "importScripts()").unwrap();
+    std::fs::write(dist.join("worker_bg.wasm"), vec![7u8; 100_000]).unwrap();
     std::fs::write(dist.join("models/tinycnn.onnx"), b"onnx").unwrap();
     std::fs::write(dir.path().join("secret.txt"), "outside the bundle").unwrap();
     #[cfg(unix)]
@@ -100,6 +102,48 @@ fn serves_the_bundle_with_isolation_types_and_compression() {
     assert_eq!(
         (status, header(&h, "content-length"), body.len()),
         (200, Some("4"), 0)
+    );
+}
+
+#[test]
+fn a_reload_revalidates_the_unhashed_files_with_304() {
+    let dir = fixture();
+    let server = start(&dir.path().join("dist"));
+    // The worker's 8 MB are sent once; a reload asks whether they changed.
+    let (status, h, body) = get(server.port, "/worker_bg.wasm", "");
+    assert_eq!((status, body.len()), (200, 100_000));
+    assert_eq!(header(&h, "cache-control"), Some("no-cache"));
+    let tag = header(&h, "etag").expect("an ETag").to_string();
+    let (status, h, body) = get(
+        server.port,
+        "/worker_bg.wasm",
+        &format!("If-None-Match: {tag}\r\n"),
+    );
+    assert_eq!((status, body.len()), (304, 0));
+    assert_eq!(header(&h, "etag"), Some(tag.as_str()));
+    assert_eq!(
+        header(&h, "cross-origin-embedder-policy"),
+        Some("require-corp")
+    );
+    // A rebuilt file is a new one.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(dir.path().join("dist/worker_bg.wasm"), vec![8u8; 100_000]).unwrap();
+    let (status, _, body) = get(
+        server.port,
+        "/worker_bg.wasm",
+        &format!("If-None-Match: {tag}\r\n"),
+    );
+    assert_eq!((status, body[0]), (200, 8));
+    // The page itself, compressed, revalidates too.
+    let (_, h, _) = get(server.port, "/", "Accept-Encoding: br\r\n");
+    let tag = header(&h, "etag").unwrap().to_string();
+    let conditional = format!("Accept-Encoding: br\r\nIf-None-Match: {tag}\r\n");
+    assert_eq!(get(server.port, "/", &conditional).0, 304);
+    // Hashed files are never asked about again.
+    let (_, h, _) = get(server.port, "/lab-0123456789abcdef_bg.wasm", "");
+    assert_eq!(
+        header(&h, "cache-control"),
+        Some("public, max-age=31536000, immutable")
     );
 }
 
@@ -265,6 +309,7 @@ fn lan_mode_listens_everywhere_and_prints_the_addresses() {
         port: 0,
         data,
         banner: vec![],
+        later: Default::default(),
     };
     let urls: Vec<&String> = printed
         .iter()
@@ -404,6 +449,80 @@ fn a_request_that_trickles_in_is_cut_off_and_others_are_served_meanwhile() {
 }
 
 #[test]
+fn a_body_of_blank_lines_is_cut_off_too() {
+    let dir = fixture();
+    let server = start(&dir.path().join("dist"));
+    let (_, _, machine) = get(server.port, "/api/machine", "");
+    let machine: serde_json::Value = serde_json::from_slice(&machine).unwrap();
+    let token = machine["token"].as_str().unwrap();
+    // A job request whose handler waits for its body.
+    let mut slow = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    write!(
+        slow,
+        "POST /api/jobs HTTP/1.1\r\nHost: x\r\nX-PiEdge-Token: {token}\r\nContent-Length: 4000\r\n\r\n"
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let mut reader = slow.try_clone().unwrap();
+    let mut reply = String::new();
+    let waited = std::thread::scope(|s| {
+        s.spawn(move || {
+            // A blank line every half second: each one looked like the end
+            // of a request head, and the old deadline never came.
+            for _ in 0..60 {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                if slow.write_all(b"\r\n").is_err() {
+                    break;
+                }
+            }
+        });
+        let _ = reader.read_to_string(&mut reply);
+        t0.elapsed().as_secs_f64()
+    });
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    // The body's 10 s, plus up to a second spent draining the rest.
+    assert!((9.5..12.0).contains(&waited), "cut off after {waited} s");
+}
+
+#[test]
+fn a_handlers_panic_ends_its_request_not_the_server() {
+    let dir = fixture();
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("piedge"));
+    cmd.args(["serve", "--port", "0", "--dir"])
+        .arg(dir.path().join("dist"))
+        .env("PIEDGE_TEST_PANIC_AT", "/api/test/bug");
+    let mut server = spawn(cmd);
+    for path in ["/api/test/bug", "/api/test/bug/blocking"] {
+        let (status, _, body) = get(server.port, path, "");
+        assert_eq!(status, 500, "{path}");
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        if path == "/api/test/bug" {
+            assert_eq!(json["error"], "server_bug", "{path}");
+        }
+        assert_eq!(
+            get(server.port, "/", "").0,
+            200,
+            "still serving after {path}"
+        );
+    }
+    assert!(server.child.try_wait().unwrap().is_none(), "still running");
+    server.child.kill().unwrap();
+    let mut err = String::new();
+    server
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(
+        err.matches("piedge serve: a bug").count(),
+        2,
+        "each panic said once: {err}"
+    );
+}
+
+#[test]
 fn connections_beyond_the_maximum_are_told_to_retry() {
     let dir = fixture();
     let server = start_with(&dir.path().join("dist"), &["--max-connections", "2"]);
@@ -489,7 +608,15 @@ fn log_prints_a_line_per_answered_request() {
     let stderr = BufReader::new(server.child.stderr.take().unwrap());
     assert_eq!(get(server.port, "/models/tinycnn.onnx", "").0, 200);
     assert_eq!(get(server.port, "/missing.js", "").0, 404);
-    let lines: Vec<String> = stderr.lines().take(2).map(Result::unwrap).collect();
+    // The export links carry the teacher code, a progress stream the tab's
+    // token: neither reaches the log.
+    let secret = "/api/teacher/export.csv?teacher=C0FFEE42&x=1";
+    assert_eq!(get(server.port, secret, "").0, 403);
+    assert_eq!(
+        get(server.port, "/api/jobs/1/events?token=abcdef0123", "").0,
+        401
+    );
+    let lines: Vec<String> = stderr.lines().take(4).map(Result::unwrap).collect();
     assert!(
         lines[0].contains("uri=/models/tinycnn.onnx") && lines[0].contains("status=200"),
         "{lines:?}"
@@ -497,5 +624,15 @@ fn log_prints_a_line_per_answered_request() {
     assert!(
         lines[1].contains("uri=/missing.js") && lines[1].contains("status=404"),
         "{lines:?}"
+    );
+    assert!(
+        lines[2].contains("uri=/api/teacher/export.csv?teacher=REDACTED&x=1"),
+        "{lines:?}"
+    );
+    assert!(lines[3].contains("token=REDACTED"), "{lines:?}");
+    let all = lines.join("\n");
+    assert!(
+        !all.contains("C0FFEE42") && !all.contains("abcdef0123"),
+        "{all}"
     );
 }

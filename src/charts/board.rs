@@ -28,7 +28,7 @@ pub fn draw_board<DB: DrawingBackend>(
         }
     };
     area.fill(&WHITE)?;
-    let rows: Vec<(usize, &crate::board::SharedRun)> = arranged
+    let rows: Vec<(usize, &crate::board::BoardRun)> = arranged
         .groups
         .iter()
         .enumerate()
@@ -37,7 +37,7 @@ pub fn draw_board<DB: DrawingBackend>(
     let (lo, hi) = rows
         .iter()
         .fold((f64::INFINITY, 0.0f64), |(lo, hi), (_, r)| {
-            let s = &r.report.statistics;
+            let s = &r.statistics;
             (lo.min(s.p50), hi.max(s.p95))
         });
     let lo = if lo.is_finite() {
@@ -94,7 +94,7 @@ pub fn draw_board<DB: DrawingBackend>(
     }
     for (i, (group, r)) in rows.iter().enumerate() {
         let y = (n - 1 - i) as f64 + 0.5;
-        let s = &r.report.statistics;
+        let s = &r.statistics;
         let pi = r.is_pi();
         let color = if pi { PI } else { SERIES[group % SERIES.len()] };
         let width = if pi { 9 } else { 6 };

@@ -40,6 +40,9 @@ pub struct Case {
     /// Dense cases: a max pool (window, stride; no padding) after the
     /// clamp, as in conv → ReLU → pool, which the direct kernel takes in.
     pub pool: Option<((usize, usize), (usize, usize))>,
+    /// Dense cases: groups of channels (1, or RegNet's grouped 3×3
+    /// convolutions, eight input channels to a group).
+    pub group: usize,
 }
 
 impl Case {
@@ -67,6 +70,7 @@ impl Case {
                 },
                 residual: false,
                 pool: None,
+                group: 1,
             };
             let span = |i: usize, p: usize, q: usize, k: usize, d: usize| {
                 (i + p + q) as isize - ((k - 1) * d + 1) as isize
@@ -83,16 +87,28 @@ impl Case {
     }
 
     /// A random dense convolution the direct kernel takes: few input
-    /// channels, a 2×2 to 3×3 kernel, an output plane of 256 or more.
+    /// channels, a 2×2 to 3×3 kernel, an output plane of 256 or more; or a
+    /// grouped one (a quarter of the cases), 2 to 4 groups of 4 to 8
+    /// input channels and 4 or 8 outputs each, on any plane.
     pub fn random_dense(r: &mut SplitMix64) -> Case {
         loop {
             let k = (2 + r.below(2), 2 + r.below(2));
+            let group = [1, 1, 1, 2 + r.below(3)][r.below(4)];
+            let (c, c_out) = if group > 1 {
+                (group * (4 + r.below(5)), group * 4 * (1 + r.below(2)))
+            } else {
+                (
+                    [1, 2, 3, 5, 8, 16][r.below(6)],
+                    [1, 3, 4, 5, 8, 13, 16][r.below(7)],
+                )
+            };
             let case = Case {
                 batch: [None, Some(1), Some(2)][r.below(3)],
-                c: [1, 2, 3, 5, 8, 16][r.below(6)],
-                c_out: [1, 3, 4, 5, 8, 13, 16][r.below(7)],
-                h: 16 + r.below(30),
-                w: 16 + r.below(40),
+                c,
+                c_out,
+                group,
+                h: if group > 1 { 5 } else { 16 } + r.below(30),
+                w: if group > 1 { 5 } else { 16 } + r.below(40),
                 k,
                 stride: (1 + r.below(2), 1 + r.below(2)),
                 dilation: (1 + r.below(2), 1 + r.below(2)),
@@ -116,8 +132,15 @@ impl Case {
                 },
             };
             let g = case.geometry();
-            if g.oh * g.ow >= super::conv::MIN_POSITIONS
-                && case.c * k.0 * k.1 <= super::conv::MAX_REDUCTION
+            // A grouped case's small plane must still hold its pool's window:
+            // an empty output is no case (tract 0.23.9 divides by its zero
+            // row length on armv7).
+            let pool_fits = case
+                .pool
+                .is_none_or(|((ph, pw), _)| g.oh >= ph && g.ow >= pw);
+            if (g.oh * g.ow >= super::conv::MIN_POSITIONS || group > 1)
+                && pool_fits
+                && case.c / group * k.0 * k.1 <= super::conv::MAX_REDUCTION
             {
                 return case;
             }
@@ -156,6 +179,7 @@ impl Case {
                     _ => (Some(0.0), Some(0.5)),
                 },
                 residual,
+                group: 1,
             };
             if case.h * case.w <= super::pointwise::MAX_POSITIONS {
                 return case;
@@ -170,7 +194,7 @@ impl Case {
         let x = m.add_source("x", f32::fact(self.shape()))?;
         let kernel = m.add_const(
             "kernel",
-            random_tensor(r, &[self.c_out, self.c, self.k.0, self.k.1])?,
+            random_tensor(r, &[self.c_out, self.c / self.group, self.k.0, self.k.1])?,
         )?;
         let bias = m.add_const("bias", random_tensor(r, &[self.c_out])?)?;
         let conv = Conv {
@@ -179,7 +203,7 @@ impl Case {
                 ..self.pool_spec()
             },
             kernel_fmt: KernelFormat::OIHW,
-            group: 1,
+            group: self.group,
             q_params: None,
         };
         let mut y = m.wire_node("conv", conv, &[x, kernel, bias])?[0];

@@ -5,8 +5,9 @@
 //!   [`DepthwiseConv`], taking along the `Max`/`Min` with a constant that
 //!   follow it (how tract expresses ONNX `Relu` and `Clip`, i.e. ReLU6);
 //! - a dense (`group == 1`) convolution with few products per output
-//!   (`C_in · kh · kw ≤ 144`) on a large output plane becomes a
-//!   [`DirectConv`], with its clamps likewise;
+//!   (`C_in · kh · kw ≤ 144`) on a large output plane, or a grouped one
+//!   (RegNet's: groups of 8 channels) with as few per group on any plane,
+//!   becomes a [`DirectConv`], with its clamps likewise;
 //! - a dense 1×1 convolution (stride 1, no padding) on a plane of at most
 //!   16 positions — which declutter has made an `EinSum` `IHW,OI->OHW`
 //!   with constant weights, then an `Add` of the bias — becomes a
@@ -258,9 +259,9 @@ fn direct(
     node: &TypedNode,
     conv: &Conv,
 ) -> TractResult<Option<(DirectConv, OutletId, usize)>> {
-    let (c_in, c_out) = (conv.input_channels(), conv.output_channels());
+    let (c_in, c_out, group) = (conv.input_channels(), conv.output_channels(), conv.group);
     if conv.q_params.is_some()
-        || conv.group != 1
+        || !DirectConv::takes_groups(c_in, c_out, group)
         || conv.kernel_fmt != KernelFormat::OIHW
         || node.inputs.len() != 3
     {
@@ -270,16 +271,23 @@ fn direct(
         return Ok(None);
     };
     let taps = geo.kh * geo.kw;
-    if taps < 2 || c_in * taps > conv::MAX_REDUCTION || geo.oh * geo.ow < conv::MIN_POSITIONS {
+    let reduction = c_in / group * taps;
+    // A grouped convolution takes the kernel on any plane: tract runs one
+    // small matrix product per group there.
+    if taps < 2
+        || reduction > conv::MAX_REDUCTION
+        || (group == 1 && geo.oh * geo.ow < conv::MIN_POSITIONS)
+    {
         return Ok(None);
     }
-    let Some((weights, bias)) = weights_and_bias(model, node, c_out * c_in * taps, c_out)? else {
+    let Some((weights, bias)) = weights_and_bias(model, node, c_out * reduction, c_out)? else {
         return Ok(None);
     };
     let (last, clamp, fused) = clamp_chain(model, node)?;
     let op = DirectConv {
         geo,
         c_in,
+        group,
         weights: Arc::new(weights),
         bias: Arc::new(bias),
         clamp,

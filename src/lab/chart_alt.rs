@@ -32,11 +32,11 @@ pub fn histogram(lang: Lang, hist: &Histogram, stats: &LatencyStats) -> String {
     match (lang, all) {
         (Lang::Sv, true) => format!(
             "Latensfördelning: {n} körningar från {min} till {max} ms i {bins_n} staplar. \
-             Medel {mean} ms, P50 {p50} ms, P95 {p95} ms. Staplar (ms: körningar): {bars}."
+             Medelvärde {mean} ms, P50 {p50} ms, P95 {p95} ms. Staplar (ms: körningar): {bars}."
         ),
         (Lang::Sv, false) => format!(
             "Latensfördelning: {n} körningar från {min} till {max} ms i {bins_n} staplar. \
-             Medel {mean} ms, P50 {p50} ms, P95 {p95} ms. De {} högsta staplarna (ms: körningar): {bars}.",
+             Medelvärde {mean} ms, P50 {p50} ms, P95 {p95} ms. De {} högsta staplarna (ms: körningar): {bars}.",
             read.len()
         ),
         (Lang::En, true) => format!(
@@ -161,7 +161,7 @@ pub fn series(lang: Lang, warmup_ms: &[f64], latencies_ms: &[f64]) -> String {
     };
     match lang {
         Lang::Sv => format!(
-            "Latens per körning: {warm}{timed} från {lo} till {hi} ms, medel {mean} ms. \
+            "Latens per körning: {warm}{timed} från {lo} till {hi} ms, medelvärde {mean} ms. \
              Den första tidtagna körningen tog {first} ms; den långsammaste är körning {slowest}, {hi} ms.{cold}"
         ),
         Lang::En => format!(
@@ -201,8 +201,8 @@ pub fn compared(lang: Lang, series: &[BoxSeries]) -> String {
         })
         .collect();
     let title = match lang {
-        Lang::Sv => "Latensfördelningarna jämförda, som andel av varje körnings mätningar",
-        Lang::En => "The latency distributions compared, as shares of each run's measurements",
+        Lang::Sv => "Latensfördelningarna jämförda, som andel av varje mätnings körningar",
+        Lang::En => "The latency distributions compared, as shares of each measurement's runs",
     };
     format!("{title}. {}.", parts.join(". "))
 }
@@ -289,7 +289,7 @@ mod tests {
         assert_eq!(
             series(Lang::Sv, &[4.0], &[2.0]),
             "Latens per körning: 1 uppvärmningskörning från 4.000 till 4.000 ms, sedan 1 tidtagen körning från 2.000 \
-             till 2.000 ms, medel 2.000 ms. Den första tidtagna körningen tog 2.000 ms; den långsammaste är körning 1, 2.000 ms."
+             till 2.000 ms, medelvärde 2.000 ms. Den första tidtagna körningen tog 2.000 ms; den långsammaste är körning 1, 2.000 ms."
         );
         assert_eq!(
             series(Lang::Sv, &[], &[]),

@@ -184,6 +184,9 @@ pub struct UrlState {
     pub class: String,
     /// The class link fixes the settings to the teacher's (`fixed=1`).
     pub fixed: bool,
+    /// A guide from the bundle instead of the lesson (`guide=teacher`; ""
+    /// for none). Only a name `lab::guide` knows is kept.
+    pub guide: String,
 }
 
 impl Default for UrlState {
@@ -197,6 +200,7 @@ impl Default for UrlState {
             teacher: String::new(),
             class: String::new(),
             fixed: false,
+            guide: String::new(),
         }
     }
 }
@@ -243,6 +247,10 @@ impl UrlState {
                         .to_ascii_lowercase()
                 }
                 "fixed" => state.fixed = value == "1",
+                "guide" => {
+                    state.guide = crate::lab::guide::find(&value)
+                        .map_or_else(String::new, |g| g.name.to_string())
+                }
                 _ => {}
             }
         }
@@ -272,6 +280,9 @@ impl UrlState {
         }
         if self.fixed {
             hash.push_str("&fixed=1");
+        }
+        if !self.guide.is_empty() {
+            hash.push_str(&format!("&guide={}", self.guide));
         }
         hash
     }
@@ -442,6 +453,7 @@ mod tests {
             teacher: String::new(),
             class: String::new(),
             fixed: false,
+            guide: String::new(),
         };
         assert_eq!(
             s.to_hash(),
@@ -454,6 +466,14 @@ mod tests {
         assert_eq!(UrlState::parse(&class.to_hash()), class);
         assert_eq!(UrlState::parse(&board.to_hash()), board);
         assert_eq!(UrlState::parse(&s.to_hash()), s);
+        let guide = UrlState::parse("#teacher=t1&guide=teacher");
+        assert_eq!(guide.guide, "teacher");
+        assert_eq!(UrlState::parse(&guide.to_hash()), guide);
+        assert_eq!(
+            UrlState::parse("#guide=../../README").guide,
+            "",
+            "only a bundled guide"
+        );
     }
 
     #[test]

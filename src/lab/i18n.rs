@@ -2,9 +2,12 @@
 //! The lesson text itself lives in `lessons/*.md`, where a teacher can edit it.
 
 mod board;
+mod guide;
 mod native;
 mod questions;
 mod timer;
+
+pub use guide::GuideWords;
 
 use super::config::{Field, FieldError};
 use crate::model_error::{example_shape, ModelError, ShapeTrouble};
@@ -202,57 +205,57 @@ pub static SV: Ui = Ui {
     warming_up: "Värmer upp",
     export_worksheet: "Ladda ner arbetsbladet",
     worksheet_hint: "En HTML-fil med dina gissningar, mätningar, svar och diagram: öppna och skriv ut den, eller lämna in filen.",
-    calibrating: "Provkör först: väljer hur många inferenser varje mätpunkt i serien ska ta tid på",
+    calibrating: "Kalibrerar först: väljer hur många inferenser varje körning i serien ska ta tid på",
     loading_model: "Laddar och optimerar modellen …",
     cancelled_note: "Avbruten – bara de körningar som hann klart visas.",
     environment: "Mätmiljö",
-    timer_resolution: "Timerns upplösning",
+    timer_resolution: "Timerns steg",
     cross_origin_isolated: "Isolerad sida (cross-origin isolation: ger finare timer)",
     simd: "WebAssembly SIMD",
-    kernels: "Egna kärnor (djupvis faltning, maxpoolning)",
+    kernels: "Labbets beräkningsrutiner (djupvis och direkt faltning, maxpoolning)",
     self_check: "Kontrollera mot tract",
     self_check_running: "Kontrollerar …",
-    self_check_matches: "slumpade former ger samma svar som tracts egna operatorer",
+    self_check_matches: "slumpmässiga former ger samma svar som tracts egna operatorer",
     self_check_failed: "Avvikelse:",
-    cores: "Logiska kärnor",
+    cores: "Logiska processorkärnor",
     cores_rounded: "som WebKit alltid avrundar till 4 eller 8, så att talet inte avslöjar enheten: det verkliga antalet kan vara ett annat",
     browser: "Webbläsare",
     yes: "ja",
     no: "nej",
     coarse_timer_note: "Med en grov timer tar labbet tid på korta inferenser i grupper.",
-    batched_note: "Timern är för grov för en enskild inferens: varje mätpunkt är medelvärdet av flera inferenser i följd.",
+    batched_note: "Timern är för grov för en enskild inferens: varje körning är medelvärdet av en grupp inferenser i följd.",
     results: "Resultat",
     no_results: "Inga resultat än – kör ett benchmark i steg 3.",
     statistic: "Mått",
     value: "Värde (ms)",
     outliers: "Extremvärden (Tukey)",
     ci95: "95 % konfidensintervall",
-    summary_file: "Sammanfattning (latency_summary.txt)",
-    saved_runs: "Sparade körningar",
+    summary_file: "Sammanfattning: latency_summary.txt, på engelska och med decimalpunkt som filen",
+    saved_runs: "Sparade mätningar",
     rename: "Byt namn",
     delete: "Ta bort",
     clear_all: "Rensa alla",
-    confirm_clear: "Ta bort alla sparade körningar?",
+    confirm_clear: "Ta bort alla sparade mätningar?",
     export: "Exportera",
     import: "Importera resultat",
     import_hint: "latency_results.json eller latency.csv från piedge bench, t.ex. från en Raspberry Pi",
     compare: "Jämförelse",
-    compare_hint: "Markera körningar för att jämföra dem.",
+    compare_hint: "Markera mätningar för att jämföra dem.",
     run_series: "Kör den föreslagna serien",
-    series_runs: "runs 10, 50, 100 (warmup 3)",
-    series_warmup: "warmup 0, 3, 10 (runs 50)",
+    series_runs: "10, 50 och 100 körningar (uppvärmning 3)",
+    series_warmup: "uppvärmning 0, 3 och 10 (50 körningar)",
     prediction_placeholder: "Skriv vad du tror händer innan du mäter …",
     measure: "Mät",
     show_answer: "Visa svaret",
-    cold_start: "Kör utan uppvärmning (warmup 0)",
+    cold_start: "Kör utan uppvärmning",
     read_results: "Läs resultaten →",
     error: "Fel",
     dismiss: "Stäng",
     worker_restarted: "Beräkningstråden kraschade och har startats om. Dina tidigare resultat finns kvar.",
-    storage_failed: "Körningen kunde inte sparas i webbläsaren (lagringen är full eller avstängd). Den finns kvar i den här fliken tills du stänger den: exportera alla körningar för att inte förlora dem.",
-    storage_unreadable: "De sparade körningarna kunde inte läsas från webbläsarens lagring. Nya körningar finns kvar i den här fliken tills du stänger den: exportera dem för att behålla dem.",
-    storage_unavailable: "Webbläsaren ger labbet ingen lagring (kanske ett privat fönster). Körningarna finns kvar i den här fliken tills du stänger den: exportera dem för att behålla dem.",
-    export_all: "Exportera alla körningar",
+    storage_failed: "Mätningen kunde inte sparas i webbläsaren (lagringen är full eller avstängd). Den finns kvar i den här fliken tills du stänger den: exportera alla mätningar för att inte förlora dem.",
+    storage_unreadable: "De sparade mätningarna kunde inte läsas från webbläsarens lagring. Nya mätningar finns kvar i den här fliken tills du stänger den: exportera dem för att behålla dem.",
+    storage_unavailable: "Webbläsaren ger labbet ingen lagring (kanske ett privat fönster). Mätningarna finns kvar i den här fliken tills du stänger den: exportera dem för att behålla dem.",
+    export_all: "Exportera alla mätningar",
     stop_and_keep: "Avbryt och behåll det som hann mätas",
     keep_going: "Fortsätt",
     worker_hung: "Beräkningstråden slutade svara (en modell som aldrig blir klar, eller en oändlig loop). Den har stoppats och startats om; dina tidigare resultat finns kvar.",
@@ -303,14 +306,14 @@ pub static EN: Ui = Ui {
     warming_up: "Warming up",
     export_worksheet: "Download the worksheet",
     worksheet_hint: "An HTML file with your predictions, measurements, answers and charts: open and print it, or hand in the file.",
-    calibrating: "Trial run first: choosing how many inferences each sample of the series times",
+    calibrating: "Calibrating first: choosing how many inferences each run of the series times",
     loading_model: "Loading and optimising the model …",
     cancelled_note: "Cancelled – only the runs that finished are shown.",
     environment: "Measurement environment",
-    timer_resolution: "Timer resolution",
-    cross_origin_isolated: "Cross-origin isolated (finer timer)",
+    timer_resolution: "Timer step",
+    cross_origin_isolated: "Isolated page (cross-origin isolation: a finer timer)",
     simd: "WebAssembly SIMD",
-    kernels: "Own kernels (depthwise convolution, max pooling)",
+    kernels: "The lab's kernels (depthwise and direct convolution, max pooling)",
     self_check: "Check against tract",
     self_check_running: "Checking …",
     self_check_matches: "random shapes give the same answers as tract's own operators",
@@ -321,39 +324,39 @@ pub static EN: Ui = Ui {
     yes: "yes",
     no: "no",
     coarse_timer_note: "With a coarse timer, the lab times short inferences in groups.",
-    batched_note: "The timer is too coarse for a single inference: each sample is the mean of several inferences in a row.",
+    batched_note: "The timer is too coarse for a single inference: each run is the mean of a group of inferences in a row.",
     results: "Results",
     no_results: "No results yet – run a benchmark in step 3.",
     statistic: "Statistic",
     value: "Value (ms)",
     outliers: "Outliers (Tukey)",
     ci95: "95 % confidence interval",
-    summary_file: "Summary (latency_summary.txt)",
-    saved_runs: "Saved runs",
+    summary_file: "Summary: latency_summary.txt, exactly as the file",
+    saved_runs: "Saved measurements",
     rename: "Rename",
     delete: "Delete",
     clear_all: "Clear all",
-    confirm_clear: "Delete all saved runs?",
+    confirm_clear: "Delete all saved measurements?",
     export: "Export",
     import: "Import results",
     import_hint: "latency_results.json or latency.csv from piedge bench, e.g. from a Raspberry Pi",
     compare: "Comparison",
-    compare_hint: "Tick runs to compare them.",
+    compare_hint: "Tick measurements to compare them.",
     run_series: "Run the suggested series",
-    series_runs: "runs 10, 50, 100 (warmup 3)",
-    series_warmup: "warmup 0, 3, 10 (runs 50)",
+    series_runs: "10, 50 and 100 runs (warmup 3)",
+    series_warmup: "warmup 0, 3 and 10 (50 runs)",
     prediction_placeholder: "Write what you expect before you measure …",
     measure: "Measure",
     show_answer: "Show the answer",
-    cold_start: "Run without warmup (warmup 0)",
+    cold_start: "Run without warmup",
     read_results: "Read the results →",
     error: "Error",
     dismiss: "Close",
     worker_restarted: "The computation thread crashed and was restarted. Your earlier results are still here.",
-    storage_failed: "The run could not be saved in the browser (storage is full or disabled). It stays in this tab until you close it: export all runs so nothing is lost.",
-    storage_unreadable: "The saved runs could not be read from the browser's storage. New runs stay in this tab until you close it: export them to keep them.",
-    storage_unavailable: "This browser gives the lab no storage (a private window, perhaps). Runs stay in this tab until you close it: export them to keep them.",
-    export_all: "Export all runs",
+    storage_failed: "The measurement could not be saved in the browser (storage is full or disabled). It stays in this tab until you close it: export all measurements so nothing is lost.",
+    storage_unreadable: "The saved measurements could not be read from the browser's storage. New measurements stay in this tab until you close it: export them to keep them.",
+    storage_unavailable: "This browser gives the lab no storage (a private window, perhaps). Measurements stay in this tab until you close it: export them to keep them.",
+    export_all: "Export all measurements",
     stop_and_keep: "Stop and keep what was measured",
     keep_going: "Keep going",
     worker_hung: "The computation thread stopped answering (a model that never finishes, or an endless loop). It was stopped and restarted; your earlier results are still here.",
@@ -400,11 +403,15 @@ impl Lang {
     }
 
     /// A statistic's name in the page's tables: `label` is the one the report
-    /// files use ("Mean", "Std"), which stay English byte for byte.
+    /// files use ("Mean", "Std"), which stay English byte for byte. The
+    /// standard deviation says what it divides by (n, as numpy and the
+    /// report files do), since Excel's STDEV.S, pandas and school divide by
+    /// n − 1 and a student compares.
     pub fn stat_label(self, label: &str) -> &str {
         match (self, label) {
-            (Lang::Sv, "Mean") => "Medel",
-            (Lang::Sv, "Std") => "Standardavvikelse",
+            (Lang::Sv, "Mean") => "Medelvärde",
+            (Lang::Sv, "Std") => "Standardavvikelse (÷ n)",
+            (Lang::En, "Std") => "Standard deviation (÷ n)",
             _ => label,
         }
     }
@@ -433,11 +440,11 @@ impl Lang {
         }
         Some(match self {
             Lang::Sv => format!(
-                "Störd mätning: {}. Jämför inte siffrorna med ostörda körningar; kör om med fliken synlig.",
+                "Störd mätning: {}. Jämför inte siffrorna med ostörda mätningar; mät igen med fliken synlig.",
                 why.join(", och ")
             ),
             Lang::En => format!(
-                "Disturbed run: {}. Do not compare its numbers with undisturbed runs; run it again with the tab in view.",
+                "Disturbed measurement: {}. Do not compare its numbers with undisturbed measurements; measure again with the tab in view.",
                 why.join(", and ")
             ),
         })
@@ -450,8 +457,8 @@ impl Lang {
             self.decimal(crate::report::ms(p95_ms)),
         );
         match self {
-            Lang::Sv => format!("Klart: {n} tidtagna körningar, p50 {p50} ms, p95 {p95} ms."),
-            Lang::En => format!("Done: {n} timed runs, p50 {p50} ms, p95 {p95} ms."),
+            Lang::Sv => format!("Klart: {n} tidtagna körningar, P50 {p50} ms, P95 {p95} ms."),
+            Lang::En => format!("Done: {n} timed runs, P50 {p50} ms, P95 {p95} ms."),
         }
     }
 
@@ -464,11 +471,11 @@ impl Lang {
         let times = first_ms / median_ms;
         match self {
             Lang::Sv => format!(
-                "Första körningen: {first} ms. Medianen: {median} ms ({} gånger så lång).",
+                "Första körningen: {first} ms. Medianen: {median} ms. Den första tog {} gånger så lång tid.",
                 self.decimal(format!("{times:.1}"))
             ),
             Lang::En => {
-                format!("First run: {first} ms. Median: {median} ms ({times:.1} times as long).")
+                format!("First run: {first} ms. Median: {median} ms. The first took {times:.1} times as long.")
             }
         }
     }
@@ -480,10 +487,10 @@ impl Lang {
         let stored_mb = (runs * 20) as f64 / 1e6;
         match self {
             Lang::Sv => format!(
-                "{runs} körningar är många: fliken håller {memory_mb:.0} MB latenser i minnet och sparar cirka {stored_mb:.0} MB. Labbet frågar om du vill avbryta om körningen drar ut på tiden."
+                "{runs} körningar är många: fliken håller {memory_mb:.0} MB latenser i minnet och sparar cirka {stored_mb:.0} MB. Labbet frågar om du vill avbryta om mätningen drar ut på tiden."
             ),
             Lang::En => format!(
-                "{runs} runs is a lot: the tab keeps {memory_mb:.0} MB of latencies in memory and stores about {stored_mb:.0} MB. The lab asks whether to stop if the run takes long."
+                "{runs} runs is a lot: the tab keeps {memory_mb:.0} MB of latencies in memory and stores about {stored_mb:.0} MB. The lab asks whether to stop if the measurement takes long."
             ),
         }
     }
@@ -493,11 +500,11 @@ impl Lang {
         let minutes = seconds / 60.0;
         match self {
             Lang::Sv => format!(
-                "Körningen har pågått i {} minuter och är {percent} % klar. Vill du avbryta den?",
+                "Mätningen har pågått i {} minuter och är {percent} % klar. Vill du avbryta den?",
                 self.decimal(format!("{minutes:.1}"))
             ),
             Lang::En => format!(
-                "This run has been going for {minutes:.1} minutes and is {percent} % done. Stop it?"
+                "This measurement has been going for {minutes:.1} minutes and is {percent} % done. Stop it?"
             ),
         }
     }
@@ -549,7 +556,7 @@ mod number_tests {
         assert_eq!(Lang::En.numbers(text), text);
         assert_eq!(
             Lang::Sv.run_done(3, 1.5, 2.25),
-            "Klart: 3 tidtagna körningar, p50 1,500 ms, p95 2,250 ms."
+            "Klart: 3 tidtagna körningar, P50 1,500 ms, P95 2,250 ms."
         );
     }
 }
@@ -581,10 +588,10 @@ mod tests {
 
     #[test]
     fn swedish_tables_name_their_statistics_in_swedish() {
-        assert_eq!(Lang::Sv.stat_label("Mean"), "Medel");
-        assert_eq!(Lang::Sv.stat_label("Std"), "Standardavvikelse");
+        assert_eq!(Lang::Sv.stat_label("Mean"), "Medelvärde");
+        assert_eq!(Lang::Sv.stat_label("Std"), "Standardavvikelse (÷ n)");
         assert_eq!(Lang::Sv.stat_label("P95"), "P95");
-        assert_eq!(Lang::En.stat_label("Std"), "Std");
+        assert_eq!(Lang::En.stat_label("Std"), "Standard deviation (÷ n)");
     }
 
     #[test]
@@ -592,9 +599,9 @@ mod tests {
         assert_eq!(Lang::En.disturbed(false, None), None);
         assert_eq!(
             Lang::En.disturbed(true, Some("2.5")).unwrap(),
-            "Disturbed run: the tab was hidden while it ran (browsers slow hidden tabs down), and the page \
-             heard nothing from it for 2.5 s. Do not compare its numbers with undisturbed runs; run it again \
-             with the tab in view."
+            "Disturbed measurement: the tab was hidden while it ran (browsers slow hidden tabs down), and the page \
+             heard nothing from it for 2.5 s. Do not compare its numbers with undisturbed measurements; measure \
+             again with the tab in view."
         );
         assert!(Lang::Sv
             .disturbed(false, Some("2.5"))
@@ -771,7 +778,7 @@ fn model_error_sv(e: &ModelError) -> String {
             layer.as_ref().map(|l| format!(" i lagret {l}")).unwrap_or_default()
         ),
         E::Plan { name, detail } => {
-            format!("tract kunde inte planera körningen av {name}: {detail}")
+            format!("tract kunde inte planera hur {name} ska köras: {detail}")
         }
         E::InputShape {
             name,

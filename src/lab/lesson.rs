@@ -120,6 +120,20 @@ impl Quantity {
     }
 }
 
+impl Question {
+    /// Whether the question's measurement is about the slow tail: it asks
+    /// for P95, or it measures a series over the count of runs (the spread).
+    /// A coarse timer's batches average that tail away, and the page says
+    /// so beside such a question (`LabState::tail_hidden`).
+    pub fn rests_on_tail(&self) -> bool {
+        matches!(self.predict, Predict::Number(Quantity::P95Ms))
+            || matches!(
+                self.measure,
+                Measure::Series(crate::lab::session::Series::Runs)
+            )
+    }
+}
+
 impl Measure {
     fn from_value(value: &str) -> Option<Measure> {
         use crate::lab::session::Series;
@@ -489,6 +503,36 @@ Because of the tail.\n\
                     Predict::Number(Quantity::P95Ms)
                 ),
                 ("opt", Measure::Plans, Predict::Number(Quantity::PlanRatio)),
+            ]
+        );
+    }
+
+    #[test]
+    fn questions_on_p95_and_the_spread_rest_on_the_tail() {
+        let l = Lesson::parse(
+            "# A\n::: question a measure=3,100 predict=p95\nq\n---\na\n:::\n\
+             ::: question b measure=series-runs\nq\n---\na\n:::\n\
+             ::: question c measure=series-warmup\nq\n---\na\n:::\n\
+             ::: question d measure=plans predict=plan-ratio\nq\n---\na\n:::\n\
+             ::: question e predict=p50\nq\n---\na\n:::\n",
+        )
+        .unwrap();
+        let tails: Vec<_> = l.steps[0]
+            .parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Question(q) => Some((q.id.as_str(), q.rests_on_tail())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            tails,
+            [
+                ("a", true),
+                ("b", true),
+                ("c", false),
+                ("d", false),
+                ("e", false)
             ]
         );
     }

@@ -98,9 +98,10 @@ pub fn disturbed(report: &BenchmarkReport, lang: Lang) -> Option<String> {
     lang.disturbed(hidden, silent_s.as_deref())
 }
 
-/// Markdown as plain text: the emphasis and code marks dropped.
+/// Markdown as plain text: the emphasis, code and glossary marks dropped.
 fn plain(md: &str) -> String {
-    md.replace("**", "")
+    crate::lab::glossary::unmark(md)
+        .replace("**", "")
         .replace('`', "")
         .lines()
         .map(str::trim)
@@ -301,7 +302,8 @@ fn histogram_svg(report: &BenchmarkReport, lang: Lang) -> Option<String> {
     Some(svg)
 }
 
-fn esc(s: &str) -> String {
+/// Text made safe inside HTML (also the glossary's definitions use it).
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

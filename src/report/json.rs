@@ -7,6 +7,7 @@
 //! recomputed from `raw_latencies` rather than trusted.
 
 use super::{BenchmarkReport, EngineInfo, ReportConfig, RESULTS_FORMAT_VERSION};
+use crate::limits::MAX_BOOTSTRAP_RESAMPLES;
 use crate::stats::{LatencyStats, StatsOptions};
 use crate::sysinfo::SystemInfo;
 use serde_json::Value;
@@ -33,10 +34,27 @@ pub enum JsonError {
     TooNew(u64),
 }
 
+/// How an imported report's statistics are recomputed from its latencies.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Recompute {
+    /// With the percentile method, seed and bootstrap resamples the file
+    /// recorded, the resamples at most [`MAX_BOOTSTRAP_RESAMPLES`] (a file
+    /// may ask for any number; the work is the reader's).
+    AsRecorded,
+    /// With these options, whatever the file says: the classroom server's.
+    With(StatsOptions),
+}
+
 /// Reads a results file written by `piedge bench`, the lab, or the old
 /// Python lesson.
 pub fn parse_results_json(bytes: &[u8]) -> Result<BenchmarkReport, JsonError> {
     let v: Value = serde_json::from_slice(bytes).map_err(|e| JsonError::Syntax(e.to_string()))?;
+    read_results(&v, &Recompute::AsRecorded)
+}
+
+/// [`parse_results_json`] of JSON already parsed, its statistics
+/// recomputed as `recompute` says.
+pub fn read_results(v: &Value, recompute: &Recompute) -> Result<BenchmarkReport, JsonError> {
     if let Some(ver) = v.get("format_version").and_then(Value::as_u64) {
         if ver > RESULTS_FORMAT_VERSION as u64 {
             return Err(JsonError::TooNew(ver));
@@ -76,16 +94,23 @@ pub fn parse_results_json(bytes: &[u8]) -> Result<BenchmarkReport, JsonError> {
         .get("engine")
         .and_then(|e| serde_json::from_value::<EngineInfo>(e.clone()).ok())
         .unwrap_or_else(|| legacy_engine(&sys));
-    let old_stats: Option<LatencyStats> = v
-        .get("statistics")
-        .and_then(|s| serde_json::from_value(s.clone()).ok());
-    let opts = StatsOptions {
-        method: old_stats
-            .as_ref()
-            .map(|s| s.percentile_method)
-            .unwrap_or_default(),
-        bootstrap_seed: old_stats.as_ref().map(|s| s.bootstrap_seed).unwrap_or(0),
-        bootstrap_resamples: old_stats.as_ref().map(|s| s.bootstrap_resamples),
+    let opts = match recompute {
+        Recompute::With(opts) => opts.clone(),
+        Recompute::AsRecorded => {
+            let old_stats: Option<LatencyStats> = v
+                .get("statistics")
+                .and_then(|s| serde_json::from_value(s.clone()).ok());
+            StatsOptions {
+                method: old_stats
+                    .as_ref()
+                    .map(|s| s.percentile_method)
+                    .unwrap_or_default(),
+                bootstrap_seed: old_stats.as_ref().map(|s| s.bootstrap_seed).unwrap_or(0),
+                bootstrap_resamples: old_stats
+                    .as_ref()
+                    .map(|s| s.bootstrap_resamples.min(MAX_BOOTSTRAP_RESAMPLES)),
+            }
+        }
     };
     let statistics = LatencyStats::compute(&raw_latencies, &opts).map_err(|_| JsonError::Empty)?;
     let host = v

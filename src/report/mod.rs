@@ -14,8 +14,8 @@ mod json;
 mod lines;
 mod summary;
 
-pub use self::csv::{latency_csv, parse_latency_csv, CsvError};
-pub use self::json::{parse_results_json, results_json, JsonError};
+pub use self::csv::{csv_cell, latency_csv, parse_latency_csv, CsvError, CsvWriter};
+pub use self::json::{parse_results_json, read_results, results_json, JsonError, Recompute};
 pub use self::lines::{cv_percent, ms, stat_lines, StatLine};
 pub use self::summary::summary_txt;
 

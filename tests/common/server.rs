@@ -12,6 +12,29 @@ pub struct Server {
     pub data: tempfile::TempDir,
     /// What it printed before its own address.
     pub banner: Vec<String>,
+    /// What it printed after its address, as it comes.
+    pub later: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// The line it printed after its address that contains `needle`,
+    /// waiting up to 5 s for it.
+    pub fn printed(&self, needle: &str) -> Option<String> {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let found = self
+                .later
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(needle))
+                .cloned();
+            if found.is_some() || std::time::Instant::now() > until {
+                return found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
 
 impl Drop for Server {
@@ -51,12 +74,19 @@ pub fn spawn(mut cmd: Command) -> Server {
         }
         banner.push(line);
     };
-    std::thread::spawn(move || for _ in lines {});
+    let later = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = later.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            keep.lock().unwrap().push(line);
+        }
+    });
     Server {
         child,
         port,
         data,
         banner,
+        later,
     }
 }
 

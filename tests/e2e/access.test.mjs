@@ -103,6 +103,8 @@ async function reachability(page) {
         const all = document.querySelectorAll("a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])");
         const keys = new Set();
         [...all]
+            // Inside a closed fold (not its summary) a control waits for the fold to open.
+            .filter((e) => !(e.closest("details") && !e.closest("details").open && !e.closest("summary")))
             .filter((e) => !e.disabled && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden")
             .forEach((e, i) => {
                 e.dataset.kbd = e.type === "radio" ? `radio:${e.name}` : String(i);

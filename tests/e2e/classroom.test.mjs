@@ -7,7 +7,7 @@
 // open this machine's own network address, which a browser treats exactly as
 // another computer's.
 //
-// Each engine prints one row of the README's table ("# classroom: …").
+// Each engine prints one row of docs/teacher.md's network table ("# classroom: …").
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

@@ -17,7 +17,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import puppeteer from "puppeteer-core";
-import { Builder, By } from "selenium-webdriver";
+import { Builder, By, Key } from "selenium-webdriver";
 import remote from "selenium-webdriver/remote/index.js";
 
 export const ENGINES = {
@@ -96,6 +96,15 @@ class PuppeteerPage {
     }
     async click(selector) {
         await this.page.click(selector);
+    }
+    /** Moves the mouse onto the element. */
+    async hover(selector) {
+        await this.page.hover(selector);
+    }
+    /** Focuses the element and presses a key on it ("Enter", "Escape"). */
+    async press(selector, key) {
+        await this.page.focus(selector);
+        await this.page.keyboard.press(key);
     }
     async select(selector, value) {
         await this.page.select(selector, value);
@@ -209,6 +218,14 @@ class WebDriverPage {
     }
     async click(selector) {
         await this.driver.findElement(By.css(selector)).click();
+    }
+    async hover(selector) {
+        const element = await this.driver.findElement(By.css(selector));
+        await this.driver.actions().move({ origin: element }).perform();
+    }
+    async press(selector, key) {
+        const keys = { Enter: Key.ENTER, Escape: Key.ESCAPE };
+        await this.driver.findElement(By.css(selector)).sendKeys(keys[key]);
     }
     async select(selector, value) {
         await this.driver.findElement(By.css(`${selector} option[value="${value}"]`)).click();

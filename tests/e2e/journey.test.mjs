@@ -27,7 +27,7 @@ const RUN_TIMEOUT = 120_000;
 
 // What each engine says about itself, as measured here (Debian's Chromium
 // 156, Firefox ESR 153, WebKitGTK 2.50): the browser's name, and the timer
-// step isolated and not, in ms. The README's browser table gives the same
+// step isolated and not, in ms. docs/measuring.md's timer table gives the same
 // figures; a new engine release that changes them fails here first.
 const EXPECTED = {
     chromium: { browser: /^Chrome \d+ \(Blink(, headless)?\)/, fine: 0.005, coarse: 0.1, roundsCores: false },
@@ -123,6 +123,44 @@ for (const engine of Object.keys(ENGINES)) {
     });
 }
 
+/** The first glossary term on step 1 ("latens"): described by its
+ * definition for a screen reader; shown on hover; opened and closed with
+ * the mouse, and with Enter and Escape from the keyboard. */
+async function glossaryTerm(engine, page) {
+    const term = 'button.term[data-term="latency"]';
+    await page.waitFor((s) => document.querySelector(s), term);
+    const shown = () => page.evaluate(() => getComputedStyle(document.getElementById("term-def-latency")).display !== "none");
+    const expanded = () => page.evaluate((s) => document.querySelector(s).getAttribute("aria-expanded"), term);
+    const described = await page.evaluate((s) => {
+        const b = document.querySelector(s);
+        return [b.textContent, document.getElementById(b.getAttribute("aria-describedby"))?.textContent];
+    }, term);
+    assert.deepEqual(described, ["Latens", "latens: Tiden från att modellen får en bild tills den har svarat."]);
+    await page.hover("header.top h1");
+    assert.equal(await shown(), false, "the definition waits to be asked for");
+    await page.hover(term);
+    await page.waitFor(() => getComputedStyle(document.getElementById("term-def-latency")).display !== "none");
+    await page.click(term);
+    await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
+    await page.hover("header.top h1");
+    assert.equal(await shown(), true, "a pressed term stays open when the mouse leaves");
+    await page.click(term);
+    await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "false", term);
+    // WebKitGTK's WebDriver leaves :hover on the element it last clicked
+    // (the mouse "moving" to the title does not clear it), so there the
+    // open state is read from aria-expanded alone.
+    const hoverFollows = engine !== "webkit";
+    await page.hover("header.top h1");
+    if (hoverFollows) assert.equal(await shown(), false, "a second press closes it");
+    await page.press(term, "Enter");
+    await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "true", term);
+    assert.equal(await shown(), true, "Enter opens it");
+    await page.press(term, "Escape");
+    await page.waitFor((s) => document.querySelector(s).getAttribute("aria-expanded") === "false", term);
+    assert.equal(await expanded(), "false");
+    if (hoverFollows) assert.equal(await shown(), false, "Escape closes it");
+}
+
 async function journey(engine, browser) {
     const page = await browser.newPage();
 
@@ -155,6 +193,8 @@ async function journey(engine, browser) {
     console.log(`# ${ENGINES[engine].title}: timer step ${fine.toFixed(4)} ms isolated (lab: ${reported} ms), ` +
         `${coarse.toFixed(4)} ms not isolated`);
 
+    await glossaryTerm(engine, page);
+
     // Cold start on step 2.
     await page.click("#next");
     await page.waitFor(() => document.querySelector('article.step[data-step="2"]'));
@@ -168,7 +208,7 @@ async function journey(engine, browser) {
     await page.waitFor(() => document.querySelector("#model-name")?.textContent === "mobilenetv2.onnx", null, RUN_TIMEOUT);
     await runAndWait(page, "#run");
     const kept = await runsKept(page);
-    assert.match(await text(page, "#run-done"), /^Klart: 30 tidtagna körningar, p50 \d+,\d{3} ms, p95 \d+,\d{3} ms\./);
+    assert.match(await text(page, "#run-done"), /^Klart: 30 tidtagna körningar, P50 \d+,\d{3} ms, P95 \d+,\d{3} ms\./);
 
     // The results: table, exports and charts agree.
     await page.click("#read-results");
@@ -178,7 +218,7 @@ async function journey(engine, browser) {
     assert.equal(latencies.length, 30);
     const cell = (key) => text(page, `#stats-table tr[data-stat="${key}"] td`);
     assert.equal(await cell("n"), "30");
-    assert.equal(await text(page, '#stats-table tr[data-stat="Mean"] th'), "Medel", "Swedish names in the table");
+    assert.equal(await text(page, '#stats-table tr[data-stat="Mean"] th'), "Medelvärde", "Swedish names in the table");
     assert.equal(await cell("P50"), svNumbers(fixed(percentile(latencies, 50), 3)), "a decimal comma in Swedish");
     assert.equal(await cell("P95"), svNumbers(fixed(percentile(latencies, 95), 3)));
     const results = JSON.parse(await downloaded(page, '[data-export="latency_results.json"]', "latency_results.json"));

@@ -32,8 +32,18 @@ def piedge(*args, cwd=None):
     return result.stdout
 
 
-def onnxruntime_output(model_path, x):
-    session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+def onnxruntime_output(model_path, x, optimised=True):
+    """onnxruntime's output. `optimised=False` runs the graph as written, for
+    the QDQ form: optimised, onnxruntime fuses each DequantizeLinear → Conv →
+    QuantizeLinear into an integer kernel, and on x86-64 without VNNI (AVX2
+    only: the EPYC machines here) its u8 × s8 products saturate in 16 bits,
+    so its output moves by up to a sixth of the logits' range from what the
+    model's own arithmetic gives (0.31 of 1.81 for the bundled MobileNetV2,
+    measured against its unoptimised run)."""
+    options = ort.SessionOptions()
+    if not optimised:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     return session.run(None, {session.get_inputs()[0].name: x})[0]
 
 
@@ -139,8 +149,8 @@ class TheBundledModelThroughTheRealTools(unittest.TestCase):
     def tearDown(self):
         self._tmp.cleanup()
 
-    def compare(self, path, tolerance):
-        expected = onnxruntime_output(path, self.x)
+    def compare(self, path, tolerance, optimised=True):
+        expected = onnxruntime_output(path, self.x, optimised)
         got = piedge_output(path, self.x, self.tmp)
         diff = float(np.abs(got - expected).max())
         self.assertLessEqual(diff, tolerance, f"{path.name}: max |diff| {diff}")
@@ -182,12 +192,13 @@ class TheBundledModelThroughTheRealTools(unittest.TestCase):
         for form, make in forms.items():
             out = self.tmp / f"mobilenetv2-{form}.onnx"
             make(out)
-            expected = onnxruntime_output(out, self.x)
+            optimised = form != "qdq"
+            expected = onnxruntime_output(out, self.x, optimised)
             # As in tests/compat.rs: two steps of the output's scale where
             # the output is dequantized from int8, else 2 % of its range.
             scale = output_scale(onnx.load(str(out)))
             tolerance = 2 * scale + 1e-6 if scale else 0.02 * float(np.abs(expected).max())
-            diff = self.compare(out, tolerance)
+            diff = self.compare(out, tolerance, optimised)
             print(f"bundled mobilenetv2, {form}: max |piedge - onnxruntime| = {diff:.2e} (allowed {tolerance:.1e})")
 
 

@@ -145,7 +145,7 @@ class PiBuildsUnderQemu(unittest.TestCase):
             self.assertEqual((status, accepted["position"]), (202, 1))
             deadline = time.monotonic() + 120
             while True:
-                _, job = call("GET", f"api/jobs/{accepted['id']}")
+                _, job = call("GET", f"api/jobs/{accepted['id']}", machine["token"])
                 if job["status"] not in ("queued", "running") or time.monotonic() > deadline:
                     break
                 time.sleep(0.2)

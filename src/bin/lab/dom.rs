@@ -93,6 +93,19 @@ pub fn focus_main() {
     }
 }
 
+/// Marks the glossary button of term `id` open or closed: the button sits
+/// just before its definition (`term-def-<id>`, one per page, since the
+/// lesson marks a term once and shows one step at a time).
+pub fn set_term_expanded(id: &str, open: bool) {
+    if let Some(button) = window()
+        .document()
+        .and_then(|d| d.get_element_by_id(&format!("term-def-{id}")))
+        .and_then(|def| def.previous_element_sibling())
+    {
+        let _ = button.set_attribute("aria-expanded", if open { "true" } else { "false" });
+    }
+}
+
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }

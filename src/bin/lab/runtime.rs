@@ -177,6 +177,12 @@ impl Lab {
                 };
                 self.send(Event::LessonText { lang, text });
             }),
+            LabEffect::FetchGlossary => spawn(async move {
+                let text = dom::fetch_text("lessons/glossary.md")
+                    .await
+                    .unwrap_or_else(|_| include_str!("../../../lessons/glossary.md").to_string());
+                self.send(Event::GlossaryText(text));
+            }),
             LabEffect::LoadStoredRuns => spawn(async move {
                 let stored = storage::load_all().await;
                 self.send(Event::StoredRuns(stored));
@@ -269,6 +275,11 @@ impl Lab {
             LabEffect::TeacherCall { code, action } => spawn(async move {
                 let answer = server::teacher(&code, &action).await;
                 self.send(Event::TeacherDone(answer));
+            }),
+            LabEffect::FetchGuide(path) => spawn(async move {
+                let result = dom::fetch_text(path).await;
+                let path = path.to_string();
+                self.send(Event::GuideText { path, result });
             }),
         }
     }

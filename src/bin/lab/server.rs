@@ -63,7 +63,13 @@ pub fn follow(
     on_update: impl Fn(JobUpdate) + 'static,
     on_lost: impl Fn(String) + 'static,
 ) {
-    let source = match web_sys::EventSource::new(&format!("api/jobs/{id}/events")) {
+    // An `EventSource` cannot send headers: the tab's token goes in the
+    // query, so that only this tab can follow its job.
+    let token = session_storage()
+        .and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
+        .unwrap_or_default();
+    let url = format!("api/jobs/{id}/events?token={token}");
+    let source = match web_sys::EventSource::new(&url) {
         Ok(s) => s,
         Err(e) => return on_lost(dom::js_text(e)),
     };

@@ -215,6 +215,10 @@ pub struct ServeArgs {
     /// the user's data folder, e.g. ~/.local/share/piedge; printed at start].
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Make a new teacher code for the class board and print it (the old
+    /// one stops working), e.g. after it was seen by a class.
+    #[arg(long)]
+    pub new_teacher_code: bool,
 }
 
 #[derive(Args, Debug)]

@@ -19,6 +19,15 @@
 //!
 //! A key file that cannot be read is replaced, with a message saying so and
 //! what that means for devices that trusted the old one.
+//!
+//! The CA carries name constraints: it can vouch only for this machine's
+//! names (`localhost`, its host name, the `--name`s) and for addresses of
+//! local networks (loopback, the private and link-local ranges, and the
+//! machine's own other addresses when it was made), so that a device that
+//! installed it trusts it for the classroom and nothing else, should its key
+//! ever leak. A name outside them (the machine renamed, a new `--name`)
+//! is left out of the server certificate, with a note saying how to make a
+//! new CA. (A CA an older piedge made has no constraints and covers all.)
 
 use anyhow::{Context, Result};
 use rcgen::{
@@ -142,7 +151,7 @@ pub fn load_or_make(dir: &Path, wanted: &[Name], now: SystemTime) -> Result<Cert
                     ca_path.display()
                 ));
             }
-            let (pem, key) = make_ca(now)?;
+            let (pem, key) = make_ca(now, wanted)?;
             write(&ca_path, &pem, false)?;
             write(&dir.join(CA_KEY_FILE), &key.serialize_pem(), true)?;
             (pem, key, true)
@@ -151,6 +160,27 @@ pub fn load_or_make(dir: &Path, wanted: &[Name], now: SystemTime) -> Result<Cert
     let issuer = Issuer::from_ca_cert_pem(&ca_pem, &ca_key)
         .context("cannot read back the classroom CA just made")?;
     let ca_der = pem_der(&ca_pem)?;
+    let permitted = Permitted::of(&ca_der)?;
+    let outside: Vec<String> = wanted
+        .iter()
+        .filter(|n| !permitted.allows(n))
+        .map(Name::to_string)
+        .collect();
+    if !outside.is_empty() {
+        notes.push(format!(
+            "{} are outside the names the classroom CA was made for, so the certificate leaves \
+             them out; to cover them, delete {} and start again (devices that trusted the old CA \
+             must then trust the new one)",
+            outside.join(", "),
+            dir.display()
+        ));
+    }
+    let wanted: Vec<Name> = wanted
+        .iter()
+        .filter(|n| permitted.allows(n))
+        .cloned()
+        .collect();
+    let wanted = wanted.as_slice();
     let (server_pem, server_key, names) = match read_server(dir, &ca_der, now) {
         Ok((pem, key, names)) if !ca_is_new && wanted.iter().all(|n| names.contains(n)) => {
             (pem, key, names)
@@ -170,7 +200,10 @@ pub fn load_or_make(dir: &Path, wanted: &[Name], now: SystemTime) -> Result<Cert
                             added.join(", ")
                         ));
                     }
-                    names.extend(had.into_iter().filter(|n| !wanted.contains(n)));
+                    names.extend(
+                        had.into_iter()
+                            .filter(|n| !wanted.contains(n) && permitted.allows(n)),
+                    );
                     names.truncate(MAX_NAMES);
                 }
                 Err(why) if !ca_is_new && dir.join(SERVER_KEY_FILE).exists() => notes.push(
@@ -289,7 +322,134 @@ fn expires_after(
     x509.validity().not_after.timestamp() > limit_s
 }
 
-fn make_ca(now: SystemTime) -> Result<(String, KeyPair)> {
+/// What a CA may vouch for: `None` for a CA without name constraints.
+struct Permitted(Option<Vec<Subtree>>);
+
+/// One permitted subtree: a DNS name and its subdomains, or a network.
+enum Subtree {
+    Dns(String),
+    Net(IpAddr, u8),
+}
+
+impl Permitted {
+    /// The permitted subtrees of the CA certificate `der`.
+    fn of(der: &[u8]) -> Result<Permitted> {
+        use x509_parser::extensions::GeneralName;
+        let (_, ca) = x509_parser::parse_x509_certificate(der)
+            .map_err(|e| anyhow::anyhow!("the CA certificate: {e}"))?;
+        let constraints = ca
+            .name_constraints()
+            .map_err(|e| anyhow::anyhow!("the CA's name constraints: {e}"))?;
+        let Some(constraints) = constraints else {
+            return Ok(Permitted(None));
+        };
+        let subtrees = constraints
+            .value
+            .permitted_subtrees
+            .iter()
+            .flatten()
+            .filter_map(|t| match t.base {
+                GeneralName::DNSName(d) => Some(Subtree::Dns(d.to_ascii_lowercase())),
+                GeneralName::IPAddress(b) if b.len() == 8 || b.len() == 32 => {
+                    let (addr, mask) = b.split_at(b.len() / 2);
+                    let prefix = mask.iter().map(|m| m.count_ones()).sum::<u32>() as u8;
+                    let addr = match addr.len() {
+                        4 => IpAddr::from(<[u8; 4]>::try_from(addr).ok()?),
+                        _ => IpAddr::from(<[u8; 16]>::try_from(addr).ok()?),
+                    };
+                    Some(Subtree::Net(addr, prefix))
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(Permitted(Some(subtrees)))
+    }
+
+    /// Whether the CA may vouch for `name` (RFC 5280's rules: a DNS name
+    /// and its subdomains; an address within a network).
+    fn allows(&self, name: &Name) -> bool {
+        let Some(subtrees) = &self.0 else {
+            return true;
+        };
+        subtrees.iter().any(|t| match (t, name) {
+            (Subtree::Dns(base), Name::Dns(n)) => {
+                let n = n.to_ascii_lowercase();
+                n == *base || n.ends_with(&format!(".{base}"))
+            }
+            (Subtree::Net(net, prefix), Name::Ip(ip)) => in_network(*ip, *net, *prefix),
+            _ => false,
+        })
+    }
+}
+
+fn in_network(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    let bits = |a: IpAddr| -> (u128, u32) {
+        match a {
+            IpAddr::V4(v4) => (u32::from(v4) as u128, 32),
+            IpAddr::V6(v6) => (u128::from(v6), 128),
+        }
+    };
+    let ((a, len), (b, net_len)) = (bits(ip), bits(net));
+    if len != net_len || u32::from(prefix) > len {
+        return false;
+    }
+    let shift = len - u32::from(prefix);
+    shift >= 128 || (a >> shift) == (b >> shift)
+}
+
+/// The networks every classroom CA may vouch for: loopback, the private
+/// ranges (RFC 1918, shared address space, unique local), link-local.
+const LOCAL_NETWORKS: [(&str, u8); 9] = [
+    ("127.0.0.0", 8),
+    ("10.0.0.0", 8),
+    ("172.16.0.0", 12),
+    ("192.168.0.0", 16),
+    ("100.64.0.0", 10),
+    ("169.254.0.0", 16),
+    ("::1", 128),
+    ("fc00::", 7),
+    ("fe80::", 10),
+];
+
+/// The CA's name constraints for a machine with the names `wanted`: each
+/// DNS name, the local networks, and any other address of the machine (an
+/// IPv4 address alone, an IPv6 address's /64, where the host part changes).
+fn constraints(wanted: &[Name]) -> rcgen::NameConstraints {
+    use rcgen::{CidrSubnet, GeneralSubtree};
+    let local: Vec<(IpAddr, u8)> = LOCAL_NETWORKS
+        .iter()
+        .filter_map(|(net, prefix)| Some((net.parse().ok()?, *prefix)))
+        .collect();
+    let mut permitted: Vec<GeneralSubtree> = wanted
+        .iter()
+        .filter_map(|n| match n {
+            Name::Dns(d) => Some(GeneralSubtree::DnsName(d.clone())),
+            Name::Ip(_) => None,
+        })
+        .collect();
+    let mut networks = local.clone();
+    for name in wanted {
+        let Name::Ip(ip) = name else { continue };
+        if local.iter().any(|(net, p)| in_network(*ip, *net, *p)) {
+            continue;
+        }
+        let prefix = if ip.is_ipv4() { 32 } else { 64 };
+        if !networks.iter().any(|(net, p)| in_network(*ip, *net, *p)) {
+            networks.push((*ip, prefix));
+        }
+    }
+    permitted.extend(
+        networks.into_iter().map(|(net, prefix)| {
+            GeneralSubtree::IpAddress(CidrSubnet::from_addr_prefix(net, prefix))
+        }),
+    );
+    rcgen::NameConstraints {
+        permitted_subtrees: permitted,
+        excluded_subtrees: vec![],
+    }
+}
+
+fn make_ca(now: SystemTime, wanted: &[Name]) -> Result<(String, KeyPair)> {
     let key = KeyPair::generate().context("cannot make a key for the classroom CA")?;
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
@@ -302,6 +462,7 @@ fn make_ca(now: SystemTime) -> Result<(String, KeyPair)> {
     params.distinguished_name = dn;
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.name_constraints = Some(constraints(wanted));
     (params.not_before, params.not_after) = validity(now, CA_DAYS);
     let cert = params
         .self_signed(&key)
@@ -451,6 +612,62 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn the_ca_vouches_only_for_this_machine_and_local_networks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wanted = names();
+        wanted.push(Name::Ip("203.0.113.9".parse().unwrap()));
+        wanted.push(Name::Ip("2001:db8:1:2::7".parse().unwrap()));
+        let certs = load_or_make(dir.path(), &wanted, SystemTime::now()).unwrap();
+        let permitted = Permitted::of(&pem_der(&certs.ca_pem).unwrap()).unwrap();
+        let allows = |n: &str| {
+            let name = n
+                .parse::<IpAddr>()
+                .map_or_else(|_| Name::Dns(n.into()), Name::Ip);
+            permitted.allows(&name)
+        };
+        for yes in [
+            "localhost",
+            "classroom.lan",
+            "lab.classroom.lan",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.31.0.1",
+            "192.168.50.1",
+            "169.254.1.1",
+            "203.0.113.9",
+            "2001:db8:1:2::99",
+            "::1",
+            "fd00::5",
+        ] {
+            assert!(allows(yes), "{yes}");
+        }
+        for no in [
+            "example.com",
+            "lan",
+            "notclassroom.lan",
+            "8.8.8.8",
+            "203.0.113.10",
+            "172.32.0.1",
+            "2001:db8:1:3::7",
+        ] {
+            assert!(!allows(no), "{no}");
+        }
+        assert_eq!(certs.names, wanted, "all of them covered");
+        // A name the CA was not made for is left out, and the note says how
+        // to make a new CA.
+        let mut renamed = names();
+        renamed.push(Name::Dns("newname.lan".into()));
+        let again = load_or_make(dir.path(), &renamed, SystemTime::now()).unwrap();
+        assert!(!again.names.contains(&Name::Dns("newname.lan".into())));
+        assert!(
+            again.notes[0].contains("newname.lan are outside"),
+            "{:?}",
+            again.notes
+        );
+        assert_eq!(again.ca_pem, certs.ca_pem);
     }
 
     #[test]

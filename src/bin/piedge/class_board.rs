@@ -2,15 +2,22 @@
 //! the teacher (with the code `piedge serve` printed) runs the session.
 //!
 //! - `POST /api/shared` (token): `{"nickname", "label", "report"}` → `201 {"id"}`;
-//! - `GET /api/board`: the session's runs (hidden ones too for the teacher);
+//! - `GET /api/board`: the session's runs, a summary each (hidden ones too
+//!   for the teacher); `GET /api/board/runs/{id}`: one run whole, with its
+//!   latencies;
 //! - teacher calls (`X-PiEdge-Teacher: CODE`, or `?teacher=CODE` for the
 //!   export links): `POST /api/teacher/session {"name"}`, `POST
 //!   /api/teacher/lock {"on"}`, `POST /api/teacher/release {"on"}`, `POST
 //!   /api/teacher/runs/{id}/hide {"on"}`, `DELETE /api/teacher/runs/{id}`,
 //!   `GET /api/teacher/export.csv`, `GET /api/teacher/export.json`.
 //!
-//! What a shared run may hold is checked in `piedge::board`; the runs are
-//! kept in `store.rs`.
+//! A share is admitted before any work (the lock and the quotas, from the
+//! store), read and checked on one of `limits::SHARES_AT_ONCE` turns within
+//! `limits::SHARE_DEADLINE_S`, and stored only if its answer is still
+//! awaited, the admission asked again in the storing transaction. What a
+//! shared run may hold is checked in `piedge::board`; the runs are kept in
+//! `store.rs`. With the board off (a data folder the server cannot write),
+//! every call here answers `board_off`.
 
 use crate::classroom::{answer, client, json, refuse, Classroom};
 use axum::extract::{Path, Request, State};
@@ -19,11 +26,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use piedge::api::ApiError;
-use piedge::board::{
-    self, ShareRequest, MAX_RUNS_PER_SESSION, MAX_SHARE_BYTES, SHARES_PER_ADDRESS_PER_MINUTE,
-    SHARES_PER_TOKEN_PER_MINUTE,
-};
+use piedge::board::{self, ShareRequest, MAX_SHARE_BYTES};
+use piedge::limits::SHARE_DEADLINE_S;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub const TEACHER_HEADER: &str = "x-piedge-teacher";
 
@@ -31,6 +38,7 @@ pub fn routes() -> Router<Arc<Classroom>> {
     Router::new()
         .route("/api/shared", post(share))
         .route("/api/board", get(show))
+        .route("/api/board/runs/{id}", get(one_run))
         .route("/api/teacher/session", post(new_session))
         .route("/api/teacher/lock", post(lock))
         .route("/api/teacher/release", post(release))
@@ -41,57 +49,120 @@ pub fn routes() -> Router<Arc<Classroom>> {
 }
 
 async fn share(State(c): State<Arc<Classroom>>, request: Request) -> Response {
+    let store = match c.class_board() {
+        Ok(b) => b.store.clone(),
+        Err(e) => return refuse(e),
+    };
     let Some(token) = c.token(request.headers(), None) else {
         return refuse(ApiError::NoToken);
     };
     let from = client(&request).map(|a| a.to_string());
+    let due = tokio::time::Instant::now() + Duration::from_secs(SHARE_DEADLINE_S);
+    // Admission first: a locked board or a spent quota costs the server a
+    // query, not a read of 4 MB and a recomputation.
+    let (early, t, f) = (store.clone(), token.clone(), from.clone());
+    if let Err(e) =
+        blocking(move || Ok(board::admit(&early.share_counts(&t, f.as_deref())?)?)).await
+    {
+        return refuse(e);
+    }
     let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_SHARE_BYTES).await else {
         return refuse(ApiError::BodyTooLarge {
             limit: MAX_SHARE_BYTES,
         });
     };
-    let store = c.store.clone();
-    // Reading the run recomputes its statistics (bootstrap intervals over
-    // up to 100 000 latencies): off the threads that serve the class's files.
-    let stored = blocking(move || {
-        let run = match ShareRequest::parse(&body) {
-            Ok(run) => run,
-            Err(e) => return Ok(Err(e)),
-        };
-        let session = store.current()?;
-        if session.locked {
-            return Ok(Err(ApiError::SharingLocked));
+    // A turn to check it; the turn goes with the work, so a share that
+    // outlives its answer still holds it until it stops.
+    let Ok(Ok(turn)) = tokio::time::timeout_at(due, c.share_turns.clone().acquire_owned()).await
+    else {
+        return refuse(ApiError::Busy { retry_after_s: 2 });
+    };
+    let fate = Arc::new(AtomicU8::new(WORKING));
+    let _abandon_if_dropped = Abandon(fate.clone());
+    let work_fate = fate.clone();
+    let mut work = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        let run = ShareRequest::parse(&body)?;
+        // Stored only if the answer still waits for it; once storing, the
+        // answer waits for the store.
+        if work_fate
+            .compare_exchange(WORKING, STORING, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(ApiError::ShareTimedOut {
+                seconds: SHARE_DEADLINE_S,
+            });
         }
-        let (by_token, by_address, in_session) = store.counts(&token, from.as_deref())?;
-        if by_token >= SHARES_PER_TOKEN_PER_MINUTE {
-            return Ok(Err(ApiError::TooManyShares {
-                per_minute: SHARES_PER_TOKEN_PER_MINUTE,
-            }));
+        store
+            .add_share(&run, &token, from)
+            .map_err(crate::classroom::api_error)
+    });
+    let outcome = match tokio::time::timeout_at(due, &mut work).await {
+        Ok(done) => done,
+        Err(_) => {
+            let given_up =
+                fate.compare_exchange(WORKING, ABANDONED, Ordering::AcqRel, Ordering::Acquire);
+            if given_up.is_ok() {
+                return refuse(ApiError::ShareTimedOut {
+                    seconds: SHARE_DEADLINE_S,
+                });
+            }
+            // Being stored already: the answer says how that ended.
+            work.await
         }
-        if by_address >= SHARES_PER_ADDRESS_PER_MINUTE {
-            return Ok(Err(ApiError::TooManyShares {
-                per_minute: SHARES_PER_ADDRESS_PER_MINUTE,
-            }));
-        }
-        if in_session >= MAX_RUNS_PER_SESSION {
-            return Ok(Err(ApiError::SessionFull {
-                limit: MAX_RUNS_PER_SESSION,
-            }));
-        }
-        Ok(Ok(store.add(&run, Some(&token), from)?))
-    })
-    .await;
-    match stored {
+    };
+    match outcome {
         Ok(Ok(id)) => json(StatusCode::CREATED, &serde_json::json!({ "id": id })),
-        Ok(Err(e)) | Err(e) => refuse(e),
+        Ok(Err(e)) => refuse(e),
+        Err(_) => refuse(ApiError::ServerBug),
+    }
+}
+
+/// What became of a share being checked: still being checked, being
+/// stored (its answer will say so), or given up by its request (timed out,
+/// or the client left), so not to be stored.
+const WORKING: u8 = 0;
+const STORING: u8 = 1;
+const ABANDONED: u8 = 2;
+
+/// Gives a share's work up when its request goes away unanswered (the
+/// client closed the connection).
+struct Abandon(Arc<AtomicU8>);
+
+impl Drop for Abandon {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .compare_exchange(WORKING, ABANDONED, Ordering::AcqRel, Ordering::Acquire);
     }
 }
 
 async fn show(State(c): State<Arc<Classroom>>, request: Request) -> Response {
-    let teacher = is_teacher(&c, &request);
-    let store = c.store.clone();
+    let teacher = c.is_teacher(request.headers(), request.uri().query());
+    let store = match c.class_board() {
+        Ok(b) => b.store.clone(),
+        Err(e) => return refuse(e),
+    };
     match blocking(move || store.board(teacher)).await {
         Ok(board) => json(StatusCode::OK, &board),
+        Err(e) => refuse(e),
+    }
+}
+
+/// One run whole, its latencies too (a hidden one for the teacher only).
+async fn one_run(
+    State(c): State<Arc<Classroom>>,
+    Path(id): Path<u64>,
+    request: Request,
+) -> Response {
+    let teacher = c.is_teacher(request.headers(), request.uri().query());
+    let store = match c.class_board() {
+        Ok(b) => b.store.clone(),
+        Err(e) => return refuse(e),
+    };
+    match blocking(move || store.run(id, teacher)).await {
+        Ok(Some(run)) => json(StatusCode::OK, &run),
+        Ok(None) => refuse(ApiError::UnknownRun { id }),
         Err(e) => refuse(e),
     }
 }
@@ -144,10 +215,10 @@ async fn remove(
     Path(id): Path<u64>,
     request: Request,
 ) -> Response {
-    if !is_teacher(&c, &request) {
-        return refuse(ApiError::BadTeacherCode);
-    }
-    let store = c.store.clone();
+    let store = match teacher_store(&c, &request) {
+        Ok(store) => store,
+        Err(e) => return refuse(e),
+    };
     match blocking(move || store.remove(id)).await {
         Ok(true) => json(StatusCode::OK, &serde_json::json!({})),
         Ok(false) => refuse(ApiError::UnknownRun { id }),
@@ -161,15 +232,19 @@ async fn export_csv(State(c): State<Arc<Classroom>>, request: Request) -> Respon
         request,
         "piedge-class.csv",
         "text/csv; charset=utf-8",
-        |b| board::csv(&b.runs),
+        |store| Ok(board::csv(&store.board(true)?.runs)),
     )
     .await
 }
 
 async fn export_json(State(c): State<Arc<Classroom>>, request: Request) -> Response {
-    export(c, request, "piedge-class.json", "application/json", |b| {
-        board::export_json(&b.runs)
-    })
+    export(
+        c,
+        request,
+        "piedge-class.json",
+        "application/json",
+        |store| Ok(board::export_json(&store.all_runs(true)?)),
+    )
     .await
 }
 
@@ -180,15 +255,15 @@ async fn export(
     request: Request,
     file: &'static str,
     mime: &'static str,
-    bytes: fn(&piedge::board::Board) -> Vec<u8>,
+    bytes: fn(&crate::store::Store) -> anyhow::Result<Vec<u8>>,
 ) -> Response {
-    if !is_teacher(&c, &request) {
-        return refuse(ApiError::BadTeacherCode);
-    }
-    let store = c.store.clone();
-    match blocking(move || store.board(true)).await {
+    let store = match teacher_store(&c, &request) {
+        Ok(store) => store,
+        Err(e) => return refuse(e),
+    };
+    match blocking(move || bytes(&store)).await {
         Ok(b) => {
-            let mut r = answer(StatusCode::OK, bytes(&b));
+            let mut r = answer(StatusCode::OK, b);
             let headers = r.headers_mut();
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
             if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
@@ -207,9 +282,10 @@ where
     B: serde::de::DeserializeOwned + Send + 'static,
     F: FnOnce(&crate::store::Store, B) -> anyhow::Result<()> + Send + 'static,
 {
-    if !is_teacher(&c, &request) {
-        return refuse(ApiError::BadTeacherCode);
-    }
+    let store = match teacher_store(&c, &request) {
+        Ok(store) => store,
+        Err(e) => return refuse(e),
+    };
     let limit = piedge::api::MAX_BODY_BYTES;
     let Ok(body) = axum::body::to_bytes(request.into_body(), limit).await else {
         return refuse(ApiError::BodyTooLarge { limit });
@@ -222,21 +298,19 @@ where
             })
         }
     };
-    let store = c.store.clone();
     match blocking(move || act(&store, body)).await {
         Ok(()) => json(StatusCode::OK, &serde_json::json!({})),
         Err(e) => refuse(e),
     }
 }
 
-fn is_teacher(c: &Classroom, request: &Request) -> bool {
-    let code = crate::classroom::header_or_query(
-        request.headers(),
-        TEACHER_HEADER,
-        request.uri().query(),
-        "teacher",
-    );
-    code.is_some_and(|code| code.eq_ignore_ascii_case(&c.teacher_code))
+/// The store, for a request that carries the teacher code.
+fn teacher_store(c: &Classroom, request: &Request) -> Result<Arc<crate::store::Store>, ApiError> {
+    let board = c.class_board()?;
+    if !c.is_teacher(request.headers(), request.uri().query()) {
+        return Err(ApiError::BadTeacherCode);
+    }
+    Ok(board.store.clone())
 }
 
 /// Runs a store call off the async threads (SQLite waits for the disk); an
@@ -244,16 +318,8 @@ fn is_teacher(c: &Classroom, request: &Request) -> bool {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let to_api = |e: anyhow::Error| match e.downcast::<ApiError>() {
-        Ok(api) => api,
-        Err(e) => ApiError::Storage {
-            detail: format!("{e:#}"),
-        },
-    };
     match tokio::task::spawn_blocking(f).await {
-        Ok(result) => result.map_err(to_api),
-        Err(_) => Err(ApiError::Storage {
-            detail: "the database call failed".into(),
-        }),
+        Ok(result) => result.map_err(crate::classroom::api_error),
+        Err(_) => Err(ApiError::ServerBug),
     }
 }

@@ -4,8 +4,10 @@
 //!   token for a tab that has none;
 //! - `POST /api/jobs` (token): queue a native benchmark, `202` with its id
 //!   and place;
-//! - `GET /api/jobs/{id}`: its status now; `GET /api/jobs/{id}/events`: the
-//!   same as server-sent events until it ends;
+//! - `GET /api/jobs/{id}` (token, or the teacher code): its status now;
+//!   `GET /api/jobs/{id}/events` (`?token=`, as an `EventSource` cannot set
+//!   headers): the same as server-sent events until it ends. A job's id is
+//!   random and only its own tab (or the teacher) may read it;
 //! - `DELETE /api/jobs/{id}` (token): cancel your own job.
 //!
 //! Refusals are `piedge::api::ApiError` as JSON, with their status. What a
@@ -40,19 +42,46 @@ pub struct Classroom {
     /// Every answer the server gives (files and API), so a job can report
     /// how busy the server was while it ran.
     pub requests: Arc<AtomicU64>,
-    /// The class board's runs.
+    /// The class board, or why it is off.
+    pub board: Result<ClassBoard, String>,
+    /// Turns to check a shared run (`limits::SHARES_AT_ONCE`).
+    pub share_turns: Arc<tokio::sync::Semaphore>,
+}
+
+/// The class board's store and the code teacher calls need
+/// (`X-PiEdge-Teacher`), kept in the store so that it survives restarts.
+pub struct ClassBoard {
     pub store: Arc<Store>,
-    /// The code teacher calls need (`X-PiEdge-Teacher`), kept in the store
-    /// so that it survives restarts.
     pub teacher_code: String,
 }
 
 impl Classroom {
     /// The API of this machine, with `concurrent_runs` native jobs at once
-    /// and the class board in `store`.
-    pub fn start(concurrent_runs: usize, store: Store) -> anyhow::Result<Arc<Classroom>> {
-        let store = Arc::new(store);
-        let teacher_code = store.setting("teacher_code", || random_hex(4).to_uppercase())?;
+    /// and the class board in `store` (or off, saying why); with
+    /// `new_teacher_code`, the board's code is made anew.
+    pub fn start(
+        concurrent_runs: usize,
+        store: Result<Store, String>,
+        new_teacher_code: bool,
+    ) -> anyhow::Result<Arc<Classroom>> {
+        let board = match store {
+            Ok(store) => {
+                let store = Arc::new(store);
+                let make = || random_hex(4).to_uppercase();
+                let teacher_code = if new_teacher_code {
+                    let code = make();
+                    store.set_setting("teacher_code", &code)?;
+                    code
+                } else {
+                    store.setting("teacher_code", make)?
+                };
+                Ok(ClassBoard {
+                    store,
+                    teacher_code,
+                })
+            }
+            Err(why) => Err(why),
+        };
         let requests = Arc::new(AtomicU64::new(0));
         let counter = requests.clone();
         let run = Arc::new(
@@ -60,16 +89,20 @@ impl Classroom {
                 crate::native::run(request, &counter, concurrent_runs, progress)
             },
         );
-        // A native run joins the class board, labelled as the machine.
-        let board = store.clone();
+        // A native run joins the class board, labelled as the machine and
+        // marked as the server's own.
+        let store = board.as_ref().ok().map(|b| b.store.clone());
         let annotate = Arc::new(
             move |report: &mut piedge::report::BenchmarkReport, others: usize| {
                 report
                     .system_info
                     .extra
                     .insert("server_other_jobs_max".into(), others.to_string());
+                let Some(store) = &store else {
+                    return;
+                };
                 let run = piedge::board::native_run(report.clone());
-                if let Err(e) = board.add(&run, None, None) {
+                if let Err(e) = store.add_server_run(&run) {
                     eprintln!("piedge serve: a native run could not join the board: {e:#}");
                 }
             },
@@ -90,9 +123,31 @@ impl Classroom {
             },
             tokens: Mutex::new(Tokens::default()),
             requests,
-            store,
-            teacher_code,
+            board,
+            share_turns: Arc::new(tokio::sync::Semaphore::new(piedge::limits::SHARES_AT_ONCE)),
         }))
+    }
+
+    /// The class board, or the refusal that says why it is off.
+    pub fn class_board(&self) -> Result<&ClassBoard, ApiError> {
+        self.board.as_ref().map_err(|reason| ApiError::BoardOff {
+            reason: reason.clone(),
+        })
+    }
+
+    /// The request carries the teacher code (header, or `?teacher=` on an
+    /// export link).
+    pub fn is_teacher(&self, headers: &HeaderMap, query: Option<&str>) -> bool {
+        let Ok(board) = &self.board else {
+            return false;
+        };
+        let code = header_or_query(
+            headers,
+            crate::class_board::TEACHER_HEADER,
+            query,
+            "teacher",
+        );
+        code.is_some_and(|code| code.eq_ignore_ascii_case(&board.teacher_code))
     }
 
     pub fn label(&self) -> &str {
@@ -175,9 +230,20 @@ impl Tokens {
     }
 }
 
-/// `n` random bytes in hex, from the operating system's random source;
-/// without one, from the clock (still telling tabs apart).
+/// `n` random bytes in hex, from the operating system's random source.
 pub(crate) fn random_hex(n: usize) -> String {
+    random_bytes(n).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random number from the operating system's random source.
+pub(crate) fn random_u64() -> u64 {
+    let bytes = random_bytes(8);
+    u64::from_le_bytes(bytes.try_into().unwrap_or_default())
+}
+
+/// `n` random bytes from the operating system; without a random source,
+/// from the clock (still telling tabs apart).
+fn random_bytes(n: usize) -> Vec<u8> {
     let mut bytes = vec![0u8; n];
     if getrandom::fill(&mut bytes).is_err() {
         let nanos = std::time::SystemTime::now()
@@ -187,7 +253,7 @@ pub(crate) fn random_hex(n: usize) -> String {
             *b = (nanos >> (8 * (i % 16))) as u8;
         }
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes
 }
 
 /// The API's routes, for `serve::router` to merge.
@@ -229,11 +295,28 @@ async fn submit(State(c): State<Arc<Classroom>>, request: Request) -> Response {
     }
 }
 
-async fn status(State(c): State<Arc<Classroom>>, Path(id): Path<String>) -> Response {
-    match job_id(&id).and_then(|id| update(&c, id)) {
+async fn status(
+    State(c): State<Arc<Classroom>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    match job_id(&id).and_then(|id| readable(&c, &request, id)) {
         Ok(update) => json(StatusCode::OK, &update),
         Err(e) => refuse(e),
     }
+}
+
+/// Job `id`'s status, if the request may read it: its own tab's token
+/// (header, or `?token=` on a progress stream), or the teacher code.
+fn readable(c: &Classroom, request: &Request, id: u64) -> Result<JobUpdate, ApiError> {
+    let (headers, query) = (request.headers(), request.uri().query());
+    let owner = if c.is_teacher(headers, query) {
+        None
+    } else {
+        Some(c.token(headers, query).ok_or(ApiError::NoToken)?)
+    };
+    let status = c.jobs.status_for(id, owner.as_deref())?;
+    Ok(JobUpdate { id, status })
 }
 
 async fn cancel(
@@ -253,8 +336,12 @@ async fn cancel(
 /// The job's status as server-sent events: one `JobUpdate` whenever it
 /// changes, until it is final. A comment every 5 s keeps the connection
 /// from counting as idle (`http::IDLE`) while a long job waits in line.
-async fn events(State(c): State<Arc<Classroom>>, Path(id): Path<String>) -> Response {
-    let id = match job_id(&id).and_then(|id| update(&c, id).map(|_| id)) {
+async fn events(
+    State(c): State<Arc<Classroom>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    let id = match job_id(&id).and_then(|id| readable(&c, &request, id).map(|_| id)) {
         Ok(id) => id,
         Err(e) => return refuse(e),
     };
@@ -315,6 +402,17 @@ fn job_id(raw: &str) -> Result<u64, ApiError> {
     raw.parse().map_err(|_| ApiError::UnknownJob { id: 0 })
 }
 
+/// A failure as the API's refusal: an `ApiError` passed on, any other a
+/// storage error.
+pub(crate) fn api_error(e: anyhow::Error) -> ApiError {
+    match e.downcast::<ApiError>() {
+        Ok(api) => api,
+        Err(e) => ApiError::Storage {
+            detail: format!("{e:#}"),
+        },
+    }
+}
+
 pub(crate) fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     let body = serde_json::to_vec(value).expect("API answers serialise");
     answer(status, body)
@@ -322,7 +420,14 @@ pub(crate) fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Respon
 
 pub(crate) fn refuse(error: ApiError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    answer(status, error.to_json())
+    let mut response = answer(status, error.to_json());
+    if let Some(v) = error
+        .retry_after_s()
+        .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
 }
 
 pub(crate) fn answer(status: StatusCode, body: Vec<u8>) -> Response {

@@ -195,6 +195,7 @@ fn serve(a: ServeArgs) -> Result<()> {
             log: a.log,
             concurrent_runs: a.concurrent_runs,
             data_dir: a.data_dir.clone().unwrap_or_else(crate::store::default_dir),
+            new_teacher_code: a.new_teacher_code,
         },
     )
 }

@@ -9,17 +9,22 @@
 //! - at most `MAX_HEADERS` header lines and a head of `HEAD_BYTES` (`431`),
 //!   a target of `TARGET_BYTES` (`414`), no request bodies (`413`) but the
 //!   API's small JSON ones;
-//! - a request head must arrive within `HEAD_DEADLINE` once it starts (`408`),
-//!   an idle keep-alive connection is closed after `IDLE`, and a client that
-//!   stops reading a response for `WRITE_STALL` is dropped.
+//! - a request head must arrive within `HEAD_DEADLINE` once it starts, and
+//!   its body within `BODY_GRACE` more, longer for a large one (`408`;
+//!   blank lines count), an idle keep-alive connection is closed after
+//!   `IDLE`, and a client that stops reading a response for `WRITE_STALL`
+//!   is dropped;
+//! - a handler that panics answers `500` for its request alone.
 //!
 //! hyper enforces the header count and parses; the router's first layer
 //! checks sizes and bodies. Three mechanisms are the project's own, because
 //! hyper has none of them: the connection cap (tower limits requests in
-//! flight, not open connections), and, in [`Guarded`], the head deadline
-//! with its `408` (hyper's `header_read_timeout` also runs while a kept-alive
-//! connection waits, and closes without a word), the idle and write-stall
-//! timeouts, and `505` for an HTTP version it does not speak (hyper says `400`).
+//! flight, not open connections), and, in [`Guarded`], the head and body
+//! deadlines with their `408` (hyper's `header_read_timeout` also runs while
+//! a kept-alive connection waits, and closes without a word; tower-http's
+//! body timeout restarts with every chunk, so a drip of blank lines never
+//! trips it), the idle and write-stall timeouts, and `505` for an HTTP
+//! version it does not speak (hyper says `400`).
 //!
 //! What to answer is decided in `serve.rs`; this module only carries it.
 
@@ -47,6 +52,14 @@ pub const HEAD_BYTES: usize = 16 * 1024;
 pub const TARGET_BYTES: usize = 2048;
 pub const MAX_HEADERS: usize = 64;
 pub const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+/// A request body must be whole `BODY_GRACE` after its head, and a second
+/// more for each `BODY_MIN_RATE` bytes it announces: a job request has
+/// 10 s, a share of 100 000 latencies (2 MB) 42 s over a slow network.
+pub const BODY_GRACE: Duration = Duration::from_secs(10);
+pub const BODY_MIN_RATE: u64 = 64 * 1024;
+/// A whole request's answer must begin within this long (the slowest
+/// handler, a share, answers within `limits::SHARE_DEADLINE_S`).
+pub const ANSWER_WAIT: Duration = Duration::from_secs(60);
 pub const IDLE: Duration = Duration::from_secs(15);
 pub const WRITE_STALL: Duration = Duration::from_secs(30);
 /// hyper's read buffer: larger than `HEAD_BYTES`, so that an over-long target
@@ -78,6 +91,7 @@ pub fn serve(
 ) -> io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_name(SERVING_THREAD)
         .build()?;
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     runtime.block_on(accept(
@@ -90,10 +104,13 @@ pub fn serve(
     ))
 }
 
-/// The router inside the limits, with the common headers on every answer
-/// and tower-http's trace of each request (printed by `piedge serve --log`).
+/// The router inside the limits, with the common headers on every answer,
+/// a handler's panic turned into a `500` for its request alone, and
+/// tower-http's trace of each request (printed by `piedge serve --log`,
+/// credentials in the address redacted).
 pub fn with_layers(app: Router, common: CommonHeaders) -> Router {
     let mut app = app
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(bug))
         .layer(axum::middleware::from_fn(limits))
         .layer(axum::middleware::from_fn(rate_limit));
     for (name, value) in common {
@@ -104,10 +121,55 @@ pub fn with_layers(app: Router, common: CommonHeaders) -> Router {
     }
     // One line per request, when it is answered: method, target, status, time.
     let trace = tower_http::trace::TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            tracing::debug_span!(
+                target: "tower_http::trace",
+                "request",
+                method = %request.method(),
+                uri = %redacted(request.uri()),
+                version = ?request.version(),
+            )
+        })
         .on_request(())
         .on_body_chunk(())
         .on_eos(());
     app.layer(trace)
+}
+
+/// The name of the server's threads (tokio's workers and its blocking
+/// pool): a panic on one of them is a bug in answering one request, which
+/// ends that request (`500`) and not the server (`main`'s panic hook).
+pub const SERVING_THREAD: &str = "piedge-serve";
+
+/// True on a thread that serves requests or runs a native job, where a
+/// panic is caught and ends only what it was doing.
+pub fn panic_is_contained() -> bool {
+    std::thread::current()
+        .name()
+        .is_some_and(|n| n == SERVING_THREAD || n.starts_with(crate::jobs::RUNNER_THREAD))
+}
+
+/// The answer to a request whose handler panicked.
+fn bug(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    crate::classroom::refuse(piedge::api::ApiError::ServerBug)
+}
+
+/// A request's address as the log shows it: the value of a `teacher=` or
+/// `token=` in its query (the export links carry the teacher code, a
+/// progress stream the tab's token) replaced by `REDACTED`.
+pub fn redacted(uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    let Some(query) = uri.query() else {
+        return path.to_string();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if matches!(k, "teacher" | "token") => format!("{k}=REDACTED"),
+            _ => kv.to_string(),
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 async fn accept(
@@ -325,19 +387,7 @@ async fn rate_limit(request: Request, next: Next) -> Response {
     let Err(retry_after_s) = clients.allow_api(ip) else {
         return next.run(request).await;
     };
-    let e = piedge::api::ApiError::TooManyRequests { retry_after_s };
-    let mut response = Response::new(Body::from(e.to_json()));
-    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&retry_after_s.to_string()) {
-        headers.insert(header::RETRY_AFTER, v);
-    }
-    response
+    crate::classroom::refuse(piedge::api::ApiError::TooManyRequests { retry_after_s })
 }
 
 /// A refused request's answer; the connection closes after it.
@@ -368,31 +418,54 @@ pub fn into_response(reply: Reply) -> Response {
     response
 }
 
-/// A connection's socket with the timeouts hyper lacks. It tells a request
-/// head from the rest by the bytes themselves: a head starts with the first
-/// byte read after the previous one ended (or after hyper began to answer),
-/// and ends at its blank line.
+/// A connection's socket with the timeouts hyper lacks. It follows the
+/// requests in the bytes themselves: a head starts with the first byte
+/// read after the previous request ended, and ends at its blank line; a
+/// body is as long as its head's `Content-Length` says.
 ///
-/// - While a head is arriving, it must be whole within `HEAD_DEADLINE`; if
-///   not, `408` is written here and the connection ends.
-/// - Waiting with nothing to do (no head arriving, nothing left to write)
-///   ends after `IDLE`.
+/// - While a head is arriving, it must be whole within `HEAD_DEADLINE`, and
+///   a body within `BODY_GRACE` after its head and a second more per
+///   `BODY_MIN_RATE` bytes; if not, `408` is written here and the
+///   connection ends. Blank lines count: before a request line
+///   they are part of its head's time, inside a body part of the body's.
+/// - Waiting with nothing to do (no request arriving, none being answered,
+///   nothing left to write) ends after `IDLE`; a request hyper has whole is
+///   given `ANSWER_WAIT` for its answer to start.
 /// - A write that cannot proceed for `WRITE_STALL` fails the connection.
-/// - A request line naming another HTTP version gets `505`.
+/// - A request line naming another HTTP version gets `505`, a chunked
+///   request body `411` (the lab and the API send their length).
 pub struct Guarded<S = TcpStream> {
     inner: S,
     common: CommonHeaders,
-    /// When the head now arriving started, and the last bytes of it seen
-    /// (to find the blank line across reads).
-    head: Option<(Instant, [u8; 3])>,
-    /// The request line so far, while it is incomplete.
-    line: Option<Vec<u8>>,
+    reading: Reading,
     last_activity: Instant,
     write_blocked_since: Option<Instant>,
     read_timer: Pin<Box<Sleep>>,
     write_timer: Pin<Box<Sleep>>,
     /// A refusal being written, then the connection drained and ended.
     refusal: Option<Refusal>,
+}
+
+/// Where the bytes read so far leave the request they belong to.
+enum Reading {
+    /// Between requests, an answer written: the next byte starts a head.
+    Idle,
+    /// A head arriving since `started`: what of it was seen (up to
+    /// `READ_BUFFER` bytes, for its first line and its body's length),
+    /// whether anything but blank lines came yet, whether its request line
+    /// is whole, and its last three bytes (to find the blank line that ends
+    /// it across reads).
+    Head {
+        started: Instant,
+        text: Vec<u8>,
+        content: bool,
+        line_seen: bool,
+        tail: [u8; 3],
+    },
+    /// A body with `left` bytes still to come, due by `due`.
+    Body { left: u64, due: Instant },
+    /// A whole request is with hyper since `since`, its answer not begun.
+    Answering { since: Instant },
 }
 
 struct Refusal {
@@ -408,8 +481,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
         Guarded {
             inner,
             common,
-            head: None,
-            line: None,
+            reading: Reading::Idle,
             last_activity: now,
             write_blocked_since: None,
             read_timer: Box::pin(tokio::time::sleep_until(now + IDLE)),
@@ -427,61 +499,87 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
         });
     }
 
-    /// Follows the bytes just read: where heads start and end, and the
-    /// version their request line names.
+    /// Follows the bytes just read: where heads and bodies start and end,
+    /// the version a request line names and how its body is sent.
     fn saw(&mut self, bytes: &[u8]) {
         let now = Instant::now();
         self.last_activity = now;
         let mut rest = bytes;
         while !rest.is_empty() {
-            let (started, mut tail) = match self.head {
-                Some(h) => h,
-                None => {
-                    self.line = Some(Vec::new());
-                    (now, [0; 3])
+            match &mut self.reading {
+                Reading::Idle | Reading::Answering { .. } => {
+                    // Pipelined bytes, or the next request: a head starts now.
+                    self.reading = Reading::Head {
+                        started: now,
+                        text: Vec::new(),
+                        content: false,
+                        line_seen: false,
+                        tail: [0; 3],
+                    };
                 }
-            };
-            let mut end = None;
-            for (i, &b) in rest.iter().enumerate() {
-                let mut request_line = None;
-                if let Some(line) = &mut self.line {
-                    if b == b'\n' {
-                        request_line = Some(std::mem::take(line));
-                    } else if line.len() <= READ_BUFFER {
-                        line.push(b);
+                Reading::Body { left, .. } => {
+                    let n = (*left).min(rest.len() as u64);
+                    *left -= n;
+                    rest = &rest[n as usize..];
+                    if *left == 0 {
+                        self.reading = Reading::Answering { since: now };
                     }
                 }
-                if let Some(line) = request_line {
-                    self.line = None;
-                    if request_version(&line).is_some_and(|v| {
-                        v.starts_with(b"HTTP/") && v != b"HTTP/1.1" && v != b"HTTP/1.0"
-                    }) {
-                        self.refuse(505, "only HTTP/1.0 and 1.1 are spoken here\n");
+                Reading::Head {
+                    text,
+                    content,
+                    line_seen,
+                    tail,
+                    ..
+                } => {
+                    let (mut end, mut refusal) = (None, None);
+                    for (i, &b) in rest.iter().enumerate() {
+                        if text.len() < READ_BUFFER {
+                            text.push(b);
+                        }
+                        *content |= b != b'\r' && b != b'\n';
+                        if b == b'\n' && *content && !*line_seen {
+                            // The request line is whole: its version is
+                            // looked at once, as soon as it is.
+                            *line_seen = true;
+                            refusal = refusal_of_line(text);
+                            if refusal.is_some() {
+                                break;
+                            }
+                        }
+                        let window = [tail[1], tail[2], b];
+                        *tail = window;
+                        // Blank lines before any content are not a head's end.
+                        if *content && (window == *b"\n\r\n" || window[1..] == *b"\n\n") {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    if let Some((status, message)) = refusal {
+                        self.refuse(status, message);
                         return;
                     }
-                }
-                let window = [tail[1], tail[2], b];
-                if window == *b"\n\r\n" || (window[1..] == *b"\n\n") {
-                    end = Some(i + 1);
-                    break;
-                }
-                tail = window;
-            }
-            match end {
-                // The head is whole: what follows is a body, or the next head.
-                Some(n) => {
-                    self.head = None;
-                    self.line = None;
-                    // A stray blank line between requests is not a head.
-                    rest = &rest[n..];
-                    if rest.is_empty() {
+                    let Some(n) = end else {
                         break;
-                    }
-                    // Pipelined bytes: the next head starts now.
-                }
-                None => {
-                    self.head = Some((started, tail));
-                    break;
+                    };
+                    rest = &rest[n..];
+                    let head = std::mem::take(text);
+                    self.reading = match body_of(&head) {
+                        Announced::Chunked => {
+                            self.refuse(411, "send the request body with a Content-Length\n");
+                            return;
+                        }
+                        Announced::Length(0) => Reading::Answering { since: now },
+                        // The length is the client's number: the time it buys
+                        // is capped (a body beyond the API's limit is refused
+                        // before it is read anyway).
+                        Announced::Length(left) => Reading::Body {
+                            left,
+                            due: now
+                                + BODY_GRACE
+                                + Duration::from_secs((left / BODY_MIN_RATE).min(600)),
+                        },
+                    };
                 }
             }
         }
@@ -518,6 +616,56 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
             }
         }
     }
+
+    /// When reading must have made progress by, and what to do if not:
+    /// `Some(true)` refuses with `408`, `Some(false)` ends quietly.
+    fn read_deadline(&self) -> Option<(Instant, bool)> {
+        match &self.reading {
+            Reading::Head { started, .. } => Some((*started + HEAD_DEADLINE, true)),
+            Reading::Body { due, .. } => Some((*due, true)),
+            Reading::Answering { since } => Some((*since + ANSWER_WAIT, false)),
+            // A response is stuck: the write side decides.
+            Reading::Idle if self.write_blocked_since.is_some() => None,
+            Reading::Idle => Some((self.last_activity + IDLE, false)),
+        }
+    }
+}
+
+/// How a request's body comes, by its head.
+enum Announced {
+    Length(u64),
+    Chunked,
+}
+
+/// The body a request head announces: its `Content-Length` (none, or one
+/// hyper will refuse, counts as 0), or chunks.
+fn body_of(head: &[u8]) -> Announced {
+    let text = String::from_utf8_lossy(head);
+    let mut length = 0;
+    for line in text.lines().skip(1) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("transfer-encoding") {
+            return Announced::Chunked;
+        }
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    Announced::Length(length)
+}
+
+/// A refusal for a head whose request line (once whole) names an HTTP
+/// version other than 1.0 and 1.1.
+fn refusal_of_line(head: &[u8]) -> Option<(u16, &'static str)> {
+    let start = head.iter().position(|&b| b != b'\r' && b != b'\n')?;
+    let head = &head[start..];
+    let end = head.iter().position(|&b| b == b'\n')?;
+    let version = request_version(&head[..end])?;
+    let other = version.starts_with(b"HTTP/") && version != b"HTTP/1.1" && version != b"HTTP/1.0";
+    other.then_some((505, "only HTTP/1.0 and 1.1 are spoken here\n"))
 }
 
 /// The last word of a request line, if it has three.
@@ -553,13 +701,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => {
-                let deadline = match this.head {
-                    Some((started, _)) => Some(started + HEAD_DEADLINE),
-                    None if this.write_blocked_since.is_none() => Some(this.last_activity + IDLE),
-                    // A response is stuck: the write side decides.
-                    None => None,
-                };
-                let Some(deadline) = deadline else {
+                let Some((deadline, late)) = this.read_deadline() else {
                     return Poll::Pending;
                 };
                 if this.read_timer.deadline() != deadline {
@@ -568,7 +710,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Guarded<S> {
                 if this.read_timer.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
-                if this.head.is_some() {
+                if late {
                     this.refuse(408, "the request took too long to arrive\n");
                     return this.poll_refusal(cx);
                 }
@@ -620,12 +762,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Guarded<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Guarded<S> {
-    /// hyper writes only once it has a whole request head, so whatever was
-    /// taken for the start of another head was the request's body: the next
-    /// head starts with the next bytes read.
+    /// hyper writes once it has a whole request head: the answer has begun.
+    /// A body still arriving (the answer did not wait for it, or hyper asked
+    /// for it with `100 Continue`) and a pipelined head keep their deadline.
     fn answering(&mut self) {
-        self.head = None;
-        self.line = None;
+        if let Reading::Answering { .. } = self.reading {
+            self.reading = Reading::Idle;
+            // The read side sleeps until the answer's longer deadline: its
+            // timer (which keeps the read's waker) is brought forward to
+            // the idle one, or a finished connection would stay open for
+            // `ANSWER_WAIT` instead of `IDLE`. A later deadline needs no
+            // care: the earlier timer fires and the read re-arms it.
+            self.read_timer.as_mut().reset(Instant::now() + IDLE);
+        }
     }
 
     /// Follows a write to the socket: progress resets the stall and idle

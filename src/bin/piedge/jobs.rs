@@ -4,7 +4,8 @@
 //! (`--concurrent-runs N` lets a class see by how much).
 //!
 //! [`Queue`] is plain data with the rules (one unfinished job per session
-//! token, a bounded queue, cancel only your own); [`Jobs`] shares it between
+//! token, a bounded queue, follow and cancel only your own, ids nobody can
+//! guess); [`Jobs`] shares it between
 //! the HTTP handlers and the runner threads, and tells the handlers when
 //! anything changed so that progress streams can follow.
 
@@ -17,6 +18,14 @@ use std::sync::{Arc, Condvar, Mutex};
 
 /// Finished jobs kept for their owners to fetch; older ones are forgotten.
 const KEEP_FINISHED: usize = 256;
+
+/// The runner threads' names, `native-run-0`, …: a panic there fails the
+/// job, not the server (`http::panic_is_contained`).
+pub const RUNNER_THREAD: &str = "native-run-";
+
+/// Job ids are random below 2^53, so that a JavaScript number holds them
+/// exactly and nobody finds another's job by counting.
+const ID_BITS: u32 = 53;
 
 /// What the runner reports between runs; `false` from it stops the job.
 pub type OnProgress<'a> = dyn FnMut(bool, usize, usize) -> bool + 'a;
@@ -44,7 +53,6 @@ struct Job {
 /// The queue's state and rules, without threads.
 #[derive(Default)]
 pub struct Queue {
-    next_id: u64,
     waiting: VecDeque<u64>,
     running: Vec<u64>,
     finished: VecDeque<u64>,
@@ -74,8 +82,12 @@ impl Queue {
         if self.waiting.len() + self.running.len() >= MAX_QUEUE {
             return Err(ApiError::QueueFull { limit: MAX_QUEUE });
         }
-        self.next_id += 1;
-        let id = self.next_id;
+        let id = loop {
+            let id = crate::classroom::random_u64() >> (64 - ID_BITS);
+            if id != 0 && !self.jobs.contains_key(&id) {
+                break id;
+            }
+        };
         self.waiting.push_back(id);
         self.jobs.insert(
             id,
@@ -92,6 +104,16 @@ impl Queue {
             id,
             position: self.waiting.len(),
         })
+    }
+
+    /// The job's status for `owner` (the token a request carried; `None`
+    /// for the teacher, who may see every job).
+    pub fn status_for(&self, id: u64, owner: Option<&str>) -> Result<JobStatus, ApiError> {
+        let job = self.jobs.get(&id).ok_or(ApiError::UnknownJob { id })?;
+        if owner.is_some_and(|o| o != job.owner) {
+            return Err(ApiError::NotYourJob { id });
+        }
+        self.status(id).ok_or(ApiError::UnknownJob { id })
     }
 
     /// The job's status now; a queued job's place is counted from the front.
@@ -220,7 +242,7 @@ impl Jobs {
         for n in 0..concurrent {
             let (jobs, run, annotate) = (jobs.clone(), run.clone(), annotate.clone());
             std::thread::Builder::new()
-                .name(format!("native-run-{n}"))
+                .name(format!("{RUNNER_THREAD}{n}"))
                 .spawn(move || jobs.runner(&*run, &*annotate))
                 .expect("a runner thread starts");
         }
@@ -247,6 +269,10 @@ impl Jobs {
 
     pub fn status(&self, id: u64) -> Option<JobStatus> {
         self.lock().status(id)
+    }
+
+    pub fn status_for(&self, id: u64, owner: Option<&str>) -> Result<JobStatus, ApiError> {
+        self.lock().status_for(id, owner)
     }
 
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
@@ -411,6 +437,33 @@ mod tests {
             "a running job is told to stop"
         );
         assert!(q.start_next(1).is_none(), "b left the queue");
+    }
+
+    #[test]
+    fn only_the_owner_or_the_teacher_follows_a_job_and_ids_are_not_counted() {
+        let mut q = Queue::default();
+        let a = q.submit("a", None, job("tinycnn", 1)).unwrap();
+        let b = q.submit("b", None, job("tinycnn", 1)).unwrap();
+        assert_eq!(
+            q.status_for(a.id, Some("a")),
+            Ok(JobStatus::Queued { position: 1 })
+        );
+        assert_eq!(
+            q.status_for(a.id, Some("b")),
+            Err(ApiError::NotYourJob { id: a.id })
+        );
+        assert_eq!(
+            q.status_for(b.id, None),
+            Ok(JobStatus::Queued { position: 2 }),
+            "the teacher sees every job"
+        );
+        assert!(a.id < 1 << ID_BITS && b.id < 1 << ID_BITS);
+        assert!(
+            a.id.abs_diff(b.id) > 1,
+            "ids are random, not counted: {} and {}",
+            a.id,
+            b.id
+        );
     }
 
     #[test]

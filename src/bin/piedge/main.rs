@@ -37,7 +37,8 @@ mod store;
 fn main() -> std::process::ExitCode {
     use clap::Parser;
     // `piedge profile | head` closes the pipe early: stop quietly, as Unix
-    // tools do. Any other panic is a bug: one line, no backtrace, exit 2.
+    // tools do. Any other panic is a bug: one line, no backtrace, exit 2
+    // (outside the server's request handling, below).
     std::panic::set_hook(Box::new(|info| {
         if piedge::model::panic_becomes_error() {
             // The engine reports it as an error about the model file.
@@ -51,6 +52,16 @@ fn main() -> std::process::ExitCode {
             .location()
             .map(|l| format!(" ({l})"))
             .unwrap_or_default();
+        // In `piedge serve`, a panic while answering a request or running a
+        // native job ends that request (500) or job (failed), not the lab
+        // the whole class is using.
+        if http::panic_is_contained() {
+            eprintln!(
+                "piedge serve: a bug{place}: {message}; the request or job it hit failed and the \
+                 server goes on; please report it"
+            );
+            return;
+        }
         eprintln!("error: piedge hit a bug{place}: {message}; please report it");
         std::process::exit(2);
     }));

@@ -52,21 +52,38 @@ impl Bundle {
         Ok(Bundle::Dir(root))
     }
 
-    /// The bytes of `rel` (a checked relative path), if the bundle has it.
-    fn get(&self, rel: &str) -> Option<Cow<'static, [u8]>> {
+    /// The file `rel` (a checked relative path), if the bundle has it: its
+    /// tag and where its bytes are, not yet read.
+    fn find(&self, rel: &str) -> Option<Found> {
         match self {
-            Bundle::Embedded(files) => files
-                .iter()
-                .find(|(p, _)| *p == rel)
-                .map(|(_, b)| Cow::Borrowed(*b)),
+            Bundle::Embedded(files) => {
+                let i = files.iter().position(|(p, _)| *p == rel)?;
+                Some(Found {
+                    tag: embedded_tag(files, i),
+                    len: files[i].1.len() as u64,
+                    source: Source::Embedded(files[i].1),
+                })
+            }
             Bundle::Dir(root) => {
                 let path = root.join(rel);
                 // A symbolic link inside the bundle must not lead out of it.
                 let real = path.canonicalize().ok()?;
-                if !real.starts_with(root) || !real.is_file() {
+                if !real.starts_with(root) {
                     return None;
                 }
-                std::fs::read(real).ok().map(Cow::Owned)
+                let meta = std::fs::metadata(&real).ok().filter(|m| m.is_file())?;
+                // Its size and time: a file rebuilt while the server runs
+                // gets a new tag, and a revalidation reads nothing.
+                let modified = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                Some(Found {
+                    tag: format!("\"{:x}-{modified:x}\"", meta.len()),
+                    len: meta.len(),
+                    source: Source::File(real),
+                })
             }
         }
     }
@@ -79,6 +96,66 @@ impl Bundle {
             Bundle::Dir(root) => root.display().to_string(),
         }
     }
+}
+
+/// A file of the bundle, found: its entity tag (`ETag`), its size, and
+/// where its bytes are.
+struct Found {
+    tag: String,
+    len: u64,
+    source: Source,
+}
+
+enum Source {
+    Embedded(&'static [u8]),
+    File(PathBuf),
+}
+
+impl Found {
+    fn read(self) -> Option<Cow<'static, [u8]>> {
+        match self.source {
+            Source::Embedded(bytes) => Some(Cow::Borrowed(bytes)),
+            Source::File(path) => std::fs::read(path).ok().map(Cow::Owned),
+        }
+    }
+}
+
+/// The tag of embedded file `i`: a hash of its bytes, computed once for
+/// the whole bundle on the first request. (std's SipHash with its fixed
+/// keys: a tag need only be the same for the same bytes within one build
+/// of piedge, and a new build ships a new bundle anyway.)
+fn embedded_tag(files: &'static [(&'static str, &'static [u8])], i: usize) -> String {
+    use std::hash::{Hash, Hasher};
+    static TAGS: std::sync::OnceLock<(usize, Vec<String>)> = std::sync::OnceLock::new();
+    let (at, tags) = TAGS.get_or_init(|| {
+        let tags = files
+            .iter()
+            .map(|(_, bytes)| {
+                let mut h = std::hash::DefaultHasher::new();
+                bytes.hash(&mut h);
+                format!("\"{:016x}\"", h.finish())
+            })
+            .collect();
+        (files.as_ptr() as usize, tags)
+    });
+    // A process serves one embedded bundle; any other is hashed on each
+    // request.
+    if *at == files.as_ptr() as usize {
+        return tags[i].clone();
+    }
+    let mut h = std::hash::DefaultHasher::new();
+    files[i].1.hash(&mut h);
+    format!("\"{:016x}\"", h.finish())
+}
+
+/// True when an `If-None-Match` header names `tag` (or `*`): the client's
+/// copy is current. Weak tags (`W/"…"`) compare by their value, as RFC
+/// 9110 says this header does.
+fn none_match(header: &str, tag: &str) -> bool {
+    header.split(',').map(str::trim).any(|t| {
+        let t = t.strip_prefix("W/").unwrap_or(t);
+        t == "*" || t == tag
+    })
 }
 
 /// A response, before it meets a socket.
@@ -119,8 +196,21 @@ const SAFETY_HEADERS: [(&str, &str); 4] = [
     ),
 ];
 
-/// Answers one request. `accept_encoding` is the request's header value.
-pub fn respond(bundle: &Bundle, method: &str, raw_path: &str, accept_encoding: &str) -> Reply {
+/// Answers one request. `accept_encoding` and `if_none_match` are the
+/// request's header values (empty when absent).
+///
+/// Every file carries an `ETag`; a request whose `If-None-Match` names it
+/// gets `304` and no body, so that thirty devices reloading the lab
+/// revalidate the unhashed files (the 8 MB worker among them) instead of
+/// downloading them again. Files with a hash in their name are cached for a
+/// year and never asked about.
+pub fn respond(
+    bundle: &Bundle,
+    method: &str,
+    raw_path: &str,
+    accept_encoding: &str,
+    if_none_match: &str,
+) -> Reply {
     let head = method == "HEAD";
     if method != "GET" && !head {
         let mut r = text(405, "method not allowed: this server only reads files\n");
@@ -130,9 +220,8 @@ pub fn respond(bundle: &Bundle, method: &str, raw_path: &str, accept_encoding: &
     let Some(rel) = checked_path(raw_path) else {
         return text(400, "bad path\n");
     };
-    let (rel, body) = match bundle.get(&rel) {
-        Some(body) => (rel, body),
-        None => return text(404, "not found\n"),
+    let Some(mut found) = bundle.find(&rel) else {
+        return text(404, "not found\n");
     };
     let mut headers: Vec<(&'static str, String)> = vec![("Content-Type", mime(&rel).into())];
     let cache = if is_hashed(&rel) {
@@ -141,27 +230,42 @@ pub fn respond(bundle: &Bundle, method: &str, raw_path: &str, accept_encoding: &
         "no-cache"
     };
     headers.push(("Cache-Control", cache.into()));
-    let mut body = body;
     if compressible(&rel) {
         headers.push(("Vary", "Accept-Encoding".into()));
         for (encoding, ext) in [("br", "br"), ("gzip", "gz")] {
             if accepts(accept_encoding, encoding) {
-                if let Some(compressed) = bundle.get(&format!("{rel}.{ext}")) {
+                if let Some(compressed) = bundle.find(&format!("{rel}.{ext}")) {
                     headers.push(("Content-Encoding", encoding.into()));
-                    body = compressed;
+                    found = compressed;
                     break;
                 }
             }
         }
     }
-    if head {
-        headers.push(("Content-Length", body.len().to_string()));
-        body = Cow::Borrowed(&[]);
+    headers.push(("ETag", found.tag.clone()));
+    if none_match(if_none_match, &found.tag) {
+        headers.retain(|(k, _)| *k != "Content-Type" && *k != "Content-Encoding");
+        return Reply {
+            status: 304,
+            headers,
+            body: Cow::Borrowed(&[]),
+        };
     }
-    Reply {
-        status: 200,
-        headers,
-        body,
+    if head {
+        headers.push(("Content-Length", found.len.to_string()));
+        return Reply {
+            status: 200,
+            headers,
+            body: Cow::Borrowed(&[]),
+        };
+    }
+    match found.read() {
+        Some(body) => Reply {
+            status: 200,
+            headers,
+            body,
+        },
+        None => text(404, "not found\n"),
     }
 }
 
@@ -307,6 +411,8 @@ pub struct Options {
     pub concurrent_runs: usize,
     /// Where the class board's database lives.
     pub data_dir: PathBuf,
+    /// Make a new teacher code (the old one stops working).
+    pub new_teacher_code: bool,
 }
 
 /// Serves `bundle` until interrupted, printing where.
@@ -320,26 +426,38 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
         log,
         concurrent_runs,
         data_dir,
+        new_teacher_code,
     } = o;
     let port = listener
         .local_addr()
         .map(|a| a.port())
         .unwrap_or(DEFAULT_PORT);
     println!("PiEdge Lab: serving {}", bundle.describe());
-    // Only a LAN server needs its names and a certificate for them.
+    // Only a LAN server needs its names and a certificate for them. One it
+    // cannot make (a data folder it cannot write) leaves plain HTTP.
     let (certs, urls) = if lan {
         let names = crate::certs::machine_names(&names);
-        let certs =
-            crate::certs::load_or_make(&data_dir.join("tls"), &names, std::time::SystemTime::now())
-                .context(
-                    "HTTPS for the classroom needs a certificate; give a writable --data-dir",
-                )?;
-        for note in &certs.notes {
-            println!("HTTPS: {note}");
-        }
-        let covered: Vec<String> = certs.names.iter().map(|n| n.to_string()).collect();
-        println!("HTTPS: the certificate covers {}", covered.join(", "));
-        (Some(certs), lan_urls(port, &names))
+        let made =
+            crate::certs::load_or_make(&data_dir.join("tls"), &names, std::time::SystemTime::now());
+        let certs = match made {
+            Ok(certs) => {
+                for note in &certs.notes {
+                    println!("HTTPS: {note}");
+                }
+                let covered: Vec<String> = certs.names.iter().map(|n| n.to_string()).collect();
+                println!("HTTPS: the certificate covers {}", covered.join(", "));
+                Some(certs)
+            }
+            Err(e) => {
+                println!(
+                    "HTTPS: OFF. {e:#}. Students' devices get the lab over plain http:// (with a \
+                     coarse timer); give a folder this user can write with --data-dir for HTTPS."
+                );
+                None
+            }
+        };
+        let scheme = if certs.is_some() { "https" } else { "http" };
+        (certs, lan_urls(port, &names, scheme))
     } else {
         (None, vec![format!("http://127.0.0.1:{port}/")])
     };
@@ -356,37 +474,57 @@ pub fn run(bundle: Bundle, listener: std::net::TcpListener, o: Options) -> Resul
             urls[0].trim_end_matches('/'),
             crate::https::CA_PATH
         );
+    }
+    if lan {
         println!(
             "Android does not resolve .local names: give those devices a numeric address. \
              Devices that cannot reach this one at all may be on a network that isolates clients; \
-             see the README's classroom section."
+             see the teacher's guide."
         );
         println!("\nScan to open {}:\n{}", urls[0], qr(&urls[0]));
     } else {
         println!("(only this computer can connect; to let students' devices in, run `piedge serve --lan`)");
     }
-    let store = crate::store::Store::open(&data_dir).context(
-        "the class board needs a folder to keep shared runs in; give one with --data-dir",
-    )?;
-    let classroom = Classroom::start(concurrent_runs, store)?;
+    // A data folder the server cannot write (a read-only card, another
+    // user's folder) turns the class board off, not the lab.
+    let store = crate::store::Store::open(&data_dir).map_err(|e| format!("{e:#}"));
+    let classroom = Classroom::start(concurrent_runs, store, new_teacher_code)?;
     println!(
         "Native runs on request: {} ({} at a time)",
         classroom.label(),
         concurrent_runs
     );
-    let code = &classroom.teacher_code;
-    println!(
-        "Class board: shared runs are kept in {}; teacher code {code}",
-        classroom.store.path.display()
-    );
-    let board_url = format!("{}#board=1&teacher={code}", urls[0]);
-    println!("  the teacher's board: {board_url}");
-    if lan {
-        println!(
-            "\nScan on the teacher's device for the board:\n{}",
-            qr(&board_url)
-        );
+    match &classroom.board {
+        Ok(board) => {
+            let code = &board.teacher_code;
+            let new = if new_teacher_code {
+                " (new: the old one no longer works)"
+            } else {
+                ""
+            };
+            println!(
+                "Class board: shared runs are kept in {}; teacher code {code}{new}",
+                board.store.path.display()
+            );
+            let board_url = format!("{}#board=1&teacher={code}", urls[0]);
+            println!("  the teacher's board: {board_url}");
+            if lan {
+                println!(
+                    "\nScan on the teacher's device for the board:\n{}",
+                    qr(&board_url)
+                );
+            }
+        }
+        Err(why) => println!(
+            "Class board: OFF. {why}. The lab and native runs work; sharing runs to the \
+             board is disabled. Give a folder this user can write with --data-dir to turn it on."
+        ),
     }
+    println!(
+        "  the teacher's guide: {}#guide={}",
+        urls[0],
+        piedge::lab::guide::TEACHER
+    );
     println!("Stop with Ctrl-C, or close this window.");
     if log {
         // tower-http traces each request at DEBUG: its start and its end
@@ -439,9 +577,39 @@ pub fn router(bundle: Bundle, classroom: Option<Arc<Classroom>>) -> axum::Router
         return files;
     };
     let counter = classroom.requests.clone();
-    crate::classroom::routes(classroom)
+    planted_bug(crate::classroom::routes(classroom))
         .merge(files)
         .layer(axum::middleware::from_fn_with_state(counter, count))
+}
+
+/// A test's planted bug: in a debug build, `PIEDGE_TEST_PANIC_AT=/path`
+/// makes that path's handler panic (and `/path/blocking` panic on the
+/// blocking pool), so that `tests/serve.rs` can show that a handler's
+/// panic ends its request, not the server. Release builds have no such
+/// path.
+fn planted_bug(app: axum::Router) -> axum::Router {
+    #[cfg(debug_assertions)]
+    if let Some(path) = std::env::var("PIEDGE_TEST_PANIC_AT")
+        .ok()
+        .filter(|p| p.starts_with("/api/test/"))
+    {
+        fn bug() -> &'static str {
+            panic!("a bug planted by a test")
+        }
+        let blocking = format!("{path}/blocking");
+        return axum::Router::new()
+            .route(&path, axum::routing::get(|| async { bug() }))
+            .route(
+                &blocking,
+                axum::routing::get(|| async {
+                    tokio::task::spawn_blocking(bug)
+                        .await
+                        .map_err(|_| axum::http::StatusCode::INTERNAL_SERVER_ERROR)
+                }),
+            )
+            .merge(app);
+    }
+    app
 }
 
 async fn count(
@@ -467,35 +635,46 @@ async fn files(
             .path_and_query()
             .map_or_else(|| "/".to_string(), |p| p.as_str().to_string()),
     };
-    let accept = request
-        .headers()
-        .get(axum::http::header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let reply = tokio::task::spawn_blocking(move || respond(&bundle, &method, &target, &accept))
-        .await
-        .unwrap_or_else(|_| text(500, "the server failed to read the file\n"));
+    // Read in a block of its own: nothing borrowing the request (whose body
+    // is not `Sync`) may live across the wait below.
+    let (accept, tags) = {
+        let header = |name: axum::http::HeaderName| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string()
+        };
+        (
+            header(axum::http::header::ACCEPT_ENCODING),
+            header(axum::http::header::IF_NONE_MATCH),
+        )
+    };
+    let reply =
+        tokio::task::spawn_blocking(move || respond(&bundle, &method, &target, &accept, &tags))
+            .await
+            .unwrap_or_else(|_| text(500, "the server failed to read the file\n"));
     crate::http::into_response(reply)
 }
 
 /// The addresses to give students: every IPv4 address of this machine
 /// first (a number works on every device), then its names that are not
 /// loopback ones (`.local` and the school's), and this computer's own.
-fn lan_urls(port: u16, names: &[crate::certs::Name]) -> Vec<String> {
+fn lan_urls(port: u16, names: &[crate::certs::Name], scheme: &str) -> Vec<String> {
     use crate::certs::Name;
     let mut ips: Vec<String> = names
         .iter()
         .filter_map(|n| match n {
             Name::Ip(std::net::IpAddr::V4(ip)) if !ip.is_loopback() => {
-                Some(format!("https://{ip}:{port}/"))
+                Some(format!("{scheme}://{ip}:{port}/"))
             }
             _ => None,
         })
         .collect();
     ips.sort();
     let hosts = names.iter().filter_map(|n| match n {
-        Name::Dns(d) if d != "localhost" => Some(format!("https://{d}:{port}/")),
+        Name::Dns(d) if d != "localhost" => Some(format!("{scheme}://{d}:{port}/")),
         _ => None,
     });
     ips.extend(hosts);
@@ -582,7 +761,7 @@ mod tests {
     #[test]
     fn files_come_with_their_type_cache_policy_and_isolation() {
         let b = bundle();
-        let r = respond(&b, "GET", "/lab-0123456789abcdef_bg.wasm", "");
+        let r = respond(&b, "GET", "/lab-0123456789abcdef_bg.wasm", "", "");
         assert_eq!(r.status, 200);
         assert_eq!(header(&r, "Content-Type"), Some("application/wasm"));
         assert_eq!(
@@ -606,7 +785,7 @@ mod tests {
             );
             assert_eq!(h("X-Content-Type-Options"), Some("nosniff"), "{path}");
         }
-        let w = respond(&b, "GET", "/worker_bg.wasm", "");
+        let w = respond(&b, "GET", "/worker_bg.wasm", "", "");
         assert_eq!(
             header(&w, "Cache-Control"),
             Some("no-cache"),
@@ -614,7 +793,7 @@ mod tests {
         );
         assert_eq!(
             header(
-                &respond(&b, "GET", "/models/tinycnn.onnx", ""),
+                &respond(&b, "GET", "/models/tinycnn.onnx", "", ""),
                 "Content-Type"
             ),
             Some("application/octet-stream")
@@ -624,17 +803,17 @@ mod tests {
     #[test]
     fn precompressed_twins_are_chosen_by_accept_encoding() {
         let b = bundle();
-        let br = respond(&b, "GET", "/", "gzip, deflate, br");
+        let br = respond(&b, "GET", "/", "gzip, deflate, br", "");
         assert_eq!(
             (header(&br, "Content-Encoding"), &*br.body),
             (Some("br"), &b"BR"[..])
         );
-        let gz = respond(&b, "GET", "/", "gzip");
+        let gz = respond(&b, "GET", "/", "gzip", "");
         assert_eq!(
             (header(&gz, "Content-Encoding"), &*gz.body),
             (Some("gzip"), &b"GZ"[..])
         );
-        let plain = respond(&b, "GET", "/", "br;q=0, identity");
+        let plain = respond(&b, "GET", "/", "br;q=0, identity", "");
         assert_eq!(
             (header(&plain, "Content-Encoding"), &*plain.body),
             (None, &b"<html>lab</html>"[..])
@@ -643,13 +822,42 @@ mod tests {
     }
 
     #[test]
+    fn unhashed_files_revalidate_with_their_tag() {
+        let b = bundle();
+        let first = respond(&b, "GET", "/worker_bg.wasm", "", "");
+        let tag = header(&first, "ETag").unwrap().to_string();
+        assert!(tag.starts_with('"') && tag.ends_with('"'), "{tag}");
+        let again = respond(&b, "GET", "/worker_bg.wasm", "", &tag);
+        assert_eq!((again.status, again.body.len()), (304, 0));
+        assert_eq!(header(&again, "ETag"), Some(tag.as_str()));
+        assert_eq!(header(&again, "Cache-Control"), Some("no-cache"));
+        for listed in [format!("\"x\", W/{tag}"), "*".to_string()] {
+            assert_eq!(
+                respond(&b, "GET", "/worker_bg.wasm", "", &listed).status,
+                304
+            );
+        }
+        assert_eq!(
+            respond(&b, "GET", "/worker_bg.wasm", "", "\"other\"").status,
+            200
+        );
+        // Each encoding is its own representation, with its own tag.
+        let br = respond(&b, "GET", "/", "br", "");
+        let plain = respond(&b, "GET", "/", "", "");
+        assert_ne!(header(&br, "ETag"), header(&plain, "ETag"));
+        let br_tag = header(&br, "ETag").unwrap();
+        assert_eq!(respond(&b, "GET", "/", "br", br_tag).status, 304);
+        assert_eq!(respond(&b, "GET", "/", "", br_tag).status, 200);
+    }
+
+    #[test]
     fn only_reading_is_allowed() {
         let b = bundle();
-        assert_eq!(respond(&b, "POST", "/", "").status, 405);
-        assert_eq!(respond(&b, "PUT", "/x", "").status, 405);
-        assert_eq!(respond(&b, "GET", "/missing.js", "").status, 404);
-        assert_eq!(respond(&b, "GET", "/../etc/passwd", "").status, 400);
-        let head = respond(&b, "HEAD", "/", "");
+        assert_eq!(respond(&b, "POST", "/", "", "").status, 405);
+        assert_eq!(respond(&b, "PUT", "/x", "", "").status, 405);
+        assert_eq!(respond(&b, "GET", "/missing.js", "", "").status, 404);
+        assert_eq!(respond(&b, "GET", "/../etc/passwd", "", "").status, 400);
+        let head = respond(&b, "HEAD", "/", "", "");
         assert_eq!((head.status, head.body.len()), (200, 0));
         assert_eq!(header(&head, "Content-Length"), Some("16"));
     }

@@ -13,8 +13,8 @@ impl Lang {
 
     pub fn shared_note(self) -> &'static str {
         match self {
-            Lang::Sv => "Körningen finns nu på klasstavlan.",
-            Lang::En => "The run is now on the class board.",
+            Lang::Sv => "Mätningen finns nu på klasstavlan.",
+            Lang::En => "The measurement is now on the class board.",
         }
     }
 
@@ -38,9 +38,9 @@ impl Lang {
             }
             "share" => {
                 if sv {
-                    "Dela med klassen"
+                    "Dela på klasstavlan"
                 } else {
-                    "Share with the class"
+                    "Share on the class board"
                 }
             }
             "shared" => {
@@ -127,7 +127,13 @@ impl Lang {
                     "Kind"
                 }
             }
-            "warmup" => "warmup",
+            "warmup" => {
+                if sv {
+                    "Uppvärmning"
+                } else {
+                    "Warmup"
+                }
+            }
             "runs" => {
                 if sv {
                     "Körningar"
@@ -137,16 +143,16 @@ impl Lang {
             }
             "empty" => {
                 if sv {
-                    "Inga delade körningar än. Dela en körning från steg 6."
+                    "Inga delade mätningar än. Dela en mätning från steg 6."
                 } else {
-                    "No shared runs yet. Share a run from step 6."
+                    "No shared measurements yet. Share a measurement from step 6."
                 }
             }
             "mixed" => {
                 if sv {
-                    "Obs: körningar med olika modeller eller inställningar visas tillsammans; välj en modell och en inställning för att jämföra lika med lika."
+                    "Obs: mätningar med olika modeller eller inställningar visas tillsammans; välj en modell och en inställning för att jämföra lika med lika."
                 } else {
-                    "Note: runs with different models or settings are shown together; choose one model and one setting to compare like with like."
+                    "Note: measurements with different models or settings are shown together; choose one model and one setting to compare like with like."
                 }
             }
             "unreachable" => {
@@ -193,16 +199,16 @@ impl Lang {
             }
             "release" => {
                 if sv {
-                    "Släpp svaren"
+                    "Lås upp svaren"
                 } else {
-                    "Release the answers"
+                    "Unlock the answers"
                 }
             }
             "unrelease" => {
                 if sv {
-                    "Dölj svaren igen"
+                    "Lås svaren igen"
                 } else {
-                    "Hide the answers again"
+                    "Lock the answers again"
                 }
             }
             "hide" => {
@@ -263,26 +269,49 @@ impl Lang {
             }
             "released_note" => {
                 if sv {
-                    "Läraren har släppt svaren på reflektionsfrågorna."
+                    "Läraren har låst upp svaren på reflektionsfrågorna."
                 } else {
-                    "The teacher has released the answers to the reflection questions."
+                    "The teacher has unlocked the answers to the reflection questions."
                 }
             }
             "discuss" => {
                 if sv {
-                    "Diskutera: vem klarar 10 ms, vem klarar 100 ms, och varför skiljer sig webbläsaren från Pi:n? (WebAssembly mot maskinkod, en tråd, klockan.)"
+                    "Diskutera: vem klarar 10 ms, vem klarar 100 ms, och varför skiljer sig webbläsaren från Pi:n? (WebAssembly mot maskinkod, processorn, timern.)"
                 } else {
-                    "Discuss: who meets 10 ms, who meets 100 ms, and why does the browser differ from the Pi? (WebAssembly against machine code, one thread, the timer.)"
+                    "Discuss: who meets 10 ms, who meets 100 ms, and why does the browser differ from the Pi? (WebAssembly against machine code, the processor, the timer.)"
+                }
+            }
+            // Where a run on the board came from.
+            "server_run" => {
+                if sv {
+                    "mätt av servern"
+                } else {
+                    "measured by this server"
+                }
+            }
+            "claimed" => {
+                if sv {
+                    "som elevens enhet uppgav"
+                } else {
+                    "as the student's device reported"
                 }
             }
             _ => "",
         }
     }
 
+    /// One of the board's settings to filter by: a warmup and a count of runs.
+    pub fn board_settings(self, warmup: usize, runs: usize) -> String {
+        match self {
+            Lang::Sv => format!("uppvärmning {warmup}, {runs} körningar"),
+            Lang::En => format!("warmup {warmup}, {runs} runs"),
+        }
+    }
+
     /// "8 cores".
     pub fn cores(self, n: usize) -> String {
         match self {
-            Lang::Sv => format!("{n} kärnor"),
+            Lang::Sv => format!("{n} processorkärnor"),
             Lang::En => format!("{n} cores"),
         }
     }
@@ -291,9 +320,11 @@ impl Lang {
     pub fn board_summary(self, session: &str, runs: usize, kinds: usize) -> String {
         match self {
             Lang::Sv => {
-                format!("Omgång: {session} · {runs} körningar från {kinds} sorters enheter")
+                format!("Omgång: {session} · {runs} mätningar från {kinds} sorters enheter")
             }
-            Lang::En => format!("Session: {session} · {runs} runs from {kinds} kinds of device"),
+            Lang::En => {
+                format!("Session: {session} · {runs} measurements from {kinds} kinds of device")
+            }
         }
     }
 

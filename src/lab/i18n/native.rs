@@ -56,15 +56,15 @@ impl Lang {
 
     pub fn native_button(self, machine: &str) -> String {
         match self {
-            Lang::Sv => format!("Kör samma test på {machine}"),
-            Lang::En => format!("Run the same test on {machine}"),
+            Lang::Sv => format!("Gör samma mätning på {machine}"),
+            Lang::En => format!("Make the same measurement on {machine}"),
         }
     }
 
     pub fn native_cancel(self) -> &'static str {
         match self {
-            Lang::Sv => "Avbryt servertestet",
-            Lang::En => "Cancel the server test",
+            Lang::Sv => "Avbryt mätningen på servern",
+            Lang::En => "Cancel the measurement on the server",
         }
     }
 
@@ -73,18 +73,18 @@ impl Lang {
         match (self, why) {
             (Lang::Sv, NativeBlocked::Asking) => "Frågar servern vad den kan …".into(),
             (Lang::En, NativeBlocked::Asking) => "Asking the server what it offers …".into(),
-            (Lang::Sv, NativeBlocked::NoServer) => "Den här sidan kommer från en vanlig webbserver. För att köra testet direkt på en dator eller en Raspberry Pi startar läraren labbet där med `piedge serve --lan`; knappen finns då här.".into(),
-            (Lang::En, NativeBlocked::NoServer) => "This page comes from a plain web server. To run the test directly on a computer or a Raspberry Pi, the teacher starts the lab there with `piedge serve --lan`; the button then appears here.".into(),
+            (Lang::Sv, NativeBlocked::NoServer) => "Den här sidan kommer från en vanlig webbserver. För att mäta direkt på en dator eller en Raspberry Pi startar läraren labbet där med `piedge serve --lan`; knappen finns då här.".into(),
+            (Lang::En, NativeBlocked::NoServer) => "This page comes from a plain web server. To measure directly on a computer or a Raspberry Pi, the teacher starts the lab there with `piedge serve --lan`; the button then appears here.".into(),
             (Lang::Sv, NativeBlocked::NotBundled) => "Servern kör bara labbets egna modeller (tinycnn, mobilenetv2); välj en av dem i steg 3.".into(),
             (Lang::En, NativeBlocked::NotBundled) => "The server runs only the lab's own models (tinycnn, mobilenetv2); choose one of them in step 3.".into(),
-            (Lang::Sv, NativeBlocked::TooManyRuns { max }) => format!("Servern kör högst {max} körningar per test; sänk antalet tidtagna körningar."),
-            (Lang::En, NativeBlocked::TooManyRuns { max }) => format!("The server runs at most {max} runs per test; lower the number of timed runs."),
-            (Lang::Sv, NativeBlocked::TooMuchWarmup { max }) => format!("Servern tillåter högst {max} uppvärmningskörningar per test."),
-            (Lang::En, NativeBlocked::TooMuchWarmup { max }) => format!("The server allows at most {max} warmup runs per test."),
+            (Lang::Sv, NativeBlocked::TooManyRuns { max }) => format!("Servern kör högst {max} körningar per mätning; sänk antalet tidtagna körningar."),
+            (Lang::En, NativeBlocked::TooManyRuns { max }) => format!("The server times at most {max} runs per measurement; lower the number of timed runs."),
+            (Lang::Sv, NativeBlocked::TooMuchWarmup { max }) => format!("Servern tillåter högst {max} uppvärmningskörningar per mätning."),
+            (Lang::En, NativeBlocked::TooMuchWarmup { max }) => format!("The server allows at most {max} warmup runs per measurement."),
             (Lang::Sv, NativeBlocked::InvalidSettings) => "Rätta inställningarna i steg 3 först.".into(),
             (Lang::En, NativeBlocked::InvalidSettings) => "Correct the settings in step 3 first.".into(),
-            (Lang::Sv, NativeBlocked::Busy) => "Ditt servertest pågår.".into(),
-            (Lang::En, NativeBlocked::Busy) => "Your server test is under way.".into(),
+            (Lang::Sv, NativeBlocked::Busy) => "Din mätning på servern pågår.".into(),
+            (Lang::En, NativeBlocked::Busy) => "Your measurement on the server is under way.".into(),
         }
     }
 
@@ -95,10 +95,10 @@ impl Lang {
             (Lang::En, NativeJob::Submitting) => "Sending to the server …".into(),
             (Lang::Sv, NativeJob::Waiting { position: 0, .. }) => "I kön …".into(),
             (Lang::En, NativeJob::Waiting { position: 0, .. }) => "In the queue …".into(),
-            (Lang::Sv, NativeJob::Waiting { position: 1, .. }) => "I kön: du står näst på tur (servern kör ett test i taget, så att testerna inte stör varandra).".into(),
-            (Lang::En, NativeJob::Waiting { position: 1, .. }) => "In the queue: you are next (the server runs one test at a time, so that tests do not disturb each other).".into(),
-            (Lang::Sv, NativeJob::Waiting { position, .. }) => format!("I kön: plats {position} (servern kör ett test i taget, så att testerna inte stör varandra)."),
-            (Lang::En, NativeJob::Waiting { position, .. }) => format!("In the queue: place {position} (the server runs one test at a time, so that tests do not disturb each other)."),
+            (Lang::Sv, NativeJob::Waiting { position: 1, .. }) => "I kön: du står näst på tur (servern gör en mätning i taget, så att mätningarna inte stör varandra).".into(),
+            (Lang::En, NativeJob::Waiting { position: 1, .. }) => "In the queue: you are next (the server makes one measurement at a time, so that measurements do not disturb each other).".into(),
+            (Lang::Sv, NativeJob::Waiting { position, .. }) => format!("I kön: plats {position} (servern gör en mätning i taget, så att mätningarna inte stör varandra)."),
+            (Lang::En, NativeJob::Waiting { position, .. }) => format!("In the queue: place {position} (the server makes one measurement at a time, so that measurements do not disturb each other)."),
             (Lang::Sv, NativeJob::Running { warmup: true, done, total, .. }) => format!("Servern värmer upp: {done} av {total}"),
             (Lang::En, NativeJob::Running { warmup: true, done, total, .. }) => format!("The server is warming up: {done} of {total}"),
             (Lang::Sv, NativeJob::Running { done, total, .. }) => format!("Servern tar tid: {done} av {total} körningar"),
@@ -121,16 +121,16 @@ impl Lang {
             Refused::Api(e) => e,
         };
         match (self, api) {
-            (Lang::Sv, ApiError::AlreadyQueued { .. }) => "Du har redan ett test i kön; vänta tills det är klart eller avbryt det.".into(),
-            (Lang::En, ApiError::AlreadyQueued { .. }) => "You already have a test in the queue; wait for it or cancel it.".into(),
-            (Lang::Sv, ApiError::QueueFull { limit }) => format!("Kön är full ({limit} test); försök igen om en stund."),
-            (Lang::En, ApiError::QueueFull { limit }) => format!("The queue is full ({limit} tests); try again in a while."),
-            (Lang::Sv, ApiError::TooManyFromAddress { limit }) => format!("Din enhet har redan {limit} test i kön; vänta tills ett är klart."),
-            (Lang::En, ApiError::TooManyFromAddress { limit }) => format!("Your device already has {limit} tests in the queue; wait for one to finish."),
+            (Lang::Sv, ApiError::AlreadyQueued { .. }) => "Du har redan en mätning i kön; vänta tills den är klar eller avbryt den.".into(),
+            (Lang::En, ApiError::AlreadyQueued { .. }) => "You already have a measurement in the queue; wait for it or cancel it.".into(),
+            (Lang::Sv, ApiError::QueueFull { limit }) => format!("Kön är full ({limit} mätningar); försök igen om en stund."),
+            (Lang::En, ApiError::QueueFull { limit }) => format!("The queue is full ({limit} measurements); try again in a while."),
+            (Lang::Sv, ApiError::TooManyFromAddress { limit }) => format!("Din enhet har redan {limit} mätningar i kön; vänta tills en är klar."),
+            (Lang::En, ApiError::TooManyFromAddress { limit }) => format!("Your device already has {limit} measurements in the queue; wait for one to finish."),
             (Lang::Sv, ApiError::TooManyRequests { retry_after_s }) => format!("För många anrop från din enhet; försök igen om {retry_after_s} s."),
             (Lang::En, ApiError::TooManyRequests { retry_after_s }) => format!("Too many requests from your device; try again in {retry_after_s} s."),
-            (Lang::Sv, ApiError::RunsOutOfRange { max, .. }) => format!("Servern kör 1 till {max} körningar per test."),
-            (Lang::En, ApiError::RunsOutOfRange { max, .. }) => format!("The server runs 1 to {max} runs per test."),
+            (Lang::Sv, ApiError::RunsOutOfRange { max, .. }) => format!("Servern kör 1 till {max} körningar per mätning."),
+            (Lang::En, ApiError::RunsOutOfRange { max, .. }) => format!("The server times 1 to {max} runs per measurement."),
             (Lang::Sv, ApiError::WarmupOutOfRange { max, .. }) => format!("Servern tillåter högst {max} uppvärmningskörningar."),
             (Lang::En, ApiError::WarmupOutOfRange { max, .. }) => format!("The server allows at most {max} warmup runs."),
             (Lang::Sv, ApiError::UnknownModel { known, .. }) => format!("Servern har inte den modellen; den kör {}.", known.join(", ")),
@@ -139,8 +139,8 @@ impl Lang {
             (Lang::En, ApiError::NoToken) => "The server does not recognise this tab (it may have restarted); reload the page.".into(),
             (Lang::Sv, ApiError::SharingLocked) => "Läraren har stängt delningen just nu.".into(),
             (Lang::En, ApiError::SharingLocked) => "The teacher has closed sharing for now.".into(),
-            (Lang::Sv, ApiError::TooManyShares { per_minute }) => format!("Du kan dela {per_minute} körningar i minuten; vänta en stund."),
-            (Lang::En, ApiError::TooManyShares { per_minute }) => format!("You can share {per_minute} runs a minute; wait a moment."),
+            (Lang::Sv, ApiError::TooManyShares { per_minute }) => format!("Du kan dela {per_minute} mätningar i minuten; vänta en stund."),
+            (Lang::En, ApiError::TooManyShares { per_minute }) => format!("You can share {per_minute} measurements a minute; wait a moment."),
             (Lang::Sv, ApiError::BadNickname { max }) => format!("Ett smeknamn är 1 till {max} tecken."),
             (Lang::En, ApiError::BadNickname { max }) => format!("A nickname is 1 to {max} characters."),
             (Lang::Sv, ApiError::BadTeacherCode) => "Lärarkoden stämmer inte; använd adressen som piedge serve skrev ut.".into(),
@@ -154,25 +154,25 @@ impl Lang {
 
     pub fn native_failed(self) -> &'static str {
         match self {
-            Lang::Sv => "Testet på servern misslyckades.",
-            Lang::En => "The test on the server failed.",
+            Lang::Sv => "Mätningen på servern misslyckades.",
+            Lang::En => "The measurement on the server failed.",
         }
     }
 
     pub fn native_cancelled(self) -> &'static str {
         match self {
-            Lang::Sv => "Servertestet avbröts.",
-            Lang::En => "The server test was cancelled.",
+            Lang::Sv => "Mätningen på servern avbröts.",
+            Lang::En => "The measurement on the server was cancelled.",
         }
     }
 
     pub fn native_lost(self) -> &'static str {
         match self {
             Lang::Sv => {
-                "Kontakten med servern bröts under testet; dina tidigare körningar finns kvar."
+                "Kontakten med servern bröts under mätningen; dina tidigare mätningar finns kvar."
             }
             Lang::En => {
-                "The connection to the server broke during the test; your earlier runs are kept."
+                "The connection to the server broke during the measurement; your earlier measurements are kept."
             }
         }
     }
@@ -181,15 +181,15 @@ impl Lang {
     pub fn versus_columns(self) -> [&'static str; 6] {
         match self {
             Lang::Sv => [
-                "Körning",
+                "Mätning",
                 "Maskin",
                 "Kod för",
-                "Klockans steg",
+                "Timerns steg",
                 "P50 (ms)",
                 "P95 (ms)",
             ],
             Lang::En => [
-                "Run",
+                "Measurement",
                 "Machine",
                 "Code for",
                 "Timer step",
@@ -236,18 +236,18 @@ impl Lang {
         let step = |s: Option<f64>| s.map_or_else(|| "?".to_string(), |s| self.timer_step(s));
         let (browser, native) = (step(browser_step_ms), step(native_step_ms));
         match (self, same_machine) {
-            (Lang::Sv, true) => format!("Samma maskin, samma motor (tract) och en tråd i båda: skillnaden är att webbläsaren kör WebAssembly, med 128-bitars SIMD och kontrollerade minnesåtkomster, medan servern kör maskinkod för just sin processor, och att webbläsarens klocka är grövre ({browser} per steg mot {native})."),
-            (Lang::En, true) => format!("Same machine, same engine (tract) and one thread in both: the difference is that the browser runs WebAssembly, with 128-bit SIMD and checked memory accesses, while the server runs machine code for its own processor, and that the browser's clock is coarser ({browser} a step against {native})."),
-            (Lang::Sv, false) => format!("Samma motor (tract) och en tråd i båda, men två olika maskiner: skillnaden blandar hårdvaran med att webbläsaren kör WebAssembly medan servern kör maskinkod för sin egen processor, och webbläsarens klocka är grövre ({browser} per steg mot {native})."),
-            (Lang::En, false) => format!("Same engine (tract) and one thread in both, but two different machines: the difference mixes the hardware with the browser running WebAssembly while the server runs machine code for its own processor, and the browser's coarser clock ({browser} a step against {native})."),
+            (Lang::Sv, true) => format!("Samma maskin, samma motor (tract) och en tråd i båda: skillnaden är att webbläsaren kör WebAssembly, med 128-bitars SIMD och kontrollerade minnesåtkomster, medan servern kör maskinkod för just sin processor, och att webbläsarens timer är grövre (steget {browser} mot {native})."),
+            (Lang::En, true) => format!("Same machine, same engine (tract) and one thread in both: the difference is that the browser runs WebAssembly, with 128-bit SIMD and checked memory accesses, while the server runs machine code for its own processor, and that the browser's timer is coarser (a step of {browser} against {native})."),
+            (Lang::Sv, false) => format!("Samma motor (tract) och en tråd i båda, men två olika maskiner: skillnaden blandar hårdvaran med att webbläsaren kör WebAssembly medan servern kör maskinkod för sin egen processor, och webbläsarens timer är grövre (steget {browser} mot {native})."),
+            (Lang::En, false) => format!("Same engine (tract) and one thread in both, but two different machines: the difference mixes the hardware with the browser running WebAssembly while the server runs machine code for its own processor, and the browser's coarser timer (a step of {browser} against {native})."),
         }
     }
 
     /// When the two runs were not set up alike.
     pub fn versus_unlike(self) -> &'static str {
         match self {
-            Lang::Sv => "Obs: körningarna har olika inställningar (modell, warmup, antal eller plan) eller så tidtog webbläsaren grupper av inferenser; jämför med försiktighet.",
-            Lang::En => "Note: the runs differ in their settings (model, warmup, count or plan), or the browser timed batches of inferences; compare with care.",
+            Lang::Sv => "Obs: mätningarna har olika inställningar (modell, uppvärmning, antal körningar eller körplan) eller så tog webbläsaren tid på grupper av inferenser; jämför med försiktighet.",
+            Lang::En => "Note: the measurements differ in their settings (model, warmup, number of runs or execution plan), or the browser timed groups of inferences; compare with care.",
         }
     }
 
@@ -262,14 +262,14 @@ impl Lang {
         let mut parts = Vec::new();
         if let Some(n) = requests {
             parts.push(match self {
-                Lang::Sv => format!("servern besvarade {n} förfrågningar under testet"),
-                Lang::En => format!("the server answered {n} requests during the test"),
+                Lang::Sv => format!("servern besvarade {n} förfrågningar under mätningen"),
+                Lang::En => format!("the server answered {n} requests during the measurement"),
             });
         }
         if let Some(n) = other_jobs {
             parts.push(match self {
-                Lang::Sv => format!("högst {n} andra test körde samtidigt"),
-                Lang::En => format!("at most {n} other tests ran at the same time"),
+                Lang::Sv => format!("högst {n} andra mätningar pågick samtidigt"),
+                Lang::En => format!("at most {n} other measurements ran at the same time"),
             });
         }
         if let (Some(before), Some(after)) = temps {
@@ -290,8 +290,8 @@ impl Lang {
         }
         let joined = parts.join("; ");
         match self {
-            Lang::Sv => format!("Under servertestet: {joined}."),
-            Lang::En => format!("During the server test: {joined}."),
+            Lang::Sv => format!("Under mätningen på servern: {joined}."),
+            Lang::En => format!("During the measurement on the server: {joined}."),
         }
     }
 }

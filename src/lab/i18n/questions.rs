@@ -2,8 +2,9 @@
 //! the gate before the answer, and the prediction beside the measurement.
 
 use super::Lang;
+use crate::lab::browser::TimerContext;
 use crate::lab::lesson::{Predict, Quantity};
-use crate::lab::state::Outcome;
+use crate::lab::state::{Outcome, TailHidden};
 
 impl Lang {
     /// The label over the prediction field.
@@ -78,6 +79,45 @@ impl Lang {
     }
 }
 
+impl Lang {
+    /// Beside a question about the tail measured in batches: what the
+    /// batches hid, and what to do about it where the page is.
+    pub fn tail_hidden(self, t: &TailHidden) -> String {
+        use TimerContext::*;
+        let k = t.inferences_per_sample;
+        let fix = match (self, t.context) {
+            (Lang::Sv, Some(PlainHttp)) => "Be läraren om https://-adressen och mät igen.",
+            (Lang::En, Some(PlainHttp)) => {
+                "Ask the teacher for the https:// address and measure again."
+            }
+            (Lang::Sv, Some(File)) => "Starta labbet med piedge serve och mät igen.",
+            (Lang::En, Some(File)) => "Start the lab with piedge serve and measure again.",
+            (Lang::Sv, Some(NoHeaders)) => {
+                "Ladda om sidan en gång, så att den får en fin timer, och mät igen."
+            }
+            (Lang::En, Some(NoHeaders)) => {
+                "Reload the page once, so that it gets a fine timer, and measure again."
+            }
+            (Lang::Sv, Some(Isolated) | None) => {
+                "Mät på en enhet med finare timer, eller med en större modell."
+            }
+            (Lang::En, Some(Isolated) | None) => {
+                "Measure on a device with a finer timer, or with a larger model."
+            }
+        };
+        match self {
+            Lang::Sv => format!(
+                "Timern var för grov: varje körning är medelvärdet av {k} inferenser, så enstaka \
+                 långsamma inferenser jämnas ut, och P95 och spridningen ser mindre ut än de är. {fix}"
+            ),
+            Lang::En => format!(
+                "The timer was too coarse: each run is the mean of {k} inferences, so single slow \
+                 inferences are averaged away, and P95 and the spread look smaller than they are. {fix}"
+            ),
+        }
+    }
+}
+
 /// The worksheet's labels, in one language.
 pub struct WorksheetWords {
     pub title: &'static str,
@@ -108,8 +148,8 @@ impl Lang {
                 not_measured: "Inte mätt ännu.",
                 answer_opened: "Svaret öppnades efter gissning och mätning.",
                 answer_closed: "Svaret har inte öppnats.",
-                all_runs: "Alla sparade körningar",
-                run: "Körning",
+                all_runs: "Alla sparade mätningar",
+                run: "Mätning",
                 ci95: "95 % KI",
                 timing: "Tidtagning",
             },
@@ -123,8 +163,8 @@ impl Lang {
                 not_measured: "Not measured yet.",
                 answer_opened: "The answer was opened after predicting and measuring.",
                 answer_closed: "The answer has not been opened.",
-                all_runs: "All kept runs",
-                run: "Run",
+                all_runs: "All saved measurements",
+                run: "Measurement",
                 ci95: "95 % CI",
                 timing: "Timing",
             },
@@ -134,10 +174,10 @@ impl Lang {
     /// How a run's samples were timed: one inference each, or batches.
     pub fn timing(self, inferences_per_sample: usize) -> String {
         match (self, inferences_per_sample) {
-            (Lang::Sv, 1) => "en inferens per mätpunkt".into(),
-            (Lang::En, 1) => "one inference per sample".into(),
-            (Lang::Sv, k) => format!("medel av {k} inferenser per mätpunkt"),
-            (Lang::En, k) => format!("mean of {k} inferences per sample"),
+            (Lang::Sv, 1) => "en inferens per körning".into(),
+            (Lang::En, 1) => "one inference per run".into(),
+            (Lang::Sv, k) => format!("medelvärdet av en grupp på {k} inferenser per körning"),
+            (Lang::En, k) => format!("the mean of a group of {k} inferences per run"),
         }
     }
 }
@@ -166,11 +206,11 @@ impl Lang {
                 total: "Totalt",
                 note: "Till läraren",
                 class_link: "Länk till klassen",
-                release_word: "Frisläppningsord (säg det högt när svaren får visas)",
-                fix_settings: "Lås inställningarna till mina (warmup, runs, frö och plan)",
-                link_hint: "Ge eleverna länken (eller visa den på projektorn). Utan ord är svaren inte låsta.",
-                locked: "Svaren öppnas när läraren säger till. Skriv ordet läraren säger:",
-                open_answers: "Öppna svaren",
+                release_word: "Kodord (säg det högt när svaren får låsas upp)",
+                fix_settings: "Lås inställningarna till mina (uppvärmning, antal körningar, frö och körplan)",
+                link_hint: "Ge eleverna länken (eller visa den på projektorn). Utan kodord är svaren inte låsta.",
+                locked: "Svaren låses upp när läraren säger till. Skriv kodordet läraren säger:",
+                open_answers: "Lås upp svaren",
                 fixed_note: "Läraren har låst inställningarna för den här lektionen.",
             },
             Lang::En => TeacherWords {
@@ -179,11 +219,11 @@ impl Lang {
                 total: "Total",
                 note: "For the teacher",
                 class_link: "Link for the class",
-                release_word: "Release word (say it aloud when the answers may open)",
-                fix_settings: "Fix the settings to mine (warmup, runs, seed and plan)",
-                link_hint: "Give the students this link (or show it on the projector). Without a word the answers are not locked.",
-                locked: "The answers open when the teacher says so. Type the word the teacher says:",
-                open_answers: "Open the answers",
+                release_word: "Code word (say it aloud when the answers may be unlocked)",
+                fix_settings: "Fix the settings to mine (warmup, number of runs, seed and execution plan)",
+                link_hint: "Give the students this link (or show it on the projector). Without a code word the answers are not locked.",
+                locked: "The answers are unlocked when the teacher says so. Type the code word the teacher says:",
+                open_answers: "Unlock the answers",
                 fixed_note: "The teacher has fixed the settings for this lesson.",
             },
         }
@@ -191,15 +231,15 @@ impl Lang {
 
     pub fn released_note(self) -> &'static str {
         match self {
-            Lang::Sv => "Rätt ord: svaren är öppna.",
-            Lang::En => "Right word: the answers are open.",
+            Lang::Sv => "Rätt kodord: svaren är upplåsta.",
+            Lang::En => "Right code word: the answers are unlocked.",
         }
     }
 
     pub fn wrong_release_word(self) -> &'static str {
         match self {
-            Lang::Sv => "Det är inte ordet läraren gav; svaren är fortfarande låsta.",
-            Lang::En => "That is not the teacher's word; the answers are still locked.",
+            Lang::Sv => "Det är inte kodordet läraren gav; svaren är fortfarande låsta.",
+            Lang::En => "That is not the teacher's code word; the answers are still locked.",
         }
     }
 }
@@ -228,6 +268,29 @@ mod tests {
             predicted: 10.0,
             measured: 4.0,
         };
+        assert_eq!(
+            Lang::En.tail_hidden(&TailHidden {
+                inferences_per_sample: 5,
+                context: Some(TimerContext::PlainHttp)
+            }),
+            "The timer was too coarse: each run is the mean of 5 inferences, so single slow \
+             inferences are averaged away, and P95 and the spread look smaller than they are. \
+             Ask the teacher for the https:// address and measure again."
+        );
+        for context in [
+            None,
+            Some(TimerContext::File),
+            Some(TimerContext::NoHeaders),
+        ] {
+            let t = TailHidden {
+                inferences_per_sample: 2,
+                context,
+            };
+            assert!(Lang::Sv
+                .tail_hidden(&t)
+                .starts_with("Timern var för grov: varje körning är medelvärdet av 2 inferenser"));
+            assert!(Lang::En.tail_hidden(&t).ends_with("measure again.") || context.is_none());
+        }
         assert_eq!(
             Lang::En.outcome(&r),
             "first run / median: you predicted 10.00 ×, measured 4.00 ×: 6.00 × (150 %) too high."

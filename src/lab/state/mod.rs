@@ -10,6 +10,7 @@
 //! rule here is tested natively, as lists of events (`state/tests.rs`).
 
 use crate::lab::config::{Field, ValidConfig};
+use crate::lab::glossary::Glossary;
 use crate::lab::lesson::Lesson;
 use crate::lab::protocol::{FromWorker, ToWorker, WorkerEnv};
 use crate::lab::session::{self, RunRecord, Series};
@@ -20,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 mod board;
+mod guide;
 mod models;
 mod native;
 mod parts;
@@ -27,6 +29,7 @@ mod questions;
 mod runs;
 
 pub use board::*;
+pub use guide::GuideText;
 pub use native::*;
 pub use parts::*;
 pub use questions::*;
@@ -65,6 +68,13 @@ pub enum Event {
         lang: Lang,
         text: String,
     },
+    /// The glossary's Markdown (`lessons/glossary.md`, fetched, or the
+    /// copy built into the page).
+    GlossaryText(String),
+    /// A glossary term's button was pressed (a click, a tap, Enter).
+    ToggleTerm(String),
+    /// Escape, or a press outside the open term.
+    CloseTerm,
     StoredRuns(Result<Vec<RunRecord>, StorageProblem>),
     /// The questions' answers as the browser kept them (JSON), if any.
     StoredAnswers(Option<String>),
@@ -176,6 +186,15 @@ pub enum Event {
     },
     Teacher(TeacherAction),
     TeacherDone(Result<(), Refused>),
+    /// A link to a guide of the bundle (`lab::guide`), by its name.
+    OpenGuide(String),
+    /// Back from the guide to the lesson.
+    CloseGuide,
+    /// A guide's file, fetched, or why it could not be.
+    GuideText {
+        path: String,
+        result: Result<String, String>,
+    },
 }
 
 /// What the runtime must do.
@@ -187,6 +206,8 @@ pub enum Effect {
     RestartWorker,
     /// Fetch `lessons/<lang>.md`, and answer with `LessonText`.
     FetchLesson(Lang),
+    /// Fetch `lessons/glossary.md`, and answer with `GlossaryText`.
+    FetchGlossary,
     /// Read every stored run, and answer with `StoredRuns`.
     LoadStoredRuns,
     /// Read the kept answers, and answer with `StoredAnswers`.
@@ -241,12 +262,19 @@ pub enum Effect {
         code: String,
         action: TeacherAction,
     },
+    /// Fetch this guide's file from the bundle, and answer with `GuideText`.
+    FetchGuide(&'static str),
 }
 /// Everything the lab page knows.
 #[derive(Clone, Debug)]
 pub struct LabState {
     pub url: UrlState,
     pub lessons: HashMap<Lang, Result<Lesson, String>>,
+    /// The lesson's glossary, once it has loaded (empty if it could not be
+    /// read: the marked words then show as plain text).
+    pub glossary: Option<Glossary>,
+    /// The glossary term whose definition the student opened, if any.
+    pub term_open: Option<String>,
     pub browser: BrowserFacts,
     pub env: Option<WorkerEnv>,
     pub model: Option<ActiveModel>,
@@ -276,6 +304,8 @@ pub struct LabState {
     pub native: Native,
     /// The class board, and what this tab shared to it.
     pub board: ClassBoard,
+    /// The guides' texts asked for, by file.
+    pub guides: HashMap<&'static str, GuideText>,
     /// The latest model choice: a fetch or file read that finishes after a
     /// newer choice was made is dropped, so the newer choice wins. 0 until
     /// anything was chosen: the worker's start then loads the default.
@@ -293,6 +323,8 @@ impl LabState {
         LabState {
             url,
             lessons: HashMap::new(),
+            glossary: None,
+            term_open: None,
             browser,
             env: None,
             model: None,
@@ -313,6 +345,7 @@ impl LabState {
             input_shape: String::new(),
             native: Native::default(),
             board: ClassBoard::default(),
+            guides: HashMap::new(),
             latest_choice: 0,
             last_files: None,
             run_budget_ms: RUN_BUDGET_MS,
@@ -326,6 +359,7 @@ impl LabState {
     pub fn update(&mut self, now: Moment, event: Event) -> Vec<Effect> {
         self.now = now;
         self.handle(event);
+        self.want_guide();
         std::mem::take(&mut self.effects)
     }
 
@@ -432,6 +466,7 @@ impl LabState {
                 for lang in Lang::ALL {
                     self.effects.push(Effect::FetchLesson(lang));
                 }
+                self.effects.push(Effect::FetchGlossary);
                 self.effects.push(Effect::LoadStoredRuns);
                 self.effects.push(Effect::LoadAnswers);
                 self.effects.push(Effect::FetchMachine);
@@ -444,6 +479,22 @@ impl LabState {
                     self.url.step = self.url.step.min(self.step_count());
                 }
             }
+            Event::GlossaryText(text) => match Glossary::parse(&text) {
+                Ok(glossary) => self.glossary = Some(glossary),
+                Err(e) => {
+                    self.glossary = Some(Glossary::default());
+                    self.notify(format!("lessons/glossary.md: {e}"), true);
+                }
+            },
+            Event::ToggleTerm(id) => {
+                let known = self.glossary.as_ref().is_some_and(|g| g.get(&id).is_some());
+                self.term_open = match &self.term_open {
+                    Some(open) if *open == id => None,
+                    _ if known => Some(id),
+                    _ => None,
+                };
+            }
+            Event::CloseTerm => self.term_open = None,
             Event::StoredRuns(stored) => {
                 match stored {
                     Ok(stored) => self.runs.merge_stored(stored),
@@ -475,12 +526,16 @@ impl LabState {
                     let model_changed = self.url.model != parsed.model;
                     self.url = parsed;
                     self.url.step = self.url.step.min(self.step_count());
+                    self.term_open = None;
                     if model_changed {
                         self.load_bundled();
                     }
                 }
             }
-            Event::SetLang(lang) => self.url.lang = lang,
+            Event::SetLang(lang) => {
+                self.url.lang = lang;
+                self.term_open = None;
+            }
             Event::SetProjector(on) => self.projector = on,
             Event::PageHidden(hidden) => {
                 self.hidden = hidden;
@@ -492,6 +547,7 @@ impl LabState {
             Event::GoToStep(step) => {
                 let last = self.lesson_steps().unwrap_or(crate::lab::config::MAX_STEPS);
                 self.url.step = step.clamp(1, last);
+                self.term_open = None;
                 self.effects.push(Effect::PushHash(self.url.to_hash()));
                 self.effects.push(Effect::FocusMain);
             }
@@ -676,6 +732,9 @@ impl LabState {
             Event::Shared { run_id, answer } => self.shared(run_id, answer),
             Event::Teacher(action) => self.teacher(action),
             Event::TeacherDone(answer) => self.teacher_done(answer),
+            Event::OpenGuide(name) => self.open_guide(&name),
+            Event::CloseGuide => self.close_guide(),
+            Event::GuideText { path, result } => self.guide_arrived(path, result),
         }
     }
 

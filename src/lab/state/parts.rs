@@ -417,11 +417,15 @@ pub(super) fn as_series(mut jobs: Vec<Job>, question: Option<String>) -> Vec<Job
     jobs
 }
 
-/// The cold-start measurement: warmup 0, 20 runs, in a new worker.
+/// The timed runs of the cold-start measurement (warmup 0, in a new
+/// worker); the lesson's text names the count.
+pub const COLD_RUNS: usize = 20;
+
+/// The cold-start measurement: warmup 0, [`COLD_RUNS`] runs, in a new worker.
 pub(super) fn cold_job(purpose: Purpose) -> Job {
     Job {
         fresh: true,
-        ..job(0, 20, purpose)
+        ..job(0, COLD_RUNS, purpose)
     }
 }
 

@@ -24,6 +24,18 @@ impl Outcome {
     }
 }
 
+/// A question about the slow tail (P95, the spread) answered by runs whose
+/// samples were batches of inferences: each sample is the mean of a batch,
+/// so a slow inference is averaged with quick ones and the tail the
+/// question asks about is hidden. The page says so beside the question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TailHidden {
+    /// The most inferences one sample held, over the question's runs.
+    pub inferences_per_sample: usize,
+    /// Why that run's timer was coarse, as its report recorded it.
+    pub context: Option<crate::lab::browser::TimerContext>,
+}
+
 /// What the browser keeps of the questions (`localStorage`), so that a
 /// reload finds the predictions where the student left them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -207,6 +219,29 @@ impl LabState {
             quantity,
             predicted,
             measured,
+        })
+    }
+
+    /// Whether a coarse timer hid the tail a question asks about (see
+    /// [`TailHidden`]): the question rests on the tail, and one of its
+    /// runs timed batches of inferences.
+    pub fn tail_hidden(&self, id: &str) -> Option<TailHidden> {
+        if !self.question_spec(id)?.rests_on_tail() {
+            return None;
+        }
+        let run = self
+            .question_runs(id)
+            .into_iter()
+            .max_by_key(|r| r.report.benchmark_config.inferences_per_sample)?;
+        let inferences_per_sample = run.report.benchmark_config.inferences_per_sample;
+        (inferences_per_sample > 1).then(|| TailHidden {
+            inferences_per_sample,
+            context: run
+                .report
+                .system_info
+                .extra
+                .get("timer_context")
+                .and_then(|k| crate::lab::browser::TimerContext::from_key(k)),
         })
     }
 

@@ -17,6 +17,8 @@ use crate::plan::SelfCheck;
 use crate::report::PipelineTimings;
 use std::fmt::Write;
 
+mod glossary;
+mod guide;
 mod native;
 
 /// Runs `script` on a fresh lab (English, default URL) and compares the
@@ -322,6 +324,7 @@ impl Harness {
             word if word.contains("native") || word.contains("machine") => {
                 native::event_of(word, &args)
             }
+            word if word.contains("guide") => guide::event_of(word, &args),
             other => panic!("unknown script word '{other}'"),
         }
     }
@@ -406,7 +409,7 @@ impl Harness {
         for (id, q) in questions {
             let _ = writeln!(
                 out,
-                "| question {id}: {} runs{}{}{}{}",
+                "| question {id}: {} runs{}{}{}{}{}",
                 q.runs.len(),
                 if q.measured { ", measured" } else { "" },
                 if s.can_reveal(id) { ", can reveal" } else { "" },
@@ -415,6 +418,11 @@ impl Harness {
                     " · predicted {:.3} measured {:.3}",
                     o.predicted, o.measured
                 )),
+                s.tail_hidden(id).map_or(String::new(), |t| format!(
+                    " · tail hidden ×{} ({})",
+                    t.inferences_per_sample,
+                    t.context.map_or("?", |c| c.key())
+                )),
             );
         }
         if s.self_check != SelfCheckState::NotRun {
@@ -422,6 +430,9 @@ impl Harness {
         }
         if let Some(line) = native::summary(s) {
             let _ = writeln!(out, "| native: {line}");
+        }
+        if let Some(line) = guide::summary(s) {
+            let _ = writeln!(out, "| guide: {line}");
         }
         for n in &s.notices {
             let text: String = n.text.chars().take(72).collect();
@@ -447,6 +458,7 @@ fn describe(e: &Effect) -> String {
         Effect::StartWorker => "start worker".into(),
         Effect::RestartWorker => "restart worker".into(),
         Effect::FetchLesson(l) => format!("fetch lesson {}", l.code()),
+        Effect::FetchGlossary => "fetch glossary".into(),
         Effect::LoadStoredRuns => "load stored runs".into(),
         Effect::LoadAnswers => "load answers".into(),
         Effect::StoreAnswers(_) => "store answers".into(),
@@ -514,6 +526,7 @@ fn describe(e: &Effect) -> String {
         Effect::FetchBoard { teacher } => format!("fetch board (teacher {teacher:?})"),
         Effect::ShareRun { run_id, body } => format!("share {run_id} ({} bytes)", body.len()),
         Effect::TeacherCall { code, action } => format!("teacher {code}: {action:?}"),
+        Effect::FetchGuide(path) => format!("fetch guide {path}"),
     }
 }
 
@@ -603,6 +616,7 @@ const READY_LINES: &str = "
       -> start worker
       -> fetch lesson sv
       -> fetch lesson en
+      -> fetch glossary
       -> load stored runs
            -> load answers
       -> fetch machine
@@ -631,6 +645,7 @@ fn a_model_picked_while_the_worker_starts_wins_over_the_default() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -794,6 +809,7 @@ fn a_failed_model_fetch_is_reported() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -892,6 +908,7 @@ fn a_run_asked_for_before_any_model_says_the_model_is_loading() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -1017,6 +1034,7 @@ fn a_crash_before_anything_loaded_lets_the_new_worker_load_the_default() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -1129,6 +1147,7 @@ fn a_series_queued_while_a_model_loads_starts_when_it_is_ready() {
            -> start worker
            -> fetch lesson sv
            -> fetch lesson en
+           -> fetch glossary
            -> load stored runs
            -> load answers
            -> fetch machine
@@ -1262,6 +1281,92 @@ fn the_spread_question_is_measured_only_by_its_whole_series() {
              | question spread: 2 runs",
         ),
     );
+}
+
+/// A coarse timer's batches hide the tail: the P95 and spread questions
+/// say so once one of their runs was timed in batches; a question about the
+/// median or the plans does not, and neither does a run of single
+/// inferences.
+#[test]
+fn a_batched_run_hides_the_tail_of_the_p95_and_spread_questions_only() {
+    check(
+        &with_questions(
+            "predict p95 40\nmeasure p95\nfinish 5\npredict plans 2\nmeasure plans\nfinish 5\nfinish 5\n\
+             predict spread it grows\nmeasure spread\nfinish 3\nfinish\nfinish\nfinish",
+        ),
+        &after_questions(
+            "predict p95 40
+               -> store answers
+             measure p95
+               -> send run #3 warmup 3 runs 100 seed 0 optimized
+             finish 5
+               -> store run mobilenetv2 · warmup 3 · runs 100
+               -> store answers
+             predict plans 2
+               -> store answers
+             measure plans
+               -> send run #4 warmup 3 runs 10 seed 0 optimized
+             finish 5
+               -> store run mobilenetv2 · warmup 3 · runs 10
+               -> store answers
+               -> send load #5 mobilenetv2.onnx unoptimized
+               -> send run #6 warmup 3 runs 10 seed 0 unoptimized
+             finish 5
+               -> store run mobilenetv2 · warmup 3 · runs 10 (2)
+               -> store answers
+             predict spread it grows
+               -> store answers
+             measure spread
+               -> send run #7 warmup 5 runs 1 seed 0 optimized
+             finish 3
+               -> send run #8 warmup 3 runs 10 seed 0 optimized ×3
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 10 (3)
+               -> store answers
+               -> send run #9 warmup 3 runs 50 seed 0 optimized ×3
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 50
+               -> store answers
+               -> send run #10 warmup 3 runs 100 seed 0 optimized ×3
+             finish
+               -> store run mobilenetv2 · warmup 3 · runs 100 (2)
+               -> store answers
+             | model: mobilenetv2.onnx (optimized)
+             | run #1: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 ×5
+             | run #2: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 ×5 · compared
+             | run #3: mobilenetv2 · warmup 3 · runs 10 (2) · n 10 · p50 5.5 ×5 · compared
+             | run #4: mobilenetv2 · warmup 3 · runs 10 (3) · n 10 · p50 5.5 ×3 · compared
+             | run #5: mobilenetv2 · warmup 3 · runs 50 · n 50 · p50 25.5 ×3 · compared
+             | run #6: mobilenetv2 · warmup 3 · runs 100 (2) · n 100 · p50 50.5 ×3 · shown compared
+             | question p95: 1 runs, measured, can reveal · predicted 40.000 measured 95.050 · tail hidden ×5 (isolated)
+             | question plans: 2 runs, measured, can reveal · predicted 2.000 measured 1.000
+             | question spread: 3 runs, measured, can reveal · tail hidden ×3 (isolated)",
+        ),
+    );
+}
+
+/// The note says what to do where the page is: the report's timer context
+/// travels with the run.
+#[test]
+fn the_hidden_tail_carries_why_the_timer_was_coarse() {
+    let mut h = Harness::new();
+    h.state.browser.cross_origin_isolated = false;
+    h.state.browser.secure_context = false;
+    for line in format!("{READY}\n{QUESTIONS}\npredict p95 4\nmeasure p95\nfinish 7").lines() {
+        let line = line.trim();
+        if !line.is_empty() {
+            h.play(line);
+        }
+    }
+    let t = h.state.tail_hidden("p95").expect("a batched p95 run");
+    assert_eq!(t.inferences_per_sample, 7);
+    assert_eq!(
+        t.context,
+        Some(crate::lab::browser::TimerContext::PlainHttp)
+    );
+    assert!(Lang::Sv
+        .tail_hidden(&t)
+        .ends_with("Be läraren om https://-adressen och mät igen."));
 }
 
 #[test]
@@ -1437,7 +1542,7 @@ fn storage_full_keeps_the_run_and_offers_an_export() {
                -> download piedge-lab-runs.json (application/json): {\"piedge_lab_runs\":1,\"runs\":[{\"i
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · shown finished
-             | error: The run could not be saved in the browser (storage is full or disabled). [export all]",
+             | error: The measurement could not be saved in the browser (storage is full or di [export all]",
         ),
     );
 }
@@ -1453,8 +1558,8 @@ fn unreadable_storage_is_reported_and_the_lab_goes_on() {
            -> delete stored a
          delete-failed InvalidStateError
          | model: -
-         | error: The saved runs could not be read from the browser's storage. New runs st
-         | error: This browser gives the lab no storage (a private window, perhaps). Runs
+         | error: The saved measurements could not be read from the browser's storage. New
+         | error: This browser gives the lab no storage (a private window, perhaps). Measu
          | error: InvalidStateError",
     );
 }
@@ -1509,7 +1614,7 @@ fn rename_delete_and_clear_reach_storage() {
          delete #3
            -> delete stored c
          clear
-           -> confirm \"Delete all saved runs?\"
+           -> confirm \"Delete all saved measurements?\"
          confirm
            -> clear storage
          clear
@@ -1824,7 +1929,7 @@ fn the_worksheet_holds_predictions_measurements_answers_and_a_chart() {
     assert!(html.contains("<svg"), "the answering run's histogram");
     assert!(html.contains("The answer was opened after predicting and measuring."));
     assert!(
-        html.contains("Disturbed run: the tab was hidden"),
+        html.contains("Disturbed measurement: the tab was hidden"),
         "a disturbed run says so"
     );
     // The JSON behind it, whole.

@@ -6,7 +6,7 @@ use super::common::lab;
 use crate::charts;
 use leptos::html;
 use leptos::prelude::*;
-use piedge::board::{self, SharedRun, SortBy, TARGETS_MS};
+use piedge::board::{BoardRun, SortBy, TARGETS_MS};
 use piedge::lab::state::{Event, TeacherAction};
 use piedge::lab::Lang;
 use piedge::report::ms;
@@ -75,8 +75,8 @@ pub fn ClassBoardView() -> impl IntoView {
 }
 
 /// Who stands out, and who meets the targets, in one line.
-fn standouts(lang: Lang, a: &board::Arranged) -> String {
-    let runs: Vec<&SharedRun> = a
+fn standouts(lang: Lang, a: &piedge::board::Arranged) -> String {
+    let runs: Vec<&BoardRun> = a
         .groups
         .iter()
         .flat_map(|(_, g)| g.iter().copied())
@@ -85,16 +85,10 @@ fn standouts(lang: Lang, a: &board::Arranged) -> String {
         return lang.board_word("empty").to_string();
     }
     let find = |id: Option<u64>| id.and_then(|id| runs.iter().find(|r| r.id == id));
-    let name = |r: &SharedRun| format!("{} ({})", r.nickname, r.device);
-    let fastest = find(a.fastest).map(|r| (name(r), r.report.statistics.p50));
-    let widest =
-        find(a.widest).map(|r| (name(r), r.report.statistics.p95 - r.report.statistics.p50));
-    let under = TARGETS_MS.map(|t| {
-        (
-            t,
-            runs.iter().filter(|r| r.report.statistics.p95 < t).count(),
-        )
-    });
+    let name = |r: &BoardRun| format!("{} ({})", r.nickname, r.device);
+    let fastest = find(a.fastest).map(|r| (name(r), r.statistics.p50));
+    let widest = find(a.widest).map(|r| (name(r), r.statistics.p95 - r.statistics.p50));
+    let under = TARGETS_MS.map(|t| (t, runs.iter().filter(|r| r.statistics.p95 < t).count()));
     lang.board_standouts(
         fastest.as_ref().map(|(n, x)| (n.as_str(), *x)),
         widest.as_ref().map(|(n, x)| (n.as_str(), *x)),
@@ -109,13 +103,10 @@ fn Filters() -> impl IntoView {
     let word = move |k: &str| lab.lang().board_word(k);
     let choices = lab.select(|s| {
         let runs = s.board.data.as_ref().map_or(&[][..], |b| b.runs.as_slice());
-        let mut models: Vec<String> = runs
-            .iter()
-            .map(|r| r.report.model_name().to_string())
-            .collect();
+        let mut models: Vec<String> = runs.iter().map(|r| r.model.clone()).collect();
         models.sort();
         models.dedup();
-        let mut settings: Vec<(usize, usize)> = runs.iter().map(board::settings).collect();
+        let mut settings: Vec<(usize, usize)> = runs.iter().map(BoardRun::settings).collect();
         settings.sort();
         settings.dedup();
         (models, settings)
@@ -142,7 +133,7 @@ fn Filters() -> impl IntoView {
                     <option value="">{move || word("all")}</option>
                     {move || choices.get().1.into_iter().map(|(w, r)| {
                         let value = format!("{w}/{r}");
-                        view! { <option value=value>{format!("warmup {w}, runs {r}")}</option> }
+                        view! { <option value=value>{move || lab.lang().board_settings(w, r)}</option> }
                     }).collect_view()}
                 </select>
             </label>
@@ -179,7 +170,7 @@ fn Table() -> impl IntoView {
                     .iter()
                     .flat_map(|(_, g)| g.iter())
                     .map(|r| {
-                        let st = &r.report.statistics;
+                        let st = &r.statistics;
                         let (id, hidden) = (r.id, r.hidden);
                         let controls = teacher.get_untracked().then(|| view! {
                             <td>
@@ -206,14 +197,21 @@ fn Table() -> impl IntoView {
                         let coarse = r.coarse_timer().map(|(why, step)| view! {
                             <span class="coarse-timer">{format!(" · {}", lang.board_coarse(why, step))}</span>
                         });
+                        // Only the server's own runs are measured here; a
+                        // share's device is what the student's device said.
+                        let (origin, mark) = if r.from_server() {
+                            ("server", word("server_run"))
+                        } else {
+                            ("student", word("claimed"))
+                        };
                         view! {
-                            <tr data-run-id=id class:hidden-run=hidden class:pi=r.is_pi()>
+                            <tr data-run-id=id data-origin=origin class:hidden-run=hidden class:pi=r.is_pi()>
                                 <td>{r.nickname.clone()}{hidden.then(|| format!(" ({})", word("hidden")))}</td>
-                                <td>{device}{coarse}</td>
+                                <td>{device}{coarse}<span class="origin">{format!(" · {mark}")}</span></td>
                                 <td>{r.kind.clone()}</td>
-                                <td>{r.report.model_name().to_string()}</td>
-                                <td>{r.report.benchmark_config.warmup_runs}</td>
-                                <td>{r.report.benchmark_config.benchmark_runs}</td>
+                                <td>{r.model.clone()}</td>
+                                <td>{r.warmup_runs}</td>
+                                <td>{r.benchmark_runs}</td>
                                 <td data-stat="P50">{num(st.p50)}</td>
                                 <td data-stat="P95">{num(st.p95)}</td>
                                 <td data-stat="P99">{num(st.p99)}</td>

@@ -1,12 +1,13 @@
 //! The page's frame: header (language, projector mode), notices, the step
 //! navigation, the step's content (the lesson's Markdown with the widgets it
-//! names) and the footer.
+//! names) and the footer; or, in their place, the class board or a guide.
 
 use super::board::ClassBoardView;
-use super::common::{lab, markdown};
+use super::common::{lab, Prose};
 use super::controls::Controls;
 use super::environment::Environment;
 use super::experiment::Experiment;
+use super::guide::GuideView;
 use super::model::ModelPicker;
 use super::native::NativeRun;
 use super::questions::{Question, WorksheetExport};
@@ -41,7 +42,20 @@ fn App() -> impl IntoView {
     let n_runs = lab.select(|s| s.runs.len());
     let busy = lab.select(|s| s.is_busy());
     let board = lab.select(|s| s.board_shown());
+    let guide = lab.select(|s| s.guide_shown().is_some());
     let teacher = lab.select(|s| s.is_teacher());
+    // The open glossary term, carried onto the lesson's HTML buttons.
+    let term_open = lab.select(|s| s.term_open.clone());
+    Effect::new(move |previous: Option<Option<String>>| {
+        let open = term_open.get();
+        if let Some(Some(id)) = previous {
+            dom::set_term_expanded(&id, false);
+        }
+        if let Some(id) = &open {
+            dom::set_term_expanded(id, true);
+        }
+        open
+    });
     view! {
         // data-runs and data-busy let tests (and scripts) wait for a run to end
         // without racing a progress bar that a fast run shows only briefly.
@@ -53,7 +67,9 @@ fn App() -> impl IntoView {
         >
             <Header/>
             <Notices/>
-            {move || if board.get() {
+            {move || if guide.get() {
+                view! { <main id="main" tabindex="-1"><GuideView/></main> }.into_any()
+            } else if board.get() {
                 view! { <main id="main" tabindex="-1"><ClassBoardView/></main> }.into_any()
             } else {
                 view! {
@@ -243,10 +259,11 @@ fn StepContent() -> impl IntoView {
             s.lang(),
             s.url.step,
             s.lessons.get(&s.lang()).map(|l| l.is_ok()),
+            s.glossary.is_some(),
         )
     });
     move || {
-        let (lang, step, _) = shown.get();
+        let (lang, step, _, _) = shown.get();
         match lab.with_untracked(|s| s.lessons.get(&lang).cloned()) {
             None => view! { <p class="loading">{lang.ui().loading}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="notice error">{e}</p> }.into_any(),
@@ -268,9 +285,7 @@ fn StepContent() -> impl IntoView {
 
 fn render_part(part: Part, lang: Lang) -> AnyView {
     match part {
-        Part::Markdown(md) => {
-            view! { <div class="prose" inner_html=markdown(&md)></div> }.into_any()
-        }
+        Part::Markdown(md) => view! { <Prose md/> }.into_any(),
         Part::Question(q) => view! { <Question q/> }.into_any(),
         Part::Teacher { minutes, text } => view! { <TeacherNote minutes text/> }.into_any(),
         Part::Widget(name) => match name.as_str() {

@@ -9,6 +9,7 @@ mod controls;
 mod environment;
 mod experiment;
 mod frame;
+mod guide;
 mod model;
 mod native;
 mod questions;

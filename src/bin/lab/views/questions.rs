@@ -3,7 +3,7 @@
 //! small table, the prediction beside the measurement, and the answer,
 //! which opens only after both.
 
-use super::common::{lab, markdown};
+use super::common::{lab, markdown, Prose};
 use super::teacher::ReleaseLock;
 use leptos::prelude::*;
 use piedge::lab::lesson::{Predict, Question as Spec};
@@ -29,6 +29,12 @@ pub fn Question(q: Spec) -> impl IntoView {
     let outcome = move || {
         lab.track_runs();
         lab.with(|s| s.outcome(&oid).map(|o| s.lang().outcome(&o)))
+    };
+    // A coarse timer's batches hid the tail this question asks about.
+    let tid = id.clone();
+    let tail_hidden = move || {
+        lab.track_runs();
+        lab.with(|s| s.tail_hidden(&tid).map(|t| s.lang().tail_hidden(&t)))
     };
     let can_measure = lab.select(|s| s.can_measure());
     let (measure_id, input_id, reveal_id) = (id.clone(), id.clone(), id.clone());
@@ -87,7 +93,7 @@ pub fn Question(q: Spec) -> impl IntoView {
     };
     view! {
         <section class="card question" data-question=id.clone()>
-            <div class="prose" inner_html=markdown(&prompt)></div>
+            <Prose md=prompt.clone()/>
             <label class="field wide">
                 <span>{move || lab.lang().prediction_label(predict)}</span>
                 {match predict {
@@ -127,6 +133,7 @@ pub fn Question(q: Spec) -> impl IntoView {
             </div>
             {summary}
             {move || outcome().map(|line| view! { <p class="outcome" role="status">{line}</p> })}
+            {move || tail_hidden().map(|t| view! { <p class="hint tail-hidden" role="note">{t}</p> })}
             <ReleaseLock/>
             <Show when=move || !state.get().revealed>
                 <p class="hint">{move || lab.lang().answer_locked(predict)}</p>

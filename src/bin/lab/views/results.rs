@@ -137,7 +137,7 @@ fn RunView(run: RunRecord) -> impl IntoView {
                 <details class="summary-file" open=true>
                     <summary>{move || ui().summary_file}</summary>
                     // Focusable, so that a keyboard can scroll it when it is wider than the page.
-                    <pre id="summary-text" tabindex="0" role="region" aria-label=move || ui().summary_file>{move || lab.lang().numbers(&summary)}</pre>
+                    <pre id="summary-text" tabindex="0" role="region" aria-label=move || ui().summary_file>{summary}</pre>
                 </details>
             </div>
             <div class="charts">

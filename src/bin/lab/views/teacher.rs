@@ -1,10 +1,12 @@
-//! Teacher mode (a `teacher=` code in the link): the time plan and the
-//! class link above the lesson, and each step's note; and for the class,
-//! the lock on the answers that the teacher's word opens.
+//! Teacher mode (a `teacher=` code in the link): the time plan, the class
+//! link and the way to the teacher's guide above the lesson, and each step's
+//! note; and for the class, the lock on the answers that the teacher's word
+//! opens.
 
 use super::common::{lab, markdown};
 use crate::dom;
 use leptos::prelude::*;
+use piedge::lab::guide;
 use piedge::lab::state::Event;
 
 /// Above the lesson in teacher mode: the time plan and the class link.
@@ -19,9 +21,25 @@ pub fn TeacherPanel() -> impl IntoView {
         let hash = lab.with(|s| s.class_link(&word.get(), fixed.get()));
         format!("{}{hash}", dom::page_address())
     };
+    let guide_hash = lab.select(|s| {
+        let mut url = s.url.clone();
+        url.guide = guide::TEACHER.to_string();
+        url.to_hash()
+    });
     view! {
         <section class="card teacher-panel" id="teacher-panel" aria-label=move || words().teacher_mode>
             <h2>{move || words().teacher_mode}</h2>
+            <p>
+                <a id="open-guide" href=move || guide_hash.get()
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        lab.send(Event::OpenGuide(guide::TEACHER.to_string()));
+                    }
+                >
+                    {move || lab.lang().guide_words().open}
+                </a>
+                " · " {move || lab.lang().guide_words().offline}
+            </p>
             <table class="stats" id="time-plan">
                 <caption>{move || words().time_plan}</caption>
                 <tbody>

@@ -232,15 +232,15 @@ fn refusals_and_failures_are_worded_and_lose_nothing() {
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 3 · n 3 · p50 2 · shown finished
              | native: Pi 4, native, 1 thread
-             | error: The queue is full (64 tests); try again in a while. [detail]
+             | error: The queue is full (64 measurements); try again in a while. [detail]
              | error: The server did not answer (connection refused). Is it still running?
-             | error: The test on the server failed. [detail]
-             | error: The connection to the server broke during the test; your earlier runs ar [detail]"
+             | error: The measurement on the server failed. [detail]
+             | error: The connection to the server broke during the measurement; your earlier  [detail]"
         ),
     );
     assert_eq!(
         Lang::Sv.native_refused(&Refused::Api(ApiError::QueueFull { limit: 64 })),
-        "Kön är full (64 test); försök igen om en stund."
+        "Kön är full (64 mätningar); försök igen om en stund."
     );
 }
 
@@ -281,7 +281,7 @@ fn cancelling_ignores_late_progress_and_ends_with_a_note() {
              native 5 cancelled
              | model: mobilenetv2.onnx (optimized)
              | native: Pi 4, native, 1 thread
-             | note: The server test was cancelled."
+             | note: The measurement on the server was cancelled."
         ),
     );
 }
@@ -398,7 +398,7 @@ fn the_class_link_locks_the_answers_until_the_teachers_word() {
     assert!(s.answers_locked());
     assert_eq!(
         s.notices.last().unwrap().text,
-        "That is not the teacher's word; the answers are still locked."
+        "That is not the teacher's code word; the answers are still locked."
     );
     // The word as said aloud: case and spaces do not matter.
     let effects = play(&mut s, Event::ReleaseWord("  TIGER".into()));
