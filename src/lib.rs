@@ -18,6 +18,7 @@ pub mod card;
 pub mod charts;
 pub mod clock;
 pub mod cold;
+pub mod compare;
 pub mod fakedata;
 pub mod histogram;
 pub mod lab;

@@ -81,6 +81,8 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Check PiEdge Lab's own kernels against tract's operators on this CPU.
     SelfCheck(SelfCheckArgs),
+    /// Compare two runs: is B faster or slower than A, or no clear difference?
+    Compare(CompareArgs),
     /// Time a bare inference loop (the reference for measurement overhead).
     #[command(hide = true)]
     BareLoop(BareLoopArgs),
@@ -139,6 +141,20 @@ pub struct SelfCheckArgs {
     pub cases: usize,
     #[arg(long, default_value = "0", value_parser = seed, allow_hyphen_values = true)]
     pub seed: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Run A, the one compared against: a latency_results.json (from
+    /// `piedge bench` or the lab) or a latency.csv (also the old lesson's).
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+    /// Run B, compared with A (the ratio is B/A).
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

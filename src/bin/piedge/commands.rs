@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Serve(a) => serve(a),
         Command::Profile(a) => profile(a, &limits),
         Command::SelfCheck(a) => self_check(a),
+        Command::Compare(a) => crate::compare::run(a),
         Command::BareLoop(a) => bare_loop(a, &limits),
         Command::BundleStamp => {
             println!("sources {}", env!("PIEDGE_SOURCES_STAMP"));

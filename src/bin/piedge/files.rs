@@ -7,31 +7,46 @@
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
+/// What a bounded read says after the file's name when the file is
+/// missing, a folder, or over the limit (`{limit}` stands for it in MB).
+struct Refusals {
+    noun: &'static str,
+    missing: &'static str,
+    folder: &'static str,
+    too_large: &'static str,
+}
+
+/// Reads a file of at most `limit` bytes, refusing a missing file, a folder
+/// or a larger file in the caller's words before reading anything.
+fn read_bounded(path: &Path, limit: u64, say: Refusals) -> Result<Vec<u8>> {
+    let name = format!("{}{}", say.noun, path.display());
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!("{name} does not exist; {}", say.missing),
+        _ => anyhow::anyhow!("cannot read {name}: {e}"),
+    })?;
+    if meta.is_dir() {
+        bail!("{} is a directory; {}", path.display(), say.folder);
+    }
+    if meta.len() > limit {
+        let mb = meta.len() as f64 / (1024.0 * 1024.0);
+        let too_large = say
+            .too_large
+            .replace("{limit}", &(limit / (1024 * 1024)).to_string());
+        bail!("{} is {mb:.1} MB, {too_large}", path.display());
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {name}"))
+}
+
 /// Reads a model file of at most `limit` bytes (`--max-model-mb`), with
 /// messages for the ways that goes wrong.
 pub fn read_model(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => anyhow::anyhow!(
-            "model file {} does not exist; check the path (bundled models are in static/models/)",
-            path.display()
-        ),
-        _ => anyhow::anyhow!("cannot read model file {}: {e}", path.display()),
-    })?;
-    if meta.is_dir() {
-        bail!(
-            "{} is a directory; --model-path needs an .onnx file",
-            path.display()
-        );
-    }
-    if meta.len() > limit {
-        bail!(
-            "{} is {:.1} MB, over the {} MB limit for a model file; raise it with --max-model-mb",
-            path.display(),
-            meta.len() as f64 / (1024.0 * 1024.0),
-            limit / (1024 * 1024)
-        );
-    }
-    std::fs::read(path).with_context(|| format!("cannot read model file {}", path.display()))
+    let say = Refusals {
+        noun: "model file ",
+        missing: "check the path (bundled models are in static/models/)",
+        folder: "--model-path needs an .onnx file",
+        too_large: "over the {limit} MB limit for a model file; raise it with --max-model-mb",
+    };
+    read_bounded(path, limit, say)
 }
 
 /// Reads the weight file `location` that the model at `model_path` names,
@@ -95,6 +110,18 @@ pub fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
         std::io::ErrorKind::NotFound => anyhow::anyhow!("{what} {} does not exist", path.display()),
         _ => anyhow::anyhow!("cannot read {what} {}: {e}", path.display()),
     })
+}
+
+/// Reads a run's report (`latency_results.json` or `latency.csv`) of at
+/// most `limit` bytes, refusing a larger file before reading it.
+pub fn read_report(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let say = Refusals {
+        noun: "",
+        missing: "give the path of a latency_results.json or latency.csv",
+        folder: "give the latency_results.json or latency.csv in it",
+        too_large: "larger than any run's report ({limit} MB at most); is it the right file?",
+    };
+    read_bounded(path, limit, say)
 }
 
 /// Creates `dir` (and its parents), or says why it cannot.
