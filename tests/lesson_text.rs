@@ -692,8 +692,8 @@ fn the_teacher_notes_expected_values_are_the_measured_ones() {
         }
     }
     says(
-        "andra enheter ger andra värden, och klassens svar visar hur",
-        "other devices will differ, and the class's answers show how",
+        "andra enheter ger andra värden, och klasstavlan visar hur",
+        "other devices will differ, and the class board shows how",
     );
     // Each native question that needs the server has a static host's twin.
     for lang in ["sv", "en"] {
