@@ -21,52 +21,14 @@
 
 import { launch, ENGINES } from "../tests/e2e/engines.mjs";
 import { serve } from "../tests/e2e/server.mjs";
-import { catchDownloads } from "../tests/e2e/shared.mjs";
+import { coldStartRatio, runLatencies } from "./lab-driver.mjs";
 import path from "node:path";
 
 const REPO = path.resolve(import.meta.dirname, "..");
 const rounds = Number(process.argv[2] || 3);
 const engines = (process.argv[3] || Object.keys(ENGINES).join(",")).split(",");
-const TIMEOUT = 120_000;
-
-async function waitRun(page, before) {
-    await page.waitFor((n) => {
-        const app = document.querySelector(".app");
-        return Number(app.dataset.runs) > n && app.dataset.busy === "false";
-    }, before, TIMEOUT);
-}
-
-const runs = (page) => page.evaluate(() => Number(document.querySelector(".app").dataset.runs));
-
-/** First / median of the cold-start button's 20 runs, from its sentence. */
-async function coldStart(page, url) {
-    await page.goto(url + "#step=2&lang=en&model=mobilenetv2");
-    await page.waitFor(() => document.querySelector("#cold-start") && !document.querySelector("#cold-start").disabled, null, TIMEOUT);
-    const before = await runs(page);
-    await page.click("#cold-start");
-    await waitRun(page, before);
-    const text = await page.evaluate(() => document.querySelector("#cold-result").textContent);
-    const [, first, median] = text.match(/First run: ([\d.]+) ms\. Median: ([\d.]+) ms/);
-    return Number(first) / Number(median);
-}
-
-/** A run with the URL's settings; returns its latencies (from its CSV). */
-async function run(page, url, hash) {
-    await page.goto(url + hash);
-    await page.waitFor(() => document.querySelector("#lang-select"));
-    if (!(await page.evaluate(() => Boolean(window.__downloads)))) await page.evaluate(catchDownloads);
-    await page.waitFor(() => document.querySelector("#run") && !document.querySelector("#run").disabled, null, TIMEOUT);
-    const before = await runs(page);
-    await page.click("#run");
-    await waitRun(page, before);
-    await page.click("#read-results");
-    await page.waitFor(() => document.querySelector('[data-export="latency.csv"]'));
-    await page.evaluate(() => { window.__downloads = {}; });
-    await page.click('[data-export="latency.csv"]');
-    await page.waitFor(() => window.__downloads["latency.csv"]);
-    const csv = await page.evaluate(() => window.__downloads["latency.csv"].text());
-    return csv.trim().split("\n").slice(1).map((r) => Number(r.split(",")[1]));
-}
+const coldStart = (page, url) => coldStartRatio(page, url, "mobilenetv2");
+const run = runLatencies;
 
 const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);

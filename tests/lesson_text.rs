@@ -6,7 +6,7 @@
 //! budget. (The calques a native reviewer found are retired words now:
 //! `tests/vocabulary.rs`.)
 
-use piedge::lab::lesson::{Lesson, Measure, Part, Predict, Quantity, Step};
+use piedge::lab::lesson::{Host, Lesson, Measure, Part, Predict, Quantity, Question, Step};
 use piedge::rng::SplitMix64;
 use piedge::stats::{percentile, LatencyStats, PercentileMethod, StatsOptions};
 
@@ -19,6 +19,20 @@ fn flat(text: &str) -> String {
 fn source(lang: &str) -> String {
     let path = format!("{}/lessons/{lang}.md", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(path).unwrap()
+}
+
+/// Every question of the lesson, in order.
+fn questions(lang: &str) -> Vec<Question> {
+    Lesson::parse(&source(lang))
+        .unwrap()
+        .steps
+        .into_iter()
+        .flat_map(|s| s.parts)
+        .filter_map(|p| match p {
+            Part::Question(q) => Some(q),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The lesson as flat text, glossary marks read as their words.
@@ -107,18 +121,28 @@ fn cut(text: &str, open: &str, close: &str, with: impl Fn(&str) -> String) -> St
 }
 
 /// A step's words on screen: its title, its Markdown and its questions'
-/// prompts (not their answers, not the teacher's notes).
+/// prompts (not their answers, not the teacher's notes). A question asked
+/// only under `piedge serve` and its twin for a static host are never on
+/// one screen: the step counts as many words as the longer host shows.
 fn step_words(step: &Step) -> usize {
-    words_on_screen(&step.title)
-        + step
-            .parts
-            .iter()
-            .map(|p| match p {
-                Part::Markdown(md) => words_on_screen(md),
-                Part::Question(q) => words_on_screen(&q.prompt),
-                Part::Teacher { .. } | Part::Widget(_) => 0,
-            })
-            .sum::<usize>()
+    [Host::Server, Host::Static]
+        .map(|host| {
+            words_on_screen(&step.title)
+                + step
+                    .parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Markdown(md) => words_on_screen(md),
+                        Part::Question(q) if q.host == Host::Any || q.host == host => {
+                            words_on_screen(&q.prompt)
+                        }
+                        Part::Question(_) | Part::Teacher(_) | Part::Widget(_) => 0,
+                    })
+                    .sum::<usize>()
+        })
+        .into_iter()
+        .max()
+        .unwrap_or(0)
 }
 
 #[test]
@@ -139,10 +163,12 @@ fn words_are_counted_as_a_student_sees_them() {
     check("P95 < 100 ms <em>here</em>", 4);
     let l = Lesson::parse(
         "# Two words\nOne two three.\n::: teacher 5\nnot counted at all\n:::\n\
-         ::: question q\nAsk this?\n---\nThe answer is hidden.\n:::\n::: widget results\n",
+         ::: question q\nAsk this?\n---\nThe answer is hidden.\n:::\n::: widget results\n\
+         ::: question s host=server\nOn the server?\n---\na\n:::\n\
+         ::: question t host=static\nOn a static host then?\n---\na\n:::\n",
     )
     .unwrap();
-    assert_eq!(step_words(&l.steps[0]), 2 + 3 + 2);
+    assert_eq!(step_words(&l.steps[0]), 2 + 3 + 2 + 5);
 }
 
 /// About 60 minutes of class: at most [`MAX_WORDS`] on screen in each
@@ -538,15 +564,9 @@ fn the_latency_targets_and_the_lessons_settings() {
     }
     says("64 × 64 bildpunkter", "64 × 64 pixels");
     for lang in ["sv", "en"] {
-        let l = Lesson::parse(&source(lang)).unwrap();
-        let p95 = l
-            .steps
-            .iter()
-            .flat_map(|s| &s.parts)
-            .find_map(|p| match p {
-                Part::Question(q) if q.predict == Predict::Number(Quantity::P95Ms) => Some(q),
-                _ => None,
-            })
+        let p95 = questions(lang)
+            .into_iter()
+            .find(|q| q.predict == Predict::Number(Quantity::P95Ms))
             .unwrap();
         assert_eq!(
             p95.measure,
@@ -561,4 +581,163 @@ fn the_latency_targets_and_the_lessons_settings() {
             "P95 be in 100 runs"
         }));
     }
+}
+
+// --- The teacher notes' expected values --------------------------------------
+
+/// `tests/data/lesson-measurements.json`, written by
+/// `scripts/lesson-measurements.mjs`: MobileNetV2 in each browser engine the
+/// suite runs and natively, on one named machine on one date.
+fn measurements() -> serde_json::Value {
+    let path = format!(
+        "{}/tests/data/lesson-measurements.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A measured number as the notes write it: one decimal below 10, none
+/// from 10, with the language's decimal mark.
+fn number(x: f64, lang: &str) -> String {
+    let text = if x >= 10.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    };
+    if lang == "sv" {
+        text.replace('.', ",")
+    } else {
+        text
+    }
+}
+
+/// A measured [min, max] as the notes write it: "6.1–9.2", or one number
+/// where both round alike.
+fn range(v: &serde_json::Value, lang: &str) -> String {
+    let (lo, hi) = (
+        number(v[0].as_f64().unwrap(), lang),
+        number(v[1].as_f64().unwrap(), lang),
+    );
+    if lo == hi {
+        lo
+    } else {
+        format!("{lo}–{hi}")
+    }
+}
+
+/// "Chromium 6.1–9.2, Firefox 2.4–2.5, WebKit 13–17": one measured value
+/// in each engine, in the suite's order.
+fn per_engine(m: &serde_json::Value, key: &str, unit: &str, lang: &str) -> String {
+    [
+        ("chromium", "Chromium"),
+        ("firefox", "Firefox"),
+        ("webkit", "WebKit"),
+    ]
+    .map(|(engine, name)| format!("{name} {}{unit}", range(&m["engines"][engine][key], lang)))
+    .join(", ")
+}
+
+/// Each teacher note's "what the class will likely see" is the measurement
+/// file's, per engine and against machine code on the same machine; the
+/// notes name that machine and date and say that other devices differ; the
+/// question a static host asks instead of the native one sets the browser
+/// against the same machine's native P50, labelled as what it is.
+#[test]
+fn the_teacher_notes_expected_values_are_the_measured_ones() {
+    let m = measurements();
+    let (cpu, date) = (
+        m["machine"]["cpu"].as_str().unwrap(),
+        m["date"].as_str().unwrap(),
+    );
+    assert!(!cpu.is_empty() && date.len() == 10, "{m}");
+    let is_pi = m["machine"]["is_raspberry_pi"].as_bool().unwrap();
+    for lang in ["sv", "en"] {
+        let text = lesson(lang);
+        let expect = |phrase: String| {
+            assert!(
+                text.contains(&phrase),
+                "lessons/{lang}.md should say \"{phrase}\" (tests/data/lesson-measurements.json); \
+                 write the measured values into the teacher notes"
+            );
+        };
+        for (key, unit) in [
+            ("first_ratio", ""),
+            ("p50_ms", " ms"),
+            ("plan_ratio", ""),
+            ("p95_100_ms", " ms"),
+            ("over_native", ""),
+        ] {
+            expect(per_engine(&m, key, unit, lang));
+        }
+        expect(format!("({cpu}, {date})"));
+        let native = m["native"]["p50_median_ms"].as_f64().unwrap();
+        let native_text = number(native, lang);
+        expect(format!("{native_text} ms"));
+        // The static host's question: the same native P50, from the same
+        // machine, never called a Pi unless it was one.
+        let twin = questions(lang)
+            .into_iter()
+            .find(|q| q.host == Host::Static)
+            .expect("a question for a static host");
+        assert_eq!(twin.predict, Predict::Number(Quantity::NativeRatio));
+        let stated: f64 = number(native, "en").parse().unwrap();
+        assert_eq!(twin.native_p50_us, Some((stated * 1000.0).round() as u32));
+        let prompt = flat(&twin.prompt);
+        assert!(prompt.contains(&format!("{native_text} ms")), "{prompt}");
+        if !is_pi {
+            assert!(
+                prompt.contains(if lang == "sv" { "ingen Pi" } else { "not a Pi" }),
+                "{lang}: the reference machine is not a Raspberry Pi: say so"
+            );
+        }
+    }
+    says(
+        "andra enheter ger andra värden, och klasstavlan visar hur",
+        "other devices will differ, and the class board shows how",
+    );
+    // Each native question that needs the server has a static host's twin.
+    for lang in ["sv", "en"] {
+        let questions = questions(lang);
+        let needs_server = |q: &&Question| q.measure == Measure::Native;
+        assert!(questions
+            .iter()
+            .filter(needs_server)
+            .all(|q| q.host == Host::Server));
+        assert_eq!(
+            questions.iter().filter(needs_server).count(),
+            questions.iter().filter(|q| q.host == Host::Static).count()
+        );
+    }
+}
+
+/// The lesson marks its extensions on screen, in the order the time plan's
+/// notes name them: the student's own model, the plans question, the native
+/// question (and its twin) and working out P95 by hand.
+#[test]
+fn the_extensions_are_marked_where_the_student_meets_them() {
+    says(
+        "**Överkurs: din egen modell.**",
+        "**Extension: your own model.**",
+    );
+    for lang in ["sv", "en"] {
+        let mark = if lang == "sv" {
+            "Överkurs"
+        } else {
+            "Extension"
+        };
+        for q in questions(lang) {
+            let extension =
+                matches!(q.measure, Measure::Plans | Measure::Native) || q.host == Host::Static;
+            assert_eq!(
+                flat(&q.prompt).starts_with(&format!("**{mark}.")),
+                extension,
+                "{lang}: question {}",
+                q.id
+            );
+        }
+    }
+    says(
+        "<summary>Överkurs: räkna P95 själv</summary>",
+        "<summary>Extension: work out P95 yourself</summary>",
+    );
 }

@@ -427,7 +427,7 @@ fn each_term_is_marked_where_the_lesson_first_uses_it() {
                 let (shown, hidden) = match part {
                     Part::Markdown(md) => (md.as_str(), ""),
                     Part::Question(q) => (q.prompt.as_str(), q.answer.as_str()),
-                    Part::Teacher { text, .. } => ("", text.as_str()),
+                    Part::Teacher(note) => ("", note.text.as_str()),
                     Part::Widget(_) => ("", ""),
                 };
                 assert!(

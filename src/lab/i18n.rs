@@ -2,11 +2,13 @@
 //! The lesson text itself lives in `lessons/*.md`, where a teacher can edit it.
 
 mod board;
+mod checklist;
 mod guide;
 mod native;
 mod questions;
 mod timer;
 
+pub use checklist::{ChecklistWords, PlanWords};
 pub use guide::GuideWords;
 
 use super::config::{Field, FieldError};

@@ -17,11 +17,21 @@
 //!     sentence, at least two words), or a number the lab then measures:
 //!     `p50` and `p95` (ms, of the last run), `first-ratio` (the first run
 //!     over the median), `plan-ratio` (unoptimised p50 over optimised p50),
-//!     `native-ratio` (the browser's p50 over the server's).
+//!     `native-ratio` (the browser's p50 over the server's, or over
+//!     `native-p50=MS`, a native P50 the lesson states).
+//!   - `host=`: where the question is asked. `any` (the default),
+//!     `server` (only under `piedge serve`, whose API the page found) or
+//!     `static` (only on a host without it): a question that needs the
+//!     server gets a twin a static host can answer.
+//!   - `native-p50=MS`: a reference machine's native P50, for a
+//!     `native-ratio` question without a server.
 //!
-//! - `::: teacher MINUTES` … `:::` is the teacher's note for the step: how
-//!   long it takes in class, what to discuss, the common misconceptions.
-//!   Only teacher mode shows it; the minutes make the lesson's time plan.
+//! - `::: teacher MINUTES [extension=MINUTES] [slack=MINUTES]` … `:::` is
+//!   the teacher's note for the step: how long its core takes in class
+//!   (everyone), how long its extensions take (fast students), what to
+//!   discuss, the common misconceptions. Only teacher mode shows it; the
+//!   minutes make the lesson's time plan, and `slack=` is time the plan
+//!   keeps free (devices loading, certificate warnings).
 //!
 //! So a teacher adds a step or a question by editing the Markdown alone.
 //!
@@ -34,10 +44,57 @@ pub enum Part {
     Widget(String),
     Question(Question),
     /// A note for the teacher, and the minutes the step takes in class.
-    Teacher {
-        minutes: u32,
-        text: String,
-    },
+    Teacher(TeacherNote),
+}
+
+/// A step's note for the teacher and its place in the time plan.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TeacherNote {
+    /// The step's core: minutes everyone spends on it.
+    pub minutes: u32,
+    /// Minutes of the step's extensions, for students who finish early.
+    pub extension: u32,
+    /// Minutes the plan keeps free here (devices loading, certificate
+    /// warnings): counted into the hour, given to no task.
+    pub slack: u32,
+    pub text: String,
+}
+
+/// Where a question is asked: some need the classroom server's API.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Host {
+    #[default]
+    Any,
+    /// Only under `piedge serve`.
+    Server,
+    /// Only where the page found no server API (a static host).
+    Static,
+}
+
+/// One step's row of the time plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanRow {
+    pub title: String,
+    pub core: u32,
+    pub extension: u32,
+}
+
+/// The lesson's time plan: each step's core and extension minutes, and the
+/// slack kept free. The class's hour is the core plus the slack.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TimePlan {
+    pub steps: Vec<PlanRow>,
+    pub slack: u32,
+}
+
+impl TimePlan {
+    pub fn core(&self) -> u32 {
+        self.steps.iter().map(|r| r.core).sum()
+    }
+
+    pub fn extension(&self) -> u32 {
+        self.steps.iter().map(|r| r.extension).sum()
+    }
 }
 
 /// A reflection question, as the lesson declares it.
@@ -48,6 +105,10 @@ pub struct Question {
     pub answer: String,
     pub measure: Measure,
     pub predict: Predict,
+    pub host: Host,
+    /// A native P50 the lesson states (`native-p50=`, in µs), for a
+    /// `native-ratio` question answered without a server.
+    pub native_p50_us: Option<u32>,
 }
 
 /// What a question's "measure" button runs.
@@ -158,11 +219,13 @@ impl Measure {
     }
 }
 
-/// Reads `ID key=value ...` after `::: question`.
-fn question_header(header: &str, line: usize) -> Result<(String, Measure, Predict), LessonError> {
+/// Reads `ID key=value ...` after `::: question`: the question with its
+/// options and no text yet.
+fn question_header(header: &str, line: usize) -> Result<Question, LessonError> {
     let mut words = header.split_whitespace();
     let id = words.next().unwrap_or_default().to_string();
     let (mut measure, mut predict) = (Measure::default(), Predict::default());
+    let (mut host, mut native_p50_us) = (Host::default(), None);
     for word in words {
         let bad = || LessonError::BadOption {
             line,
@@ -177,6 +240,22 @@ fn question_header(header: &str, line: usize) -> Result<(String, Measure, Predic
                     q => Predict::Number(Quantity::from_name(q).ok_or_else(bad)?),
                 }
             }
+            "host" => {
+                host = match value {
+                    "any" => Host::Any,
+                    "server" => Host::Server,
+                    "static" => Host::Static,
+                    _ => return Err(bad()),
+                }
+            }
+            "native-p50" => {
+                let ms: f64 = value.parse().map_err(|_| bad())?;
+                let us = (ms * 1000.0).round();
+                if !(1.0..=1e9).contains(&us) {
+                    return Err(bad());
+                }
+                native_p50_us = Some(us as u32);
+            }
             _ => return Err(bad()),
         }
     }
@@ -186,7 +265,37 @@ fn question_header(header: &str, line: usize) -> Result<(String, Measure, Predic
             text: "question".into(),
         });
     }
-    Ok((id, measure, predict))
+    Ok(Question {
+        id,
+        prompt: String::new(),
+        answer: String::new(),
+        measure,
+        predict,
+        host,
+        native_p50_us,
+    })
+}
+
+/// Reads `MINUTES [extension=MINUTES] [slack=MINUTES]` after `::: teacher`.
+fn teacher_header(header: &str, line: usize) -> Result<TeacherNote, LessonError> {
+    let bad = || LessonError::BadMinutes {
+        line,
+        text: header.trim().to_string(),
+    };
+    let minutes = |v: &str| v.parse::<u32>().ok().filter(|m| *m <= 600).ok_or_else(bad);
+    let mut words = header.split_whitespace();
+    let mut note = TeacherNote {
+        minutes: minutes(words.next().unwrap_or_default())?,
+        ..TeacherNote::default()
+    };
+    for word in words {
+        match word.split_once('=') {
+            Some(("extension", v)) => note.extension = minutes(v)?,
+            Some(("slack", v)) => note.slack = minutes(v)?,
+            _ => return Err(bad()),
+        }
+    }
+    Ok(note)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,33 +322,40 @@ pub enum LessonError {
     )]
     UnknownBlock { line: usize, text: String },
     #[error(
-        "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup|native` or `predict=text|p50|p95|first-ratio|plan-ratio|native-ratio` after the question's id"
+        "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup|native`, `predict=text|p50|p95|first-ratio|plan-ratio|native-ratio`, `host=any|server|static` or `native-p50=MS` after the question's id"
     )]
     BadOption { line: usize, text: String },
-    #[error("line {line}: `::: teacher {text}` needs the step's minutes in class, e.g. `::: teacher 10`")]
+    #[error("line {line}: `::: teacher {text}` needs the step's minutes in class, e.g. `::: teacher 10` or `::: teacher 8 extension=5 slack=5`")]
     BadMinutes { line: usize, text: String },
     #[error("line {line}: a `::: teacher` block is not closed with `:::`")]
     UnclosedTeacher { line: usize },
 }
 
 impl Lesson {
-    /// The time plan: each step's title and minutes in class (0 where the
-    /// lesson gives the step no teacher note).
-    pub fn time_plan(&self) -> Vec<(String, u32)> {
-        self.steps
-            .iter()
-            .map(|s| {
-                let minutes = s
-                    .parts
-                    .iter()
-                    .map(|p| match p {
-                        Part::Teacher { minutes, .. } => *minutes,
-                        _ => 0,
-                    })
-                    .sum();
-                (s.title.clone(), minutes)
-            })
-            .collect()
+    /// The time plan: each step's title, core and extension minutes (0
+    /// where the lesson gives the step no teacher note), and the slack.
+    pub fn time_plan(&self) -> TimePlan {
+        let notes = |s: &Step| -> Vec<TeacherNote> {
+            s.parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Teacher(note) => Some(note.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        TimePlan {
+            steps: self
+                .steps
+                .iter()
+                .map(|s| PlanRow {
+                    title: s.title.clone(),
+                    core: notes(s).iter().map(|n| n.minutes).sum(),
+                    extension: notes(s).iter().map(|n| n.extension).sum(),
+                })
+                .collect(),
+            slack: self.steps.iter().flat_map(notes).map(|n| n.slack).sum(),
+        }
     }
 }
 
@@ -282,14 +398,8 @@ impl Lesson {
                     if let Some(step) = steps.last_mut() {
                         step.parts.push(Part::Widget(name.trim().to_string()));
                     }
-                } else if let Some(minutes) = block.strip_prefix("teacher") {
-                    let minutes = minutes.trim();
-                    let minutes = minutes.parse::<u32>().ok().filter(|m| *m <= 600).ok_or(
-                        LessonError::BadMinutes {
-                            line: i + 1,
-                            text: minutes.to_string(),
-                        },
-                    )?;
+                } else if let Some(header) = block.strip_prefix("teacher") {
+                    let mut note = teacher_header(header, i + 1)?;
                     let mut text = String::new();
                     let mut closed = false;
                     for (_, l) in lines.by_ref() {
@@ -303,11 +413,12 @@ impl Lesson {
                     if !closed {
                         return Err(LessonError::UnclosedTeacher { line: i + 1 });
                     }
+                    note.text = text;
                     if let Some(step) = steps.last_mut() {
-                        step.parts.push(Part::Teacher { minutes, text });
+                        step.parts.push(Part::Teacher(note));
                     }
                 } else if let Some(header) = block.strip_prefix("question ") {
-                    let (id, measure, predict) = question_header(header, i + 1)?;
+                    let mut question = question_header(header, i + 1)?;
                     let (mut prompt, mut answer, mut seen_rule, mut closed) =
                         (String::new(), String::new(), false, false);
                     for (_, l) in lines.by_ref() {
@@ -329,14 +440,9 @@ impl Lesson {
                     if !seen_rule {
                         return Err(LessonError::NoAnswer { line: i + 1 });
                     }
+                    (question.prompt, question.answer) = (prompt, answer);
                     if let Some(step) = steps.last_mut() {
-                        step.parts.push(Part::Question(Question {
-                            id,
-                            prompt,
-                            answer,
-                            measure,
-                            predict,
-                        }));
+                        step.parts.push(Part::Question(question));
                     }
                 } else {
                     return Err(LessonError::UnknownBlock {
@@ -397,6 +503,8 @@ Because of the tail.\n\
                 answer: "Because of the tail.\n".into(),
                 measure: Measure::Settings,
                 predict: Predict::Text,
+                host: Host::Any,
+                native_p50_us: None,
             })]
         );
     }
@@ -436,34 +544,55 @@ Because of the tail.\n\
     #[test]
     fn teacher_notes_carry_minutes_and_make_the_time_plan() {
         let l = Lesson::parse(
-            "# A\n::: teacher 10\nAsk who has a phone.\n:::\nText.\n# B\n# C\n::: teacher 5\nx\n:::\n",
+            "# A\n::: teacher 10 slack=5\nAsk who has a phone.\n:::\nText.\n# B\n\
+             # C\n::: teacher 5 extension=8\nx\n:::\n",
         )
         .unwrap();
         assert_eq!(
             l.steps[0].parts[0],
-            Part::Teacher {
+            Part::Teacher(TeacherNote {
                 minutes: 10,
+                extension: 0,
+                slack: 5,
                 text: "Ask who has a phone.\n".into()
-            }
-        );
-        assert_eq!(
-            l.time_plan(),
-            [("A".into(), 10), ("B".into(), 0), ("C".into(), 5)]
-        );
-        assert_eq!(
-            Lesson::parse("# A\n::: teacher soon\nx\n:::\n"),
-            Err(LessonError::BadMinutes {
-                line: 2,
-                text: "soon".into()
             })
         );
+        let row = |title: &str, core, extension| PlanRow {
+            title: title.into(),
+            core,
+            extension,
+        };
+        let plan = l.time_plan();
+        assert_eq!(
+            plan,
+            TimePlan {
+                steps: vec![row("A", 10, 0), row("B", 0, 0), row("C", 5, 8)],
+                slack: 5
+            }
+        );
+        assert_eq!((plan.core(), plan.extension()), (15, 8));
+        for (bad, text) in [
+            ("soon", "soon"),
+            ("5 extension=lots", "5 extension=lots"),
+            ("5 spare=3", "5 spare=3"),
+        ] {
+            assert_eq!(
+                Lesson::parse(&format!("# A\n::: teacher {bad}\nx\n:::\n")),
+                Err(LessonError::BadMinutes {
+                    line: 2,
+                    text: text.into()
+                })
+            );
+        }
         assert_eq!(
             Lesson::parse("# A\n::: teacher 5\nx\n"),
             Err(LessonError::UnclosedTeacher { line: 2 })
         );
     }
 
-    /// The shipped lesson plans a 60-minute class, in both languages.
+    /// The shipped lesson plans a 60-minute class in both languages: every
+    /// step's core, plus 5 to 10 minutes of slack for thirty devices
+    /// loading the lab and their certificate warnings.
     #[test]
     fn the_shipped_time_plan_fills_an_hour() {
         for text in [
@@ -471,8 +600,50 @@ Because of the tail.\n\
             include_str!("../../lessons/en.md"),
         ] {
             let plan = Lesson::parse(text).unwrap().time_plan();
-            assert!(plan.iter().all(|(_, m)| *m > 0), "{plan:?}");
-            assert_eq!(plan.iter().map(|(_, m)| m).sum::<u32>(), 60);
+            assert!(plan.steps.iter().all(|r| r.core > 0), "{plan:?}");
+            assert!((5..=10).contains(&plan.slack), "{plan:?}");
+            assert_eq!(plan.core() + plan.slack, 60, "{plan:?}");
+            assert!(plan.extension() > 0, "{plan:?}");
+        }
+    }
+
+    #[test]
+    fn questions_say_where_they_are_asked() {
+        let l = Lesson::parse(
+            "# A\n::: question n measure=native predict=native-ratio host=server\nq\n---\na\n:::\n\
+             ::: question r measure=3,10 predict=native-ratio host=static native-p50=1.93\nq\n---\na\n:::\n\
+             ::: question x\nq\n---\na\n:::\n",
+        )
+        .unwrap();
+        let hosts: Vec<_> = l.steps[0]
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Question(q) => (q.id.as_str(), q.host, q.native_p50_us),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            hosts,
+            [
+                ("n", Host::Server, None),
+                ("r", Host::Static, Some(1930)),
+                ("x", Host::Any, None)
+            ]
+        );
+        for bad in [
+            "host=cloud",
+            "native-p50=fast",
+            "native-p50=0",
+            "native-p50=-2",
+        ] {
+            assert!(
+                matches!(
+                    Lesson::parse(&format!("# A\n::: question q {bad}\nq\n---\na\n:::\n")),
+                    Err(LessonError::BadOption { line: 2, .. })
+                ),
+                "{bad}"
+            );
         }
     }
 
@@ -553,10 +724,14 @@ Because of the tail.\n\
                         .iter()
                         .filter_map(|p| match p {
                             Part::Widget(w) => Some(format!("widget {w}")),
-                            Part::Question(q) => {
-                                Some(format!("question {} {:?} {:?}", q.id, q.measure, q.predict))
-                            }
-                            Part::Teacher { minutes, .. } => Some(format!("teacher {minutes}")),
+                            Part::Question(q) => Some(format!(
+                                "question {} {:?} {:?} {:?} {:?}",
+                                q.id, q.measure, q.predict, q.host, q.native_p50_us
+                            )),
+                            Part::Teacher(n) => Some(format!(
+                                "teacher {} extension={} slack={}",
+                                n.minutes, n.extension, n.slack
+                            )),
                             Part::Markdown(_) => None,
                         })
                         .collect()

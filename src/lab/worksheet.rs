@@ -120,6 +120,10 @@ impl Worksheet {
             for step in &lesson.steps {
                 for part in &step.parts {
                     let Part::Question(q) = part else { continue };
+                    // The twin the page did not ask (server or static host).
+                    if !state.asks_here(q.host) {
+                        continue;
+                    }
                     let st = state.question(&q.id);
                     let outcome = state.outcome(&q.id);
                     questions.push(SheetQuestion {

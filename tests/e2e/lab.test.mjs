@@ -427,11 +427,23 @@ test("cold start, a reflection question and the suggested series", async () => {
     await context.close();
 });
 
-test("teacher mode shows the notes and makes a class link; the class's answers wait for the teacher's word", async () => {
+test("teacher mode shows the checklist, the notes and makes a class link; the class's answers wait for the teacher's word", async () => {
     const { context, page } = await openLab("#step=1&lang=en&model=tinycnn&warmup=2&runs=30&teacher=t1");
     await page.waitForSelector("#teacher-panel");
-    assert.match(await page.textContent("#time-plan tr:last-child"), /Total\s*60 min/);
+    // The time plan: the core and the slack fill the hour; the extensions come on top.
+    assert.match(await page.textContent("#time-plan tr.slack"), /Slack.*\s*\d+ min/);
+    assert.match(await page.textContent("#time-plan tr.total"), /The lesson \(core and slack\)\s*60 min\s*\d+ min/);
     assert.equal(await page.locator("article.step .teacher-note").count(), 1, "the step's note");
+    // Before the lesson: on a static host the server's item says what the class goes without.
+    await page.waitForSelector('#checklist[open][data-serving="static"]');
+    assert.match(await page.textContent('#checklist [data-item="serve"]'), /static site.*no class board/);
+    assert.equal(await page.getAttribute('#checklist [data-item="device-check"] a', "href"), "check.html");
+    for (const item of ["serve", "device-check", "class-link", "projector", "unreachable"]) await page.check(`#check-${item}`);
+    await page.waitForSelector("#checklist:not([open])");
+    await page.reload();
+    await page.waitForSelector("#checklist:not([open])");
+    assert.match(await page.textContent("#checklist summary"), /Before the lesson: all done/);
+    assert.ok(await page.isChecked("#check-projector"), "the ticks are kept in the browser");
     await page.fill("#release-word-set", "Tiger");
     await page.check("#fix-settings");
     const link = await page.getAttribute("#class-link", "href");
@@ -684,6 +696,8 @@ test("piedge serve: the lab is isolated, runs the test natively on request besid
 
         for (let step = 4; step <= 6; step++) await page.click("#next");
         await page.waitForSelector("#run-native:not([disabled])");
+        assert.equal(await page.locator('[data-question="native"]').count(), 1, "under piedge serve, the native question");
+        assert.equal(await page.locator('[data-question="reference"]').count(), 0);
         assert.match(await page.textContent("#run-native"), /^Make the same measurement on .+, native, 1 thread$/);
         await page.click("#run-native");
         await page.waitForFunction(() => /In the queue: you are next/.test(document.querySelector("#native-progress")?.textContent || ""),
@@ -829,10 +843,13 @@ test("the class board: three students share, the teacher's board shows them with
     }
 });
 
-test("on a static host the native button is absent and the lab says what it needs", async () => {
+test("on a static host the native button is absent, the lab says what it needs, and the native question's twin is asked", async () => {
     const { context, page } = await openLab("#step=6&lang=en&model=tinycnn");
     await page.waitForFunction(() => /piedge serve --lan/.test(document.querySelector("#native-blocked")?.textContent || ""));
     assert.equal(await page.$("#run-native"), null);
+    await page.waitForSelector('[data-question="reference"]');
+    assert.match(await page.textContent('[data-question="reference"]'), /reference machine.*not a Pi/s);
+    assert.equal(await page.$('[data-question="native"]'), null, "no field that can never open");
     await context.close();
 });
 

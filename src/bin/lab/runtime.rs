@@ -196,6 +196,14 @@ impl Lab {
                     spawn(async move { self.send(Event::StoreFailed(StorageProblem::Failed(e))) });
                 }
             }
+            LabEffect::LoadChecklist => spawn(async move {
+                self.send(Event::StoredChecklist(storage::load_checklist()));
+            }),
+            LabEffect::StoreChecklist(json) => {
+                if let Err(e) = storage::store_checklist(&json) {
+                    spawn(async move { self.send(Event::StoreFailed(StorageProblem::Failed(e))) });
+                }
+            }
             LabEffect::Send(msg) => client::send(&msg),
             LabEffect::FetchModel { choice, name } => spawn(async move {
                 let result = dom::fetch_bytes(&format!("models/{name}.onnx")).await;

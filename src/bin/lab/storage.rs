@@ -174,20 +174,40 @@ pub async fn clear() -> Result<(), StorageError> {
 /// written as the student types), apart from the runs.
 const ANSWERS_KEY: &str = "piedge-lab-answers";
 
+/// The teacher's ticked checklist items (teacher mode), beside the answers.
+const CHECKLIST_KEY: &str = "piedge-lab-checklist";
+
 /// The kept answers, if the browser has any (and lets the page read them).
 pub fn load_answers() -> Option<String> {
-    let store = window().local_storage().ok()??;
-    store.get_item(ANSWERS_KEY).ok()?
+    load_local(ANSWERS_KEY)
 }
 
 /// Keeps the answers; a browser that refuses (a private window, a full
 /// quota) leaves them in the tab, and says so once.
 pub fn store_answers(json: &str) -> Result<(), String> {
+    store_local(ANSWERS_KEY, json)
+}
+
+/// The teacher's ticked checklist items, if the browser kept any.
+pub fn load_checklist() -> Option<String> {
+    load_local(CHECKLIST_KEY)
+}
+
+pub fn store_checklist(json: &str) -> Result<(), String> {
+    store_local(CHECKLIST_KEY, json)
+}
+
+fn load_local(key: &str) -> Option<String> {
+    let store = window().local_storage().ok()??;
+    store.get_item(key).ok()?
+}
+
+fn store_local(key: &str, json: &str) -> Result<(), String> {
     let store = window()
         .local_storage()
         .map_err(js_text)?
         .ok_or("no localStorage")?;
-    store.set_item(ANSWERS_KEY, json).map_err(js_text)
+    store.set_item(key, json).map_err(js_text)
 }
 
 #[cfg(test)]

@@ -186,7 +186,6 @@ impl Lang {
 pub struct TeacherWords {
     pub teacher_mode: &'static str,
     pub time_plan: &'static str,
-    pub total: &'static str,
     pub note: &'static str,
     pub class_link: &'static str,
     pub release_word: &'static str,
@@ -203,7 +202,6 @@ impl Lang {
             Lang::Sv => TeacherWords {
                 teacher_mode: "Lärarläge",
                 time_plan: "Tidsplan",
-                total: "Totalt",
                 note: "Till läraren",
                 class_link: "Länk till klassen",
                 release_word: "Kodord (säg det högt när svaren får låsas upp)",
@@ -216,7 +214,6 @@ impl Lang {
             Lang::En => TeacherWords {
                 teacher_mode: "Teacher mode",
                 time_plan: "Time plan",
-                total: "Total",
                 note: "For the teacher",
                 class_link: "Link for the class",
                 release_word: "Code word (say it aloud when the answers may be unlocked)",

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 mod board;
+mod checklist;
 mod guide;
 mod models;
 mod native;
@@ -29,6 +30,7 @@ mod questions;
 mod runs;
 
 pub use board::*;
+pub use checklist::{ChecklistItem, Serving};
 pub use guide::GuideText;
 pub use native::*;
 pub use parts::*;
@@ -186,6 +188,13 @@ pub enum Event {
     },
     Teacher(TeacherAction),
     TeacherDone(Result<(), Refused>),
+    /// An item of the teacher's checklist ticked or unticked.
+    CheckItem {
+        item: ChecklistItem,
+        done: bool,
+    },
+    /// The checklist's ticked items as the browser kept them (JSON), if any.
+    StoredChecklist(Option<String>),
     /// A link to a guide of the bundle (`lab::guide`), by its name.
     OpenGuide(String),
     /// Back from the guide to the lesson.
@@ -262,6 +271,11 @@ pub enum Effect {
         code: String,
         action: TeacherAction,
     },
+    /// Read the teacher's ticked checklist items, and answer with
+    /// `StoredChecklist`.
+    LoadChecklist,
+    /// Keep the ticked checklist items (JSON) for the next visit.
+    StoreChecklist(String),
     /// Fetch this guide's file from the bundle, and answer with `GuideText`.
     FetchGuide(&'static str),
 }
@@ -306,6 +320,8 @@ pub struct LabState {
     pub board: ClassBoard,
     /// The guides' texts asked for, by file.
     pub guides: HashMap<&'static str, GuideText>,
+    /// The teacher's checklist before the lesson.
+    pub checklist: checklist::Checklist,
     /// The latest model choice: a fetch or file read that finishes after a
     /// newer choice was made is dropped, so the newer choice wins. 0 until
     /// anything was chosen: the worker's start then loads the default.
@@ -346,6 +362,7 @@ impl LabState {
             native: Native::default(),
             board: ClassBoard::default(),
             guides: HashMap::new(),
+            checklist: Default::default(),
             latest_choice: 0,
             last_files: None,
             run_budget_ms: RUN_BUDGET_MS,
@@ -470,6 +487,7 @@ impl LabState {
                 self.effects.push(Effect::LoadStoredRuns);
                 self.effects.push(Effect::LoadAnswers);
                 self.effects.push(Effect::FetchMachine);
+                self.ask_for_checklist();
             }
             Event::LessonText { lang, text } => {
                 let parsed =
@@ -530,6 +548,7 @@ impl LabState {
                     if model_changed {
                         self.load_bundled();
                     }
+                    self.ask_for_checklist();
                 }
             }
             Event::SetLang(lang) => {
@@ -732,6 +751,8 @@ impl LabState {
             Event::Shared { run_id, answer } => self.shared(run_id, answer),
             Event::Teacher(action) => self.teacher(action),
             Event::TeacherDone(answer) => self.teacher_done(answer),
+            Event::CheckItem { item, done } => self.check_item(item, done),
+            Event::StoredChecklist(text) => self.checklist_loaded(text.as_deref()),
             Event::OpenGuide(name) => self.open_guide(&name),
             Event::CloseGuide => self.close_guide(),
             Event::GuideText { path, result } => self.guide_arrived(path, result),

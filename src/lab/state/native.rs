@@ -93,6 +93,19 @@ pub struct Native {
 }
 
 impl LabState {
+    /// Whether a question for `host` is asked on this page: one that needs
+    /// the classroom server only where its API answered, its twin for a
+    /// static host only where it did not (neither while the page asks).
+    pub fn asks_here(&self, host: crate::lab::lesson::Host) -> bool {
+        use crate::lab::lesson::Host;
+        matches!(
+            (host, &self.native.api),
+            (Host::Any, _)
+                | (Host::Server, ServerApi::Present { .. })
+                | (Host::Static, ServerApi::Absent)
+        )
+    }
+
     /// The job the native button would send, or why it cannot.
     pub fn native_request(&self) -> Result<JobRequest, NativeBlocked> {
         let machine = match &self.native.api {

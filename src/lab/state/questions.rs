@@ -151,10 +151,10 @@ impl LabState {
     }
 
     /// The time plan of the current language's lesson.
-    pub fn time_plan(&self) -> Vec<(String, u32)> {
+    pub fn time_plan(&self) -> crate::lab::lesson::TimePlan {
         match self.lessons.get(&self.lang()) {
             Some(Ok(lesson)) => lesson.time_plan(),
-            _ => vec![],
+            _ => Default::default(),
         }
     }
 
@@ -176,7 +176,8 @@ impl LabState {
 
     /// The student's number beside the lab's, once both exist.
     pub fn outcome(&self, id: &str) -> Option<Outcome> {
-        let Predict::Number(quantity) = self.question_spec(id)?.predict else {
+        let spec = self.question_spec(id)?;
+        let Predict::Number(quantity) = spec.predict else {
             return None;
         };
         let q = self.question(id);
@@ -212,7 +213,10 @@ impl LabState {
                         .find(|r| matches!(r.source, RunSource::Server { .. }) == server)
                         .map(|r| r.report.statistics.p50)
                 };
-                p50_from(false)? / p50_from(true)?
+                // Without a server, the native P50 the lesson states for
+                // its reference machine.
+                let reference = spec.native_p50_us.map(|us| f64::from(us) / 1000.0);
+                p50_from(false)? / p50_from(true).or(reference)?
             }
         };
         (measured.is_finite() && measured > 0.0).then_some(Outcome {

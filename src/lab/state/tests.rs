@@ -17,6 +17,7 @@ use crate::plan::SelfCheck;
 use crate::report::PipelineTimings;
 use std::fmt::Write;
 
+mod checklist;
 mod glossary;
 mod guide;
 mod native;
@@ -325,6 +326,7 @@ impl Harness {
                 native::event_of(word, &args)
             }
             word if word.contains("guide") => guide::event_of(word, &args),
+            word if word.contains("check") => checklist::event_of(word, &args),
             other => panic!("unknown script word '{other}'"),
         }
     }
@@ -434,6 +436,9 @@ impl Harness {
         if let Some(line) = guide::summary(s) {
             let _ = writeln!(out, "| guide: {line}");
         }
+        if let Some(line) = checklist::summary(s) {
+            let _ = writeln!(out, "| checklist: {line}");
+        }
         for n in &s.notices {
             let text: String = n.text.chars().take(72).collect();
             let _ = writeln!(
@@ -526,6 +531,8 @@ fn describe(e: &Effect) -> String {
         Effect::FetchBoard { teacher } => format!("fetch board (teacher {teacher:?})"),
         Effect::ShareRun { run_id, body } => format!("share {run_id} ({} bytes)", body.len()),
         Effect::TeacherCall { code, action } => format!("teacher {code}: {action:?}"),
+        Effect::LoadChecklist => "load checklist".into(),
+        Effect::StoreChecklist(json) => format!("store checklist {json}"),
         Effect::FetchGuide(path) => format!("fetch guide {path}"),
     }
 }

@@ -12,7 +12,7 @@ use super::model::ModelPicker;
 use super::native::NativeRun;
 use super::questions::{Question, WorksheetExport};
 use super::results::{ColdStart, Results};
-use super::teacher::{TeacherNote, TeacherPanel};
+use super::teacher::{BeforeTheLesson, TeacherNote, TeacherPanel};
 use crate::dom;
 use crate::runtime::Lab;
 use leptos::prelude::*;
@@ -44,6 +44,7 @@ fn App() -> impl IntoView {
     let board = lab.select(|s| s.board_shown());
     let guide = lab.select(|s| s.guide_shown().is_some());
     let teacher = lab.select(|s| s.is_teacher());
+    let first_step = lab.select(|s| s.url.step == 1);
     // The open glossary term, carried onto the lesson's HTML buttons.
     let term_open = lab.select(|s| s.term_open.clone());
     Effect::new(move |previous: Option<Option<String>>| {
@@ -75,6 +76,7 @@ fn App() -> impl IntoView {
                 view! {
                     <StepNav/>
                     <main id="main" tabindex="-1">
+                        <Show when=move || teacher.get() && first_step.get()><BeforeTheLesson/></Show>
                         <Show when=move || teacher.get()><TeacherPanel/></Show>
                         <StepContent/>
                     </main>
@@ -286,8 +288,17 @@ fn StepContent() -> impl IntoView {
 fn render_part(part: Part, lang: Lang) -> AnyView {
     match part {
         Part::Markdown(md) => view! { <Prose md/> }.into_any(),
-        Part::Question(q) => view! { <Question q/> }.into_any(),
-        Part::Teacher { minutes, text } => view! { <TeacherNote minutes text/> }.into_any(),
+        Part::Question(q) => {
+            // A question that needs the classroom server, or its twin for a
+            // static host, is asked only where it can be answered.
+            let host = q.host;
+            let asked = lab().select(move |s| s.asks_here(host));
+            view! { <Show when=move || asked.get()><Question q=q.clone()/></Show> }.into_any()
+        }
+        Part::Teacher(note) => {
+            view! { <TeacherNote minutes=note.minutes extension=note.extension text=note.text/> }
+                .into_any()
+        }
         Part::Widget(name) => match name.as_str() {
             "environment" => view! { <Environment/> }.into_any(),
             "model" => view! { <ModelPicker/> }.into_any(),

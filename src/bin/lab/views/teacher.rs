@@ -1,19 +1,79 @@
-//! Teacher mode (a `teacher=` code in the link): the time plan, the class
-//! link and the way to the teacher's guide above the lesson, and each step's
-//! note; and for the class, the lock on the answers that the teacher's word
-//! opens.
+//! Teacher mode (a `teacher=` code in the link): the checklist before the
+//! lesson at the top of its first step; the time plan (core, extensions,
+//! slack), the class link and the way to the teacher's guide above the
+//! lesson, and each step's note; and for the class, the lock on the answers
+//! that the teacher's word opens.
 
 use super::common::{lab, markdown};
 use crate::dom;
 use leptos::prelude::*;
 use piedge::lab::guide;
-use piedge::lab::state::Event;
+use piedge::lab::state::{ChecklistItem, Event};
+
+/// The checklist before the lesson: each item with its box, folded once
+/// every box is ticked.
+#[component]
+pub fn BeforeTheLesson() -> impl IntoView {
+    let lab = lab();
+    let words = move || lab.lang().checklist_words();
+    let done = lab.select(|s| s.checklist.done.clone());
+    let all_done = lab.select(|s| s.checklist_done());
+    let serving = lab.select(|s| s.serving());
+    let check_href = lab.select(|s| s.device_check_href());
+    let guide_hash = lab.select(|s| {
+        let mut url = s.url.clone();
+        url.guide = guide::TEACHER.to_string();
+        url.to_hash()
+    });
+    let item = move |item: ChecklistItem| {
+        let id = format!("check-{}", item.key());
+        let link = match item {
+            ChecklistItem::DeviceCheck => Some(
+                view! { " " <a href=move || check_href.get() target="_blank">{move || words().device_check}</a> }
+                    .into_any(),
+            ),
+            ChecklistItem::Unreachable => Some(
+                view! {
+                    " "
+                    <a href=move || guide_hash.get()
+                        on:click=move |ev| {
+                            ev.prevent_default();
+                            lab.send(Event::OpenGuide(guide::TEACHER.to_string()));
+                        }
+                    >{move || words().guide}</a>
+                }
+                .into_any(),
+            ),
+            _ => None,
+        };
+        view! {
+            <li data-item=item.key()>
+                <input id=id.clone() type="checkbox"
+                    prop:checked=move || done.get().contains(&item)
+                    on:change=move |ev| lab.send(Event::CheckItem { item, done: event_target_checked(&ev) })
+                />
+                <label for=id>{move || lab.lang().checklist_item(item, serving.get())}</label>
+                {link}
+            </li>
+        }
+    };
+    view! {
+        <details class="card checklist" id="checklist" prop:open=move || !all_done.get()
+            data-serving=move || format!("{:?}", serving.get()).to_lowercase()>
+            <summary>
+                <h2>{move || if all_done.get() { words().all_done } else { words().title }}</h2>
+            </summary>
+            <ul>{ChecklistItem::ALL.map(item).into_iter().collect_view()}</ul>
+        </details>
+    }
+}
 
 /// Above the lesson in teacher mode: the time plan and the class link.
 #[component]
 pub fn TeacherPanel() -> impl IntoView {
     let lab = lab();
     let words = move || lab.lang().teacher_words();
+    let plan_words = move || lab.lang().plan_words();
     let plan = lab.select(|s| s.time_plan());
     let word = RwSignal::new(String::new());
     let fixed = RwSignal::new(false);
@@ -42,18 +102,29 @@ pub fn TeacherPanel() -> impl IntoView {
             </p>
             <table class="stats" id="time-plan">
                 <caption>{move || words().time_plan}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{move || plan_words().step}</th>
+                        <th scope="col">{move || plan_words().core}</th>
+                        <th scope="col">{move || plan_words().extension}</th>
+                    </tr>
+                </thead>
                 <tbody>
                     {move || {
-                        let rows = plan.get();
-                        let total: u32 = rows.iter().map(|(_, m)| m).sum();
-                        let total_row = (words().total.to_string(), total);
-                        rows.into_iter()
-                            .chain(std::iter::once(total_row))
-                            .map(|(title, m)| view! { <tr><td>{title}</td><td>{format!("{m} min")}</td></tr> })
-                            .collect_view()
+                        let plan = plan.get();
+                        let min = |m: u32| if m == 0 { String::new() } else { format!("{m} min") };
+                        let rows = plan.steps.iter().map(|r| {
+                            view! { <tr><td>{r.title.clone()}</td><td>{min(r.core)}</td><td>{min(r.extension)}</td></tr> }
+                        }).collect_view();
+                        view! {
+                            {rows}
+                            <tr class="slack"><td>{plan_words().slack}</td><td>{min(plan.slack)}</td><td></td></tr>
+                            <tr class="total"><th scope="row">{plan_words().total}</th><td>{min(plan.core() + plan.slack)}</td><td>{min(plan.extension())}</td></tr>
+                        }
                     }}
                 </tbody>
             </table>
+            <p class="hint">{move || plan_words().hint}</p>
             <label class="field wide">
                 <span>{move || words().release_word}</span>
                 <input id="release-word-set" type="text" prop:value=move || word.get() on:input=move |ev| word.set(event_target_value(&ev))/>
@@ -73,14 +144,24 @@ pub fn TeacherPanel() -> impl IntoView {
 
 /// A step's note for the teacher, shown only in teacher mode.
 #[component]
-pub fn TeacherNote(minutes: u32, text: String) -> impl IntoView {
+pub fn TeacherNote(minutes: u32, extension: u32, text: String) -> impl IntoView {
     let lab = lab();
     let shown = lab.select(|s| s.is_teacher());
     let html = markdown(&text);
+    let heading = move || {
+        let (note, plan) = (lab.lang().teacher_words().note, lab.lang().plan_words());
+        match extension {
+            0 => format!("{note} · {minutes} min"),
+            e => format!(
+                "{note} · {}: {minutes} min · {}: {e} min",
+                plan.core, plan.extension
+            ),
+        }
+    };
     view! {
         <Show when=move || shown.get()>
-            <aside class="card teacher-note" data-minutes=minutes>
-                <h3>{move || format!("{} · {minutes} min", lab.lang().teacher_words().note)}</h3>
+            <aside class="card teacher-note" data-minutes=minutes data-extension=extension>
+                <h3>{heading}</h3>
                 <div class="prose" inner_html=html.clone()></div>
             </aside>
         </Show>

@@ -60,6 +60,7 @@ fn teacher_mode_opens_the_guide_and_goes_back_to_the_same_step() {
         ),
         &format!(
             "hash {LESSON}
+              -> load checklist
             open-guide teacher
               -> push {LESSON}&guide=teacher
               -> focus main
