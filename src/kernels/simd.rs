@@ -533,6 +533,88 @@ fn x4_scalar(
     }
 }
 
+/// Positions in one strip of [`pointwise_strips`]: two AVX2 vectors.
+pub const STRIP: usize = 16;
+/// Output channels one [`pointwise_strips`] call computes at most.
+pub const STRIP_CHANNELS: usize = 6;
+
+/// Whether [`pointwise_strip`] runs on `isa`. Only AVX2+FMA, the one
+/// instruction set its speed was measured on (`scripts/bench-peer`);
+/// elsewhere the 1×1 convolution keeps [`weighted_taps_x4`].
+pub fn strips_pay(isa: Isa) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if isa == Isa::Avx2Fma {
+        return true;
+    }
+    let _ = isa;
+    false
+}
+
+/// A 1×1 convolution's outputs for up to [`STRIP_CHANNELS`] channels on
+/// a block of positions: `outs[j][i] = clamp(bias[j] + Σ_c rows[j][c] ·
+/// x_c[i])` for `i < outs[j].len()`, where the block's inputs `x_c` come
+/// packed in strips of [`STRIP`] positions, each strip channel by channel
+/// (`packed[(s · C_in + c) · STRIP + i]` = `x_c[s · STRIP + i]`, the last
+/// strip padded), so a strip is read front to back. Each row holds one
+/// output channel's weights (`[C_in]`, `C_in` = the rows' common length).
+/// Twelve sums stay in registers: per input channel, two vector loads and
+/// six broadcasts feed twelve multiply-adds with no spill (checked in the
+/// disassembly), against the four-channel loop's eight sums, which read
+/// the inputs from twelve thousand bytes apart.
+///
+/// # Panics
+/// If `strips_pay(isa)` is false, `rows`, `outs` and `bias` differ in count
+/// or exceed [`STRIP_CHANNELS`], the outputs differ in length, or `packed`
+/// does not hold their strips.
+pub fn pointwise_strips(
+    isa: Isa,
+    outs: &mut [&mut [f32]],
+    packed: &[f32],
+    rows: &[&[f32]],
+    bias: &[f32],
+    clamp: (f32, f32),
+) {
+    assert!(strips_pay(isa), "strips run on AVX2+FMA only");
+    let n = rows.len();
+    assert!(
+        (1..=STRIP_CHANNELS).contains(&n) && outs.len() == n && bias.len() == n,
+        "1 to {STRIP_CHANNELS} channels, each with its output and bias"
+    );
+    let (k, len) = (rows[0].len(), outs[0].len());
+    assert!(
+        rows.iter().all(|r| r.len() == k),
+        "weight rows of different lengths"
+    );
+    assert!(
+        outs.iter().all(|o| o.len() == len),
+        "outputs of different lengths"
+    );
+    assert!(
+        packed.len() >= len.div_ceil(STRIP) * k * STRIP,
+        "the packed inputs are short"
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `strips_pay` checked that this CPU has AVX2 and FMA; the
+        // kernel reads `⌈len / STRIP⌉ · k · STRIP` values of `packed` and
+        // `k` of each row, and writes `len` values of each output, all
+        // checked above.
+        unsafe {
+            macro_rules! by_count {
+                ($($r:literal)*) => {
+                    match n {
+                        $($r => x86::strips::<$r>(outs, packed.as_ptr(), k, rows, bias, clamp),)*
+                        _ => unreachable!("checked above"),
+                    }
+                };
+            }
+            by_count!(1 2 3 4 5 6)
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (outs, packed, clamp);
+}
+
 /// Output channels in one [`pointwise_tile`], and the row length of its
 /// packed weights.
 pub const TILE_CHANNELS: usize = 32;
@@ -1550,6 +1632,52 @@ mod x86 {
         store: _mm256_storeu_ps,
     }
 
+    /// [`super::pointwise_strips`] for `R` channels: `R × 2` sums.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn strips<const R: usize>(
+        outs: &mut [&mut [f32]],
+        packed: *const f32,
+        k: usize,
+        rows: &[&[f32]],
+        bias: &[f32],
+        clamp: (f32, f32),
+    ) {
+        let w: [*const f32; R] = std::array::from_fn(|j| rows[j].as_ptr());
+        let o: [*mut f32; R] = std::array::from_fn(|j| outs[j].as_mut_ptr());
+        let len = outs[0].len();
+        let (lo, hi) = (_mm256_set1_ps(clamp.0), _mm256_set1_ps(clamp.1));
+        let mut i = 0;
+        while i < len {
+            let x = packed.add(i * k);
+            let mut a: [[__m256; 2]; R] = std::array::from_fn(|j| [_mm256_set1_ps(bias[j]); 2]);
+            for c in 0..k {
+                let p = x.add(c * 16);
+                let (x0, x1) = (_mm256_loadu_ps(p), _mm256_loadu_ps(p.add(8)));
+                for (aj, wj) in a.iter_mut().zip(w) {
+                    let v = _mm256_broadcast_ss(&*wj.add(c));
+                    aj[0] = fma(aj[0], v, x0);
+                    aj[1] = fma(aj[1], v, x1);
+                }
+            }
+            for (oj, aj) in o.into_iter().zip(a) {
+                let v = aj.map(|s| _mm256_min_ps(_mm256_max_ps(s, lo), hi));
+                if i + 16 <= len {
+                    _mm256_storeu_ps(oj.add(i), v[0]);
+                    _mm256_storeu_ps(oj.add(i + 8), v[1]);
+                } else {
+                    // The strip's last positions: stored whole here, then
+                    // only those that exist copied out.
+                    let mut all = [0.0f32; 16];
+                    _mm256_storeu_ps(all.as_mut_ptr(), v[0]);
+                    _mm256_storeu_ps(all.as_mut_ptr().add(8), v[1]);
+                    std::ptr::copy_nonoverlapping(all.as_ptr(), oj.add(i), len - i);
+                }
+            }
+            i += 16;
+        }
+    }
+
     // Compiled with AVX2 and FMA enabled, so the intrinsics inline.
     simd_loops! {
         #[target_feature(enable = "avx2,fma")]
@@ -1831,6 +1959,50 @@ mod tests {
     fn random(n: usize, seed: u64) -> Vec<f32> {
         let mut r = SplitMix64::new(seed);
         (0..n).map(|_| r.next_f32() * 2.0 - 1.0).collect()
+    }
+
+    #[test]
+    fn strips_match_the_plain_sum_for_every_channel_count_and_tail() {
+        let isa = Isa::best();
+        if !strips_pay(isa) {
+            return;
+        }
+        for (n, k, len) in [
+            (1, 3, 16),
+            (2, 17, 5),
+            (3, 24, 33),
+            (4, 1, 47),
+            (5, 40, 16),
+            (6, 9, 50),
+        ] {
+            let x: Vec<Vec<f32>> = (0..k).map(|c| random(len, 10 + c as u64)).collect();
+            let w = random(n * k, 2);
+            let bias = random(n, 3);
+            let mut packed = vec![f32::NAN; len.div_ceil(STRIP) * k * STRIP];
+            for (c, xc) in x.iter().enumerate() {
+                for (i, v) in xc.iter().enumerate() {
+                    packed[((i / STRIP) * k + c) * STRIP + i % STRIP] = *v;
+                }
+            }
+            // The padding is zeros, as the packing writes it.
+            for v in packed.iter_mut().filter(|v| v.is_nan()) {
+                *v = 0.0;
+            }
+            let mut planes = vec![vec![f32::NAN; len]; n];
+            let mut outs: Vec<&mut [f32]> = planes.iter_mut().map(|p| p.as_mut_slice()).collect();
+            let rows: Vec<&[f32]> = w.chunks_exact(k).collect();
+            pointwise_strips(isa, &mut outs, &packed, &rows, &bias, (-0.5, f32::INFINITY));
+            for (j, plane) in planes.iter().enumerate() {
+                for (i, got) in plane.iter().enumerate() {
+                    let sum = bias[j] + (0..k).map(|c| rows[j][c] * x[c][i]).sum::<f32>();
+                    let want = sum.max(-0.5);
+                    assert!(
+                        (got - want).abs() < 1e-4,
+                        "{n} channels, {k} inputs, position {i}: {got} against {want}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
