@@ -107,7 +107,8 @@ fn cut(text: &str, open: &str, close: &str, with: impl Fn(&str) -> String) -> St
 }
 
 /// A step's words on screen: its title, its Markdown and its questions'
-/// prompts (not their answers, not the teacher's notes).
+/// prompts and explanation prompts (not their answers, not the teacher's
+/// notes).
 fn step_words(step: &Step) -> usize {
     words_on_screen(&step.title)
         + step
@@ -115,7 +116,7 @@ fn step_words(step: &Step) -> usize {
             .iter()
             .map(|p| match p {
                 Part::Markdown(md) => words_on_screen(md),
-                Part::Question(q) => words_on_screen(&q.prompt),
+                Part::Question(q) => words_on_screen(&q.prompt) + words_on_screen(&q.explain),
                 Part::Teacher { .. } | Part::Widget(_) => 0,
             })
             .sum::<usize>()
@@ -139,10 +140,10 @@ fn words_are_counted_as_a_student_sees_them() {
     check("P95 < 100 ms <em>here</em>", 4);
     let l = Lesson::parse(
         "# Two words\nOne two three.\n::: teacher 5\nnot counted at all\n:::\n\
-         ::: question q\nAsk this?\n---\nThe answer is hidden.\n:::\n::: widget results\n",
+         ::: question q explain=\"Why so?\"\nAsk this?\n---\nThe answer is hidden.\n:::\n::: widget results\n",
     )
     .unwrap();
-    assert_eq!(step_words(&l.steps[0]), 2 + 3 + 2);
+    assert_eq!(step_words(&l.steps[0]), 2 + 3 + 2 + 2);
 }
 
 /// About 60 minutes of class: at most [`MAX_WORDS`] on screen in each

@@ -18,6 +18,12 @@
 //!     `p50` and `p95` (ms, of the last run), `first-ratio` (the first run
 //!     over the median), `plan-ratio` (unoptimised p50 over optimised p50),
 //!     `native-ratio` (the browser's p50 over the server's).
+//!   - `explain="…"`: what the field "explain in your own words", after
+//!     the measurement, asks (in quotes when it has spaces; none: the
+//!     field's label alone).
+//!   - `opens=`: when the answer opens. `explained` (the default: once the
+//!     student has predicted, measured and written an explanation) or
+//!     `measured` (once predicted and measured; the explanation may follow).
 //!
 //! - `::: teacher MINUTES` … `:::` is the teacher's note for the step: how
 //!   long it takes in class, what to discuss, the common misconceptions.
@@ -48,6 +54,28 @@ pub struct Question {
     pub answer: String,
     pub measure: Measure,
     pub predict: Predict,
+    /// What the explanation field asks, as Markdown ("" for its label alone).
+    pub explain: String,
+    pub opens: Opens,
+}
+
+/// When a question's answer may open (the lesson's `opens=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Opens {
+    /// Predicted, measured, and explained in the student's own words.
+    #[default]
+    Explained,
+    /// Predicted and measured; the explanation may come after the answer.
+    Measured,
+}
+
+impl Opens {
+    pub fn name(self) -> &'static str {
+        match self {
+            Opens::Explained => "explained",
+            Opens::Measured => "measured",
+        }
+    }
 }
 
 /// What a question's "measure" button runs.
@@ -158,35 +186,84 @@ impl Measure {
     }
 }
 
-/// Reads `ID key=value ...` after `::: question`.
-fn question_header(header: &str, line: usize) -> Result<(String, Measure, Predict), LessonError> {
-    let mut words = header.split_whitespace();
-    let id = words.next().unwrap_or_default().to_string();
-    let (mut measure, mut predict) = (Measure::default(), Predict::default());
+/// A question's options, as its header line declares them.
+struct Header {
+    id: String,
+    measure: Measure,
+    predict: Predict,
+    explain: String,
+    opens: Opens,
+}
+
+/// Reads `ID key=value key="a value with spaces" ...` after `::: question`.
+fn question_header(header: &str, line: usize) -> Result<Header, LessonError> {
+    let mut words = header_words(header, line)?.into_iter();
+    let id = words.next().unwrap_or_default();
+    let mut h = Header {
+        id,
+        measure: Measure::default(),
+        predict: Predict::default(),
+        explain: String::new(),
+        opens: Opens::default(),
+    };
     for word in words {
         let bad = || LessonError::BadOption {
             line,
-            text: word.to_string(),
+            text: word.clone(),
         };
         let (key, value) = word.split_once('=').ok_or_else(bad)?;
         match key {
-            "measure" => measure = Measure::from_value(value).ok_or_else(bad)?,
+            "measure" => h.measure = Measure::from_value(value).ok_or_else(bad)?,
             "predict" => {
-                predict = match value {
+                h.predict = match value {
                     "text" => Predict::Text,
                     q => Predict::Number(Quantity::from_name(q).ok_or_else(bad)?),
                 }
             }
+            "explain" => h.explain = value.trim().to_string(),
+            "opens" => {
+                h.opens = [Opens::Explained, Opens::Measured]
+                    .into_iter()
+                    .find(|o| o.name() == value)
+                    .ok_or_else(bad)?
+            }
             _ => return Err(bad()),
         }
     }
-    if id.is_empty() {
+    if h.id.is_empty() || h.id.contains('=') {
         return Err(LessonError::BadOption {
             line,
             text: "question".into(),
         });
     }
-    Ok((id, measure, predict))
+    Ok(h)
+}
+
+/// The header's words, split at spaces outside double quotes; the quotes
+/// themselves are dropped (`explain="Why so?"` is one word, `explain=Why so?`).
+fn header_words(header: &str, line: usize) -> Result<Vec<String>, LessonError> {
+    let (mut words, mut word, mut quoted) = (vec![], String::new(), false);
+    for c in header.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if quoted {
+        return Err(LessonError::BadOption {
+            line,
+            text: header.trim().to_string(),
+        });
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    Ok(words)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,7 +290,7 @@ pub enum LessonError {
     )]
     UnknownBlock { line: usize, text: String },
     #[error(
-        "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup|native` or `predict=text|p50|p95|first-ratio|plan-ratio|native-ratio` after the question's id"
+        "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup|native`, `predict=text|p50|p95|first-ratio|plan-ratio|native-ratio`, `explain=\"a prompt\"` or `opens=explained|measured` after the question's id"
     )]
     BadOption { line: usize, text: String },
     #[error("line {line}: `::: teacher {text}` needs the step's minutes in class, e.g. `::: teacher 10`")]
@@ -307,7 +384,7 @@ impl Lesson {
                         step.parts.push(Part::Teacher { minutes, text });
                     }
                 } else if let Some(header) = block.strip_prefix("question ") {
-                    let (id, measure, predict) = question_header(header, i + 1)?;
+                    let header = question_header(header, i + 1)?;
                     let (mut prompt, mut answer, mut seen_rule, mut closed) =
                         (String::new(), String::new(), false, false);
                     for (_, l) in lines.by_ref() {
@@ -331,11 +408,13 @@ impl Lesson {
                     }
                     if let Some(step) = steps.last_mut() {
                         step.parts.push(Part::Question(Question {
-                            id,
+                            id: header.id,
                             prompt,
                             answer,
-                            measure,
-                            predict,
+                            measure: header.measure,
+                            predict: header.predict,
+                            explain: header.explain,
+                            opens: header.opens,
                         }));
                     }
                 } else {
@@ -397,8 +476,44 @@ Because of the tail.\n\
                 answer: "Because of the tail.\n".into(),
                 measure: Measure::Settings,
                 predict: Predict::Text,
+                explain: String::new(),
+                opens: Opens::Explained,
             })]
         );
+    }
+
+    #[test]
+    fn the_explanation_prompt_and_when_the_answer_opens() {
+        let q = |header: &str| {
+            let l = Lesson::parse(&format!("# A\n::: question {header}\nq\n---\na\n:::\n"))?;
+            match &l.steps[0].parts[0] {
+                Part::Question(q) => Ok((q.id.clone(), q.explain.clone(), q.opens, q.predict)),
+                p => panic!("{p:?}"),
+            }
+        };
+        assert_eq!(
+            q(r#"p95 predict=p95 explain="Why does *P95* matter?" opens=measured"#),
+            Ok((
+                "p95".into(),
+                "Why does *P95* matter?".into(),
+                Opens::Measured,
+                Predict::Number(Quantity::P95Ms)
+            ))
+        );
+        assert_eq!(
+            q("x explain=Why?"),
+            Ok(("x".into(), "Why?".into(), Opens::Explained, Predict::Text))
+        );
+        for bad in [
+            r#"x explain="never closed"#,
+            "x opens=later",
+            "explain=Why?",
+        ] {
+            assert!(
+                matches!(q(bad), Err(LessonError::BadOption { line: 2, .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
