@@ -1254,11 +1254,11 @@ fn after_questions(rest: &str) -> String {
 }
 
 #[test]
-fn a_number_question_opens_only_after_a_number_and_a_measurement() {
+fn a_number_question_opens_only_after_a_number_a_measurement_and_an_explanation() {
     check(
         &with_questions(
             "reveal p95\npredict p95 a bit above the mean\nmeasure p95\nfinish\nreveal p95\n\
-             predict p95 40\nreveal p95\nexplain p95 the slow tail\nreveal p95",
+             predict p95 40\nreveal p95\nexplain p95 dunno\nreveal p95\nexplain p95 the slow tail\nreveal p95",
         ),
         &after_questions(
             "reveal p95
@@ -1271,6 +1271,9 @@ fn a_number_question_opens_only_after_a_number_and_a_measurement() {
                -> store answers
              reveal p95
              predict p95 40
+               -> store answers
+             reveal p95
+             explain p95 dunno
                -> store answers
              reveal p95
              explain p95 the slow tail

@@ -195,27 +195,8 @@ pub fn WorksheetExport() -> impl IntoView {
     view! {
         <section class="card worksheet">
             <div class="row">
-                <label class="field">
-                    <span>{move || words().name}</span>
-                    <input
-                        id="student-name"
-                        type="text"
-                        autocomplete="name"
-                        maxlength="80"
-                        prop:value=move || name.get()
-                        on:input=move |ev| lab.send(Event::SetStudentName(event_target_value(&ev)))
-                    />
-                </label>
-                <label class="field">
-                    <span>{move || words().class}</span>
-                    <input
-                        id="student-class"
-                        type="text"
-                        maxlength="80"
-                        prop:value=move || class.get()
-                        on:input=move |ev| lab.send(Event::SetStudentClass(event_target_value(&ev)))
-                    />
-                </label>
+                <StudentField id="student-name" label=Signal::derive(move || words().name) value=name on_input=Event::SetStudentName/>
+                <StudentField id="student-class" label=Signal::derive(move || words().class) value=class on_input=Event::SetStudentClass/>
             </div>
             <Show when=move || from_nickname.get()>
                 <p class="hint">{move || words().name_from_nickname}</p>
@@ -226,5 +207,28 @@ pub fn WorksheetExport() -> impl IntoView {
                 {move || ui().export_worksheet}
             </button>
         </section>
+    }
+}
+
+/// The name or the class on the worksheet.
+#[component]
+fn StudentField(
+    id: &'static str,
+    label: Signal<&'static str>,
+    value: Memo<String>,
+    on_input: fn(String) -> Event,
+) -> impl IntoView {
+    let lab = lab();
+    view! {
+        <label class="field">
+            <span>{move || label.get()}</span>
+            <input
+                id=id
+                type="text"
+                maxlength=piedge::limits::LAB_MAX_NAME_CHARS.to_string()
+                prop:value=move || value.get()
+                on:input=move |ev| lab.send(on_input(event_target_value(&ev)))
+            />
+        </label>
     }
 }

@@ -2,8 +2,8 @@
 //! it, where the lesson says so), the name on the worksheet, their own
 //! experiment, all kept through a reload and all in the worksheet.
 
-use super::{after_questions, after_ready, check, with_questions, with_ready, Harness, QUESTIONS};
-use crate::lab::state::{AnswerWaits, Effect, Event, LabState, MIN_EXPLANATION_WORDS};
+use super::{after_ready, check, with_questions, with_ready, Harness, QUESTIONS};
+use crate::lab::state::{AnswerWaits, Effect, Event, LabState};
 
 /// The fixture's questions, and one more that opens after the measurement.
 fn with_quick(rest: &str) -> String {
@@ -19,36 +19,6 @@ fn state_after(script: &str) -> (Harness, Vec<Effect>) {
         effects.extend(h.play(line));
     }
     (h, effects)
-}
-
-#[test]
-fn the_answer_waits_for_some_words_of_explanation() {
-    assert_eq!(MIN_EXPLANATION_WORDS, 3);
-    check(
-        &with_questions(
-            "predict p95 40\nmeasure p95\nfinish\nexplain p95 dunno\nreveal p95\n\
-             explain p95 the slow tail\nreveal p95",
-        ),
-        &after_questions(
-            "predict p95 40
-               -> store answers
-             measure p95
-               -> send run #3 warmup 3 runs 100 seed 0 optimized
-             finish
-               -> store run mobilenetv2 · warmup 3 · runs 100
-               -> store answers
-             explain p95 dunno
-               -> store answers
-             reveal p95
-             explain p95 the slow tail
-               -> store answers
-             reveal p95
-               -> store answers
-             | model: mobilenetv2.onnx (optimized)
-             | run #1: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 · shown
-             | question p95: 1 runs, measured, explained, can reveal, revealed · predicted 40.000 measured 95.050",
-        ),
-    );
 }
 
 /// `opens=measured`: the answer opens once predicted and measured, and
