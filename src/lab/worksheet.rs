@@ -170,13 +170,10 @@ impl Worksheet {
             if let Some(o) = &q.outcome {
                 out += &format!("<p class=\"outcome\">{}</p>\n", esc(o));
             }
-            let asked = match q.explain.as_str() {
-                "" => w.explanation.to_string(),
-                prompt => format!("{} – {prompt}", w.explanation),
-            };
             out += &format!(
-                "<p><b>{}:</b></p>\n<blockquote class=\"explanation\">{}</blockquote>\n",
-                esc(&asked),
+                "<p><b>{}:</b> <i class=\"explain\">{}</i></p>\n<blockquote class=\"explanation\">{}</blockquote>\n",
+                esc(w.explanation),
+                esc(&q.explain),
                 paragraphs(&or_none(&q.explanation))
             );
             let answered: Vec<&SheetRun> = q
@@ -244,7 +241,7 @@ impl Worksheet {
             t += &format!(
                 "<tr data-question=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                 esc(&q.id),
-                esc(&q.step),
+                esc(&first_sentence(&q.prompt)),
                 esc(&q.prediction),
                 esc(&measured),
                 esc(&error),
@@ -252,6 +249,17 @@ impl Worksheet {
                 esc(q.answer_short(lang)),
             );
         }
+        // The experiment in one row: its question, prediction, runs and
+        // the length of its conclusion.
+        let e = &self.experiment;
+        t += &format!(
+            "<tr class=\"experiment-row\"><td>{}: {}</td><td>{}</td><td>{}</td><td></td><td>{}</td><td></td></tr>\n",
+            esc(w.experiment),
+            esc(&e.question),
+            esc(&e.prediction),
+            esc(&lang.measurements(e.runs.len())),
+            esc(&lang.explanation_words(e.conclusion.split_whitespace().count())),
+        );
         t + "</tbody>\n</table>\n"
     }
 
@@ -316,6 +324,19 @@ impl SheetQuestion {
             (true, true) => w.before_short,
             (true, false) => w.after_short,
         }
+    }
+}
+
+/// A question's first sentence (up to its first "?", or 90 characters),
+/// to name it in the overview.
+fn first_sentence(prompt: &str) -> String {
+    let line = prompt.split("\n\n").next().unwrap_or("").replace('\n', " ");
+    let end = line.find('?').map_or(line.len(), |i| i + 1);
+    let cut: String = line[..end].chars().take(90).collect();
+    if cut.len() < end {
+        cut + " …"
+    } else {
+        cut
     }
 }
 
@@ -399,5 +420,5 @@ table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}th,td{border:1px 
 th:first-child,td:first-child{text-align:left}tr.disturbed td{color:#8a1c00;text-align:left}\
 .who{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}.who dt{font-weight:bold}\
 .outcome{font-weight:bold}blockquote{margin:.2rem 0 .5rem 1rem;padding:.3rem .6rem;border-left:3px solid #4a6fa5;background:#f3f6fb;white-space:normal}\
-.overview td{text-align:left}.overview td:nth-child(3),.overview td:nth-child(4){text-align:right}.missing{color:#8a1c00}figure{margin:.5rem 0}figure svg{max-width:100%;height:auto}\
+.overview th,.overview td{text-align:left;vertical-align:top}.overview td:nth-child(3),.overview td:nth-child(4){text-align:right}.missing{color:#8a1c00}figure{margin:.5rem 0}figure svg{max-width:100%;height:auto}\
 section.question{break-inside:avoid}@media print{body{margin:0;max-width:none}}";

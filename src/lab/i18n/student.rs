@@ -91,6 +91,16 @@ impl Lang {
         }
     }
 
+    /// A count of measurements (the experiment's, in the worksheet).
+    pub fn measurements(self, n: usize) -> String {
+        match (self, n) {
+            (Lang::Sv, 1) => "1 mätning".into(),
+            (Lang::En, 1) => "1 measurement".into(),
+            (Lang::Sv, n) => format!("{n} mätningar"),
+            (Lang::En, n) => format!("{n} measurements"),
+        }
+    }
+
     /// A report's plan (`optimized`, `unoptimized`) in a word.
     pub fn plan_word(self, plan: &str) -> &'static str {
         match (self, plan) {

@@ -191,7 +191,9 @@ fn the_worksheet_holds_what_a_teacher_grades() {
     for needle in [
         "<dd class=\"name\">Ada &lt;b&gt;L&lt;/b&gt;</dd>",
         "<dd class=\"class\">NA22b</dd>",
-        "<blockquote class=\"explanation\">the slow tail</blockquote>",
+        "<b>Explanation:</b> <i class=\"explain\"></i></p>\n<blockquote class=\"explanation\">the slow tail</blockquote>",
+        "<td>Guess p95.</td><td>40</td>",
+        "<tr class=\"experiment-row\"><td>Your experiment: does warmup matter</td><td>yes it does</td><td>1 measurement</td><td></td><td>4 words</td>",
         "The answer was opened after predicting, measuring and explaining.",
         "<span class=\"experiment-question\">does warmup matter</span>",
         "<span class=\"experiment-prediction\">yes it does</span>",
