@@ -420,5 +420,5 @@ table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}th,td{border:1px 
 th:first-child,td:first-child{text-align:left}tr.disturbed td{color:#8a1c00;text-align:left}\
 .who{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}.who dt{font-weight:bold}\
 .outcome{font-weight:bold}blockquote{margin:.2rem 0 .5rem 1rem;padding:.3rem .6rem;border-left:3px solid #4a6fa5;background:#f3f6fb;white-space:normal}\
-.overview th,.overview td{text-align:left;vertical-align:top}.overview td:nth-child(3),.overview td:nth-child(4){text-align:right}.missing{color:#8a1c00}figure{margin:.5rem 0}figure svg{max-width:100%;height:auto}\
+.overview th,.overview td{text-align:left;vertical-align:top}.overview td:nth-child(3),.overview td:nth-child(4){text-align:right;white-space:nowrap}.missing{color:#8a1c00}figure{margin:.5rem 0}figure svg{max-width:100%;height:auto}\
 section.question{break-inside:avoid}@media print{body{margin:0;max-width:none}}";
