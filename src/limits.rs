@@ -27,6 +27,13 @@ pub const LAB_MAX_WARMUP: usize = 10_000;
 pub const LAB_WARN_RUNS: usize = 100_000;
 pub const LAB_MAX_RUNS: usize = 1_000_000;
 
+/// What a student writes on the page (a prediction, an explanation, the
+/// experiment's question or conclusion), in characters: a page of text,
+/// far above a few sentences, so that the browser's `localStorage` (about
+/// 5 MB) always holds every answer. A name and a class are shorter.
+pub const LAB_MAX_TEXT_CHARS: usize = 4_000;
+pub const LAB_MAX_NAME_CHARS: usize = 80;
+
 /// The largest file the lab imports. A `latency.csv` of the lab's maximum
 /// of 1 000 000 runs is about 25 MB.
 pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;

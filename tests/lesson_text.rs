@@ -121,9 +121,10 @@ fn cut(text: &str, open: &str, close: &str, with: impl Fn(&str) -> String) -> St
 }
 
 /// A step's words on screen: its title, its Markdown and its questions'
-/// prompts (not their answers, not the teacher's notes). A question asked
-/// only under `piedge serve` and its twin for a static host are never on
-/// one screen: the step counts as many words as the longer host shows.
+/// prompts and explanation prompts (not their answers, not the teacher's
+/// notes). A question asked only under `piedge serve` and its twin for a
+/// static host are never on one screen: the step counts as many words as
+/// the longer host shows.
 fn step_words(step: &Step) -> usize {
     [Host::Server, Host::Static]
         .map(|host| {
@@ -134,7 +135,7 @@ fn step_words(step: &Step) -> usize {
                     .map(|p| match p {
                         Part::Markdown(md) => words_on_screen(md),
                         Part::Question(q) if q.host == Host::Any || q.host == host => {
-                            words_on_screen(&q.prompt)
+                            words_on_screen(&q.prompt) + words_on_screen(&q.explain)
                         }
                         Part::Question(_) | Part::Teacher(_) | Part::Widget(_) => 0,
                     })
@@ -163,12 +164,12 @@ fn words_are_counted_as_a_student_sees_them() {
     check("P95 < 100 ms <em>here</em>", 4);
     let l = Lesson::parse(
         "# Two words\nOne two three.\n::: teacher 5\nnot counted at all\n:::\n\
-         ::: question q\nAsk this?\n---\nThe answer is hidden.\n:::\n::: widget results\n\
+         ::: question q explain=\"Why so?\"\nAsk this?\n---\nThe answer is hidden.\n:::\n::: widget results\n\
          ::: question s host=server\nOn the server?\n---\na\n:::\n\
          ::: question t host=static\nOn a static host then?\n---\na\n:::\n",
     )
     .unwrap();
-    assert_eq!(step_words(&l.steps[0]), 2 + 3 + 2 + 5);
+    assert_eq!(step_words(&l.steps[0]), 2 + 3 + 2 + 2 + 5);
 }
 
 /// About 60 minutes of class: at most [`MAX_WORDS`] on screen in each

@@ -6,10 +6,12 @@ mod checklist;
 mod guide;
 mod native;
 mod questions;
+mod student;
 mod timer;
 
 pub use checklist::{ChecklistWords, PlanWords};
 pub use guide::GuideWords;
+pub use student::StudentWords;
 
 use super::config::{Field, FieldError};
 use crate::model_error::{example_shape, ModelError, ShapeTrouble};
@@ -206,7 +208,7 @@ pub static SV: Ui = Ui {
     running: "Mäter",
     warming_up: "Värmer upp",
     export_worksheet: "Ladda ner arbetsbladet",
-    worksheet_hint: "En HTML-fil med dina gissningar, mätningar, svar och diagram: öppna och skriv ut den, eller lämna in filen.",
+    worksheet_hint: "En HTML-fil med dina gissningar, mätningar, förklaringar, ditt experiment och diagram. Öppna den för att läsa eller skriva ut den.",
     calibrating: "Kalibrerar först: väljer hur många inferenser varje körning i serien ska ta tid på",
     loading_model: "Laddar och optimerar modellen …",
     cancelled_note: "Avbruten – bara de körningar som hann klart visas.",
@@ -307,7 +309,7 @@ pub static EN: Ui = Ui {
     running: "Measuring",
     warming_up: "Warming up",
     export_worksheet: "Download the worksheet",
-    worksheet_hint: "An HTML file with your predictions, measurements, answers and charts: open and print it, or hand in the file.",
+    worksheet_hint: "An HTML file with your predictions, measurements, explanations, your experiment and charts. Open it to read or print it.",
     calibrating: "Calibrating first: choosing how many inferences each run of the series times",
     loading_model: "Loading and optimising the model …",
     cancelled_note: "Cancelled – only the runs that finished are shown.",

@@ -25,6 +25,12 @@
 //!     server gets a twin a static host can answer.
 //!   - `native-p50=MS`: a reference machine's native P50, for a
 //!     `native-ratio` question without a server.
+//!   - `explain="…"`: what the field "explain in your own words", after
+//!     the measurement, asks (in quotes when it has spaces; none: the
+//!     field's label alone).
+//!   - `opens=`: when the answer opens. `explained` (the default: once the
+//!     student has predicted, measured and written an explanation) or
+//!     `measured` (once predicted and measured; the explanation may follow).
 //!
 //! - `::: teacher MINUTES [extension=MINUTES] [slack=MINUTES]` … `:::` is
 //!   the teacher's note for the step: how long its core takes in class
@@ -109,6 +115,28 @@ pub struct Question {
     /// A native P50 the lesson states (`native-p50=`, in µs), for a
     /// `native-ratio` question answered without a server.
     pub native_p50_us: Option<u32>,
+    /// What the explanation field asks, as Markdown ("" for its label alone).
+    pub explain: String,
+    pub opens: Opens,
+}
+
+/// When a question's answer may open (the lesson's `opens=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Opens {
+    /// Predicted, measured, and explained in the student's own words.
+    #[default]
+    Explained,
+    /// Predicted and measured; the explanation may come after the answer.
+    Measured,
+}
+
+impl Opens {
+    pub fn name(self) -> &'static str {
+        match self {
+            Opens::Explained => "explained",
+            Opens::Measured => "measured",
+        }
+    }
 }
 
 /// What a question's "measure" button runs.
@@ -219,17 +247,18 @@ impl Measure {
     }
 }
 
-/// Reads `ID key=value ...` after `::: question`: the question with its
-/// options and no text yet.
+/// Reads `ID key=value key="a value with spaces" ...` after `::: question`:
+/// the question with its options and no text yet.
 fn question_header(header: &str, line: usize) -> Result<Question, LessonError> {
-    let mut words = header.split_whitespace();
-    let id = words.next().unwrap_or_default().to_string();
+    let mut words = header_words(header, line)?.into_iter();
+    let id = words.next().unwrap_or_default();
     let (mut measure, mut predict) = (Measure::default(), Predict::default());
     let (mut host, mut native_p50_us) = (Host::default(), None);
+    let (mut explain, mut opens) = (String::new(), Opens::default());
     for word in words {
         let bad = || LessonError::BadOption {
             line,
-            text: word.to_string(),
+            text: word.clone(),
         };
         let (key, value) = word.split_once('=').ok_or_else(bad)?;
         match key {
@@ -256,10 +285,17 @@ fn question_header(header: &str, line: usize) -> Result<Question, LessonError> {
                 }
                 native_p50_us = Some(us as u32);
             }
+            "explain" => explain = value.trim().to_string(),
+            "opens" => {
+                opens = [Opens::Explained, Opens::Measured]
+                    .into_iter()
+                    .find(|o| o.name() == value)
+                    .ok_or_else(bad)?
+            }
             _ => return Err(bad()),
         }
     }
-    if id.is_empty() {
+    if id.is_empty() || id.contains('=') {
         return Err(LessonError::BadOption {
             line,
             text: "question".into(),
@@ -273,6 +309,8 @@ fn question_header(header: &str, line: usize) -> Result<Question, LessonError> {
         predict,
         host,
         native_p50_us,
+        explain,
+        opens,
     })
 }
 
@@ -296,6 +334,33 @@ fn teacher_header(header: &str, line: usize) -> Result<TeacherNote, LessonError>
         }
     }
     Ok(note)
+}
+
+/// The header's words, split at spaces outside double quotes; the quotes
+/// themselves are dropped (`explain="Why so?"` is one word, `explain=Why so?`).
+fn header_words(header: &str, line: usize) -> Result<Vec<String>, LessonError> {
+    let (mut words, mut word, mut quoted) = (vec![], String::new(), false);
+    for c in header.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if quoted {
+        return Err(LessonError::BadOption {
+            line,
+            text: header.trim().to_string(),
+        });
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    Ok(words)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -322,7 +387,7 @@ pub enum LessonError {
     )]
     UnknownBlock { line: usize, text: String },
     #[error(
-        "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup|native`, `predict=text|p50|p95|first-ratio|plan-ratio|native-ratio`, `host=any|server|static` or `native-p50=MS` after the question's id"
+        "line {line}: `{text}` is not a question option; write `measure=settings|W,R|cold|plans|series-runs|series-warmup|native`, `predict=text|p50|p95|first-ratio|plan-ratio|native-ratio`, `host=any|server|static`, `native-p50=MS`, `explain=\"a prompt\"` or `opens=explained|measured` after the question's id"
     )]
     BadOption { line: usize, text: String },
     #[error("line {line}: `::: teacher {text}` needs the step's minutes in class, e.g. `::: teacher 10` or `::: teacher 8 extension=5 slack=5`")]
@@ -505,8 +570,44 @@ Because of the tail.\n\
                 predict: Predict::Text,
                 host: Host::Any,
                 native_p50_us: None,
+                explain: String::new(),
+                opens: Opens::Explained,
             })]
         );
+    }
+
+    #[test]
+    fn the_explanation_prompt_and_when_the_answer_opens() {
+        let q = |header: &str| {
+            let l = Lesson::parse(&format!("# A\n::: question {header}\nq\n---\na\n:::\n"))?;
+            match &l.steps[0].parts[0] {
+                Part::Question(q) => Ok((q.id.clone(), q.explain.clone(), q.opens, q.predict)),
+                p => panic!("{p:?}"),
+            }
+        };
+        assert_eq!(
+            q(r#"p95 predict=p95 explain="Why does *P95* matter?" opens=measured"#),
+            Ok((
+                "p95".into(),
+                "Why does *P95* matter?".into(),
+                Opens::Measured,
+                Predict::Number(Quantity::P95Ms)
+            ))
+        );
+        assert_eq!(
+            q("x explain=Why?"),
+            Ok(("x".into(), "Why?".into(), Opens::Explained, Predict::Text))
+        );
+        for bad in [
+            r#"x explain="never closed"#,
+            "x opens=later",
+            "explain=Why?",
+        ] {
+            assert!(
+                matches!(q(bad), Err(LessonError::BadOption { line: 2, .. })),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

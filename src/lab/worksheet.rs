@@ -1,15 +1,20 @@
-//! The worksheet a student hands in: every question of the lesson with
-//! their prediction, what the lab measured, how far off the guess was,
-//! whether they opened the answer, a histogram of the run that answered
-//! it, and their kept runs. One HTML file that prints well, with the JSON
-//! behind it inside (`<script type="application/json">`), so a teacher can
-//! read it on paper or by program.
+//! The worksheet a student hands in, and the teacher grades: who made it
+//! (name, class), every question of the lesson with their prediction, what
+//! the lab measured, how far off the guess was, their explanation, whether
+//! they opened the answer (and whether before explaining), a histogram of
+//! the run that answered it; their own experiment (question, prediction,
+//! runs with their settings, conclusion); and their kept runs. One HTML
+//! file that prints well, with the JSON behind it inside (`<script
+//! type="application/json">`), so a teacher can read it on paper or by
+//! program.
+//!
+//! It is plain data in, bytes out: `LabState::worksheet` gathers the data,
+//! and this module never reads the page's state.
 
 use crate::charts::{draw_histogram, ChartText};
 use crate::histogram::{BinRule, Histogram};
-use crate::lab::lesson::{Part, Predict};
+use crate::lab::lesson::Quantity;
 use crate::lab::session::RunRecord;
-use crate::lab::state::LabState;
 use crate::lab::Lang;
 use crate::report::{ms, BenchmarkReport};
 use plotters::prelude::*;
@@ -20,14 +25,18 @@ pub const WORKSHEET_FILE: &str = "piedge-worksheet.html";
 /// What the worksheet holds, as its JSON.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Worksheet {
-    /// The format's version.
+    /// The format's version: 2 added the name and class, the explanations
+    /// and the experiment.
     pub piedge_lab_worksheet: u32,
     pub lang: String,
     pub generated: String,
-    pub nickname: String,
+    /// The student's name (as typed, or their class-board nickname).
+    pub name: String,
+    pub class: String,
     /// The browser and device the runs were made on.
     pub device: String,
     pub questions: Vec<SheetQuestion>,
+    pub experiment: SheetExperiment,
     pub runs: Vec<SheetRun>,
 }
 
@@ -42,10 +51,29 @@ pub struct SheetQuestion {
     pub prediction: String,
     /// The lab's number, once measured (ms, or a ratio).
     pub measured: Option<f64>,
+    /// The prediction's error in % of the measurement (above 0: too high).
+    pub error_percent: Option<f64>,
     /// The prediction beside the measurement, in words.
     pub outcome: Option<String>,
+    /// What the explanation field asked ("" for its label alone).
+    pub explain: String,
+    pub explanation: String,
+    /// When the lesson let the answer open: `explained` or `measured`.
+    pub opens: String,
     pub answer_opened: bool,
+    /// The answer was opened before the explanation had words in it.
+    pub answer_opened_before_explanation: bool,
     /// Ids of the runs that answered it.
+    pub runs: Vec<String>,
+}
+
+/// The student's own experiment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SheetExperiment {
+    pub question: String,
+    pub prediction: String,
+    pub conclusion: String,
+    /// Ids of its runs (their settings are in `runs`).
     pub runs: Vec<String>,
 }
 
@@ -70,7 +98,8 @@ pub struct SheetRun {
 }
 
 impl SheetRun {
-    fn of(r: &RunRecord, lang: Lang) -> SheetRun {
+    /// A kept run, with its disturbance (if any) in words.
+    pub fn of(r: &RunRecord, disturbed: Option<String>) -> SheetRun {
         let (c, s) = (&r.report.benchmark_config, &r.report.statistics);
         SheetRun {
             id: r.id.clone(),
@@ -87,102 +116,43 @@ impl SheetRun {
             p95_ms: s.p95,
             p99_ms: s.p99,
             p95_ci95_ms: [s.p95_ci95.low, s.p95_ci95.high],
-            disturbed: disturbed(&r.report, lang),
+            disturbed,
         }
     }
-}
-
-/// A run's disturbance in words, from its report's `disturbed_*` readings.
-pub fn disturbed(report: &BenchmarkReport, lang: Lang) -> Option<String> {
-    let (hidden, silent_s) = crate::lab::state::recorded_disturbance(report);
-    lang.disturbed(hidden, silent_s.as_deref())
-}
-
-/// Markdown as plain text: the emphasis, code and glossary marks dropped.
-fn plain(md: &str) -> String {
-    crate::lab::glossary::unmark(md)
-        .replace("**", "")
-        .replace('`', "")
-        .lines()
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_string()
 }
 
 impl Worksheet {
-    /// The worksheet of the page as it stands, in the current language.
-    pub fn of(state: &LabState) -> Worksheet {
-        let lang = state.lang();
-        let mut questions = vec![];
-        if let Some(Ok(lesson)) = state.lessons.get(&lang) {
-            for step in &lesson.steps {
-                for part in &step.parts {
-                    let Part::Question(q) = part else { continue };
-                    // The twin the page did not ask (server or static host).
-                    if !state.asks_here(q.host) {
-                        continue;
-                    }
-                    let st = state.question(&q.id);
-                    let outcome = state.outcome(&q.id);
-                    questions.push(SheetQuestion {
-                        id: q.id.clone(),
-                        step: step.title.clone(),
-                        prompt: plain(&q.prompt),
-                        predict: match q.predict {
-                            Predict::Text => "text".into(),
-                            Predict::Number(n) => n.name().into(),
-                        },
-                        prediction: st.prediction.clone(),
-                        measured: outcome.map(|o| o.measured),
-                        outcome: outcome.map(|o| lang.outcome(&o)),
-                        answer_opened: st.revealed,
-                        runs: st
-                            .runs
-                            .iter()
-                            .filter(|id| state.runs.contains(id))
-                            .cloned()
-                            .collect(),
-                    });
-                }
-            }
-        }
-        Worksheet {
-            piedge_lab_worksheet: 1,
-            lang: lang.code().into(),
-            generated: state.now().local.clone(),
-            nickname: state.board.nickname.clone(),
-            device: state.browser.system_info(state.env.as_ref()).device,
-            questions,
-            runs: state
-                .runs
-                .all()
-                .iter()
-                .map(|r| SheetRun::of(r, lang))
-                .collect(),
-        }
-    }
-
-    /// The printable page, with this worksheet's JSON inside.
-    pub fn html(&self, state: &LabState) -> String {
-        let lang = state.lang();
+    /// The printable page, with this worksheet's JSON inside; `report`
+    /// finds a kept run's report by id, for the histograms.
+    pub fn html<'a>(&self, report: impl Fn(&str) -> Option<&'a BenchmarkReport>) -> String {
+        let lang = Lang::from_code(&self.lang).unwrap_or_default();
         let w = lang.worksheet_words();
+        let or_none = |text: &str| match text.trim() {
+            "" => w.none.to_string(),
+            t => t.to_string(),
+        };
         let mut out = String::new();
         out += &format!(
-            "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+            "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{} – {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
             self.lang,
-            esc(w.title)
+            esc(w.title),
+            esc(&or_none(&self.name)),
         );
         out += &format!("<h1>{}</h1>\n<dl class=\"who\">\n", esc(w.title));
-        for (label, value) in [
-            (w.name, self.nickname.as_str()),
-            (w.device, self.device.as_str()),
-            (w.generated, self.generated.as_str()),
+        for (label, class, value) in [
+            (w.name, "name", or_none(&self.name)),
+            (w.class, "class", or_none(&self.class)),
+            (w.device, "device", self.device.clone()),
+            (w.generated, "generated", self.generated.clone()),
         ] {
-            out += &format!("<dt>{}</dt><dd>{}</dd>\n", esc(label), esc(value));
+            out += &format!(
+                "<dt>{}</dt><dd class=\"{class}\">{}</dd>\n",
+                esc(label),
+                esc(&value)
+            );
         }
         out += "</dl>\n";
+        out += &self.overview(lang);
         for q in &self.questions {
             out += &format!(
                 "<section class=\"question\" data-question=\"{}\">\n<h2>{}</h2>\n",
@@ -192,19 +162,20 @@ impl Worksheet {
             for para in q.prompt.split("\n\n") {
                 out += &format!("<p class=\"prompt\">{}</p>\n", esc(para));
             }
-            let prediction = if q.prediction.trim().is_empty() {
-                w.none
-            } else {
-                q.prediction.as_str()
-            };
             out += &format!(
                 "<p><b>{}:</b> <span class=\"prediction\">{}</span></p>\n",
                 esc(w.prediction),
-                esc(prediction)
+                esc(&or_none(&q.prediction))
             );
             if let Some(o) = &q.outcome {
                 out += &format!("<p class=\"outcome\">{}</p>\n", esc(o));
             }
+            out += &format!(
+                "<p><b>{}:</b> <i class=\"explain\">{}</i></p>\n<blockquote class=\"explanation\">{}</blockquote>\n",
+                esc(w.explanation),
+                esc(&q.explain),
+                paragraphs(&or_none(&q.explanation))
+            );
             let answered: Vec<&SheetRun> = q
                 .runs
                 .iter()
@@ -217,21 +188,18 @@ impl Worksheet {
                 if let Some(svg) = q
                     .runs
                     .last()
-                    .and_then(|id| state.run(id))
-                    .and_then(|r| histogram_svg(&r.report, lang))
+                    .and_then(|id| report(id))
+                    .and_then(|r| histogram_svg(r, lang))
                 {
                     out += &format!("<figure>{svg}</figure>\n");
                 }
             }
             out += &format!(
                 "<p class=\"opened\">{}</p>\n</section>\n",
-                esc(if q.answer_opened {
-                    w.answer_opened
-                } else {
-                    w.answer_closed
-                })
+                esc(q.answer_words(lang))
             );
         }
+        out += &self.experiment_html(lang);
         out += &format!("<section class=\"runs\">\n<h2>{}</h2>\n", esc(w.all_runs));
         let all: Vec<&SheetRun> = self.runs.iter().collect();
         out += &runs_table(&all, lang);
@@ -245,6 +213,136 @@ impl Worksheet {
         );
         out
     }
+
+    /// The first screen a teacher reads: one row per question, with the
+    /// prediction, the measurement, the error, the explanation's length
+    /// and when the answer was opened.
+    fn overview(&self, lang: Lang) -> String {
+        let w = lang.worksheet_words();
+        let mut t = format!(
+            "<table class=\"overview\">\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+            esc(w.question),
+            esc(w.prediction),
+            esc(w.measured),
+            esc(w.error),
+            esc(w.explanation),
+            esc(w.answer),
+        );
+        for q in &self.questions {
+            let in_ms = Quantity::from_name(&q.predict).is_some_and(Quantity::is_ms);
+            let measured = q.measured.map_or(String::new(), |m| match in_ms {
+                true => lang.decimal(format!("{} ms", ms(m))),
+                false => lang.decimal(format!("{m:.2} ×")),
+            });
+            let error = q.error_percent.map_or(String::new(), |e| {
+                lang.decimal(format!("{e:+.0} %")).replace('-', "−")
+            });
+            let words = q.explanation.split_whitespace().count();
+            t += &format!(
+                "<tr data-question=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                esc(&q.id),
+                esc(&first_sentence(&q.prompt)),
+                esc(&q.prediction),
+                esc(&measured),
+                esc(&error),
+                esc(&lang.explanation_words(words)),
+                esc(q.answer_short(lang)),
+            );
+        }
+        // The experiment in one row: its question, prediction, runs and
+        // the length of its conclusion.
+        let e = &self.experiment;
+        t += &format!(
+            "<tr class=\"experiment-row\"><td>{}: {}</td><td>{}</td><td>{}</td><td></td><td>{}</td><td></td></tr>\n",
+            esc(w.experiment),
+            esc(&e.question),
+            esc(&e.prediction),
+            esc(&lang.measurements(e.runs.len())),
+            esc(&lang.explanation_words(e.conclusion.split_whitespace().count())),
+        );
+        t + "</tbody>\n</table>\n"
+    }
+
+    /// The experiment: question, prediction, its runs with their settings,
+    /// conclusion.
+    fn experiment_html(&self, lang: Lang) -> String {
+        let w = lang.worksheet_words();
+        let e = &self.experiment;
+        let none = |t: &str| match t.trim() {
+            "" => w.none.to_string(),
+            t => t.to_string(),
+        };
+        let mut out = format!(
+            "<section class=\"experiment\">\n<h2>{}</h2>\n",
+            esc(w.experiment)
+        );
+        for (label, class, text) in [
+            (w.experiment_question, "experiment-question", &e.question),
+            (w.prediction, "experiment-prediction", &e.prediction),
+        ] {
+            out += &format!(
+                "<p><b>{}:</b> <span class=\"{class}\">{}</span></p>\n",
+                esc(label),
+                esc(&none(text))
+            );
+        }
+        let runs: Vec<&SheetRun> = e
+            .runs
+            .iter()
+            .filter_map(|id| self.runs.iter().find(|r| &r.id == id))
+            .collect();
+        if runs.is_empty() {
+            out += &format!("<p class=\"missing\">{}</p>\n", esc(w.not_measured));
+        } else {
+            out += &runs_table(&runs, lang);
+        }
+        out += &format!(
+            "<p><b>{}:</b></p>\n<blockquote class=\"conclusion\">{}</blockquote>\n</section>\n",
+            esc(w.conclusion),
+            paragraphs(&none(&e.conclusion))
+        );
+        out
+    }
+}
+
+impl SheetQuestion {
+    /// Whether and when the answer was opened, in a sentence.
+    fn answer_words(&self, lang: Lang) -> &'static str {
+        let w = lang.worksheet_words();
+        match (self.answer_opened, self.answer_opened_before_explanation) {
+            (false, _) => w.answer_closed,
+            (true, true) => w.answer_before_explanation,
+            (true, false) => w.answer_opened,
+        }
+    }
+
+    /// The same, in the overview's few words.
+    fn answer_short(&self, lang: Lang) -> &'static str {
+        let w = lang.worksheet_words();
+        match (self.answer_opened, self.answer_opened_before_explanation) {
+            (false, _) => w.closed_short,
+            (true, true) => w.before_short,
+            (true, false) => w.after_short,
+        }
+    }
+}
+
+/// A question's first sentence (up to its first "?", or 90 characters),
+/// to name it in the overview.
+fn first_sentence(prompt: &str) -> String {
+    let line = prompt.split("\n\n").next().unwrap_or("").replace('\n', " ");
+    let end = line.find('?').map_or(line.len(), |i| i + 1);
+    let cut: String = line[..end].chars().take(90).collect();
+    if cut.len() < end {
+        cut + " …"
+    } else {
+        cut
+    }
+}
+
+/// What a student typed, its paragraphs kept, made safe inside HTML.
+fn paragraphs(text: &str) -> String {
+    esc(text.trim()).replace('\n', "<br>")
 }
 
 /// The runs as a table: settings, timing and the statistics.
@@ -252,8 +350,9 @@ fn runs_table(runs: &[&SheetRun], lang: Lang) -> String {
     let w = lang.worksheet_words();
     let num = |v: f64| lang.decimal(ms(v));
     let mut t = format!(
-        "<table>\n<thead><tr><th>{}</th><th>n</th><th>{}</th><th>{}</th><th>P50</th><th>P95</th><th>P95 {}</th><th>P99</th><th>{}</th></tr></thead>\n<tbody>\n",
+        "<table>\n<thead><tr><th>{}</th><th>{}</th><th>n</th><th>{}</th><th>{}</th><th>P50</th><th>P95</th><th>P95 {}</th><th>P99</th><th>{}</th></tr></thead>\n<tbody>\n",
         esc(w.run),
+        esc(w.settings),
         esc(lang.stat_label("Mean")),
         esc(lang.stat_label("Std")),
         esc(w.ci95),
@@ -262,8 +361,9 @@ fn runs_table(runs: &[&SheetRun], lang: Lang) -> String {
     for r in runs {
         let timing = lang.timing(r.inferences_per_sample);
         t += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&r.name),
+            esc(&format!("{}, {}", lang.board_settings(r.warmup, r.runs), lang.plan_word(&r.plan))),
             r.n,
             num(r.mean_ms),
             num(r.std_ms),
@@ -276,7 +376,7 @@ fn runs_table(runs: &[&SheetRun], lang: Lang) -> String {
         );
         if let Some(d) = &r.disturbed {
             t += &format!(
-                "<tr class=\"disturbed\"><td colspan=\"9\">{}</td></tr>\n",
+                "<tr class=\"disturbed\"><td colspan=\"10\">{}</td></tr>\n",
                 esc(d)
             );
         }
@@ -319,5 +419,6 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.5rem}\
 table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}th,td{border:1px solid #999;padding:.2rem .4rem;text-align:right}\
 th:first-child,td:first-child{text-align:left}tr.disturbed td{color:#8a1c00;text-align:left}\
 .who{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}.who dt{font-weight:bold}\
-.outcome{font-weight:bold}.missing{color:#8a1c00}figure{margin:.5rem 0}figure svg{max-width:100%;height:auto}\
+.outcome{font-weight:bold}blockquote{margin:.2rem 0 .5rem 1rem;padding:.3rem .6rem;border-left:3px solid #4a6fa5;background:#f3f6fb;white-space:normal}\
+.overview th,.overview td{text-align:left;vertical-align:top}.overview td:nth-child(3),.overview td:nth-child(4){text-align:right;white-space:nowrap}.missing{color:#8a1c00}figure{margin:.5rem 0}figure svg{max-width:100%;height:auto}\
 section.question{break-inside:avoid}@media print{body{margin:0;max-width:none}}";

@@ -109,6 +109,10 @@ class PuppeteerPage {
     async select(selector, value) {
         await this.page.select(selector, value);
     }
+    /** Types `text` into the field, key by key, as a student does. */
+    async type(selector, text) {
+        await this.page.type(selector, text);
+    }
     async setFiles(selector, files) {
         const input = await this.page.$(selector);
         await input.uploadFile(...files);
@@ -229,6 +233,9 @@ class WebDriverPage {
     }
     async select(selector, value) {
         await this.driver.findElement(By.css(`${selector} option[value="${value}"]`)).click();
+    }
+    async type(selector, text) {
+        await this.driver.findElement(By.css(selector)).sendKeys(text);
     }
     async setFiles(selector, files) {
         await this.driver.findElement(By.css(selector)).sendKeys(files.join("\n"));

@@ -203,6 +203,29 @@ async function journey(engine, browser) {
     await page.waitFor(() => document.querySelector("#cold-result"), null, RUN_TIMEOUT);
     assert.match(await text(page, "#cold-result"), /^Första körningen: \d+,\d{3} ms\. Medianen: \d+,\d{3} ms/);
 
+    // The cold question: predicted, measured, explained in the student's own
+    // words; the answer opens after the explanation, and a reload keeps all three.
+    const cold = '[data-question="cold"]';
+    await page.type(`${cold} .prediction`, "4");
+    await page.click(`${cold} .measure`);
+    await page.waitFor((q) => document.querySelector(`${q} .outcome`), cold, RUN_TIMEOUT);
+    const outcome = await text(page, `${cold} .outcome`);
+    assert.match(outcome, /^första körningen \/ medianen: din gissning 4,00 ×, uppmätt \d+,\d\d ×/);
+    const closed = (q) => document.querySelector(`${q} .reveal`).disabled;
+    assert.equal(await page.evaluate(closed, cold), true, "the answer waits for the explanation");
+    const explanation = "Webbläsaren kompilerar koden först, så den första körningen tar längre tid.";
+    await page.type(`${cold} .explanation`, explanation);
+    await page.waitFor((q) => !document.querySelector(`${q} .reveal`).disabled, cold);
+    await page.click(`${cold} .reveal`);
+    await page.waitFor((q) => document.querySelector(`${q} .answer`), cold);
+    await page.reload();
+    await page.waitFor((q) => document.querySelector(`${q} .outcome`), cold, RUN_TIMEOUT);
+    const field = (s) => page.evaluate((sel) => document.querySelector(sel).value, s);
+    assert.equal(await field(`${cold} .prediction`), "4");
+    assert.equal(await field(`${cold} .explanation`), explanation);
+    assert.equal(await text(page, `${cold} .outcome`), outcome);
+    assert.equal(await count(page, `${cold} .answer`), 1);
+
     // A run of the bundled MobileNetV2 on step 3, with its one-line result.
     await open(page, isolated.url + "#step=3&model=mobilenetv2&warmup=3&runs=30");
     await page.waitFor(() => document.querySelector("#model-name")?.textContent === "mobilenetv2.onnx", null, RUN_TIMEOUT);
@@ -240,11 +263,29 @@ async function journey(engine, browser) {
     await page.waitFor((n) => document.querySelectorAll("#saved-runs li").length === n, kept + 1);
     assert.match(await text(page, "#saved-runs"), /latency_results\.json|piedge/);
 
+    await page.type("#experiment-question", "Halverar uppvärmning 10 P95?");
+    await page.type("#experiment-conclusion", "Nej, inte vid 30 körningar.");
+
     // A reload keeps both runs (IndexedDB in this engine).
     await page.reload();
     await page.waitFor(() => document.querySelector("#lang-select"));
     await page.waitFor((n) => document.querySelectorAll("#saved-runs li").length === n, kept + 1);
     assert.equal(await runsKept(page), kept + 1);
+
+    // The worksheet, with the name typed once, downloads from this static
+    // host with the prediction, the outcome, the explanation and the experiment.
+    await open(page, isolated.url + "#step=7");
+    await page.type("#student-name", "Ada");
+    const sheet = await downloaded(page, "#export-worksheet", "piedge-worksheet.html");
+    const data = JSON.parse(sheet.slice(sheet.indexOf('id="piedge-worksheet">') + 22, sheet.lastIndexOf("</script>")).replaceAll("<\\/", "</"));
+    assert.equal(data.name, "Ada");
+    const sheetCold = data.questions.find((q) => q.id === "cold");
+    assert.deepEqual([sheetCold.prediction, sheetCold.outcome, sheetCold.explanation, sheetCold.answer_opened_before_explanation],
+        ["4", outcome, explanation, false]);
+    assert.equal(data.experiment.question, "Halverar uppvärmning 10 P95?");
+    assert.equal(data.experiment.conclusion, "Nej, inte vid 30 körningar.");
+    assert.ok(sheet.includes(`<blockquote class="explanation">${explanation}</blockquote>`));
+    await open(page, isolated.url + "#step=6");
 
     // The language switch changes the words, not the runs.
     await page.select("#lang-select", "en");

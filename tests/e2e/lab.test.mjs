@@ -369,7 +369,7 @@ test("a crashed worker is reported and replaced; the page and earlier results su
     await context.close();
 });
 
-test("cold start, a reflection question and the suggested series", async () => {
+test("cold start; a question predicted, measured and explained survives a reload; the experiment and the worksheet a teacher grades", async () => {
     const { context, page } = await openLab("#step=2&lang=en&model=tinycnn");
     await page.waitForSelector("#cold-start:not([disabled])", { timeout: RUN_TIMEOUT });
     await page.click("#cold-start");
@@ -389,6 +389,14 @@ test("cold start, a reflection question and the suggested series", async () => {
     await page.waitForFunction(() => document.querySelector(".app").dataset.busy === "false", null, { timeout: RUN_TIMEOUT });
     assert.ok(await page.isDisabled(`${q} .reveal`), "measured, but words are not a number");
     await page.fill(`${q} .prediction`, "0,5");
+    // Predicted and measured: the answer now waits for the explanation (the lesson's default).
+    await page.waitForSelector(`${q} .explanation`);
+    assert.ok(await page.isDisabled(`${q} .reveal`), "predicted and measured, but not explained");
+    assert.match(await page.textContent(`${q} .answer-waits`), /^Write your explanation/);
+    await page.fill(`${q} .explanation`, "dunno");
+    assert.ok(await page.isDisabled(`${q} .reveal`), "one word is no explanation");
+    const explanation = "The slow tail: a few runs take much longer, & users feel those <not the mean>.";
+    await page.fill(`${q} .explanation`, explanation);
     await page.waitForSelector(`${q} .reveal:not([disabled])`);
     // The prediction beside the measurement: the p95 of the run the table shows.
     const p95Cell = await page.textContent(`${q} table.mini tbody tr td:nth-child(4)`);
@@ -398,32 +406,73 @@ test("cold start, a reflection question and the suggested series", async () => {
     await page.click(`${q} .reveal`);
     assert.match(await page.textContent(`${q} .answer`), /slow tail/);
     assert.equal(await page.locator(`${q} .tail-hidden`).count(), 0, "a fine timer times one inference at a time");
-    // After a reload the prediction, its measurement and the open answer are still there.
+    // After a reload the prediction, its measurement, the explanation and the open answer are still there.
     await page.reload();
     await page.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
     assert.equal(await page.inputValue(`${q} .prediction`), "0,5");
     assert.equal(await page.textContent(`${q} .outcome`), outcome);
+    assert.equal(await page.inputValue(`${q} .explanation`), explanation);
     assert.match(await page.textContent(`${q} .answer`), /slow tail/);
-    // The worksheet to hand in holds the prediction, its measurement and a chart, and the JSON behind them.
-    await page.goto(server.url + "#step=7&lang=en&model=tinycnn");
-    const sheet = await download(page, "#export-worksheet");
-    assert.match(sheet, /^<!doctype html>/);
-    assert.ok(sheet.includes(`<p class="outcome">${outcome}</p>`), "the outcome line, as the page showed it");
-    assert.ok(sheet.includes("<svg"), "the answering run's histogram");
-    const data = JSON.parse(sheet.slice(sheet.indexOf('id="piedge-worksheet">') + 22, sheet.lastIndexOf("</script>")).replaceAll("<\\/", "</"));
-    const p95q = data.questions.find((x) => x.id === "p95");
-    assert.equal(p95q.prediction, "0,5");
-    assert.equal(p95q.answer_opened, true);
-    assert.equal(data.runs.find((r) => r.id === p95q.runs[0]).p95_ms.toFixed(3), p95Cell);
-    await page.goto(server.url + "#step=5&lang=en&model=tinycnn");
-    await page.waitForSelector(q);
 
+    // The student's own experiment: a question and a prediction, the suggested series as a start, a conclusion.
     await page.click("#next");
+    await page.fill("#experiment-question", "Does the spread shrink with more runs?");
+    await page.fill("#experiment-prediction", "The standard deviation halves at 100 runs.");
     await page.waitForSelector("#series-runs:not([disabled])");
     await page.click("#series-runs");
     await page.waitForFunction(() => document.querySelectorAll("#comparison-table tbody tr").length === 3, null, { timeout: RUN_TIMEOUT });
     const ns = await page.$$eval("#comparison-table tbody tr", (trs) => trs.map((tr) => tr.cells[4].textContent));
     assert.deepEqual(ns, ["10", "50", "100"]);
+    await page.waitForFunction(() => document.querySelectorAll("#experiment-table tbody tr").length === 3);
+    assert.match(await page.textContent("#experiment-table tbody tr:last-child"), /warmup 3, 100 runs, optimised/);
+    await page.fill("#experiment-conclusion", "It did not shrink; the interval did.");
+
+    // The worksheet, downloaded from this static host, holds what a teacher grades.
+    await page.click("#next");
+    await page.fill("#student-name", "Ada Lovelace");
+    await page.fill("#student-class", "NA22b");
+    assert.match(await page.textContent("#hand-in"), /the way your school usually takes assignments/);
+    const sheet = await download(page, "#export-worksheet");
+    assert.match(sheet, /^<!doctype html>/);
+    const data = JSON.parse(sheet.slice(sheet.indexOf('id="piedge-worksheet">') + 22, sheet.lastIndexOf("</script>")).replaceAll("<\\/", "</"));
+    assert.equal(data.name, "Ada Lovelace");
+    assert.equal(data.class, "NA22b");
+    assert.ok(sheet.includes('<dd class="name">Ada Lovelace</dd>'));
+    assert.ok(sheet.includes(`<p class="outcome">${outcome}</p>`), "the outcome line, as the page showed it");
+    assert.ok(sheet.includes(`<blockquote class="explanation">${explanation.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")}</blockquote>`));
+    assert.ok(sheet.includes("<svg"), "the answering run's histogram");
+    const p95q = data.questions.find((x) => x.id === "p95");
+    assert.equal(p95q.prediction, "0,5");
+    assert.equal(p95q.explanation, explanation);
+    assert.equal(p95q.answer_opened, true);
+    assert.equal(p95q.answer_opened_before_explanation, false);
+    assert.equal(p95q.measured.toFixed(3), p95Cell);
+    assert.ok(Math.abs(p95q.error_percent - (0.5 - p95q.measured) / p95q.measured * 100) < 1e-9);
+    assert.equal(data.runs.find((r) => r.id === p95q.runs[0]).p95_ms.toFixed(3), p95Cell);
+    // Every question of the lesson is there, measured or not.
+    // A static host asks the reference question in place of the server's.
+    assert.deepEqual(data.questions.map((x) => x.id), ["cold", "plans", "p95", "spread", "reference"]);
+    const e = data.experiment;
+    assert.equal(e.question, "Does the spread shrink with more runs?");
+    assert.equal(e.prediction, "The standard deviation halves at 100 runs.");
+    assert.equal(e.conclusion, "It did not shrink; the interval did.");
+    assert.deepEqual(e.runs.map((id) => data.runs.find((r) => r.id === id).runs), [10, 50, 100]);
+    for (const text of ["Does the spread shrink with more runs?", "The standard deviation halves at 100 runs.", "It did not shrink; the interval did."]) {
+        assert.ok(sheet.includes(text), text);
+    }
+    // Opened in a browser, its first screen is the name and the overview a teacher grades from.
+    const reader = await context.newPage();
+    await reader.setContent(sheet);
+    const overview = await reader.locator("table.overview").boundingBox();
+    assert.ok(overview && overview.y + overview.height <= 1000, "the overview is on the first screen");
+    if (process.env.PIEDGE_WORKSHEET_PNG) await reader.screenshot({ path: process.env.PIEDGE_WORKSHEET_PNG });
+    await reader.close();
+    // The name is kept in the browser.
+    await page.reload();
+    await page.waitForSelector("#student-name");
+    await page.waitForFunction(() => document.querySelector("#student-name").value === "Ada Lovelace");
+    assert.equal(await page.inputValue("#student-class"), "NA22b");
+    assert.deepEqual(page.errors, []);
     await context.close();
 });
 
@@ -460,7 +509,8 @@ test("teacher mode shows the checklist, the notes and makes a class link; the cl
     await s.goto(server.url + link.slice(link.indexOf("#")).replace("step=1", "step=5"));
     const q = '[data-question="p95"]';
     await predictAndMeasure(s, q, "1");
-    assert.ok(await s.isDisabled(`${q} .reveal`), "predicted and measured, but the teacher has not released the answers");
+    await s.fill(`${q} .explanation`, "the slow tail matters");
+    assert.ok(await s.isDisabled(`${q} .reveal`), "predicted, measured and explained, but the teacher has not released the answers");
     await s.fill(`${q} .release-word`, "lion");
     await s.click(`${q} .release`);
     await s.waitForSelector(".notices .notice.error");
@@ -479,7 +529,8 @@ test("a step and a question a teacher adds to the Markdown show up and are gated
     fs.cpSync(DIST, copy, { recursive: true });
     const lesson = path.join(copy, "lessons/en.md");
     fs.appendFileSync(lesson, "\n# Our class's own step\n\nOne more measurement.\n\n" +
-        "::: question ours measure=2,30 predict=p50\nGuess the median in milliseconds.\n---\nIt is the p50.\n:::\n");
+        "::: question ours measure=2,30 predict=p50 opens=measured explain=\"What is a median?\"\n" +
+        "Guess the median in milliseconds.\n---\nIt is the p50.\n:::\n");
     const copied = await serve(copy);
     try {
         const { context, page } = await openLab("#step=8&lang=en&model=tinycnn", { url: copied.url });
@@ -497,6 +548,9 @@ test("a step and a question a teacher adds to the Markdown show up and are gated
         await page.fill(`${q} .prediction`, "1");
         await page.waitForSelector(`${q} .reveal:not([disabled])`);
         assert.match(await page.textContent(`${q} .outcome`), /^P50: you predicted 1\.000 ms, measured [\d.]+ ms/);
+        // opens=measured: the answer opens before an explanation, under the Markdown's prompt.
+        assert.match(await page.textContent(`${q} .explain`), /^Explain in your own words\s*What is a median\?/);
+        assert.equal(await page.inputValue(`${q} .explanation`), "");
         await page.click(`${q} .reveal`);
         assert.match(await page.textContent(`${q} .answer`), /It is the p50/);
         await context.close();
@@ -828,6 +882,7 @@ test("the class board: three students share, the teacher's board shows them with
         await locked.page.waitForSelector(`${q} .measure:not([disabled])`, { timeout: RUN_TIMEOUT });
         await locked.page.click(`${q} .measure`);
         await locked.page.waitForSelector(`${q} .outcome`, { timeout: RUN_TIMEOUT });
+        await locked.page.fill(`${q} .explanation`, "the slow tail matters");
         assert.ok(await locked.page.isDisabled(`${q} .reveal`), "locked until the teacher releases the answers");
         await teacher.page.click("#release-answers");
         await teacher.page.waitForSelector("#board-released");

@@ -28,6 +28,7 @@ mod native;
 mod parts;
 mod questions;
 mod runs;
+mod sheet;
 
 pub use board::*;
 pub use checklist::{ChecklistItem, Serving};
@@ -119,7 +120,19 @@ pub enum Event {
         question: String,
         text: String,
     },
+    /// The student's explanation of a question, in their own words.
+    SetExplanation {
+        question: String,
+        text: String,
+    },
     Reveal(String),
+    /// The name and class the worksheet carries.
+    SetStudentName(String),
+    SetStudentClass(String),
+    /// A text field of the student's own experiment.
+    SetExperiment(ExperimentField, String),
+    /// The experiment's "measure" button: the student's settings.
+    RunExperiment,
     /// The release word a student typed, to open the class's answers.
     ReleaseWord(String),
     Cancel,
@@ -302,6 +315,10 @@ pub struct LabState {
     pub compare: Vec<String>,
     pub notices: Vec<Notice>,
     pub questions: HashMap<String, QuestionState>,
+    /// Who hands the worksheet in (see [`LabState::student_name`]).
+    pub student: Student,
+    /// The student's own experiment.
+    pub experiment: Experiment,
     /// Class locks released on this device (see [`LabState::answers_locked`]).
     pub released: Vec<String>,
     pub cold_run: Option<String>,
@@ -352,6 +369,8 @@ impl LabState {
             compare: vec![],
             notices: vec![],
             questions: HashMap::new(),
+            student: Student::default(),
+            experiment: Experiment::default(),
             released: vec![],
             cold_run: None,
             finished: None,
@@ -616,13 +635,40 @@ impl LabState {
             Event::ColdStart => self.enqueue(vec![cold_job(Purpose::ColdStart)]),
             Event::Measure(question) => self.measure(question),
             Event::SetPrediction { question, text } => {
-                self.questions.entry(question).or_default().prediction = text;
+                self.questions.entry(question).or_default().prediction = bounded(&text);
                 self.store_answers();
             }
-            Event::Reveal(question) => {
-                if self.can_reveal(&question) {
-                    self.questions.entry(question).or_default().revealed = true;
-                    self.store_answers();
+            Event::SetExplanation { question, text } => {
+                self.questions.entry(question).or_default().explanation = bounded(&text);
+                self.store_answers();
+            }
+            Event::Reveal(question) => self.reveal(question),
+            Event::SetStudentName(name) => {
+                self.student.name = name
+                    .chars()
+                    .take(crate::limits::LAB_MAX_NAME_CHARS)
+                    .collect();
+                self.store_answers();
+            }
+            Event::SetStudentClass(class) => {
+                self.student.class = class
+                    .chars()
+                    .take(crate::limits::LAB_MAX_NAME_CHARS)
+                    .collect();
+                self.store_answers();
+            }
+            Event::SetExperiment(field, text) => {
+                let e = &mut self.experiment;
+                *match field {
+                    ExperimentField::Question => &mut e.question,
+                    ExperimentField::Prediction => &mut e.prediction,
+                    ExperimentField::Conclusion => &mut e.conclusion,
+                } = bounded(&text);
+                self.store_answers();
+            }
+            Event::RunExperiment => {
+                if let Some(cfg) = self.valid_config() {
+                    self.enqueue(vec![job(cfg.warmup, cfg.runs, Purpose::Experiment)]);
                 }
             }
             Event::ReleaseWord(word) => self.release_word(&word),
@@ -712,11 +758,14 @@ impl LabState {
                 });
             }
             Event::ExportWorksheet => {
-                let sheet = crate::lab::worksheet::Worksheet::of(self);
+                let sheet = self.worksheet();
+                let bytes = sheet
+                    .html(|id| self.run(id).map(|r| &r.report))
+                    .into_bytes();
                 self.effects.push(Effect::Download {
                     name: crate::lab::worksheet::WORKSHEET_FILE.into(),
                     mime: "text/html",
-                    bytes: sheet.html(self).into_bytes(),
+                    bytes,
                 });
             }
             Event::ExportReport { id, file } => {
@@ -806,6 +855,13 @@ impl LabState {
             action,
         });
     }
+}
+
+/// What a student typed, cut to [`crate::limits::LAB_MAX_TEXT_CHARS`].
+fn bounded(text: &str) -> String {
+    text.chars()
+        .take(crate::limits::LAB_MAX_TEXT_CHARS)
+        .collect()
 }
 
 #[cfg(test)]

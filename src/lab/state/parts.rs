@@ -137,6 +137,8 @@ pub enum Purpose {
     Normal,
     ColdStart,
     Question(String),
+    /// The student's own experiment, with the settings they picked.
+    Experiment,
     Series {
         last: bool,
         question: Option<String>,
@@ -247,8 +249,8 @@ impl LiveRun {
     }
 }
 
-/// A reflection question's progress: predicted, measured, answer shown.
-/// The browser keeps it (see [`super::StoredAnswers`]).
+/// A reflection question's progress: predicted, measured, explained,
+/// answer shown. The browser keeps it (see [`super::StoredAnswers`]).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct QuestionState {
@@ -257,6 +259,41 @@ pub struct QuestionState {
     pub revealed: bool,
     /// Ids of the runs made to answer it.
     pub runs: Vec<String>,
+    /// The student's explanation, in their own words, after measuring.
+    pub explanation: String,
+    /// The answer was opened before the explanation had words in it (where
+    /// the lesson lets it open after the measurement): the teacher sees it.
+    pub revealed_before_explaining: bool,
+}
+
+/// Who hands the worksheet in, as they typed it once; kept in the browser.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Student {
+    pub name: String,
+    pub class: String,
+}
+
+/// The student's own experiment (the lesson's `experiment` widget): their
+/// question and prediction, the runs they made for it, their conclusion.
+/// The browser keeps it with the answers.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Experiment {
+    pub question: String,
+    pub prediction: String,
+    pub conclusion: String,
+    /// Ids of the runs made from the experiment (its own run and the
+    /// suggested series), in order.
+    pub runs: Vec<String>,
+}
+
+/// A text field of the experiment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExperimentField {
+    Question,
+    Prediction,
+    Conclusion,
 }
 
 /// A message for the student at the top of the page.
@@ -405,7 +442,8 @@ pub(super) fn job(warmup: usize, runs: usize, purpose: Purpose) -> Job {
 }
 
 /// Jobs run one after another as a series: each is compared, and the last
-/// one marks `question` (if any) measured.
+/// one marks `question` measured; a series for no question is the student's
+/// experiment's (only the experiment offers one).
 pub(super) fn as_series(mut jobs: Vec<Job>, question: Option<String>) -> Vec<Job> {
     let n = jobs.len();
     for (i, j) in jobs.iter_mut().enumerate() {

@@ -1,10 +1,12 @@
 //! Reflection questions: what their "measure" button runs and what the
 //! student predicts, both as the lesson's Markdown declares them; the gate
-//! before the answer; the prediction beside the measurement; and the
-//! answers kept in the browser so that they survive a reload.
+//! before the answer (a prediction, a measurement and, where the lesson
+//! says so, an explanation); the prediction beside the measurement; the
+//! student's name and own experiment; and all of it kept in the browser so
+//! that it survives a reload.
 
 use super::*;
-use crate::lab::lesson::{Measure, Part, Predict, Quantity, Question};
+use crate::lab::lesson::{Measure, Opens, Part, Predict, Quantity, Question};
 use serde::{Deserialize, Serialize};
 
 /// A prediction set beside what the lab measured.
@@ -44,6 +46,8 @@ pub struct StoredAnswers {
     pub questions: std::collections::BTreeMap<String, QuestionState>,
     /// The class locks whose release word this device was given.
     pub released: Vec<String>,
+    pub student: Student,
+    pub experiment: Experiment,
 }
 
 impl StoredAnswers {
@@ -90,6 +94,26 @@ pub fn is_prediction(predict: Predict, text: &str) -> bool {
     }
 }
 
+/// The fewest words an explanation needs before an answer that waits for
+/// it opens: "some words", more than a shrug ("vet inte").
+pub const MIN_EXPLANATION_WORDS: usize = 3;
+
+/// Whether `text` is an explanation: [`MIN_EXPLANATION_WORDS`] words at least.
+pub fn is_explanation(text: &str) -> bool {
+    text.split_whitespace().count() >= MIN_EXPLANATION_WORDS
+}
+
+/// What a question's answer still waits for, first things first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnswerWaits {
+    /// A prediction of the kind asked, and the measurement.
+    PredictionAndMeasurement,
+    /// The student's explanation (the lesson's `opens=explained`).
+    Explanation,
+    /// The teacher's release of the class's answers.
+    Teacher,
+}
+
 impl LabState {
     /// A question as the lesson declares it, in the current language (or
     /// the other, if the current one's lesson has not loaded).
@@ -111,12 +135,67 @@ impl LabState {
         })
     }
 
-    /// Whether the question's answer may open: it was measured, and the
-    /// student wrote a prediction of the kind it asks for.
+    /// Whether the question's answer may open: nothing waits.
     pub fn can_reveal(&self, id: &str) -> bool {
+        self.answer_waits(id).is_none()
+    }
+
+    /// What the question's answer waits for: a prediction of the kind it
+    /// asks for and the measurement, then (unless the lesson opens it after
+    /// the measurement) an explanation with some words in it, then the
+    /// teacher, if the class link locks the answers.
+    pub fn answer_waits(&self, id: &str) -> Option<AnswerWaits> {
         let q = self.question(id);
-        let predict = self.question_spec(id).map_or(Predict::Text, |s| s.predict);
-        q.measured && is_prediction(predict, &q.prediction) && !self.answers_locked()
+        let spec = self.question_spec(id);
+        let predict = spec.map_or(Predict::Text, |s| s.predict);
+        let opens = spec.map_or(Opens::default(), |s| s.opens);
+        if !q.measured || !is_prediction(predict, &q.prediction) {
+            Some(AnswerWaits::PredictionAndMeasurement)
+        } else if opens == Opens::Explained && !is_explanation(&q.explanation) {
+            Some(AnswerWaits::Explanation)
+        } else if self.answers_locked() {
+            Some(AnswerWaits::Teacher)
+        } else {
+            None
+        }
+    }
+
+    /// The answer opens, if nothing waits; whether the explanation had
+    /// words by then is kept for the teacher.
+    pub(super) fn reveal(&mut self, id: String) {
+        if !self.can_reveal(&id) {
+            return;
+        }
+        let q = self.questions.entry(id).or_default();
+        if !q.revealed {
+            q.revealed = true;
+            q.revealed_before_explaining = !is_explanation(&q.explanation);
+        }
+        self.store_answers();
+    }
+
+    /// The name the worksheet carries: the one the student typed, or else
+    /// their class-board nickname (under `piedge serve`).
+    pub fn student_name(&self) -> &str {
+        match self.student.name.trim() {
+            "" => self.board.nickname.trim(),
+            name => name,
+        }
+    }
+
+    /// A run of the student's own experiment finished.
+    pub(super) fn experiment_measured(&mut self, run: String) {
+        self.experiment.runs.push(run);
+        self.store_answers();
+    }
+
+    /// The experiment's runs that are still kept.
+    pub fn experiment_runs(&self) -> Vec<&RunRecord> {
+        self.experiment
+            .runs
+            .iter()
+            .filter_map(|r| self.runs.get(r))
+            .collect()
     }
 
     /// The class link locks the answers, and the teacher has not released
@@ -297,6 +376,8 @@ impl LabState {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             released: self.released.clone(),
+            student: self.student.clone(),
+            experiment: self.experiment.clone(),
         };
         self.effects.push(Effect::StoreAnswers(answers.to_json()));
     }
@@ -312,6 +393,18 @@ impl LabState {
             if !self.released.contains(&code) {
                 self.released.push(code);
             }
+        }
+        if self.student == Student::default() {
+            self.student = stored.student;
+        }
+        if self.experiment == Experiment::default() {
+            self.experiment = stored.experiment;
+        } else {
+            // Runs made before the answers were read come after the kept ones.
+            let mut runs = stored.experiment.runs;
+            runs.retain(|r| !self.experiment.runs.contains(r));
+            runs.append(&mut self.experiment.runs);
+            self.experiment.runs = runs;
         }
     }
 }

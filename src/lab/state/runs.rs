@@ -335,12 +335,14 @@ impl LabState {
             Purpose::Normal => self.finished = Some(id),
             Purpose::ColdStart => self.cold_run = Some(id),
             Purpose::Question(q) => self.question_measured(q, id, true),
+            Purpose::Experiment => self.experiment_measured(id),
             Purpose::Series { last, question } => {
                 if !self.compare.contains(&id) {
                     self.compare.push(id.clone());
                 }
-                if let Some(q) = question {
-                    self.question_measured(q, id, last);
+                match question {
+                    Some(q) => self.question_measured(q, id, last),
+                    None => self.experiment_measured(id),
                 }
             }
             // Handled above: a calibration is kept as no run.

@@ -18,6 +18,7 @@ use crate::report::PipelineTimings;
 use std::fmt::Write;
 
 mod checklist;
+mod explain;
 mod glossary;
 mod guide;
 mod native;
@@ -218,6 +219,25 @@ impl Harness {
                 }
             }
             "reveal" => Event::Reveal(rest.into()),
+            "explain" => {
+                let (question, text) = rest.split_once(' ').unwrap_or((rest, ""));
+                Event::SetExplanation {
+                    question: question.into(),
+                    text: text.into(),
+                }
+            }
+            "name" => Event::SetStudentName(rest.into()),
+            "class" => Event::SetStudentClass(rest.into()),
+            "experiment" => {
+                let (field, text) = rest.split_once(' ').unwrap_or((rest, ""));
+                let field = match field {
+                    "question" => ExperimentField::Question,
+                    "prediction" => ExperimentField::Prediction,
+                    _ => ExperimentField::Conclusion,
+                };
+                Event::SetExperiment(field, text.into())
+            }
+            "run-experiment" => Event::RunExperiment,
             "progress" => {
                 let (phase, values) = args.split_first().expect("a phase");
                 let new_latencies: Vec<f64> = values.iter().map(|v| v.parse().unwrap()).collect();
@@ -411,11 +431,21 @@ impl Harness {
         for (id, q) in questions {
             let _ = writeln!(
                 out,
-                "| question {id}: {} runs{}{}{}{}{}",
+                "| question {id}: {} runs{}{}{}{}{}{}{}",
                 q.runs.len(),
                 if q.measured { ", measured" } else { "" },
+                if is_explanation(&q.explanation) {
+                    ", explained"
+                } else {
+                    ""
+                },
                 if s.can_reveal(id) { ", can reveal" } else { "" },
                 if q.revealed { ", revealed" } else { "" },
+                if q.revealed && q.revealed_before_explaining {
+                    " before explaining"
+                } else {
+                    ""
+                },
                 s.outcome(id).map_or(String::new(), |o| format!(
                     " · predicted {:.3} measured {:.3}",
                     o.predicted, o.measured
@@ -425,6 +455,20 @@ impl Harness {
                     t.inferences_per_sample,
                     t.context.map_or("?", |c| c.key())
                 )),
+            );
+        }
+        if s.student != Student::default() {
+            let _ = writeln!(out, "| student: {} ({})", s.student.name, s.student.class);
+        }
+        if s.experiment != Experiment::default() {
+            let e = &s.experiment;
+            let _ = writeln!(
+                out,
+                "| experiment: {} runs · {:?} · {:?} · {:?}",
+                e.runs.len(),
+                e.question,
+                e.prediction,
+                e.conclusion
             );
         }
         if s.self_check != SelfCheckState::NotRun {
@@ -962,8 +1006,10 @@ fn cancel_keeps_what_was_measured_and_empties_the_queue() {
                -> send cancel #5
              finish-cancelled
                -> store run mobilenetv2 · warmup 0 · runs 50 (cancelled)
+               -> store answers
              | model: mobilenetv2.onnx ()
-             | run #1: mobilenetv2 · warmup 0 · runs 50 (cancelled) · n 2 · p50 4.5 · shown compared",
+             | run #1: mobilenetv2 · warmup 0 · runs 50 (cancelled) · n 2 · p50 4.5 · shown compared
+             | experiment: 1 runs · \"\" · \"\" · \"\"",
         ),
     );
 }
@@ -1116,16 +1162,20 @@ fn the_runs_series_calibrates_once_and_times_all_three_runs_alike() {
                -> send run #4 warmup 3 runs 10 seed 0 optimized ×4
              finish
                -> store run mobilenetv2 · warmup 3 · runs 10
+               -> store answers
                -> send run #5 warmup 3 runs 50 seed 0 optimized ×4
              finish
                -> store run mobilenetv2 · warmup 3 · runs 50
+               -> store answers
                -> send run #6 warmup 3 runs 100 seed 0 optimized ×4
              finish
                -> store run mobilenetv2 · warmup 3 · runs 100
+               -> store answers
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 ×4 · compared
              | run #2: mobilenetv2 · warmup 3 · runs 50 · n 50 · p50 25.5 ×4 · compared
-             | run #3: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 ×4 · shown compared",
+             | run #3: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 ×4 · shown compared
+             | experiment: 3 runs · \"\" · \"\" · \"\"",
         ),
     );
 }
@@ -1211,11 +1261,11 @@ fn after_questions(rest: &str) -> String {
 }
 
 #[test]
-fn a_number_question_opens_only_after_a_number_and_a_measurement() {
+fn a_number_question_opens_only_after_a_number_a_measurement_and_an_explanation() {
     check(
         &with_questions(
             "reveal p95\npredict p95 a bit above the mean\nmeasure p95\nfinish\nreveal p95\n\
-             predict p95 40\nreveal p95",
+             predict p95 40\nreveal p95\nexplain p95 dunno\nreveal p95\nexplain p95 the slow tail\nreveal p95",
         ),
         &after_questions(
             "reveal p95
@@ -1230,10 +1280,16 @@ fn a_number_question_opens_only_after_a_number_and_a_measurement() {
              predict p95 40
                -> store answers
              reveal p95
+             explain p95 dunno
+               -> store answers
+             reveal p95
+             explain p95 the slow tail
+               -> store answers
+             reveal p95
                -> store answers
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 100 · n 100 · p50 50.5 · shown
-             | question p95: 1 runs, measured, can reveal, revealed · predicted 40.000 measured 95.050",
+             | question p95: 1 runs, measured, explained, can reveal, revealed · predicted 40.000 measured 95.050",
         ),
     );
 }
@@ -1241,7 +1297,7 @@ fn a_number_question_opens_only_after_a_number_and_a_measurement() {
 #[test]
 fn a_text_question_needs_a_sentence_not_a_letter() {
     check(
-        &with_questions("predict warmup x\nmeasure warmup\nfinish\nreveal warmup\npredict warmup it drops\nreveal warmup"),
+        &with_questions("predict warmup x\nmeasure warmup\nfinish\nreveal warmup\npredict warmup it drops\nexplain warmup first runs compile\nreveal warmup"),
         &after_questions(
             "predict warmup x
                -> store answers
@@ -1253,11 +1309,13 @@ fn a_text_question_needs_a_sentence_not_a_letter() {
              reveal warmup
              predict warmup it drops
                -> store answers
+             explain warmup first runs compile
+               -> store answers
              reveal warmup
                -> store answers
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 10 · n 10 · p50 5.5 · shown
-             | question warmup: 1 runs, measured, can reveal, revealed",
+             | question warmup: 1 runs, measured, explained, can reveal, revealed",
         ),
     );
 }
@@ -1345,9 +1403,9 @@ fn a_batched_run_hides_the_tail_of_the_p95_and_spread_questions_only() {
              | run #4: mobilenetv2 · warmup 3 · runs 10 (3) · n 10 · p50 5.5 ×3 · compared
              | run #5: mobilenetv2 · warmup 3 · runs 50 · n 50 · p50 25.5 ×3 · compared
              | run #6: mobilenetv2 · warmup 3 · runs 100 (2) · n 100 · p50 50.5 ×3 · shown compared
-             | question p95: 1 runs, measured, can reveal · predicted 40.000 measured 95.050 · tail hidden ×5 (isolated)
-             | question plans: 2 runs, measured, can reveal · predicted 2.000 measured 1.000
-             | question spread: 3 runs, measured, can reveal · tail hidden ×3 (isolated)",
+             | question p95: 1 runs, measured · predicted 40.000 measured 95.050 · tail hidden ×5 (isolated)
+             | question plans: 2 runs, measured · predicted 2.000 measured 1.000
+             | question spread: 3 runs, measured · tail hidden ×3 (isolated)",
         ),
     );
 }
@@ -1419,7 +1477,7 @@ fn the_plans_question_runs_both_plans_and_sets_their_ratio_beside_the_guess() {
              | model: mobilenetv2.onnx (optimized)
              | run #1: mobilenetv2 · warmup 3 · runs 10 · n 3 · p50 2 · compared
              | run #2: mobilenetv2 · warmup 3 · runs 10 (2) · n 3 · p50 6 · shown compared
-             | question plans: 2 runs, measured, can reveal · predicted 2.500 measured 3.000",
+             | question plans: 2 runs, measured · predicted 2.500 measured 3.000",
         ),
     );
 }
@@ -1441,7 +1499,7 @@ fn the_cold_question_starts_a_new_worker_and_measures_the_first_run_against_the_
                -> store answers
              | model: mobilenetv2.onnx ()
              | run #1: mobilenetv2 · warmup 0 · runs 20 · n 4 · p50 2 · shown
-             | question cold: 1 runs, measured, can reveal · predicted 4.000 measured 5.000",
+             | question cold: 1 runs, measured · predicted 4.000 measured 5.000",
         ),
     );
 }
@@ -1450,7 +1508,11 @@ fn the_cold_question_starts_a_new_worker_and_measures_the_first_run_against_the_
 fn predictions_survive_a_reload() {
     let mut h = Harness::new();
     let mut stored = None;
-    for line in with_questions("predict p95 40\nmeasure p95\nfinish\nreveal p95").lines() {
+    for line in with_questions(
+        "predict p95 40\nmeasure p95\nfinish\nexplain p95 the tail is slow\nreveal p95",
+    )
+    .lines()
+    {
         for e in h.play(line.trim()) {
             if let Effect::StoreAnswers(json) = e {
                 stored = Some(json);
@@ -1516,6 +1578,9 @@ fn a_step_and_a_question_added_to_the_shipped_lesson_work_without_rust() {
     assert_eq!(live_runs[0].report.benchmark_config.benchmark_runs, 30);
     assert_eq!(live_runs[0].report.benchmark_config.warmup_runs, 2);
     h.play("predict ours 12");
+    h.play("reveal ours");
+    assert!(!h.state.question("ours").revealed, "not explained yet");
+    h.play("explain ours it is the median");
     h.play("reveal ours");
     assert!(h.state.question("ours").revealed);
     assert_eq!(h.state.outcome("ours").map(|o| o.measured), Some(15.5));
@@ -1788,6 +1853,7 @@ fn run_leaves_a_result_beside_its_button_until_the_next_run() {
                -> send run #6 warmup 0 runs 50 seed 0 optimized ×1
              finish
                -> store run mobilenetv2 · warmup 0 · runs 50
+               -> store answers
                -> restart worker
                -> send load #7 mobilenetv2.onnx optimized
                -> send run #8 warmup 3 runs 50 seed 0 optimized ×1
@@ -1796,7 +1862,8 @@ fn run_leaves_a_result_beside_its_button_until_the_next_run() {
              | live: #8 Warmup 0/3, 0 warmup + 0 timed
              | queue: 10/50×1, 3/2
              | run #1: mobilenetv2 · warmup 3 · runs 2 · n 2 · p50 1.5 · finished
-             | run #2: mobilenetv2 · warmup 0 · runs 50 · n 50 · p50 25.5 · shown compared",
+             | run #2: mobilenetv2 · warmup 0 · runs 50 · n 50 · p50 25.5 · shown compared
+             | experiment: 1 runs · \"\" · \"\" · \"\"",
         ),
     );
 }
@@ -1911,7 +1978,7 @@ fn the_worksheet_holds_predictions_measurements_answers_and_a_chart() {
     let mut h = Harness::new();
     let mut sheet = None;
     let script = with_questions(
-        "predict p95 40\nmeasure p95\nfinish\nreveal p95\nhidden\nmeasure warmup\nfinish",
+        "predict p95 40\nmeasure p95\nfinish\nexplain p95 the slow tail\nreveal p95\nhidden\nmeasure warmup\nfinish",
     );
     for line in script.lines().map(str::trim).filter(|l| !l.is_empty()) {
         h.play(line);
@@ -1934,7 +2001,7 @@ fn the_worksheet_holds_predictions_measurements_answers_and_a_chart() {
     assert!(html
         .contains("P95: you predicted 40.000 ms, measured 95.050 ms: 55.050 ms (58 %) too low."));
     assert!(html.contains("<svg"), "the answering run's histogram");
-    assert!(html.contains("The answer was opened after predicting and measuring."));
+    assert!(html.contains("The answer was opened after predicting, measuring and explaining."));
     assert!(
         html.contains("Disturbed measurement: the tab was hidden"),
         "a disturbed run says so"
@@ -1944,7 +2011,7 @@ fn the_worksheet_holds_predictions_measurements_answers_and_a_chart() {
     let end = html.rfind("</script>").unwrap();
     let json: serde_json::Value =
         serde_json::from_str(&html[start..end].replace("<\\/", "</")).unwrap();
-    assert_eq!(json["piedge_lab_worksheet"], 1);
+    assert_eq!(json["piedge_lab_worksheet"], 2);
     let q = &json["questions"][0];
     assert_eq!(
         (q["id"].as_str(), q["prediction"].as_str()),

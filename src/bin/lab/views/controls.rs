@@ -15,8 +15,10 @@ use piedge::lab::state::{Event, Purpose};
 use piedge::plan::Plan;
 use piedge::stats::{LatencyStats, StatsOptions};
 
+/// A number field of the settings; `id` tells apart its copies (the
+/// controls' and the experiment's edit the same setting).
 #[component]
-fn NumberField(field: Field, id: &'static str) -> impl IntoView {
+pub(super) fn NumberField(field: Field, id: &'static str) -> impl IntoView {
     let lab = lab();
     let ui = move || lab.lang().ui();
     let value = lab.select(move |s| match field {

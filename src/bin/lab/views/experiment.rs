@@ -1,26 +1,45 @@
-//! The student's own experiment: the suggested series, the kept runs
-//! (rename, delete, import, export) and the side-by-side comparison.
+//! The student's own experiment: their question and prediction, the
+//! settings they pick and the runs they make (the suggested series as a
+//! start), their conclusion; then the kept runs (rename, delete, import,
+//! export) and the side-by-side comparison.
 
 use super::common::{chart_text, event_target, files_of, lab};
-use super::controls::Progress;
+use super::controls::{NumberField, Progress};
 use super::results::Exports;
 use crate::charts;
 use leptos::html;
 use leptos::prelude::*;
 use piedge::charts::{self as engine_charts, BoxSeries};
 use piedge::lab::chart_alt;
+use piedge::lab::config::Field;
 use piedge::lab::session::{RunRecord, Series};
-use piedge::lab::state::Event;
+use piedge::lab::state::{Event, ExperimentField};
 use piedge::report::ms;
 
 #[component]
 pub fn Experiment() -> impl IntoView {
     let lab = lab();
     let ui = move || lab.lang().ui();
+    let words = move || lab.lang().student_words();
     let can_measure = lab.select(|s| s.can_measure());
+    let can_run = lab.select(|s| s.can_run());
     let live = lab.select(|s| s.live.is_some());
     view! {
         <section class="card experiment">
+            <h3>{move || words().experiment}</h3>
+            <ExperimentText field=ExperimentField::Question id="experiment-question"/>
+            <ExperimentText field=ExperimentField::Prediction id="experiment-prediction"/>
+            <p class="hint">{move || words().experiment_settings}</p>
+            <div class="row">
+                <NumberField field=Field::Warmup id="experiment-warmup"/>
+                <NumberField field=Field::Runs id="experiment-runs"/>
+            </div>
+            <div class="row actions">
+                <button id="run-experiment" class="primary" disabled=move || !can_run.get() on:click=move |_| lab.send(Event::RunExperiment)>
+                    {move || words().experiment_run}
+                </button>
+            </div>
+            <p class="hint">{move || words().suggested_series}</p>
             <div class="row actions">
                 <button id="series-runs" disabled=move || !can_measure.get() on:click=move |_| lab.send(Event::RunSeries(Series::Runs))>
                     {move || format!("{}: {}", ui().run_series, ui().series_runs)}
@@ -33,9 +52,107 @@ pub fn Experiment() -> impl IntoView {
                 </button>
             </div>
             <Progress/>
+            <ExperimentRuns/>
+            <ExperimentText field=ExperimentField::Conclusion id="experiment-conclusion"/>
             <SavedRuns/>
             <Comparison/>
         </section>
+    }
+}
+
+/// One of the experiment's text fields: the question, the prediction or
+/// the conclusion.
+#[component]
+fn ExperimentText(field: ExperimentField, id: &'static str) -> impl IntoView {
+    let lab = lab();
+    let value = lab.select(move |s| match field {
+        ExperimentField::Question => s.experiment.question.clone(),
+        ExperimentField::Prediction => s.experiment.prediction.clone(),
+        ExperimentField::Conclusion => s.experiment.conclusion.clone(),
+    });
+    let label = move || {
+        let w = lab.lang().student_words();
+        match field {
+            ExperimentField::Question => (w.experiment_question, w.experiment_question_placeholder),
+            ExperimentField::Prediction => {
+                (w.experiment_prediction, w.experiment_prediction_placeholder)
+            }
+            ExperimentField::Conclusion => (w.conclusion, w.conclusion_placeholder),
+        }
+    };
+    view! {
+        <label class="field wide">
+            <span>{move || label().0}</span>
+            <textarea
+                id=id
+                rows="2"
+                placeholder=move || label().1
+                prop:value=move || value.get()
+                on:input=move |ev| lab.send(Event::SetExperiment(field, event_target_value(&ev)))
+            ></textarea>
+        </label>
+    }
+}
+
+/// The experiment's runs, each with its settings and headline numbers.
+#[component]
+fn ExperimentRuns() -> impl IntoView {
+    let lab = lab();
+    let words = move || lab.lang().student_words();
+    let ids = lab.select(|s| s.experiment.runs.clone());
+    let rows = move || {
+        ids.track();
+        lab.track_runs();
+        let lang = lab.lang();
+        lab.with_untracked(|s| {
+            s.experiment_runs()
+                .into_iter()
+                .map(|r| {
+                    let (c, st) = (&r.report.benchmark_config, &r.report.statistics);
+                    let settings = format!(
+                        "{}, {}",
+                        lang.board_settings(c.warmup_runs, c.benchmark_runs),
+                        lang.plan_word(&c.plan)
+                    );
+                    (
+                        r.name.clone(),
+                        settings,
+                        lang.decimal(ms(st.p50)),
+                        lang.decimal(ms(st.p95)),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="experiment-runs">
+            <h4>{move || words().experiment_runs}</h4>
+            {move || {
+                let rows = rows();
+                if rows.is_empty() {
+                    view! { <p class="hint">{move || words().experiment_none}</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="mini" id="experiment-table">
+                            <thead>
+                                <tr>
+                                    <th>{move || lab.lang().worksheet_words().run}</th>
+                                    <th>{move || lab.lang().worksheet_words().settings}</th>
+                                    <th>"P50"</th><th>"P95"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {rows
+                                    .into_iter()
+                                    .map(|(name, settings, p50, p95)| view! { <tr><td>{name}</td><td>{settings}</td><td>{p50}</td><td>{p95}</td></tr> })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                    .into_any()
+                }
+            }}
+        </div>
     }
 }
 

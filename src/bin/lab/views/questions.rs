@@ -1,13 +1,14 @@
 //! A reflection question: the student's prediction (a number where the
 //! lesson asks for one), the measurement that answers it, its runs in a
-//! small table, the prediction beside the measurement, and the answer,
-//! which opens only after both.
+//! small table, the prediction beside the measurement, the student's
+//! explanation in their own words, and the answer, which opens only when
+//! the state says nothing waits (`LabState::answer_waits`).
 
 use super::common::{lab, markdown, Prose};
 use super::teacher::ReleaseLock;
 use leptos::prelude::*;
 use piedge::lab::lesson::{Predict, Question as Spec};
-use piedge::lab::state::Event;
+use piedge::lab::state::{AnswerWaits, Event};
 use piedge::report::{ms, stat_lines};
 
 #[component]
@@ -17,6 +18,7 @@ pub fn Question(q: Spec) -> impl IntoView {
         prompt,
         answer,
         predict,
+        explain,
         ..
     } = q;
     let lab = lab();
@@ -37,7 +39,36 @@ pub fn Question(q: Spec) -> impl IntoView {
         lab.with(|s| s.tail_hidden(&tid).map(|t| s.lang().tail_hidden(&t)))
     };
     let can_measure = lab.select(|s| s.can_measure());
-    let (measure_id, input_id, reveal_id) = (id.clone(), id.clone(), id.clone());
+    let wid = id.clone();
+    let waits = lab.select(move |s| s.answer_waits(&wid));
+    let (measure_id, input_id, reveal_id, explain_id) =
+        (id.clone(), id.clone(), id.clone(), id.clone());
+    let words = move || lab.lang().student_words();
+    // The explanation, once measured: after the measurement and the
+    // outcome line, beside the prediction.
+    let mid = id.clone();
+    let measured_once = lab.select(move |s| s.question(&mid).measured);
+    let explanation = move || {
+        measured_once.get().then(|| {
+            let id = explain_id.clone();
+            let field_id = format!("explanation-{id}");
+            let prompt = (!explain.trim().is_empty()).then(|| view! { <Prose md=explain.clone()/> });
+            view! {
+                <div class="field wide explain">
+                    <label for=field_id.clone()>{move || words().explain_label}</label>
+                    {prompt}
+                    <textarea
+                        id=field_id
+                        rows="3"
+                        class="explanation"
+                        placeholder=move || words().explain_placeholder
+                        prop:value=move || state.get().explanation
+                        on:input=move |ev| lab.send(Event::SetExplanation { question: id.clone(), text: event_target_value(&ev) })
+                    ></textarea>
+                </div>
+            }
+        })
+    };
     // The runs' statistics, as (runs, mean, p50, p95, std, CI p95 width),
     // written as the student's language writes numbers.
     let measured = move || {
@@ -134,26 +165,70 @@ pub fn Question(q: Spec) -> impl IntoView {
             {summary}
             {move || outcome().map(|line| view! { <p class="outcome" role="status">{line}</p> })}
             {move || tail_hidden().map(|t| view! { <p class="hint tail-hidden" role="note">{t}</p> })}
+            {explanation}
             <ReleaseLock/>
             <Show when=move || !state.get().revealed>
-                <p class="hint">{move || lab.lang().answer_locked(predict)}</p>
+                <p class="hint answer-waits">
+                    {move || match waits.get() {
+                        Some(AnswerWaits::Explanation) => words().explain_first,
+                        _ => lab.lang().answer_locked(predict),
+                    }}
+                </p>
             </Show>
             {move || state.get().revealed.then(|| view! { <div class="answer prose" inner_html=markdown(&answer)></div> })}
         </section>
     }
 }
 
-/// The lesson's `worksheet` widget: everything the student did, to hand in.
+/// The lesson's `worksheet` widget: the student's name and class (asked
+/// once, kept in the browser), and everything the student did, to hand in.
 #[component]
 pub fn WorksheetExport() -> impl IntoView {
     let lab = lab();
     let ui = move || lab.lang().ui();
+    let words = move || lab.lang().student_words();
+    let name = lab.select(|s| s.student_name().to_string());
+    let class = lab.select(|s| s.student.class.clone());
+    // Under `piedge serve`, the board's nickname stands in for a name.
+    let from_nickname =
+        lab.select(|s| s.student.name.trim().is_empty() && !s.board.nickname.trim().is_empty());
     view! {
         <section class="card worksheet">
+            <div class="row">
+                <StudentField id="student-name" label=Signal::derive(move || words().name) value=name on_input=Event::SetStudentName/>
+                <StudentField id="student-class" label=Signal::derive(move || words().class) value=class on_input=Event::SetStudentClass/>
+            </div>
+            <Show when=move || from_nickname.get()>
+                <p class="hint">{move || words().name_from_nickname}</p>
+            </Show>
             <p class="hint">{move || ui().worksheet_hint}</p>
+            <p class="hint" id="hand-in">{move || words().hand_in}</p>
             <button id="export-worksheet" on:click=move |_| lab.send(Event::ExportWorksheet)>
                 {move || ui().export_worksheet}
             </button>
         </section>
+    }
+}
+
+/// The name or the class on the worksheet.
+#[component]
+fn StudentField(
+    id: &'static str,
+    label: Signal<&'static str>,
+    value: Memo<String>,
+    on_input: fn(String) -> Event,
+) -> impl IntoView {
+    let lab = lab();
+    view! {
+        <label class="field">
+            <span>{move || label.get()}</span>
+            <input
+                id=id
+                type="text"
+                maxlength=piedge::limits::LAB_MAX_NAME_CHARS.to_string()
+                prop:value=move || value.get()
+                on:input=move |ev| lab.send(on_input(event_target_value(&ev)))
+            />
+        </label>
     }
 }

@@ -115,7 +115,7 @@ fn the_host_decides_the_checklists_words_and_which_twin_question_is_asked() {
 fn the_static_twin_sets_the_browser_against_the_reference_machines_native_p50() {
     let lesson = "lesson # Experiment\
         \\n::: question native measure=native predict=native-ratio host=server\\nq\\n---\\na\\n:::\
-        \\n::: question reference measure=3,10 predict=native-ratio host=static native-p50=2\\nq\\n---\\na\\n:::";
+        \\n::: question reference measure=3,10 predict=native-ratio host=static native-p50=2 opens=measured\\nq\\n---\\na\\n:::";
     let s = state_after(&super::with_ready(&format!(
         "{lesson}\nno-machine\npredict reference 3\nmeasure reference\nfinish"
     )));

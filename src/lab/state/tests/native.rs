@@ -388,7 +388,10 @@ fn class_page(extra: &str, script: &str) -> LabState {
 #[test]
 fn the_class_link_locks_the_answers_until_the_teachers_word() {
     use crate::lab::state::Effect;
-    let mut s = class_page("", "predict p95 40\nmeasure p95\nfinish");
+    let mut s = class_page(
+        "",
+        "predict p95 40\nmeasure p95\nfinish\nexplain p95 the slow tail",
+    );
     assert!(s.question("p95").measured);
     assert!(s.answers_locked());
     assert!(!s.can_reveal("p95"), "predicted and measured, but locked");
