@@ -317,14 +317,9 @@ impl PointwiseConv {
     /// in blocks, each block's inputs packed into strips of
     /// [`simd::STRIP`] positions ([`simd::pointwise_strips`] reads them
     /// front to back), then six output channels at a time across the block.
-    fn in_strips(&self, isa: Isa, xb: &[f32], rb: Option<&[f32]>, first: usize, out: &mut [f32]) {
+    fn in_strips(&self, isa: Isa, xb: &[f32], first: usize, clamp: (f32, f32), out: &mut [f32]) {
         let (p, k) = (self.positions, self.c_in);
         let n = out.len() / p;
-        let clamp = if rb.is_some() {
-            (f32::NEG_INFINITY, f32::INFINITY)
-        } else {
-            self.clamp
-        };
         let block = (PACKED_FLOATS / k / STRIP * STRIP).clamp(STRIP, POSITION_BLOCK);
         PACKED.with(|packed| {
             let mut packed = packed.borrow_mut();
@@ -356,12 +351,6 @@ impl PointwiseConv {
                 p0 += len;
             }
         });
-        if let Some(rb) = rb {
-            let (lo, hi) = self.clamp;
-            for (o, r) in out.iter_mut().zip(&rb[first * p..]) {
-                *o = (*o + r).max(lo).min(hi);
-            }
-        }
     }
 }
 
@@ -390,8 +379,9 @@ fn pack_strips(packed: &mut [f32], xb: &[f32], p: usize, k: usize, p0: usize, le
 }
 
 impl PointwiseConv {
-    /// [`PointwiseConv::channels`] on a larger plane: four channels at a
-    /// time along a block of positions, then the residual and the clamp.
+    /// [`PointwiseConv::channels`] on a larger plane: along blocks of
+    /// positions (in packed strips where they pay, else four channels at a
+    /// time), then the residual and the clamp.
     fn along_positions(
         &self,
         isa: Isa,
@@ -400,17 +390,38 @@ impl PointwiseConv {
         first: usize,
         out: &mut [f32],
     ) {
-        if simd::strips_pay(isa) && self.c_in > 0 {
-            return self.in_strips(isa, xb, rb, first, out);
-        }
-        let (p, c_in) = (self.positions, self.c_in);
-        let n = out.len() / p;
+        let p = self.positions;
         // With a residual to add, the clamp waits until it is in.
         let clamp = if rb.is_some() {
             (f32::NEG_INFINITY, f32::INFINITY)
         } else {
             self.clamp
         };
+        if simd::strips_pay(isa) && self.c_in > 0 {
+            self.in_strips(isa, xb, first, clamp, out);
+        } else {
+            self.four_at_a_time(isa, xb, first, clamp, out);
+        }
+        if let Some(rb) = rb {
+            let (lo, hi) = self.clamp;
+            for (o, r) in out.iter_mut().zip(&rb[first * p..]) {
+                *o = (*o + r).max(lo).min(hi);
+            }
+        }
+    }
+
+    /// [`PointwiseConv::along_positions`]' loop without packing: four
+    /// channels at a time, reading the inputs where they lie.
+    fn four_at_a_time(
+        &self,
+        isa: Isa,
+        xb: &[f32],
+        first: usize,
+        clamp: (f32, f32),
+        out: &mut [f32],
+    ) {
+        let (p, c_in) = (self.positions, self.c_in);
+        let n = out.len() / p;
         let weights = |co: usize| &self.weights[(first + co) * c_in..][..c_in];
         let mut p0 = 0;
         while p0 < p {
@@ -449,12 +460,6 @@ impl PointwiseConv {
                 }
             }
             p0 += len;
-        }
-        if let Some(rb) = rb {
-            let (lo, hi) = self.clamp;
-            for (o, r) in out.iter_mut().zip(&rb[first * p..]) {
-                *o = (*o + r).max(lo).min(hi);
-            }
         }
     }
 }
